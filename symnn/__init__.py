@@ -1,0 +1,45 @@
+"""symnn: chain-rule derivations of neural-network gradients, and NumPy code verified against them.
+
+Examples:
+    >>> import symnn
+    >>> net = symnn.Network(2, [symnn.Dense(2, "sigmoid"), symnn.Dense(2, "sigmoid")])
+    >>> symnn.derive(net, "W2[1,1]").results[0].rhs
+    a_1_1*delta_2_1
+"""
+
+from symnn.activations import ACTIVATIONS, Activation
+from symnn.check import GradientReport, check_gradients
+from symnn.codegen import CompiledGradients, compile_gradients
+from symnn.derive import derive, jacobian
+from symnn.errors import SymnnError
+from symnn.graph import Graph, build_graph
+from symnn.losses import LOSSES, Loss
+from symnn.network import Data, Dense, Network
+from symnn.notation import NOTATIONS
+from symnn.specfile import load_spec
+from symnn.steps import Derivation, Step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "NOTATIONS",
+    "Activation",
+    "CompiledGradients",
+    "Data",
+    "Dense",
+    "Derivation",
+    "GradientReport",
+    "Graph",
+    "Loss",
+    "Network",
+    "Step",
+    "SymnnError",
+    "build_graph",
+    "check_gradients",
+    "compile_gradients",
+    "derive",
+    "jacobian",
+    "load_spec",
+]

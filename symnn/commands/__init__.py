@@ -1,0 +1,5 @@
+"""Subcommands of the command line; each module offers ``register(subparsers)``."""
+
+from symnn.commands import check, derive
+
+COMMANDS = [derive, check]

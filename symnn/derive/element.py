@@ -1,0 +1,195 @@
+"""Element-level derivations: the chain rule for chosen parameters, recorded step by step."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import sympy as sp
+
+from symnn import notation as nt
+from symnn.activations import ACTIVATIONS
+from symnn.derive.backprop import Backprop, adjoint_symbol
+from symnn.errors import SymnnError
+from symnn.graph import Definition, Graph, build_graph
+from symnn.losses import LOSSES
+from symnn.network import Network
+from symnn.steps import Derivation, Step, sections
+
+_ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+_ARRAY = re.compile(r"^\s*([Wb]\d+)\s*$")
+_LAYER = re.compile(r"^\s*layer\s*(\d+)\s*$")
+
+
+@lru_cache(maxsize=32)
+def _cached(network: Network) -> Backprop:
+    return Backprop(build_graph(network))
+
+
+def backprop_for(spec: Network | Graph) -> Backprop:
+    """The (cached) reverse walk for a network spec, keyed on the spec, not on object identity."""
+    if isinstance(spec, Graph):
+        return Backprop(spec)
+    return _cached(spec)
+
+
+def select(graph: Graph, wrt: str | int | sp.Symbol | Sequence = "all") -> list[sp.Symbol]:
+    """Trainable scalar parameters named by ``wrt``.
+
+    ``wrt`` is "all", a layer number or "layer 2", an array name ("W1", "b2"), one entry with
+    1-based indices as the maths writes them ("W1[1,2]" is w^{(1)}_{12}, "b2[1]"), a symbol, or a
+    list of these.
+
+    Examples:
+        >>> from symnn.network import Network, Dense
+        >>> g = build_graph(Network(2, [Dense(2, "sigmoid"), Dense(1, "sigmoid")]))
+        >>> select(g, "W2[1,2]")
+        [w_2_1_2]
+        >>> len(select(g, 1))
+        6
+    """
+    if isinstance(wrt, list | tuple):
+        return [s for item in wrt for s in select(graph, item)]
+    trainable = [s for p in graph.parameters if p.trainable for _, s in p.entries()]
+    if isinstance(wrt, sp.Symbol):
+        chosen = [wrt]
+    elif isinstance(wrt, int) or (isinstance(wrt, str) and _LAYER.match(wrt)):
+        layer = wrt if isinstance(wrt, int) else int(_LAYER.match(wrt).group(1))
+        chosen = [s for p in graph.parameters if p.layer == layer for _, s in p.entries()]
+        if not chosen:
+            raise SymnnError(f"no layer {layer}; layers are 1 to {len(graph.network.layers)}")
+    elif wrt == "all":
+        chosen = trainable
+    elif isinstance(wrt, str) and _ARRAY.match(wrt):
+        chosen = [s for _, s in graph.parameter(wrt.strip()).entries()]
+    elif isinstance(wrt, str) and (m := _ENTRY.match(wrt)):
+        chosen = [_entry(graph, m)]
+    else:
+        raise SymnnError(
+            f"cannot read parameter choice {wrt!r}; expected 'all', a layer number, "
+            "'W1', 'b2', or one entry such as 'W1[1,2]' or 'b2[1]'"
+        )
+    frozen = [s for s in chosen if s not in trainable]
+    if frozen and frozen == chosen:
+        raise SymnnError(f"{wrt!r} is frozen (trainable_bias = false), so it has no gradient")
+    return [s for s in chosen if s in trainable]
+
+
+def _entry(graph: Graph, m: re.Match) -> sp.Symbol:
+    kind, layer, row, col = m.group(1), m.group(2), m.group(3), m.group(4)
+    parameter = graph.parameter(f"{kind}{layer}")
+    index = (int(row) - 1,) if col is None else (int(row) - 1, int(col) - 1)
+    if len(index) != len(parameter.shape) or not all(
+        0 <= i < n for i, n in zip(index, parameter.shape, strict=True)
+    ):
+        size = "×".join(map(str, parameter.shape))
+        raise SymnnError(f"{m.group(0).strip()!r} is outside {parameter.name} ({size}, from 1)")
+    return parameter.symbols[index]
+
+
+def _partial(f: sp.Expr, v: sp.Expr) -> sp.Derivative:
+    return sp.Derivative(f, v, evaluate=False)
+
+
+def _product(*factors: sp.Expr) -> sp.Expr:
+    factors = [f for f in factors if f != 1]
+    if not factors:
+        return sp.S.One
+    return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)
+
+
+def _sum(terms: list[sp.Expr]) -> sp.Expr:
+    return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
+
+
+def _chain_rule(lhs: sp.Expr, symbol: sp.Symbol, children: Sequence[Definition]) -> Step:
+    terms = [
+        _partial(nt.LOSS, symbol)
+        if c.role == "loss"
+        else _product(_partial(nt.LOSS, c.symbol), _partial(c.symbol, symbol))
+        for c in children
+    ]
+    rule = "chain_rule" if len(children) == 1 else "multivariate_chain_rule"
+    return Step(lhs, _sum(terms), rule)
+
+
+def _local_steps(bp: Backprop, child: Definition, symbol: sp.Symbol) -> list[Step]:
+    local = bp.local(child, symbol)
+    lhs = _partial(child.symbol, symbol)
+    if child.role == "loss":
+        loss = LOSSES[bp.graph.network.loss]
+        return [Step(_partial(nt.LOSS, symbol), local.raw, "loss_derivative", loss.title)]
+    if child.role == "weighted_input":
+        return [Step(lhs, local.raw, "linear")]
+    activation = ACTIVATIONS[bp.graph.network.layers[child.layer - 1].activation]
+    steps = [Step(lhs, local.raw, "activation_derivative", activation.derivative)]
+    if local.named != local.raw:
+        steps.append(Step(lhs, local.named, "substitution"))
+    return steps
+
+
+def _named_sum(bp: Backprop, symbol: sp.Symbol, children: Sequence[Definition]) -> sp.Expr:
+    return _sum([_product(adjoint_symbol(c), bp.local(c, symbol).named) for c in children])
+
+
+def adjoint_steps(bp: Backprop, d: Definition) -> list[Step]:
+    """How ∂L/∂(node) follows from the node's children: chain rule, local factors, substitution."""
+    lhs = adjoint_symbol(d)
+    children = bp.graph.children(d.symbol)
+    if len(children) == 1 and children[0].role == "loss":
+        return _local_steps(bp, children[0], d.symbol)
+    steps = (
+        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")] if d.role == "weighted_input" else []
+    )
+    steps.append(_chain_rule(lhs, d.symbol, children))
+    for child in children:
+        steps += _local_steps(bp, child, d.symbol)
+    steps.append(Step(lhs, _named_sum(bp, d.symbol, children), "substitution"))
+    return steps
+
+
+def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
+    """∂L/∂θ by the chain rule through the definitions that read θ."""
+    children = bp.graph.children(theta)
+    lhs = _partial(nt.LOSS, theta)
+    steps = [_chain_rule(lhs, theta, children)]
+    for child in children:
+        steps += _local_steps(bp, child, theta)
+    steps.append(Step(lhs, _named_sum(bp, theta, children), "result"))
+    return steps
+
+
+def derive(
+    spec: Network | Graph, wrt: str | int | sp.Symbol | Sequence = "all", *, expand: bool = False
+) -> Derivation:
+    """The element-level derivation of ∂L/∂θ for the parameters chosen by ``wrt``.
+
+    With one parameter the chain rule comes first and the δ terms it needs follow, output layer
+    first; with several, the δ terms come first, each derived once and reused by every gradient.
+    ``expand`` adds each gradient written out in inputs, targets and parameters.
+
+    Examples:
+        >>> from symnn.network import Network, Dense
+        >>> net = Network(2, [Dense(2, "sigmoid"), Dense(2, "sigmoid")], "squared_error")
+        >>> d = derive(net, "W1[1,1]")
+        >>> d.results[0].rhs
+        delta_1_1*x_1
+    """
+    bp = backprop_for(spec)
+    graph = bp.graph
+    thetas = select(graph, wrt)
+    deltas = [(adjoint_symbol(d), adjoint_steps(bp, d)) for d in bp.needed(thetas)]
+    grads = [(_partial(nt.LOSS, t), gradient_steps(bp, t)) for t in thetas]
+    ordered = [*grads, *deltas] if len(thetas) == 1 else [*deltas, *grads]
+    results = [Step(_partial(nt.LOSS, t), bp.gradients[t], "result") for t in thetas]
+    if expand:
+        results += [
+            Step(_partial(nt.LOSS, t), bp.expanded(bp.gradients[t]), "expanded") for t in thetas
+        ]
+    return Derivation(
+        title=f"Backpropagation: {wrt if isinstance(wrt, str) else 'chosen parameters'}",
+        sections=sections(*ordered),
+        results=tuple(results),
+        context={"graph": graph, "parameters": thetas, "level": "element"},
+    )

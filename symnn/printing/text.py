@@ -1,0 +1,28 @@
+"""Plain text for terminals and doctests: ∂L/∂w_1_1_1 instead of Derivative(L, w_1_1_1)."""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+
+class TextPrinter(StrPrinter):
+    """SymPy's str printer with ∂ notation and factors in recorded order."""
+
+    def __init__(self) -> None:
+        super().__init__({"order": "none"})
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        variables = "".join(f"∂{self._print(v)}" for v, _ in expr.variable_count)
+        return f"∂{self._print(expr.expr)}/{variables}"
+
+
+def text(expr: sp.Basic) -> str:
+    """One-line text of ``expr``.
+
+    Examples:
+        >>> L, w = sp.symbols("L w")
+        >>> text(sp.Derivative(L, w, evaluate=False))
+        '∂L/∂w'
+    """
+    return TextPrinter().doprint(expr)

@@ -1,0 +1,89 @@
+"""Derivation steps as pure data: ``Step(lhs, rhs, rule, note)`` and the ``Derivation`` of them.
+
+No LaTeX lives here; templates and printers decide how a step looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+RULES = {
+    "definition": "definition",
+    "chain_rule": "chain rule",
+    "multivariate_chain_rule": "multivariate chain rule (sum over every path)",
+    "linear": "derivative of a weighted sum",
+    "activation_derivative": "derivative of the activation",
+    "loss_derivative": "derivative of the loss",
+    "substitution": "substitution of named quantities",
+    "reuse": "δ computed once and reused",
+    "result": "result",
+    "expanded": "fully expanded in inputs and parameters",
+    "jacobian": "Jacobian",
+    # Matrix-level and calculus rules join this set with the engines that record them.
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: ``lhs = rhs`` by ``rule`` (a key of RULES), with a short note."""
+
+    lhs: sp.Basic
+    rhs: sp.Basic
+    rule: str
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"unknown rule {self.rule!r}; known: {', '.join(RULES)}")
+
+    @property
+    def rule_text(self) -> str:
+        return RULES[self.rule]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of steps about one quantity (δ^{(2)}_1, ∂L/∂w^{(1)}_{11}, …), in reading order."""
+
+    subject: sp.Basic
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Ordered sections of steps, and the results they lead to (lhs -> expression)."""
+
+    title: str
+    sections: tuple[Section, ...]
+    results: tuple[Step, ...]
+    context: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def steps(self) -> list[Step]:
+        return [step for section in self.sections for step in section.steps]
+
+    def result(self, lhs: sp.Basic) -> sp.Basic:
+        for step in self.results:
+            if step.lhs == lhs:
+                return step.rhs
+        raise KeyError(lhs)
+
+    def __str__(self) -> str:
+        from symnn.printing.text import text
+
+        lines = [self.title]
+        for section in self.sections:
+            lines.append(f"\n{text(section.subject)}")
+            lines += [f"  {text(s.lhs)} = {text(s.rhs)}    [{s.rule_text}]" for s in section.steps]
+        lines.append("\nResults")
+        lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in self.results]
+        return "\n".join(lines)
+
+
+def sections(*pairs: tuple[sp.Basic, Sequence[Step]]) -> tuple[Section, ...]:
+    """Sections from (subject, steps) pairs, leaving out empty ones."""
+    return tuple(Section(subject, tuple(steps)) for subject, steps in pairs if steps)

@@ -1,0 +1,18 @@
+"""The runnable examples in docstrings are tests too."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import symnn
+
+MODULES = sorted(m.name for m in pkgutil.walk_packages(symnn.__path__, "symnn."))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
