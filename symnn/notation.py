@@ -116,6 +116,17 @@ class Notation:
         """LaTeX for each symbol, to hand to the printer."""
         return {s: self.latex(s, shape) for s in symbols}
 
+    def namer(self, shape: Shape) -> Callable[[sp.Symbol], str | None]:
+        """A function naming symnn symbols for the printer, None for any other symbol."""
+
+        def name(symbol: sp.Symbol) -> str | None:
+            try:
+                return self.latex(symbol, shape)
+            except SymnnError:
+                return None
+
+        return name
+
 
 def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
     if kind == "L":
