@@ -126,9 +126,7 @@ def _guard_size(text: str, what: str = "expression") -> None:
         depth -= ch in ")]}"
         deepest = max(deepest, depth)
     if deepest > MAX_DEPTH:
-        raise SymnnError(
-            f"{what}: parentheses nested {deepest} deep; expected at most {MAX_DEPTH}"
-        )
+        raise SymnnError(f"{what}: parentheses nested {deepest} deep; expected at most {MAX_DEPTH}")
 
 
 def _powers(text: str) -> str:

@@ -25,6 +25,39 @@ RULES = {
     "jacobian": "Jacobian",
     # Matrix-level and calculus rules join this set with the engines that record them.
 }
+# The calculus refresher, gradient descent and the perceptron (symnn.derive.calculus, …).
+RULES.update(
+    {
+        "partial_derivative": "partial derivative (the other variables held constant)",
+        "sum_rule": "sum rule",
+        "constant_rule": "derivative of a constant is 0",
+        "constant_multiple": "constant-multiple rule",
+        "power_rule": "power rule",
+        "product_rule": "product rule",
+        "elementary_derivative": "derivative of an elementary function",
+        "substitute_point": "substitute the point",
+        "evaluate_at_point": "evaluate at the point",
+        "gradient": "gradient (the vector of partial derivatives)",
+        "magnitude": "magnitude (Euclidean length)",
+        "normalise": "direction normalised to unit length",
+        "directional_derivative": "directional derivative (gradient · unit direction)",
+        "linear_approximation": "first-order (linear) prediction: gradient · move",
+        "tangent": "tangent-plane prediction: value + predicted change",
+        "exact_change": "exact change",
+        "approximation_error": "error of the linear prediction",
+        "second_partial": "second partial derivative",
+        "hessian": "Hessian (matrix of second partial derivatives)",
+        "taylor_term": "Taylor term (derivatives at the point / α!, times powers of the move)",
+        "taylor": "Taylor polynomial (sum of the terms)",
+        "descent_update": "gradient-descent update: x ← x − η ∇f",
+        "momentum_update": "momentum: v ← μ v − η ∇f, then x ← x + v",
+        "dot_product": "dot product w · x + b",
+        "angle": "angle between vectors: cos θ = w·x / (|w| |x|)",
+        "hyperplane": "hyperplane w · x + b = 0",
+        "step_activation": "step activation",
+        "perceptron_rule": "Rosenblatt rule: w ← w + η (y − ŷ) x",
+    }
+)
 
 
 @dataclass(frozen=True)

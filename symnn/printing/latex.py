@@ -27,10 +27,19 @@ class SymnnLatexPrinter(LatexPrinter):
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         f = self._print(expr.expr)
-        variables = "".join(rf"\partial {self._print(v)}" for v, _ in expr.variable_count)
+        variables = "".join(
+            rf"\partial {self._print(v)}" + (f"^{{{n}}}" if n > 1 else "")
+            for v, n in expr.variable_count
+        )
+        order = sum(n for _, n in expr.variable_count)
+        d = rf"\partial^{{{order}}}" if order > 1 else r"\partial"
+        if not expr.expr.is_Atom:  # ∂/∂x (x² + y), never the ambiguous ∂x² + y/∂x
+            if self._partial_style == "slash":
+                return rf"{d} / {variables} \left({f}\right)"
+            return rf"\frac{{{d}}}{{{variables}}} \left({f}\right)"
         if self._partial_style == "slash":
-            return rf"\partial {f} / {variables}"
-        return rf"\frac{{\partial {f}}}{{{variables}}}"
+            return rf"{d} {f} / {variables}"
+        return rf"\frac{{{d} {f}}}{{{variables}}}"
 
     def _print_Float(self, expr: sp.Float) -> str:
         # Spec numbers print as written (0.15, not 0.150000000000000); tiny ones as m·10^e.

@@ -13,8 +13,14 @@ class TextPrinter(StrPrinter):
         super().__init__({"order": "none"})
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
-        variables = "".join(f"∂{self._print(v)}" for v, _ in expr.variable_count)
-        return f"∂{self._print(expr.expr)}/{variables}"
+        variables = "".join(
+            f"∂{self._print(v)}" + (f"^{n}" if n > 1 else "") for v, n in expr.variable_count
+        )
+        order = sum(n for _, n in expr.variable_count)
+        d = f"∂^{order}" if order > 1 else "∂"
+        if not expr.expr.is_Atom:  # ∂(x**2 + y)/∂x, never the ambiguous ∂x**2 + y/∂x
+            return f"{d}({self._print(expr.expr)})/{variables}"
+        return f"{d}{self._print(expr.expr)}/{variables}"
 
 
 def text(expr: sp.Basic) -> str:
