@@ -89,7 +89,7 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
             "orthogonal": "θ = 90°: w·x = 0, x lies on the boundary direction",
         }[alignment]
         steps += [
-            Step(S("cos θ"), cos, "angle", "cos θ = w·x / (|w| |x|)"),
+            Step(S("cos θ"), cos, "angle"),
             Step(S("θ"), degrees, "angle", f"in degrees; {why}"),
         ]
         values.update(cos=cos, angle=degrees, alignment=alignment)
