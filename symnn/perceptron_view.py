@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.derive.calculus import number_row, show
+from symnn.derive.calculus import number_row, show, tidy
 from symnn.errors import SymnnError
 from symnn.expressions import as_point
 from symnn.perceptron import CONVENTIONS, PerceptronRun, hyperplane, step
@@ -66,7 +66,7 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
     if len(w) != len(x):
         raise SymnnError(f"weights and point: expected the same length, found {len(w)}, {len(x)}")
     b = as_point(bias, 1, "bias")[0]
-    dot = sp.simplify(sum(wi * xi for wi, xi in zip(w, x, strict=True)))
+    dot = tidy(sum(wi * xi for wi, xi in zip(w, x, strict=True)))
     norm_w = sp.sqrt(sum(c**2 for c in w))
     norm_x = sp.sqrt(sum(c**2 for c in x))
     S = sp.Symbol

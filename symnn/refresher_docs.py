@@ -131,8 +131,20 @@ def derivation_text(derivation: Derivation) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _Latex(SymnnLatexPrinter):
+    """symnn's LaTeX printer, also for powers of symnn functions (σ(x)², whose ``_latex`` hook
+    takes no exponent)."""
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        exponent = expr.exp
+        special = exponent.is_Rational and (exponent.is_negative or exponent == sp.S.Half)
+        if getattr(type(expr.base), "code_name", "") and not special:
+            return rf"{self._print(expr.base)}^{{{self._print(exponent)}}}"
+        return super()._print_Pow(expr)
+
+
 def _printer(names: dict) -> SymnnLatexPrinter:
-    return SymnnLatexPrinter(symbol_names=names)
+    return _Latex(symbol_names=names)
 
 
 def _derivation_context(derivation: Derivation) -> dict[str, Any]:

@@ -75,7 +75,22 @@ def point_map(symbols: Sequence[sp.Symbol], at: Point, what: str = "point") -> d
 def value(expr: sp.Expr, at: dict) -> sp.Expr:
     """The exact value of ``expr`` at a point (symnn functions rewritten so SymPy can evaluate)."""
     result = to_elementary(sp.sympify(expr).xreplace(at))
-    return sp.nsimplify(result) if result.is_Float else sp.simplify(result)
+    return sp.nsimplify(result) if result.is_Float else tidy(result)
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """A cheap, predictable simplification (expand, collect common factors, rationalise).
+
+    ``sp.simplify`` can take minutes on a sigmoid or a trigonometric value; this never does.
+
+    Examples:
+        >>> tidy((2*sp.Symbol("x") + 3)/sp.sqrt(2) + (3*sp.Symbol("x") + 2)/sp.sqrt(2))
+        5*sqrt(2)*(x + 1)/2
+    """
+    expr = sp.sympify(expr)
+    if expr.is_Atom:
+        return expr
+    return sp.radsimp(sp.factor_terms(sp.expand(expr)))
 
 
 def approx(expr: sp.Expr) -> float | None:
@@ -246,7 +261,7 @@ def gradient(
     if point is not None:
         at_values = tuple(value(p, point) for p in partials)
         magnitude = sp.sqrt(sum(v**2 for v in at_values))
-        magnitude_simplified = sp.simplify(magnitude)
+        magnitude_simplified = tidy(magnitude)
         where = tuple(point.values())
         grad_at = sp.Subs(name("∇f"), symbols, where)
         mag_at = sp.Subs(name("|∇f|"), symbols, where)
@@ -254,7 +269,7 @@ def gradient(
             Step(name("|∇f|"), sp.sqrt(sp.Add(*(p**2 for p in partials))), "magnitude"),
             Step(mag_at, sp.sqrt(_squares(at_values), evaluate=False), "substitute_point"),
         ]
-        total = sp.simplify(sum(v**2 for v in at_values))
+        total = tidy(sum(v**2 for v in at_values))
         if sp.sqrt(total, evaluate=False) != magnitude_simplified:
             mag_steps.append(Step(mag_at, sp.sqrt(total, evaluate=False), "evaluate_at_point"))
         mag_steps.append(Step(mag_at, magnitude_simplified, "evaluate_at_point"))
@@ -304,13 +319,13 @@ def directional_derivative(
     u = tuple(sp.radsimp(c / length) for c in d)
     at_grad = grad.context["values"]["gradient"]
     partials = grad.results[0].rhs
-    expr_dir = sp.simplify(sum(p * c for p, c in zip(partials, u, strict=True)))
-    result = sp.simplify(sum(g * c for g, c in zip(at_grad, u, strict=True)))
+    expr_dir = tidy(sum(p * c for p, c in zip(partials, u, strict=True)))
+    result = tidy(sum(g * c for g, c in zip(at_grad, u, strict=True)))
     where = tuple(grad.context["values"]["point"])
     note = "the direction is normalised to unit length, so D_u f is the slope per unit distance"
     steps = [
         Step(name("d"), sp.Tuple(*d), "definition", "the direction as given"),
-        Step(name("|d|"), sp.simplify(length), "magnitude"),
+        Step(name("|d|"), tidy(length), "magnitude"),
         Step(name("u"), sp.Tuple(*u), "normalise", note),
         Step(name("D_u f"), expr_dir, "directional_derivative", "∇f · u"),
         Step(
@@ -350,9 +365,9 @@ def linear_approximation(
     moved = {s: point[s] + h for s, h in zip(symbols, delta, strict=True)}
     at_grad = grad.context["values"]["gradient"]
     f_at, f_moved = value(expr, point), value(expr, moved)
-    linear = sp.simplify(sum(g * h for g, h in zip(at_grad, delta, strict=True)))
-    exact = sp.simplify(f_moved - f_at)
-    error = sp.simplify(exact - linear)
+    linear = tidy(sum(g * h for g, h in zip(at_grad, delta, strict=True)))
+    exact = tidy(f_moved - f_at)
+    error = tidy(exact - linear)
     predicted = f_at + linear
     fa = sp.Function(f_name)(*point.values())
     fm = sp.Function(f_name)(*map(show, moved.values()))

@@ -30,6 +30,7 @@ from symnn.derive.calculus import (
     point_map,
     setup,
     show,
+    tidy,
     value,
 )
 from symnn.errors import SymnnError
@@ -136,7 +137,7 @@ def taylor(
         delta = as_point(step, len(symbols), "step")
         moved = {x: point[x] + h for x, h in zip(symbols, delta, strict=True)}
         approx_value, exact_value = value(polynomial, moved), value(expr, moved)
-        error = sp.simplify(exact_value - approx_value)
+        error = tidy(exact_value - approx_value)
         values.update(step=delta, approximation=approx_value, exact_value=exact_value, error=error)
         numbers += [
             number_row(f"T_{order} at the moved point", approx_value),
