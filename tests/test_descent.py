@@ -31,7 +31,9 @@ def test_floats_agree_with_the_exact_run():
     floats = gradient_descent(BOWL, "0,0", 0.1, 20)
     for a, b in zip(exact.iterates, floats.iterates, strict=True):
         assert math.isclose(float(a.value), b.value, rel_tol=1e-12)
-        assert all(math.isclose(float(p), q, abs_tol=1e-12) for p, q in zip(a.point, b.point))
+        assert all(
+            math.isclose(float(p), q, abs_tol=1e-12) for p, q in zip(a.point, b.point, strict=True)
+        )
     # closed form: x_k = 3 − 3·0.8^k, y_k = −1 + 0.6^k
     assert floats.final.point == pytest.approx((3 - 3 * 0.8**20, -1 + 0.6**20), abs=1e-12)
 
