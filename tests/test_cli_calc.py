@@ -1,0 +1,178 @@
+"""``symnn calc`` and ``symnn perceptron`` end to end: a subprocess as a user runs them for the
+main paths, and ``symnn.cli.main`` in-process for the many variants (same parser, same code, a
+fraction of the start-up time)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from symnn.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ["derivative", "gradient", "directional", "linear", "taylor", "jacobian", "hessian"]
+
+
+def symnn(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "symnn", *map(str, args)], cwd=cwd, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the command line in-process; returns returncode, stdout and stderr like subprocess."""
+
+    def run(*args):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exit:  # argparse: --help, usage errors
+            code = exit.code
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
+
+    return run
+
+
+def test_help_on_every_subcommand(cli):
+    top = symnn("--help")
+    assert "calc" in top.stdout and "perceptron" in top.stdout
+    for kind in [*KINDS, "descent"]:
+        result = cli("calc", kind, "--help")
+        assert result.returncode == 0 and "--format" in result.stdout
+    assert cli("perceptron", "--help").returncode == 0
+
+
+def test_gradient_worked_example_json():
+    result = symnn(
+        "calc", "linear", "x**2 + 4*y**2", "--at", "1,1", "--step", "0.01,0.005", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["values"]["gradient"] == [2, 8]
+    assert round(data["values"]["magnitude"], 6) == 8.246211
+    assert data["values"]["linear_change"] == 0.06 and data["exact"]["linear_change"] == "3/50"
+    assert data["values"]["exact_change"] == 0.0602
+
+
+def test_directional_text(cli):
+    result = cli("calc", "directional", "x**2 + 3*x*y + y**2", "--at", "1,1", "--direction", "1,1")
+    assert result.returncode == 0, result.stderr
+    assert "5*sqrt(2) ≈ 7.071067812" in result.stdout
+    assert "normalised" in result.stdout
+
+
+def test_tangent_lines(cli):
+    data = json.loads(cli("calc", "linear", "x^2", "--at", "3", "--step", "0.01", "--json").stdout)
+    assert (data["values"]["predicted"], data["values"]["exact_value"]) == (9.06, 9.0601)
+    data = json.loads(
+        cli("calc", "linear", "x**3 + 2*x", "--at", "2", "--step", "0.01", "--json").stdout
+    )
+    assert data["values"]["gradient"] == [14]
+    assert (data["values"]["predicted"], data["values"]["exact_value"]) == (12.14, 12.140601)
+
+
+def test_jacobian_hessian_taylor_json(cli):
+    data = json.loads(cli("calc", "jacobian", "x**2 + y", "2*x + 3*y", "--json").stdout)
+    assert data["values"]["matrix"] == [["2*x", 1], [2, 3]]
+    data = json.loads(cli("calc", "hessian", "x**2 + 3*x*y + y**2", "--at", "1,1", "--json").stdout)
+    assert data["values"]["hessian"] == [[2, 3], [3, 2]] and data["definiteness"] == "indefinite"
+    data = json.loads(cli("calc", "taylor", "exp(x)", "--at", "0", "--order", "3", "--json").stdout)
+    assert data["exact"]["polynomial"] == "x**3/6 + x**2/2 + x + 1"
+
+
+def test_descent_table_and_plot(tmp_path):
+    plot = tmp_path / "gd.png"
+    result = symnn(
+        "calc", "descent", "(x - 3)**2 + 2*(y + 1)**2", "--from", "0,0", "--lr", "0.1",
+        "--steps", "2", "--exact", "--plot", plot,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("(0.6, -0.4)" in line and line.rstrip().endswith("6.48") for line in lines)
+    assert any("(1.08, -0.64)" in line and line.rstrip().endswith("3.9456") for line in lines)
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_descent_json_with_momentum(cli):
+    result = cli(
+        "calc", "descent", "(x - 3)**2 + 2*(y + 1)**2", "--from", "0,0", "--steps", "2",
+        "--momentum", "0.9", "--json",
+    )  # fmt: skip
+    data = json.loads(result.stdout)
+    assert data["iterates"][2]["point"] == pytest.approx([1.62, -1.0])
+
+
+@pytest.mark.parametrize("fmt", ["tex", "md"])
+def test_formats_and_output_file(cli, tmp_path, fmt):
+    out = tmp_path / f"g.{fmt}"
+    result = cli("calc", "gradient", "x**2 + 4*y**2", "--at", "1,1", "--format", fmt, "-o", out)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert ("\\paragraph" in text) if fmt == "tex" else text.startswith("# Gradient")
+
+
+def test_tex_document(cli):
+    result = cli("calc", "hessian", "x*y", "--format", "tex", "--document")
+    assert result.stdout.startswith("\\documentclass")
+
+
+def test_perceptron_gate_table_and_plot(tmp_path):
+    plot = tmp_path / "and.pdf"
+    result = symnn("perceptron", "--gate", "and", "--plot", plot)
+    assert result.returncode == 0, result.stderr
+    assert "ŷ = 1 when w·x + b ≥ 0" in result.stdout
+    assert "converged: epoch 6 had no errors" in result.stdout
+    assert plot.read_bytes().startswith(b"%PDF")
+
+
+def test_perceptron_xor_and_json(cli):
+    data = json.loads(cli("perceptron", "--gate", "xor", "--epochs", "7", "--json").stdout)
+    assert data["converged"] is False and data["separable"] is False and data["epochs"] == 7
+    assert len(data["updates"]) == 28
+    data = json.loads(cli("perceptron", "--gate", "or", "--json", "--lr", "1/2").stdout)
+    assert data["weights"] == ["1/2", "1/2"] and data["bias"] == "-1/2"
+
+
+def test_perceptron_csv_and_dot(cli, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("u,v,y\n2,1,1\n-1,-2,0\n1,3,1\n-3,1,0\n")
+    result = cli("perceptron", "--csv", path, "--format", "md")
+    assert result.returncode == 0, result.stderr
+    assert "converged" in result.stdout
+    data = json.loads(cli("perceptron", "--weights", "1,1", "--point", "1,0", "--json").stdout)
+    assert data["values"]["angle"] == 45 and data["values"]["alignment"] == "aligned"
+
+
+def test_bad_input_in_a_subprocess():
+    for args in (["calc", "gradient", "__import__('os').system('id')"], ["perceptron"]):
+        result = symnn(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("symnn: error: ")
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["calc", "gradient", "__import__('os').system('id')"],
+        ["calc", "gradient", "x.__class__"],
+        ["calc", "gradient", "x" * 10_000],
+        ["calc", "gradient", "x + y", "--at", "1"],
+        ["calc", "descent", "exp(x)", "--from", "1", "--exact"],
+        ["calc", "taylor", "x", "--at", "0", "--order", "50"],
+        ["calc", "gradient", "x", "--format", "md", "--document"],
+        ["perceptron", "--csv", "/nonexistent/p.csv"],
+        ["perceptron", "--gate", "and", "--weights", "1,2,3"],
+        ["perceptron"],
+    ],
+)
+def test_bad_input_exits_2_with_one_line(cli, args):
+    result = cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("symnn: error: ")
+    assert len(result.stderr.strip().splitlines()) == 1
