@@ -11,11 +11,23 @@ from symnn.activations import ACTIVATIONS, Activation
 from symnn.check import GradientReport, check_gradients
 from symnn.codegen import CompiledGradients, compile_gradients
 from symnn.derive import derive, jacobian
+from symnn.derive.calculus import (
+    derivative,
+    directional_derivative,
+    gradient,
+    linear_approximation,
+)
+from symnn.derive.taylor import hessian, jacobian_of, taylor
+from symnn.descent import Descent, gradient_descent
 from symnn.errors import SymnnError
+from symnn.expressions import parse_expression, parse_point
 from symnn.graph import Graph, build_graph
 from symnn.losses import LOSSES, Loss
 from symnn.network import Data, Dense, Network
 from symnn.notation import NOTATIONS
+from symnn.perceptron import PerceptronRun, gate, linearly_separable, train_perceptron
+from symnn.perceptron_view import dot_product
+from symnn.refresher_docs import render_refresher
 from symnn.specfile import load_spec
 from symnn.steps import Derivation, Step
 
@@ -42,4 +54,24 @@ __all__ = [
     "derive",
     "jacobian",
     "load_spec",
+]
+# The calculus refresher, gradient descent and the perceptron (issue 5).
+__all__ += [
+    "Descent",
+    "PerceptronRun",
+    "derivative",
+    "directional_derivative",
+    "dot_product",
+    "gate",
+    "gradient",
+    "gradient_descent",
+    "hessian",
+    "jacobian_of",
+    "linear_approximation",
+    "linearly_separable",
+    "parse_expression",
+    "parse_point",
+    "render_refresher",
+    "taylor",
+    "train_perceptron",
 ]
