@@ -254,3 +254,23 @@ def test_latex_article_compiles(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert (tmp_path / "t.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_every_worked_example_renders_and_compiles(tmp_path):
+    from symnn.refresher_examples import write_worked_examples
+
+    paths = write_worked_examples(tmp_path / "gallery")
+    fragments = [p.read_text() for p in paths if p.suffix == ".tex"]
+    assert len(fragments) == len(paths) // 2 >= 16
+    body = "\n\\clearpage\n".join(fragments)
+    preamble = "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+    (tmp_path / "all.tex").write_text(preamble + body + "\n\\end{document}\n")
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "all.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
