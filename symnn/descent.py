@@ -159,8 +159,9 @@ def gradient_descent(
         evaluate_g = lambda p: _exact_values(grad, symbols, p, "the gradient")  # noqa: E731
     else:
         # lambdify prints our own SymPy tree to Python source; no user text is executed.
-        f_num = sp.lambdify(symbols, to_elementary(expr), modules="math")
-        g_num = sp.lambdify(symbols, [to_elementary(g) for g in grad], modules="math")
+        # dummify: a variable called "math" or "exp" must not shadow the module's names
+        f_num = sp.lambdify(symbols, to_elementary(expr), modules="math", dummify=True)
+        g_num = sp.lambdify(symbols, [to_elementary(g) for g in grad], modules="math", dummify=True)
         evaluate_f = lambda p: float(f_num(*p))  # noqa: E731
         evaluate_g = lambda p: tuple(float(v) for v in g_num(*p))  # noqa: E731
         eta, mu = float(eta), float(mu)

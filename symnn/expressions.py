@@ -43,6 +43,7 @@ MAX_LENGTH = 2000
 MAX_NODES = 1000
 MAX_DEPTH = 60
 MAX_EXPONENT = 1000  # a numeric power beyond this is refused before SymPy tries to compute it
+MAX_DIGITS = 10_000
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
@@ -203,6 +204,9 @@ class _Builder:
             kind = "strings" if isinstance(value, str | bytes) else f"the constant {value!r}"
             raise _fail(self.text, kind)
         source = ast.get_source_segment(_powers(self.text), node) or repr(value)
+        exponent = re.search(r"[eE]([+-]?\d+)", source)
+        if exponent and abs(int(exponent.group(1))) > MAX_EXPONENT:
+            raise _fail(self.text, f"the number {source!r} (exponent beyond {MAX_EXPONENT})")
         try:  # the digits as written, so 0.1 is exactly 1/10
             return sp.Rational(str(Fraction(source.replace("_", ""))))
         except (ValueError, ZeroDivisionError):
@@ -237,8 +241,14 @@ class _Builder:
                 f"expression {self.text!r}: exponent {right} too large; expected |n| <= "
                 f"{MAX_EXPONENT}"
             )
-        if left.is_number and abs(sp.N(left, 5)) > 10**6 and right.is_number and abs(right) > 50:
-            raise SymnnError(f"expression {self.text!r}: power {left}**{right} too large")
+        if left.is_number and right.is_number and left != 0:
+            # the number of digits of the result, estimated before SymPy computes it
+            digits = sp.N(abs(right) * sp.log(abs(left), 10), 5)
+            if digits.is_real and digits > MAX_DIGITS:
+                raise SymnnError(
+                    f"expression {self.text!r}: a power with about {int(digits)} digits; "
+                    f"expected at most {MAX_DIGITS}"
+                )
         return left**right
 
     def _call(self, node: ast.Call) -> sp.Expr:

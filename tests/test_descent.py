@@ -7,6 +7,7 @@ import sympy as sp
 
 from symnn.descent import gradient_descent
 from symnn.errors import SymnnError
+from symnn.functions import to_elementary
 from symnn.refresher_docs import render_refresher
 
 BOWL = "(x - 3)**2 + 2*(y + 1)**2"
@@ -109,3 +110,15 @@ def test_curve_plot_for_one_variable(tmp_path):
     paths = plot_descent(gradient_descent("x**2 + sigmoid(x)", "2", 0.2, 5), tmp_path / "c")
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_variable_names_cannot_shadow_the_numeric_namespace(tmp_path):
+    from symnn.plots.contour import plot_descent
+
+    text = "numpy**2 + abs(math) + sigmoid(numpy*math) + exp(-math)*sin(numpy)"
+    floats = gradient_descent(text, "1,1", "0.1", 3)
+    at = dict(zip(floats.variables, floats.final.point, strict=True))
+    reference = float(to_elementary(floats.function).evalf(30, subs=at))
+    assert math.isclose(floats.final.value, reference, rel_tol=1e-12)
+    (path,) = plot_descent(floats, tmp_path / "shadow.png")
+    assert path.read_bytes().startswith(b"\x89PNG")

@@ -74,6 +74,8 @@ HOSTILE = [
     ("1j*x", "the constant 1j"),
     ("(x := 1)", "assignment"),
     ("9**9**9", "too large"),
+    ("((10**300)**30)**30", "digits"),
+    ("1e999999*x", "exponent beyond"),
     ("2x", "write products with '*'"),
     ("", "empty"),
 ]

@@ -17,7 +17,10 @@ from symnn.printing.code import CodePrinter
 def numeric(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
     """A NumPy function of ``expr`` (our own SymPy tree, printed to source; no user text runs)."""
     namespace = {"numpy": np, **numerics.NAMESPACE}
-    return sp.lambdify(symbols, expr, modules=[namespace], printer=CodePrinter())
+    # Private argument names, so a variable called "numpy" or "sigmoid" cannot shadow the namespace.
+    private = [sp.Symbol(f"_v{i}") for i in range(len(symbols))]
+    renamed = expr.xreplace(dict(zip(symbols, private, strict=True)))
+    return sp.lambdify(private, renamed, modules=[namespace], printer=CodePrinter())
 
 
 def _span(values: np.ndarray) -> tuple[float, float]:
