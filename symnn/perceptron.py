@@ -191,7 +191,7 @@ class PerceptronRun:
                   for r in [head, *body]]  # fmt: skip
         lines += ["", self.summary()]
         if self.converged and len(self.names) >= 1:
-            lines.append(f"boundary: {self.hyperplane().lhs} = 0")
+            lines.append(f"boundary: {boundary(self.weights, self.bias, self.names)} = 0")
         return "\n".join(lines)
 
 
@@ -230,6 +230,20 @@ def hyperplane(weights: Sequence[Any], bias: Any, names: Sequence[str] | None = 
     symbols = [sp.Symbol(n) for n in names]
     lhs = sum((sp.nsimplify(w) * s for w, s in zip(weights, symbols, strict=True)), sp.S.Zero)
     return sp.Eq(lhs + sp.nsimplify(bias), 0, evaluate=False)
+
+
+def boundary(weights: Sequence[Any], bias: Any, names: Sequence[str]) -> sp.Expr:
+    """w₁x₁ + … + wₙxₙ + b in reading order (unevaluated), for display.
+
+    Examples:
+        >>> boundary([2, 1], -3, ["x1", "x2"])
+        2*x1 + x2 - 3
+    """
+    terms = [sp.nsimplify(w) * sp.Symbol(n) for w, n in zip(weights, names, strict=True) if w]
+    terms += [sp.nsimplify(bias)] if bias else []
+    if not terms:
+        return sp.S.Zero
+    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
 
 
 def linearly_separable(X: Sequence[Sequence[Any]], Y: Sequence[int]) -> tuple[bool, tuple | None]:

@@ -25,7 +25,7 @@ import sympy as sp
 from symnn.derive.calculus import show
 from symnn.descent import Descent
 from symnn.errors import SymnnError
-from symnn.perceptron import PerceptronRun
+from symnn.perceptron import PerceptronRun, boundary
 from symnn.perceptron_view import run_derivation
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.text import TextPrinter
@@ -225,7 +225,7 @@ def _perceptron_context(run: PerceptronRun) -> dict[str, Any]:
         "arithmetic": "exact (fractions)" if run.exact else "floating point",
         "rows": rows,
         "summary": run.summary(),
-        "boundary": run.hyperplane().lhs,
+        "boundary": boundary(run.weights, run.bias, run.names),
         "converged": run.converged,
     }
 

@@ -28,7 +28,7 @@ RULES = {
 # The calculus refresher, gradient descent and the perceptron (symnn.derive.calculus, …).
 RULES.update(
     {
-        "partial_derivative": "partial derivative (the other variables held constant)",
+        "partial_derivative": "partial derivative",
         "sum_rule": "sum rule",
         "constant_rule": "derivative of a constant is 0",
         "constant_multiple": "constant-multiple rule",

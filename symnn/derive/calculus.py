@@ -167,7 +167,7 @@ def _rule(term: sp.Expr, x: sp.Symbol) -> tuple[str, str]:
 def partial_steps(expr: sp.Expr, x: sp.Symbol, lhs: sp.Basic, others: Sequence[sp.Symbol]) -> list:
     """The steps of one partial derivative: the sum rule, each term's rule, the result."""
     held = ", ".join(str(v) for v in others if v != x)
-    note = f"differentiate with respect to {x}" + (f", holding {held} constant" if held else "")
+    note = f"in {x}" + (f", with {held} held constant" if held else "")
     steps = [Step(lhs, sp.Derivative(expr, x, evaluate=False), "partial_derivative", note)]
     terms = expr.as_ordered_terms() if expr.is_Add else [expr]
     if len(terms) > 1:
