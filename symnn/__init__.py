@@ -8,6 +8,7 @@ Examples:
 """
 
 from symnn.activations import ACTIVATIONS, Activation
+from symnn.calculus_code import calculus_code, jacobian_code
 from symnn.check import GradientReport, check_gradients
 from symnn.codegen import CompiledGradients, compile_gradients
 from symnn.derive import derive, jacobian
@@ -59,6 +60,7 @@ __all__ = [
 __all__ += [
     "Descent",
     "PerceptronRun",
+    "calculus_code",
     "derivative",
     "directional_derivative",
     "dot_product",
@@ -66,6 +68,7 @@ __all__ += [
     "gradient",
     "gradient_descent",
     "hessian",
+    "jacobian_code",
     "jacobian_of",
     "linear_approximation",
     "linearly_separable",

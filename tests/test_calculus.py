@@ -274,3 +274,42 @@ def test_every_worked_example_renders_and_compiles(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+# Generated NumPy code, from the same expressions.
+
+
+@pytest.mark.parametrize("text", FUNCTIONS)
+def test_generated_numpy_gradient_and_hessian_match_finite_differences(text):
+    import numpy as np
+
+    from symnn.calculus_code import calculus_code
+
+    code = calculus_code(text, "x,y")
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-1.5, 1.5, size=(2, 5))
+    h = 1e-6
+    grad, hess = code.gradient(*points), code.hessian(*points)
+    assert grad.shape == (2, 5) and hess.shape == (2, 2, 5)
+    for i in range(2):
+        step = np.zeros((2, 1))
+        step[i] = h
+        fd = (code.value(*(points + step)) - code.value(*(points - step))) / (2 * h)
+        np.testing.assert_allclose(grad[i], fd, rtol=1e-6, atol=1e-7)
+        fd_grad = (code.gradient(*(points + step)) - code.gradient(*(points - step))) / (2 * h)
+        np.testing.assert_allclose(hess[:, i], fd_grad, rtol=1e-5, atol=1e-6)
+    # the same numbers as the derivation at an exact point
+    exact = gradient(text, "x,y", at="1/2,-3/4").context["values"]["gradient"]
+    np.testing.assert_allclose(code.gradient(0.5, -0.75), [float(v) for v in exact], rtol=1e-12)
+
+
+def test_generated_jacobian_and_names_that_would_shadow():
+    import numpy as np
+
+    from symnn.calculus_code import jacobian_code
+
+    code = jacobian_code(["numpy*gradient", "exp(numpy) + relu**2"], "numpy,gradient,relu")
+    assert "def jacobian(numpy_, gradient_, relu_):" in code.source
+    j = code.jacobian(1.0, 2.0, 3.0)
+    np.testing.assert_allclose(j, [[2, 1, 0], [math.e, 0, 6]])
+    assert code.value(np.array([0.0, 1.0]), 2.0, 3.0).shape == (2, 2)

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from symnn.cli import main
+from symnn.codegen import load_function
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ["derivative", "gradient", "directional", "linear", "taylor", "jacobian", "hessian"]
@@ -113,6 +114,13 @@ def test_formats_and_output_file(cli, tmp_path, fmt):
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert ("\\paragraph" in text) if fmt == "tex" else text.startswith("# Gradient")
+
+
+def test_numpy_source(cli):
+    result = cli("calc", "gradient", "x**2 + 4*y**2", "--format", "py")
+    assert result.returncode == 0 and "def gradient(x, y):" in result.stdout
+    gradient = load_function(result.stdout, "gradient")
+    assert gradient(1, 1).tolist() == [2, 8]
 
 
 def test_tex_document(cli):

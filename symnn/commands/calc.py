@@ -14,6 +14,7 @@ from typing import Any
 
 import sympy as sp
 
+from symnn.calculus_code import calculus_code, jacobian_code
 from symnn.commands.output import emit
 from symnn.derive.calculus import derivative, directional_derivative, gradient, linear_approximation
 from symnn.derive.taylor import hessian, jacobian_of, taylor
@@ -28,7 +29,12 @@ EXPR_HELP = "expression as text, e.g. 'x**2 + 4*y**2' or 'exp(-x)*sin(y)'"
 def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
     if variables:
         p.add_argument("--vars", help="variables in order, e.g. x,y (default: order of appearance)")
-    p.add_argument("--format", choices=("text", "tex", "md"), default="text", help="output format")
+    p.add_argument(
+        "--format",
+        choices=("text", "tex", "md", "py"),
+        default="text",
+        help="output format; py: NumPy source of f and its derivatives",
+    )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
@@ -179,9 +185,20 @@ def json_object(item: Derivation | Descent) -> dict[str, Any]:
     return data
 
 
+def numpy_source(args: argparse.Namespace) -> str:
+    """The generated NumPy module for the expression(s), as text."""
+    variables = getattr(args, "vars", None)
+    if args.kind == "jacobian":
+        return jacobian_code(args.expr, variables).source
+    return calculus_code(args.expr, variables).source
+
+
 def run(args: argparse.Namespace) -> int:
     if args.document and args.format != "tex":
         raise SymnnError("--document: expected together with --format tex")
+    if args.format == "py" and not args.json:
+        emit(numpy_source(args), args.output)
+        return 0
     item = compute(args)
     if args.kind == "descent" and args.plot:
         from symnn.plots.contour import plot_descent
