@@ -21,7 +21,15 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.derive.calculus import Point, Variables, number_row, setup, show, symbol_names, value
+from symnn.derive.evaluation import (
+    Point,
+    Variables,
+    number_row,
+    setup,
+    show,
+    symbol_names,
+    value,
+)
 from symnn.errors import SymnnError
 from symnn.expressions import as_number, as_point
 from symnn.functions import to_elementary

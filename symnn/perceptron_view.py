@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.derive.calculus import number_row, show, tidy
+from symnn.derive.evaluation import number_row, show, tidy
 from symnn.errors import SymnnError
 from symnn.expressions import as_point
 from symnn.perceptron import CONVENTIONS, PerceptronRun, hyperplane, step

@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.derive.calculus import show
+from symnn.derive.evaluation import show
 from symnn.descent import Descent
 from symnn.errors import SymnnError
 from symnn.perceptron import PerceptronRun, boundary

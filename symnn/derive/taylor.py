@@ -20,13 +20,11 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.derive.calculus import (
+from symnn.derive.calculus import _context, at_point_steps, partial_steps
+from symnn.derive.evaluation import (
     Point,
     Variables,
-    _context,
-    at_point_steps,
     number_row,
-    partial_steps,
     point_map,
     setup,
     show,
