@@ -78,7 +78,14 @@ def _load(source: str, names: Sequence[str]) -> list[Callable]:
 
 
 def calculus_code(f: str | sp.Expr, variables: str | Sequence[str] | None = None) -> CalculusCode:
-    """f, its gradient and its Hessian as NumPy functions (arguments in the variables' order)."""
+    """f, its gradient and its Hessian as NumPy functions (arguments in the variables' order).
+
+    Examples:
+        >>> import numpy as np
+        >>> code = calculus_code("exp(-x)*sin(y)", "x,y")
+        >>> code.gradient(np.zeros(3), np.pi / 2).round(6).tolist()
+        [[-1.0, -1.0, -1.0], [0.0, 0.0, 0.0]]
+    """
     symbols = resolve_variables([f], variables)
     expr = as_expression(f, symbols)
     names = _names(symbols)

@@ -172,7 +172,12 @@ def check_name(name: str) -> str:
 
 
 def symbol(name: str) -> sp.Symbol:
-    """The real SymPy symbol a variable name stands for (the same one every parse returns)."""
+    """The real SymPy symbol a variable name stands for (the same one every parse returns).
+
+    Examples:
+        >>> symbol("x") == parse_expression("x"), symbol("x").is_real
+        (True, True)
+    """
     return sp.Symbol(check_name(name), real=True)
 
 
@@ -394,7 +399,12 @@ def as_number(value: object) -> sp.Expr:
 
 
 def as_point(value: object, size: int | None = None, what: str = "point") -> tuple[sp.Expr, ...]:
-    """A point from text or a sequence of numbers, checked to have ``size`` coordinates."""
+    """A point from text or a sequence of numbers, checked to have ``size`` coordinates.
+
+    Examples:
+        >>> as_point([1, 0.5], 2), as_point("3")
+        ((1, 1/2), (3,))
+    """
     if isinstance(value, str):
         point = parse_point(value)
     elif isinstance(value, Sequence | sp.Matrix | sp.Tuple):
@@ -425,6 +435,10 @@ def resolve_variables(
 
     SymPy expressions (no text to read an order from) fall back to SymPy's sort key, which does not
     depend on hashing.
+
+    Examples:
+        >>> resolve_variables(["z*y + x"]), resolve_variables(["z*y + x"], "x,y,z")
+        ((z, y, x), (x, y, z))
     """
     if variables is not None:
         return parse_variables(variables)

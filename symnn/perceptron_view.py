@@ -122,7 +122,14 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
 
 
 def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivation:
-    """Every presentation as steps: z = w·x + b, ŷ by the step, and the update when ŷ ≠ y."""
+    """Every presentation as steps: z = w·x + b, ŷ by the step, and the update when ŷ ≠ y.
+
+    Examples:
+        >>> from symnn.perceptron import gate, train_perceptron
+        >>> d = run_derivation(train_perceptron(*gate("or")), only_mistakes=True)
+        >>> [str(s.subject) for s in d.sections][:3]
+        ['epoch 1, sample 1', 'epoch 1, sample 2', 'epoch 2, sample 1']
+    """
     S = sp.Symbol
     eta = _sym(run.learning_rate)
     sections = []

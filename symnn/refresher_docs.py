@@ -236,7 +236,21 @@ def render_refresher(
     document: bool = False,
     user_dir: str | Path | None = None,
 ) -> str:
-    """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown."""
+    """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
+
+    Examples:
+        >>> from symnn.descent import gradient_descent
+        >>> run = gradient_descent("(x - 3)**2 + 2*(y + 1)**2", "0,0", "0.1", 2, exact=True)
+        >>> print(render_refresher(run, "text"))
+        Gradient descent on f
+        update: x ← x − 0.1·∇f(x)
+        <BLANKLINE>
+        k  ∇f at the previous point  update         (x, y)         f
+        0                                           (0, 0)         11
+        1  (-6, 4)                   (0.6, -0.4)    (0.6, -0.4)    6.48
+        2  (-4.8, 2.4)               (0.48, -0.24)  (1.08, -0.64)  3.9456
+        <BLANKLINE>
+    """
     if fmt not in FORMATS:
         raise SymnnError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if isinstance(item, Descent):
