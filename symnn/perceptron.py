@@ -73,10 +73,10 @@ def read_csv(
     By default every column but the last is an input and the last is the label.
 
     Examples:
-        >>> import tempfile, os
+        >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as d:
-        ...     path = os.path.join(d, "p.csv")
-        ...     _ = open(path, "w").write("x1,x2,y" + chr(10) + "0.5,1/3,1" + chr(10))
+        ...     path = Path(d) / "p.csv"
+        ...     _ = path.write_text("x1,x2,y" + chr(10) + "0.5,1/3,1" + chr(10))
         ...     X, Y, names = read_csv(path)
         >>> X, Y, names
         (((Fraction(1, 2), Fraction(1, 3)),), (1,), ('x1', 'x2'))

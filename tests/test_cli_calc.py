@@ -184,3 +184,21 @@ def test_bad_input_exits_2_with_one_line(cli, args):
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("symnn: error: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_output_does_not_depend_on_the_hash_seed():
+    outputs = []
+    for seed in ("1", "2"):
+        script = (
+            "from symnn.refresher_examples import worked_examples\n"
+            "from symnn.refresher_docs import render_refresher\n"
+            "for name, item in worked_examples():\n"
+            "    print(render_refresher(item, 'tex'), render_refresher(item, 'md'))\n"
+        )
+        env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
