@@ -146,9 +146,12 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
             Step(S("ŷ"), sp.Integer(u.y_hat), "step_activation", f"{verdict}: {run.convention}"),
         ]
         if u.changed:
-            factor = sp.Mul(eta, sp.Integer(u.error), evaluate=False)
+            error = sp.UnevaluatedExpr(sp.Integer(u.error))
+            factor = sp.Mul(eta, error, evaluate=False)
             moved = [
-                sp.Add(wi, sp.Mul(factor, sp.UnevaluatedExpr(xi), evaluate=False), evaluate=False)
+                sp.Add(
+                    wi, sp.Mul(eta, error, sp.UnevaluatedExpr(xi), evaluate=False), evaluate=False
+                )
                 for wi, xi in zip(ws, xs, strict=True)
             ]
             steps += [

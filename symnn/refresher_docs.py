@@ -142,6 +142,18 @@ class _Latex(SymnnLatexPrinter):
             return rf"{self._print(expr.base)}^{{{self._print(exponent)}}}"
         return super()._print_Pow(expr)
 
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # Worked numbers (η·(y − ŷ)·x, 2·0.01) keep a visible product sign: "1 (−1) 0" misreads.
+        factors = expr.args
+        if len(factors) > 1 and all(f.is_number for f in factors):
+            sign = ""
+            if factors[0] == -1:
+                sign, factors = "-", factors[1:]
+            parts = [self._print(f) for f in factors]
+            parts = [rf"\left({p}\right)" if p.startswith("-") else p for p in parts]
+            return sign + r" \cdot ".join(parts)
+        return super()._print_Mul(expr)
+
 
 def _printer(names: dict) -> SymnnLatexPrinter:
     return _Latex(symbol_names=names)
