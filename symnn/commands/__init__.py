@@ -1,5 +1,5 @@
 """Subcommands of the command line; each module offers ``register(subparsers)``."""
 
-from symnn.commands import check, derive
+from symnn.commands import check, derive, gallery
 
-COMMANDS = [derive, check]
+COMMANDS = [derive, check, gallery]
