@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,7 +229,8 @@ def train(
             accuracies.append(acc)
         bar.update(step, loss, acc)
 
-    try:
+    # Overflow on the way to divergence is reported once, as a SymnnError, not as warnings.
+    with np.errstate(over="ignore", invalid="ignore"), _closing(bar):
         full_loss, full_grads = f(params, X, Y)
         log(full_loss, 0)
         for step in range(1, config.steps + 1):
@@ -243,9 +245,15 @@ def train(
                 trajectory.append(params)
             full_loss, full_grads = f(params, X, Y)
             log(full_loss, step)
+    return TrainResult(losses, accuracies, params, initial, config, lr, batch, names, trajectory)
+
+
+@contextmanager
+def _closing(bar: Progress) -> Iterator[None]:
+    try:
+        yield
     finally:
         bar.close()
-    return TrainResult(losses, accuracies, params, initial, config, lr, batch, names, trajectory)
 
 
 def _check_grads(grads: Params, names: tuple[str, ...]) -> None:
