@@ -191,11 +191,10 @@ def load_dataset(name: str, **options: object) -> Dataset:
         ('setosa', 'versicolor', 'virginica')
     """
     builder = DATASETS[name]
+    options = {k: v for k, v in options.items() if v is not None}
     if options and name not in GENERATED:
-        raise SymnnError(
-            f"dataset {name!r} is fixed; options {sorted(options)} apply to generators"
-        )
-    return builder(**{k: v for k, v in options.items() if v is not None})
+        raise SymnnError(f"dataset {name!r} is fixed; {sorted(options)} apply to generators only")
+    return builder(**options)
 
 
 def dataset_from_csv(

@@ -91,7 +91,7 @@ def test_standardized_features():
 def test_unknown_names_and_fixed_datasets():
     with pytest.raises(SymnnError, match="unknown dataset 'mnist'; known: and, or, nand, xor"):
         load_dataset("mnist")
-    with pytest.raises(SymnnError, match="dataset 'iris' is fixed"):
+    with pytest.raises(SymnnError, match="dataset .iris. is fixed"):
         load_dataset("iris", n=10)
     assert list(DATASETS) == [
         "and", "or", "nand", "xor", "moons", "circles", "spirals", "blobs", "iris"

@@ -96,8 +96,8 @@ def _generators() -> tuple[str, ...]:
     return GENERATED
 
 
-def _summary(result: TrainResult) -> str:
-    batch = f"batches of {result.batch}" if result.config.optimizer != "gd" else "full batch"
+def _summary(result: TrainResult, samples: int) -> str:
+    batch = f"batches of {result.batch}" if result.batch < samples else "full batch"
     lines = [
         f"trained {', '.join(result.trained) or 'nothing'} for {len(result.loss) - 1} steps "
         f"with {result.config.optimizer} (lr {result.lr:g}, {batch})",
@@ -143,5 +143,5 @@ def run(args: argparse.Namespace) -> int:
         from symnn.worked import write_worked_step
 
         write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze)
-    emit(json.dumps(result.to_json()) if args.json else _summary(result), None)
+    emit(json.dumps(result.to_json()) if args.json else _summary(result, len(X)), None)
     return 0
