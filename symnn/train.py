@@ -3,8 +3,8 @@
 One *step* is one parameter update. The loss history holds the mean loss over the whole training
 set before the first update and after each update (``steps + 1`` values), also for mini-batch
 runs, so curves from different optimisers compare directly. Mini-batches come from a fresh
-permutation of the samples each epoch, drawn from ``numpy.random.default_rng(seed)`` after the
-initial parameters; the last batch of an epoch may be shorter.
+permutation of the samples each epoch, drawn from ``numpy.random.default_rng([seed, 1])`` (a
+stream independent of the initialisation's); the last batch of an epoch may be shorter.
 
 Any function ``(params, X, Y) -> (loss, grads)`` can supply the gradients (the element-level
 ``compile_gradients`` by default, a faster matrix-level one, or an autodiff oracle in tests).
@@ -71,10 +71,11 @@ def gradient_function(network: Network, gradient: str | GradientFunction) -> Gra
     if gradient == "element":
         return compile_gradients(network)
     if gradient == "matrix":
-        compile_matrix = getattr(importlib.import_module("symnn"), "compile_matrix_gradients", None)
-        if compile_matrix is None:
-            raise SymnnError("gradient 'matrix': not available in this version of symnn")
-        return compile_matrix(network)
+        try:  # the vectorised code generator (symnn.codegen_matrix) may not be installed yet
+            module = importlib.import_module("symnn.codegen_matrix")
+        except ImportError:
+            raise SymnnError("gradient 'matrix': not available in this version of symnn") from None
+        return module.compile_matrix_gradients(network)
     raise SymnnError(f"gradient: expected 'element', 'matrix' or a function, found {gradient!r}")
 
 
@@ -117,7 +118,14 @@ def predict_classes(network: Network, params: Params, X: np.ndarray, rule: str) 
 
 
 def accuracy(network: Network, params: Params, X, Y, rule: str | None = None) -> float | None:
-    """The fraction of samples whose every output is classified right (None for regression)."""
+    """The fraction of samples whose every output is classified right (None for regression).
+
+    Examples:
+        >>> from symnn.network import Network, Dense
+        >>> net = Network(1, [Dense(1, "sigmoid")])
+        >>> accuracy(net, {"W1": [[1.0]], "b1": [0.0]}, [[-2.0], [3.0], [4.0]], [[0], [1], [0]])
+        0.6666666666666666
+    """
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     rule = rule or accuracy_rule(network, Y)
     if rule is None:
@@ -149,7 +157,13 @@ def _data(network: Network, X, Y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def trained_names(network: Network, freeze: Iterable[str] = ()) -> tuple[str, ...]:
-    """Parameters to update: trainable in the spec and not in ``freeze`` (names like W1, b2)."""
+    """Parameters to update: trainable in the spec and not in ``freeze`` (names like W1, b2).
+
+    Examples:
+        >>> from symnn.network import Network, Dense
+        >>> trained_names(Network(2, [Dense(2, trainable_bias=False), Dense(1)]), freeze=["W2"])
+        ('W1', 'b2')
+    """
     names = [name for name, _ in network.parameter_shapes()]
     frozen = list(freeze)
     for name in frozen:
