@@ -157,3 +157,38 @@ def test_bad_input_exits_2_with_one_line(tmp_path, xor_spec):
         assert len(result.stderr.strip().splitlines()) == 1
     no_data = symnn("train", xor_spec)
     assert no_data.returncode == 2 and "no [data] table" in no_data.stderr
+
+
+def run_on_terminal(*args):
+    """Run symnn with stderr on a pseudo-terminal; returns (exit status, what stderr showed)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symnn", *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return process.wait(), b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal_unless_quiet():
+    status, shown = run_on_terminal("train", EXAMPLE, "--steps", "200")
+    assert status == 0
+    assert "[##############################] 200/200 loss 0.0" in shown
+    status, shown = run_on_terminal("train", EXAMPLE, "--steps", "200", "--quiet")
+    assert status == 0 and shown == ""
