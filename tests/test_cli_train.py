@@ -139,15 +139,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path, xor_spec):
     bad_csv.write_text("a,b,y\n1,2,0\n3,oops,1\n")
     cases = [
         (["--data", "mnist"], "expected a bundled dataset"),
-        (["--data", "and", "--samples", "9"], "apply to generators only"),
-        (["--data", "iris"], "the network takes 2 inputs, the data has 4 features"),
         (["--data", bad_csv], "line 3, column 'b': expected a number, found 'oops'"),
-        (["--data", tmp_path / "none.csv"], "none.csv: no such file"),
-        (["--data", "xor", "--batch", "2"], "use 'sgd'"),
         (["--data", "xor", "--steps", "-3"], "train.steps: expected an integer >= 0"),
-        (["--data", "xor", "--freeze", "W9"], "freeze: unknown parameter 'W9'"),
-        (["--data", "xor", "--worked-step", tmp_path / "s.pdf"], "expected a .tex or .md"),
-        (["--data", "xor", "--optimizer", "momentum", "--momentum", "1.5"], "in [0, 1)"),
     ]
     for args, message in cases:
         result = symnn("train", xor_spec, *args)
@@ -155,8 +148,28 @@ def test_bad_input_exits_2_with_one_line(tmp_path, xor_spec):
         assert "Traceback" not in result.stderr
         assert result.stderr.startswith("symnn: error: ") and message in result.stderr, args
         assert len(result.stderr.strip().splitlines()) == 1
-    no_data = symnn("train", xor_spec)
-    assert no_data.returncode == 2 and "no [data] table" in no_data.stderr
+
+
+def test_more_bad_input_in_process(tmp_path, xor_spec, capsys):
+    # The same path as above (cli.main), without a new interpreter per case.
+    from symnn.cli import main
+
+    cases = [
+        (["--data", "and", "--samples", "9"], "apply to generators only"),
+        (["--data", "iris"], "the network takes 2 inputs, the data has 4 features"),
+        (["--data", tmp_path / "none.csv"], "none.csv: no such file"),
+        (["--data", "xor", "--batch", "2"], "use 'sgd'"),
+        (["--data", "xor", "--freeze", "W9"], "freeze: unknown parameter 'W9'"),
+        (["--data", "xor", "--worked-step", tmp_path / "s.pdf"], "expected a .tex or .md"),
+        (["--data", "xor", "--optimizer", "momentum", "--momentum", "1.5"], "in [0, 1)"),
+        (["--data", "xor", "--one-hot"], "apply to CSV files only"),
+        ([], "no [data] table"),
+    ]
+    for args, message in cases:
+        assert main(["train", str(xor_spec), *map(str, args)]) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("symnn: error: ") and message in err, (args, err)
+        assert len(err.strip().splitlines()) == 1
 
 
 def run_on_terminal(*args):
