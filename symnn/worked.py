@@ -167,10 +167,17 @@ def worked_step(
 
 
 def write_worked_step(
-    network: Network, params, X, Y, lr: float, path: str | Path, freeze: Iterable[str] = ()
+    network: Network,
+    params,
+    X,
+    Y,
+    lr: float,
+    path: str | Path,
+    freeze: Iterable[str] = (),
+    steps: int = 20,
 ) -> None:
     """Write the worked step to ``path``; its suffix (.tex or .md) chooses the format."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise SymnnError(f"--worked-step {path}: expected a .tex or .md file name")
-    write_text(path, worked_step(network, params, X, Y, lr, suffix, freeze=freeze))
+    write_text(path, worked_step(network, params, X, Y, lr, suffix, steps, freeze))

@@ -142,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if args.worked_step:
         from symnn.worked import write_worked_step
 
-        write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze)
+        steps = len(result.loss) - 1
+        write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps)
     emit(json.dumps(result.to_json()) if args.json else _summary(result, len(X)), None)
     return 0
