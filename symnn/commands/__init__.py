@@ -1,5 +1,5 @@
 """Subcommands of the command line; each module offers ``register(subparsers)``."""
 
-from symnn.commands import check, derive, gallery
+from symnn.commands import check, derive, gallery, train
 
-COMMANDS = [derive, check, gallery]
+COMMANDS = [derive, check, train, gallery]
