@@ -78,3 +78,23 @@ __all__ += [
     "taylor",
     "train_perceptron",
 ]
+
+# Training (issue 6): optimisers, datasets, worked steps.
+from symnn.datasets import Dataset, load_dataset  # noqa: E402
+from symnn.init import initial_params  # noqa: E402
+from symnn.specfile import load_training  # noqa: E402
+from symnn.train import TrainResult, accuracy, train  # noqa: E402
+from symnn.train_config import TrainConfig  # noqa: E402
+from symnn.worked import worked_step  # noqa: E402
+
+__all__ += [
+    "Dataset",
+    "TrainConfig",
+    "TrainResult",
+    "accuracy",
+    "initial_params",
+    "load_dataset",
+    "load_training",
+    "train",
+    "worked_step",
+]

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "two_two_two.toml"
 
@@ -51,3 +53,33 @@ def test_bad_input_exits_2_without_traceback(tmp_path):
         assert "Traceback" not in result.stderr
         assert result.stderr.startswith("symnn: error: ")
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+HOSTILE_SPECS = {
+    "not TOML": "inputs = 2\n[[layers]\nunits = 1",
+    "missing key": "[[layers]]\nunits = 1",
+    "unknown key": "inputs = 2\nimport = 'os'\n[[layers]]\nunits = 1",
+    "wrong type": "inputs = 'two'\n[[layers]]\nunits = 1",
+    "zero width": "inputs = 2\n[[layers]]\nunits = 0",
+    "negative width": "inputs = 2\n[[layers]]\nunits = -3",
+    "huge width": "inputs = 2\n[[layers]]\nunits = 10000000000",
+    "fractional width": "inputs = 2\n[[layers]]\nunits = 1.5",
+    "weights shape": "inputs = 2\n[[layers]]\nunits = 1\nweights = [[1.0]]",
+    "weights nan": "inputs = 2\n[[layers]]\nunits = 1\nweights = [[1.0, nan]]",
+    "weights inf": "inputs = 2\n[[layers]]\nunits = 1\nweights = [[1.0, inf]]",
+    "data width": "inputs = 2\n[[layers]]\nunits = 1\n[data]\nx = [[1, 2, 3]]\ny = [[1]]",
+    "unknown activation": "inputs = 2\n[[layers]]\nunits = 1\nactivation = \"__import__('os')\"",
+    "unknown loss": "inputs = 2\nloss = 'os.system'\n[[layers]]\nunits = 1",
+    "binary junk": "\x00\x01\x02inputs",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_SPECS))
+def test_hostile_specs_exit_2_with_one_line(tmp_path, case):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(HOSTILE_SPECS[case])
+    for command in ("derive", "check"):
+        result = symnn(command, spec)
+        assert result.returncode == 2, (case, result.stdout, result.stderr)
+        assert result.stderr.startswith(f"symnn: error: {spec}: ")
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

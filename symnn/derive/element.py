@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,8 +28,33 @@ def _cached(network: Network) -> Backprop:
     return Backprop(build_graph(network))
 
 
+DEFAULT_ELEMENT_LIMIT = 10_000  # parameters; about a minute of element-level work
+
+
+def element_limit() -> int:
+    """The most parameters an element-level request may have (env SYMNN_ELEMENT_LIMIT overrides)."""
+    text = os.environ.get("SYMNN_ELEMENT_LIMIT")
+    if text is None:
+        return DEFAULT_ELEMENT_LIMIT
+    if not text.strip().isdigit() or int(text) < 1:
+        raise SymnnError(f"SYMNN_ELEMENT_LIMIT: expected a positive whole number, found {text!r}")
+    return int(text)
+
+
+def guard_size(network: Network) -> None:
+    """Stop an element-level request that would run for minutes, before any work is done."""
+    count, limit = network.parameter_count, element_limit()
+    if count > limit:
+        raise SymnnError(
+            f"the element level would expand {count:,} parameters, over the limit of {limit:,}; "
+            "use the matrix level (--level matrix, derive_matrix), or raise the limit with the "
+            "environment variable SYMNN_ELEMENT_LIMIT"
+        )
+
+
 def backprop_for(spec: Network | Graph) -> Backprop:
     """The (cached) reverse walk for a network spec, keyed on the spec, not on object identity."""
+    guard_size(spec.network if isinstance(spec, Graph) else spec)
     if isinstance(spec, Graph):
         return Backprop(spec)
     return _cached(spec)
