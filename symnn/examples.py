@@ -104,3 +104,7 @@ def gallery_files() -> Files:
         for file, content in entry_files.items():
             files[f"{EXAMPLES[name].folder}/{file}"] = content
     return files
+
+
+# The calculus refresher, gradient descent and the perceptron register their gallery entries there.
+import symnn.refresher_examples  # noqa: E402, F401
