@@ -6,8 +6,9 @@ Templates only lay out. Delimiters are chosen so LaTeX braces and Markdown never
 
 Filters: ``tex`` (a SymPy expression as LaTeX, in the document's notation), ``e`` (prose escaped
 for LaTeX), ``md`` (prose escaped for Markdown), ``num`` (a number to a chosen number of
-significant digits). Templates are looked up in the user's folder first, then in the source tree's
-``templates/``, then in the copy installed inside the package.
+significant digits), ``pages`` (rows split into slides of a few lines). Templates are looked up
+in the user's folder first, then in the source tree's ``templates/``, then in the copy installed
+inside the package.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import jinja2
 import sympy as sp
 
 from symnn.errors import SymnnError
+from symnn.layout import pages
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.registry import Registry
 
@@ -82,6 +84,7 @@ FILTERS.add("tex", _tex)
 FILTERS.add("e", escape_latex)
 FILTERS.add("md", escape_markdown)
 FILTERS.add("num", format_number)
+FILTERS.add("pages", pages)
 
 
 def template_dirs(user_dir: str | Path | None = None) -> list[Path]:
