@@ -304,7 +304,7 @@ def _numeric_context(derivation: Derivation, network: Network, builder: _Builder
 def context(
     derivation: Derivation,
     fmt: str,
-    notation: str = "layered",
+    notation: str | None = None,
     partial: str = "frac",
     numeric: bool | Network = False,
     digits: int = 6,
@@ -317,6 +317,8 @@ def context(
     if not isinstance(digits, int) or not 1 <= digits <= 15:
         raise SymnnError(f"digits: expected a whole number from 1 to 15, found {digits!r}")
     graph: Graph | None = derivation.context.get("graph")
+    if notation is None:
+        notation = graph.network.notation if graph is not None else "layered"
     style = nt.NOTATIONS[notation]
     namer = style.namer(graph.shape) if graph is not None else None
     printer = SymnnLatexPrinter(partial=partial, namer=namer)
@@ -354,7 +356,7 @@ def context(
 def render_derivation(
     derivation: Derivation,
     fmt: str = "tex",
-    notation: str = "layered",
+    notation: str | None = None,
     partial: str = "frac",
     numeric: bool | Network = False,
     digits: int = 6,
@@ -362,8 +364,10 @@ def render_derivation(
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
-    ``numeric`` adds the worked example at the spec's data, weights and learning rate (True, or a
-    Network carrying them); ``digits`` is the number of significant digits shown.
+    ``notation`` is a preset of ``NOTATIONS`` (default: the network's own, else "layered");
+    ``partial`` is "frac" (∂L/∂w as a fraction) or "slash"; ``numeric`` adds the worked example
+    at the spec's data, weights and learning rate (True, or a Network carrying them); ``digits``
+    is the number of significant digits shown. "aligned" gives the steps alone in one display.
 
     Examples:
         >>> from symnn import Dense, Network, derive
