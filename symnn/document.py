@@ -10,7 +10,7 @@ appears when the derivation carries its graph in ``context["graph"]``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -194,24 +194,22 @@ def groups(derivation: Derivation, builder: _Builder, depth: int) -> list[Group]
     return result
 
 
-def results(derivation: Derivation, builder: _Builder) -> tuple[list[Row], list[sp.Basic]]:
-    """Each result in local form, then expanded; expanded forms too wide to print are named."""
-    order: list[sp.Basic] = []
-    for step in derivation.results:
-        if step.lhs not in order:
-            order.append(step.lhs)
-    steps = [s for lhs in order for s in derivation.results if s.lhs == lhs]
-    entries = [
-        (s.lhs, [Piece("=", s.rhs)], "" if s.rule == "result" else s.rule_text) for s in steps
-    ]
-    rows, omitted, previous = [], [], None
-    for step, row in zip(steps, builder.rows(entries), strict=True):
-        if row.wide or len(row.lines) > 6:
+def results(derivation: Derivation, builder: _Builder) -> dict[str, list]:
+    """The results in local form, the expanded forms, and the expanded forms too long to print."""
+    local = [s for s in derivation.results if s.rule != "expanded"]
+    expanded = [s for s in derivation.results if s.rule == "expanded"]
+    local_rows = builder.rows(
+        [(s.lhs, [Piece("=", s.rhs)], "" if s.rule == "result" else s.rule_text) for s in local]
+    )
+    rows, omitted = [], []
+    for step, row in zip(
+        expanded, builder.rows([(s.lhs, [Piece("=", s.rhs)], "") for s in expanded]), strict=True
+    ):
+        if row.wide or len(row.lines) > 8:
             omitted.append(step.lhs)
-            continue
-        rows.append(replace(row, lhs=None) if step.lhs == previous else row)
-        previous = step.lhs
-    return rows, omitted
+        else:
+            rows.append(row)
+    return {"local": list(local_rows), "expanded": rows, "omitted": omitted}
 
 
 def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
@@ -324,15 +322,13 @@ def context(
     printer = SymnnLatexPrinter(partial=partial, namer=namer)
     builder = _Builder(printer, WIDTHS[fmt], RULE_WIDTHS[fmt])
     depth = len(graph.network.layers) if graph is not None else 0
-    rows, omitted = results(derivation, builder)
     ctx: dict[str, Any] = {
         "printer": printer,
         "title": derivation.title,
         "name": graph.network.name if graph is not None else "",
         "notation": style,
         "groups": groups(derivation, builder, depth),
-        "results": rows,
-        "omitted": omitted,
+        "results": results(derivation, builder),
         "rules": rules_used(derivation, graph),
         "network": None,
         "numeric": None,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symnn.printing.latex import textbook_order
+
 # Commands that typeset nothing by themselves (their argument is measured instead).
 _SILENT = {"left", "right", "mathrm", "operatorname", "mathbb", "mathbf", "quad", "qquad", "big"}
 
@@ -116,13 +118,14 @@ def _atoms(piece: Piece, measure: Callable[[sp.Basic], float], width: float) -> 
     if measure(expr) <= width:
         return [piece]
     if isinstance(expr, sp.Add):
-        atoms = [Piece(piece.joiner, expr.args[0])]
-        for term in expr.args[1:]:
+        terms = textbook_order(expr)
+        atoms = [Piece(piece.joiner, terms[0])]
+        for term in terms[1:]:
             atoms.append(Piece("" if term.could_extract_minus_sign() else "+", term))
         return atoms
     if isinstance(expr, sp.Mul):
         negative = expr.could_extract_minus_sign()
-        args = (-expr).args if negative else expr.args
+        args = textbook_order(-expr if negative else expr)
         factors = [Paren(f) if isinstance(f, sp.Add) else f for f in args]
         first = sp.Mul(-1, factors[0], evaluate=False) if negative else factors[0]
         return [Piece(piece.joiner, first)] + [Piece(r"\cdot", f) for f in factors[1:]]

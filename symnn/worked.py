@@ -166,7 +166,7 @@ class Worked:
         if network.learning_rate is None:
             raise SymnnError("learning_rate: expected a number in the spec, found none")
         graph = derivation.context.get("graph")
-        if graph is None:
+        if graph is None or derivation.context.get("level", "element") != "element":
             raise SymnnError("a worked example needs an element-level derivation with its graph")
         network.given_params()  # fails naming the first missing weight
         self.bp = backprop_for(network)
