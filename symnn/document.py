@@ -124,7 +124,8 @@ class _Builder:
             pieces = [] if line.rhs is None else [Piece("=", line.rhs)]
             if line.numbers is not None:
                 pieces.append(Piece("=", line.numbers))
-            pieces.append(Piece("=", line.value))
+            if line.value is not None:
+                pieces.append(Piece("=", line.value))
             entries.append((line.lhs, pieces, ""))
         return self.rows(entries)
 

@@ -149,12 +149,16 @@ def with_numbers(expr: sp.Basic, values: dict[sp.Basic, float], digits: int) -> 
 
 @dataclass(frozen=True)
 class NumericLine:
-    """``lhs = expr = expr with numbers = value``, all as SymPy objects for the printer."""
+    """``lhs = expr = expr with numbers = value``, all as SymPy objects for the printer.
+
+    ``numbers`` is None when it would only repeat the value; ``value`` is None when the
+    expression is a constant.
+    """
 
     lhs: sp.Basic
     rhs: sp.Basic | None
     numbers: sp.Basic | None
-    value: sp.Basic
+    value: sp.Basic | None
 
 
 class Worked:
@@ -179,6 +183,8 @@ class Worked:
     def _line(self, lhs: sp.Basic, rhs: sp.Basic | None, values: Values) -> NumericLine:
         expr = lhs if rhs is None else rhs
         value = values.of(expr)
+        if expr.is_Number:  # ∂z/∂b = 1: nothing to put in, nothing to compute
+            return NumericLine(lhs, rhs, None, None)
         numbers = with_numbers(expr, values.atoms(expr), self.digits)
         if isinstance(numbers, Shown):  # a lone quantity: its number is the value
             numbers = None
