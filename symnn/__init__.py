@@ -11,6 +11,7 @@ from symnn.activations import ACTIVATIONS, Activation
 from symnn.check import GradientReport, check_gradients
 from symnn.codegen import CompiledGradients, compile_gradients
 from symnn.derive import derive, jacobian
+from symnn.document import render_derivation
 from symnn.errors import SymnnError
 from symnn.graph import Graph, build_graph
 from symnn.losses import LOSSES, Loss
@@ -42,4 +43,5 @@ __all__ = [
     "derive",
     "jacobian",
     "load_spec",
+    "render_derivation",
 ]

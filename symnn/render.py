@@ -13,6 +13,7 @@ inside the package.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,16 +43,57 @@ _LATEX_SPECIALS = {
     "%": r"\%",
 }
 _MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#+-.!|$~")
+# Characters pdflatex cannot typeset from UTF-8 text by default, as the mathematics they name.
+_GREEK = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma"
+_GREEK += " tau upsilon phi chi psi omega"
+_CAPITALS = "gamma delta theta lambda xi pi sigma upsilon phi psi omega"
+
+
+def _greek(case: str, name: str) -> str:
+    return unicodedata.lookup(f"greek {case} letter {name.replace('lambda', 'lamda')}")
+
+
+_UNICODE_MATH = {_greek("small", n): rf"\{n}" for n in _GREEK.split()}
+_UNICODE_MATH |= {_greek("capital", n): rf"\{n.capitalize()}" for n in _CAPITALS.split()}
+_UNICODE_MATH |= {"ς": r"\varsigma", "ο": "o"}
+_UNICODE_MATH |= {
+    "∂": r"\partial",
+    "·": r"\cdot",
+    "×": r"\times",
+    "→": r"\to",
+    "≤": r"\le",
+    "≥": r"\ge",
+    "−": "-",
+    "…": r"\ldots",
+    "⊙": r"\odot",
+    "∑": r"\sum",
+    "½": r"\tfrac{1}{2}",
+    "′": "'",
+}
 
 
 def escape_latex(text: object) -> str:
     """User prose made safe for LaTeX: every active character becomes literal text.
 
+    Greek letters and a few mathematical signs (δ, ∂, ·, ⊙) become the symbols they name, since
+    pdflatex cannot typeset them from UTF-8 text.
+
     Examples:
+        >>> escape_latex("δ reused")
+        '\\\\ensuremath{\\\\delta} reused'
+
         >>> escape_latex(r"50% of \\input{x}")
         '50\\\\% of \\\\textbackslash{}input\\\\{x\\\\}'
     """
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+    return "".join(_escape_char(ch) for ch in str(text))
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _LATEX_SPECIALS:
+        return _LATEX_SPECIALS[ch]
+    if ch in _UNICODE_MATH:
+        return rf"\ensuremath{{{_UNICODE_MATH[ch]}}}"
+    return ch
 
 
 def escape_markdown(text: object) -> str:

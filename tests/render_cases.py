@@ -12,7 +12,7 @@ from symnn.steps import Derivation, Section, Step
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_TWO_TWO = ROOT / "examples" / "two_two_two.toml"
-HOSTILE_NAME = r"\input{/etc/passwd} \write18{id} 100$ % # _ & ~ ^ {x}"
+HOSTILE_NAME = r"\input{/etc/passwd} \write18{id} 100$ % # _ & ~ ^ {x} δ-Netz für ∂L/∂w"
 
 
 def two_two_two() -> Network:

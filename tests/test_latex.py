@@ -104,6 +104,7 @@ def test_hostile_name_is_printed_not_executed(tmp_path):
     tex = render_derivation(derive(net, "W3[1,1]"), "article")
     assert "\\input{/etc/passwd}" not in tex and "\\write18{id}" not in tex
     assert "\\textbackslash{}input\\{/etc/passwd\\}" in tex
+    assert "\\ensuremath{\\delta}-Netz für \\ensuremath{\\partial}L/" in tex
     pdf = compile_pdf(tex)
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is missing: the PDF's text was not inspected")
