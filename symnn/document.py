@@ -263,17 +263,30 @@ def _layers_touched(derivation: Derivation, graph: Graph) -> list[int]:
     return sorted(layers, reverse=True)
 
 
-def rules_used(derivation: Derivation, graph: Graph | None) -> list[tuple[str, str]]:
-    """(rule in words, its formula in LaTeX or "") for the rules the steps apply, in order."""
-    seen: dict[str, str] = {}
-    for step in derivation.steps:
-        if step.rule not in seen and step.rule not in ("definition", "result"):
-            seen[step.rule] = ""
-    if graph is not None and "activation_derivative" in seen:
-        names = dict.fromkeys(layer.activation for layer in graph.network.layers)
-        formulas = [ACTIVATIONS[name].derivative for name in names]
-        seen["activation_derivative"] = r",\quad ".join(formulas)
-    return [(RULES[rule], formula) for rule, formula in seen.items()]
+@dataclass(frozen=True)
+class RuleUse:
+    """A rule the steps apply: its words, a formula in LaTeX (activations) or a detail in prose."""
+
+    words: str
+    formula: str = ""
+    detail: str = ""
+
+
+def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
+    """The rules the steps apply, in order of first use (naming the result is no rule)."""
+    order = list(
+        dict.fromkeys(s.rule for s in derivation.steps if s.rule not in ("definition", "result"))
+    )
+    uses = []
+    for rule in order:
+        formula = detail = ""
+        if graph is not None and rule == "activation_derivative":
+            names = dict.fromkeys(layer.activation for layer in graph.network.layers)
+            formula = r",\quad ".join(ACTIVATIONS[name].derivative for name in names)
+        if graph is not None and rule == "loss_derivative":
+            detail = LOSSES[graph.network.loss].title
+        uses.append(RuleUse(RULES[rule], formula, detail))
+    return uses
 
 
 def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
@@ -337,7 +350,7 @@ def context(
     if graph is not None:
         loss = LOSSES[graph.network.loss]
         ctx["network"] = {
-            "widths": " -- ".join(map(str, graph.network.widths)),
+            "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
             "forward": forward_rows(graph, builder),
             "jacobians": jacobians(graph, _layers_touched(derivation, graph)),

@@ -96,9 +96,21 @@ def _escape_char(ch: str) -> str:
     return ch
 
 
+# \( \) \[ \] open and close mathematics in Jupyter's MathJax, so brackets become entities.
+_MARKDOWN_ENTITIES = {"&": "&amp;", "(": "&#40;", ")": "&#41;", "[": "&#91;", "]": "&#93;"}
+
+
 def escape_markdown(text: object) -> str:
-    """User prose made safe for Markdown (and for the math renderers that read `$`)."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
+    """User prose made safe for Markdown (and for the math renderers that read `$`, `\\(`, `\\[`).
+
+    Examples:
+        >>> print(escape_markdown("W1[1,1] (a_1) costs $5"))
+        W1&#91;1,1&#93; &#40;a\\_1&#41; costs \\$5
+    """
+    return "".join(
+        _MARKDOWN_ENTITIES.get(ch, "\\" + ch if ch in _MARKDOWN_SPECIALS else ch)
+        for ch in str(text)
+    )
 
 
 def format_number(value: object, digits: int = 6) -> str:

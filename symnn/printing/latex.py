@@ -47,6 +47,14 @@ class SymnnLatexPrinter(LatexPrinter):
         return super()._print_Add(sp.Add(*textbook_order(expr), evaluate=False), order=order)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        head, *rest = expr.args
+        if head.is_Rational and head.p == 1 and head.q > 1 and rest:
+            # ½ (y − ŷ)², as textbooks write a scaled loss, not (y − ŷ)² / 2.
+            body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+            text = self._print(body)
+            if isinstance(body, sp.Add):
+                text = rf"\left({text}\right)"
+            return rf"\frac{{1}}{{{head.q}}} {text}"
         args = textbook_order(expr)
         if args != expr.args:
             expr = sp.Mul(*args, evaluate=False)
