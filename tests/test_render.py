@@ -15,9 +15,10 @@ from symnn.derive import derive
 from symnn.document import render_derivation
 from symnn.errors import SymnnError
 from symnn.layout import visible_width
+from symnn.losses import LOSSES
 from symnn.network import Data, Dense, Network
 from symnn.worked import Worked
-from tests.helpers import evaluate
+from tests.helpers import ELEMENTWISE, evaluate, output_activation_for
 from tests.render_cases import ROOT, matrix_derivation, softmax_net, two_two_two
 
 W5, W1 = nt.w(2, 1, 1), nt.w(1, 1, 1)  # w5 and w1 of the classic worked example
@@ -60,6 +61,33 @@ def test_every_step_holds_numerically_at_the_spec_point(hidden):
     layers = [Dense(4, hidden, weights=net.layers[0].weights, bias=net.layers[0].bias)]
     net = Network(3, [*layers, *net.layers[1:]], "cross_entropy", data=net.data, learning_rate=0.1)
     _steps_agree(net, "all")
+
+
+def _small(hidden: str, loss: str) -> Network:
+    targets = LOSSES[loss].targets
+    y = [[0.3, -0.7]]
+    if "distributions" in targets:
+        y = [[0.0, 1.0]]
+    elif "probabilities" in targets:
+        y = [[0.2, 0.9]]
+    elif "-1 or +1" in targets:
+        y = [[1.0, -1.0]]
+    layers = [
+        Dense(2, hidden, weights=[[0.3, -0.4], [0.5, 0.2]], bias=[0.1, -0.2]),
+        Dense(2, output_activation_for(loss), weights=[[0.6, -0.1], [0.2, 0.7]], bias=[0.0, 0.1]),
+    ]
+    return Network(2, layers, loss, data=Data([[0.5, -1.0]], y), learning_rate=0.1)
+
+
+# Every registered rule is enrolled: each hidden activation, and each loss (behind a ReLU).
+RULE_CASES = [(h, "squared_error") for h in ELEMENTWISE] + [("relu", loss) for loss in LOSSES]
+
+
+@pytest.mark.parametrize(("hidden", "loss"), RULE_CASES)
+def test_every_rule_renders_a_worked_example_whose_steps_hold(hidden, loss):
+    worked = _steps_agree(_small(hidden, loss), "all")
+    text = render_derivation(worked.derivation, "md", numeric=worked.network)
+    assert "One step of gradient descent" in text
 
 
 def test_worked_gradients_equal_the_generated_code_over_a_batch():
