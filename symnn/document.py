@@ -84,6 +84,20 @@ class Jacobian:
     name: sp.Basic
     matrix: sp.Matrix | None
     caption: str
+    wide: bool = False  # name and matrix do not fit on one line: the matrix goes below
+
+
+def _fit(j: Jacobian, builder: _Builder) -> Jacobian:
+    if j.matrix is None:
+        return j
+    measure = builder.printer.doprint
+
+    def width(expr: sp.Basic) -> float:
+        return visible_width(measure(expr))
+
+    rows = [sum(width(e) + 2 for e in j.matrix.row(i)) for i in range(j.matrix.rows)]
+    wide = width(j.name) + max(rows) > 0.6 * builder.width  # matrices space out their columns
+    return Jacobian(j.name, j.matrix, j.caption, wide)
 
 
 class _Builder:
@@ -210,7 +224,25 @@ def results(derivation: Derivation, builder: _Builder) -> dict[str, list]:
             omitted.append(step.lhs)
         else:
             rows.append(row)
-    return {"local": list(local_rows), "expanded": rows, "omitted": omitted}
+    return {
+        "local": list(local_rows),
+        "grid": _grid(list(local_rows), builder),
+        "expanded": rows,
+        "omitted": omitted,
+    }
+
+
+def _grid(rows: list[Row], builder: _Builder) -> list[list[Row]]:
+    """Many short one-line results side by side, in up to three columns of (lhs = rhs)."""
+    if len(rows) < 4 or any(r.rule or len(r.lines) > 1 or r.lhs is None for r in rows):
+        return [[row] for row in rows]
+
+    def width(row: Row) -> float:
+        pieces = [row.lhs] + [piece.expr for piece in row.lines[0].pieces]
+        return sum(visible_width(builder.printer.doprint(e)) + 2 for e in pieces)
+
+    columns = max(1, min(3, int(builder.width // (max(map(width, rows)) + 6))))
+    return [rows[i : i + columns] for i in range(0, len(rows), columns)]
 
 
 def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
@@ -353,7 +385,9 @@ def context(
             "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
             "forward": forward_rows(graph, builder),
-            "jacobians": jacobians(graph, _layers_touched(derivation, graph)),
+            "jacobians": [
+                _fit(j, builder) for j in jacobians(graph, _layers_touched(derivation, graph))
+            ],
         }
     if numeric is not False and numeric is not None:
         if graph is None:
