@@ -138,3 +138,15 @@ def test_missing_pdflatex_is_a_clear_error(monkeypatch):
 
 def test_first_error_without_errors():
     assert first_error("This is pdfTeX\n") == "no error message in the log"
+
+
+@needs_pdflatex
+def test_compiler_refuses_files_outside_its_folder_and_shell_commands(tmp_path):
+    # Defence in depth, for documents that did not come through the escaping filters.
+    reading = MINIMAL + "\\begin{document}\n\\input{/etc/passwd}\n\\end{document}\n"
+    with pytest.raises(SymnnError, match="pdflatex failed"):
+        compile_pdf(reading)
+    marker = tmp_path / "shell-ran"
+    shell = MINIMAL + f"\\begin{{document}}\n\\immediate\\write18{{touch {marker}}}x\n"
+    compile_pdf(shell + "\\end{document}\n")
+    assert not marker.exists()
