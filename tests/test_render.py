@@ -142,7 +142,7 @@ def test_notations_and_partial_styles():
     layered = render_derivation(d, "md", "layered")
     neuron = render_derivation(d, "md", "neuron", partial="slash")
     assert "w^{(2)}_{11}" in layered and "\\frac{\\partial L}" in layered
-    assert "joins unit $k$ of layer $l-1$" in layered and "row first" in layered
+    assert "joins unit $k$ of layer $l-1$" in layered and "Index order: " in layered
     assert "w_{5}" in neuron and "\\mathrm{net}_{o_{1}}" in neuron
     assert "\\partial E_{\\mathrm{total}} / \\partial w_{5}" in neuron
     assert "numbered layer by layer" in neuron
