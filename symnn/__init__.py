@@ -11,6 +11,7 @@ from symnn.activations import ACTIVATIONS, Activation
 from symnn.check import GradientReport, check_gradients
 from symnn.codegen import CompiledGradients, compile_gradients
 from symnn.derive import derive, jacobian
+from symnn.document import render_derivation
 from symnn.errors import SymnnError
 from symnn.graph import Graph, build_graph
 from symnn.losses import LOSSES, Loss
@@ -42,6 +43,7 @@ __all__ = [
     "derive",
     "jacobian",
     "load_spec",
+    "render_derivation",
 ]
 
 # Training (issue 6): optimisers, datasets, worked steps.
@@ -50,7 +52,7 @@ from symnn.init import initial_params  # noqa: E402
 from symnn.specfile import load_training  # noqa: E402
 from symnn.train import TrainResult, accuracy, train  # noqa: E402
 from symnn.train_config import TrainConfig  # noqa: E402
-from symnn.worked import worked_step  # noqa: E402
+from symnn.training_step import worked_step  # noqa: E402
 
 __all__ += [
     "Dataset",

@@ -72,6 +72,18 @@ class Derivation:
                 return step.rhs
         raise KeyError(lhs)
 
+    def _repr_latex_(self) -> str:
+        """Jupyter's LaTeX view: the steps in one ``aligned`` display."""
+        from symnn.document import render_derivation
+
+        return render_derivation(self, "aligned")
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's Markdown view: the whole document, with ``$$`` blocks."""
+        from symnn.document import render_derivation
+
+        return render_derivation(self, "md")
+
     def __str__(self) -> str:
         from symnn.printing.text import text
 
