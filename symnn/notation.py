@@ -203,3 +203,221 @@ NOTATIONS.add(
         _neuron,
     ),
 )
+
+
+# Matrix level: vectors and matrices of a layer as MatrixSymbols. Their machine names (W_2,
+# zvec_2, Zbatch_2, …) never start with a scalar prefix ("w_", "z_", …), so ``parse`` keeps
+# telling scalars apart, and ``parse_matrix`` reads these.
+N_SAMPLES = sp.Symbol("N", integer=True, positive=True)
+
+_MATRIX_HEADS = {
+    "W": "W",
+    "bvec": "b",
+    "zvec": "z",
+    "avec": "a",
+    "deltavec": r"\delta",
+    "Zbatch": "Z",
+    "Abatch": "A",
+    "Deltabatch": r"\Delta",
+}
+_MATRIX_PLAIN = {"xvec": "x", "yvec": "y", "Xbatch": "X", "Ybatch": "Y"}
+
+
+def weights(layer: int, rows, cols) -> sp.MatrixSymbol:
+    """W^{(l)} of shape (units_l, units_{l−1})."""
+    return sp.MatrixSymbol(f"W_{layer}", rows, cols)
+
+
+def vector(kind: str, layer: int, size) -> sp.MatrixSymbol:
+    """The column vector of one sample's ``kind`` ("b", "z", "a", "delta") at ``layer``.
+
+    a^{(0)} is the input x.
+
+    Examples:
+        >>> vector("a", 0, 3).name, vector("delta", 2, 4).shape
+        ('xvec', (4, 1))
+    """
+    if kind == "a" and layer == 0:
+        return sp.MatrixSymbol("xvec", size, 1)
+    return sp.MatrixSymbol(f"{kind}vec_{layer}", size, 1)
+
+
+def batch(kind: str, layer: int, size) -> sp.MatrixSymbol:
+    """The N × size matrix of ``kind`` ("Z", "A", "Delta") at ``layer``, one sample per row.
+
+    A^{(0)} is the input batch X.
+    """
+    if kind == "A" and layer == 0:
+        return sp.MatrixSymbol("Xbatch", N_SAMPLES, size)
+    return sp.MatrixSymbol(f"{kind}batch_{layer}", N_SAMPLES, size)
+
+
+def targets(size) -> sp.MatrixSymbol:
+    return sp.MatrixSymbol("yvec", size, 1)
+
+
+def target_batch(size) -> sp.MatrixSymbol:
+    return sp.MatrixSymbol("Ybatch", N_SAMPLES, size)
+
+
+def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
+    """Kind and layer of a matrix-level symbol: ``W_2`` -> ("W", 2), ``xvec`` -> ("xvec", None)."""
+    name = symbol.name
+    if name in _MATRIX_PLAIN:
+        return name, None
+    kind, _, layer = name.rpartition("_")
+    if kind in _MATRIX_HEADS and layer.isdigit():
+        return kind, int(layer)
+    raise SymnnError(f"{name!r} is not a symnn matrix quantity")
+
+
+def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
+    """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
+    try:
+        kind, layer = parse_matrix(symbol)
+    except SymnnError:
+        return None
+    if layer is None:
+        return _MATRIX_PLAIN[kind]
+    return f"{_MATRIX_HEADS[kind]}^{{({layer})}}"
+
+
+# Index form at symbolic layers and units: w_at(l + 1, k, j) prints w^{(l+1)}_{kj}, and with
+# integer arguments it *is* the scalar symbol (w_at(2, 1, 3) == w(2, 1, 3)), so substituting
+# concrete indices turns a textbook formula into the element-level one.
+def _layer_text(layer: sp.Expr, print_) -> str:
+    """l + 1 and l − 1 as written by hand (SymPy's own order gives 1 + l)."""
+    if isinstance(layer, sp.Add) and len(layer.args) == 2:
+        number = next((arg for arg in layer.args if arg.is_Integer), None)
+        if number is not None:
+            rest = next(arg for arg in layer.args if arg is not number)
+            sign = "+" if number > 0 else "-"
+            return f"{print_(rest)} {sign} {abs(number)}"
+    return print_(layer)
+
+
+class _At(sp.Function):
+    kind = ""
+    head = ""
+    _diff_wrt = True
+
+    @classmethod
+    def eval(cls, *args):
+        if all(arg.is_Integer for arg in args) and cls.kind in _SCALARS:
+            return _SCALARS[cls.kind](*(int(arg) for arg in args))
+        return None
+
+    def _latex(self, printer) -> str:
+        layer, *units = self.args
+        sub = "".join(printer._print(u) for u in units)
+        if any(not (u.is_Symbol or u.is_Integer) for u in units) or any(
+            u.is_Integer and u > 9 for u in units
+        ):
+            sub = ",".join(printer._print(u) for u in units)
+        return f"{self.head}^{{({_layer_text(layer, printer._print)})}}_{{{sub}}}"
+
+    def _sympystr(self, printer) -> str:
+        layer, *units = self.args
+        units_text = ",".join(map(printer._print, units))
+        return f"{self.kind}^({_layer_text(layer, printer._print)})_{units_text}"
+
+
+class w_at(_At):  # noqa: N801 - named as the quantity it stands for
+    """w^{(l)}_{jk} at symbolic indices."""
+
+    nargs = 3
+    kind, head = "w", "w"
+
+
+class b_at(_At):  # noqa: N801
+    """b^{(l)}_j at symbolic indices."""
+
+    nargs = 2
+    kind, head = "b", "b"
+
+
+class z_at(_At):  # noqa: N801
+    """z^{(l)}_j at symbolic indices."""
+
+    nargs = 2
+    kind, head = "z", "z"
+
+
+class a_at(_At):  # noqa: N801
+    """a^{(l)}_j at symbolic indices; a^{(0)}_k is the input x_k."""
+
+    nargs = 2
+    kind, head = "a", "a"
+
+    @classmethod
+    def eval(cls, layer, unit):
+        if layer == 0 and unit.is_Integer:
+            return x(int(unit))
+        return super().eval(layer, unit)
+
+    def _latex(self, printer) -> str:
+        if self.args[0] == 0:
+            return f"x_{{{printer._print(self.args[1])}}}"
+        return super()._latex(printer)
+
+
+class delta_at(_At):  # noqa: N801
+    """δ^{(l)}_j at symbolic indices."""
+
+    nargs = 2
+    kind, head = "delta", r"\delta"
+
+
+class width(_At):  # noqa: N801
+    """n^{(l)}, the number of units of layer l (symbolic; substitute the network's widths)."""
+
+    nargs = 1
+    kind, head = "n", "n"
+
+    def _latex(self, printer) -> str:
+        return f"n^{{({_layer_text(self.args[0], printer._print)})}}"
+
+    def _sympystr(self, printer) -> str:
+        return f"n^({_layer_text(self.args[0], printer._print)})"
+
+
+_SCALARS = {"w": w, "b": b, "z": z, "a": a, "delta": delta}
+
+
+class y_at(sp.Function):  # noqa: N801
+    """y_k at a symbolic index; with an integer index it is the scalar target symbol."""
+
+    nargs = 1
+    _diff_wrt = True
+
+    @classmethod
+    def eval(cls, k):
+        return y(int(k)) if k.is_Integer else None
+
+    def _latex(self, printer) -> str:
+        return f"y_{{{printer._print(self.args[0])}}}"
+
+    def _sympystr(self, printer) -> str:
+        return f"y_{printer._print(self.args[0])}"
+
+
+_ACTIVATION_HEADS = {
+    "identity": r"\operatorname{id}",
+    "step": r"\operatorname{step}",
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{ReLU}",
+    "leaky_relu": r"\operatorname{LeakyReLU}",
+    "softplus": r"\operatorname{softplus}",
+    "elu": r"\operatorname{ELU}",
+    "silu": r"\operatorname{SiLU}",
+    "swish": r"\operatorname{SiLU}",
+    "gelu": r"\operatorname{GELU}",
+    "softmax": r"\operatorname{softmax}",
+}
+
+
+def activation_latex(name: str) -> str:
+    """The LaTeX name of an activation applied to a vector (σ, ReLU, …); others by their name."""
+    escaped = name.replace("_", r"\_")
+    return _ACTIVATION_HEADS.get(name, rf"\operatorname{{{escaped}}}")
