@@ -25,6 +25,7 @@ from symnn.derive.matexpr import (
     loss_parts,
     unit_derivative,
 )
+from symnn.errors import SymnnError
 from symnn.losses import LOSSES
 from symnn.network import Dense, Network
 from symnn.steps import Derivation, Section, Step
@@ -179,9 +180,12 @@ def loss_gradient_steps(net: Network, out: LayerSymbols) -> tuple[list[Step], sp
     if separable != 0:
         k_at = {parts.output: nt.a_at(out.index, _k), parts.target: nt.y_at(_k)}
         lhs = sp.Derivative(nt.LOSS, nt.a_at(out.index, _k), evaluate=False)
-        steps.append(Step(lhs, separable.xreplace(k_at), "loss_derivative", loss.title))
+        if not parts.logsumexp:  # with log Σ e^{a} every entry involves all outputs
+            steps.append(Step(lhs, separable.xreplace(k_at), "loss_derivative", loss.title))
         vector = _vector_form(separable, parts, out.a, y)
     if parts.logsumexp:
+        if separable != 0 and vector is None:
+            raise SymnnError(f"loss {net.loss!r}: no vector form for its per-output terms")
         softmax = Apply("softmax", out.a)
         vector = softmax if vector is None else sp.MatAdd(softmax, vector)
         note = "∂/∂a of log Σ_k e^{a_k} is softmax(a)"
@@ -198,6 +202,9 @@ def _vector_form(gradient, parts, a, y) -> sp.MatrixExpr | None:
     if not c.free_symbols:
         diff = sp.MatAdd(a, sp.MatMul(-1, y))
         return diff if c == 1 else sp.MatMul(c, diff)
+    c = sp.cancel(gradient / parts.target)
+    if not c.free_symbols:
+        return sp.MatMul(c, y)
     c = sp.cancel(-gradient * parts.output / parts.target)
     if not c.free_symbols:
         return sp.MatMul(-c, HadamardDivide(y, a))

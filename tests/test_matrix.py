@@ -1,0 +1,227 @@
+"""The matrix-level derivation: every step, at concrete widths, equals the element level."""
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symnn import notation as nt
+from symnn.activations import ACTIVATIONS
+from symnn.check import random_batch
+from symnn.derive.backprop import adjoint_symbol
+from symnn.derive.element import backprop_for
+from symnn.derive.index_form import LAYER, ActivationDerivative, index_recursion
+from symnn.derive.jacobian import jacobian
+from symnn.derive.matexpr import instantiate, unit_derivative
+from symnn.derive.matrix import BATCH_LOSS, derive_matrix
+from symnn.errors import SymnnError
+from symnn.losses import LOSSES
+from symnn.network import Dense, Network
+from symnn.numerics import NAMESPACE
+from symnn.printing.code import CodePrinter
+from symnn.printing.latex import tex
+from tests.helpers import network
+
+HIDDEN = list(ACTIVATIONS)  # every registered activation, softmax included, enrolled by name
+NETS = {f"hidden-{name}": network((2, 3, 2), name, "squared_error") for name in HIDDEN}
+NETS |= {f"loss-{name}": network((2, 3, 3), "tanh", name) for name in LOSSES}
+NETS |= {
+    "softmax-then-squared-error": network((2, 2, 3), "sigmoid", "squared_error", "softmax"),
+    "deep-mixed": Network(
+        2, [Dense(3, "relu"), Dense(2, "softmax"), Dense(3, "elu"), Dense(2, "sigmoid")], "mse"
+    ),
+    "bias-free-and-frozen": Network(
+        3,
+        [Dense(2, "leaky_relu", bias=False), Dense(2, "tanh", trainable_bias=False), Dense(1)],
+        "huber",
+    ),
+    "one-unit-logits": network((1, 1), "identity", "softmax_cross_entropy"),
+}
+
+
+def _numeric(expr, env):
+    """Entries of an expression or matrix in float64, symnn's rules through their NumPy code."""
+    matrix = sp.Matrix(expr) if getattr(expr, "is_Matrix", False) else sp.Matrix([[expr]])
+    symbols = sorted(matrix.free_symbols, key=sp.default_sort_key)
+    missing = [s for s in symbols if s not in env]
+    if missing:
+        raise KeyError(missing)
+    f = sp.lambdify(symbols, matrix, modules=[{"numpy": np, **NAMESPACE}], printer=CodePrinter())
+    return np.array(f(*[env[s] for s in symbols]), dtype=float)
+
+
+def _environment(net, seed=0):
+    """A consistent point: random x, y, parameters; the forward values; every element adjoint."""
+    rng = np.random.default_rng(seed)
+    bp = backprop_for(net)
+    graph = bp.graph
+    X, Y = random_batch(net, rng, 1)
+    env = dict(zip(graph.inputs, X[0], strict=True)) | dict(zip(graph.targets, Y[0], strict=True))
+    for p in graph.parameters:
+        for _, s in p.entries():
+            env[s] = rng.normal(0.0, 0.8)
+    for d in graph.definitions:
+        env[d.symbol] = float(_numeric(d.expr, env)[0, 0])
+    for d in reversed(graph.definitions[:-1]):
+        env[adjoint_symbol(d)] = float(_numeric(bp.adjoints[d.symbol], env)[0, 0])
+    return env
+
+
+def _concrete(expr, net):
+    """An index-form expression at integer indices, written in element-level quantities."""
+    bp = backprop_for(net)
+
+    def derivative(d):
+        u, (v, _) = d.expr, d.variable_count[0]
+        if u == nt.LOSS:
+            kind, _idx = nt.parse(v)
+            if kind in ("z", "a"):
+                return adjoint_symbol(bp.graph.definition(v))
+            return bp.gradients[v]
+        return jacobian(net, [u], [v])[0, 0]
+
+    def fprime(z):
+        _, (layer, unit) = nt.parse(z)
+        return unit_derivative(net.layers[layer - 1], z, nt.a(layer, unit))
+
+    # Written out by hand: Sum.doit would evaluate (or mis-substitute into) the ∂L/∂z inside.
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum), _expand_sum)
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative), derivative)
+    return expr.replace(lambda e: isinstance(e, ActivationDerivative), lambda e: fprime(e.args[0]))
+
+
+def _expand_sum(total):
+    (var, low, high), body = total.limits[0], total.function
+    return sp.Add(*[body.xreplace({var: sp.Integer(v)}) for v in range(int(low), int(high) + 1)])
+
+
+def _index_symbols(step):
+    # atoms, not free_symbols: the variables of a Derivative count as bound there.
+    sides = (step.lhs, step.rhs)
+    found = {s for side in sides for s in side.atoms(sp.Symbol) if s.name in "ijkl"}
+    bound = {v for side in sides for total in side.atoms(sp.Sum) for v in total.variables}
+    return sorted(found - bound, key=sp.default_sort_key)
+
+
+def _check_index_step(step, net, env) -> int:
+    """Compare both sides for every assignment of the free indices that names real quantities."""
+    names = _index_symbols(step)
+    depth, widest = len(net.layers), max(net.widths)
+    checked = 0
+    for values in itertools.product(range(1, widest + 1), repeat=len(names)):
+        assignment = dict(zip(names, values, strict=True))
+        if LAYER in assignment:
+            layer = assignment[LAYER]
+            recursion = step.lhs.has(LAYER + 1) or step.rhs.has(LAYER + 1)
+            uses_f = recursion or step.rhs.has(ActivationDerivative)
+            if layer > depth or (recursion and layer == depth):
+                continue
+            if uses_f and not ACTIVATIONS[net.layers[layer - 1].activation].elementwise:
+                continue  # the general recursion speaks of elementwise layers
+        sides = []
+        for side in (step.lhs, step.rhs):
+            e = side.xreplace({s: sp.Integer(v) for s, v in assignment.items()})
+            e = e.replace(lambda u: isinstance(u, nt.width), lambda u: net.widths[int(u.args[0])])
+            sides.append(e)
+        quantities = {s for e in sides for s in e.free_symbols} - {nt.LOSS}
+        quantities |= {
+            v for e in sides for d in e.atoms(sp.Derivative) for v in d.variables if v.is_Symbol
+        }
+        if any(s not in env for s in quantities):
+            continue  # an index outside this layer's width
+        try:
+            lhs, rhs = (_numeric(_concrete(e, net), env) for e in sides)
+        except (KeyError, IndexError, SymnnError):
+            continue  # an index outside this layer's width
+        np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-12, err_msg=str(step))
+        checked += 1
+    return checked
+
+
+def _check_step(step, net, env) -> None:
+    if step.lhs == BATCH_LOSS:
+        return  # the definition of the batch mean
+    names = _index_symbols(step)
+    hidden = [ACTIVATIONS[layer.activation].elementwise for layer in net.layers[:-1]]
+    if LAYER in names and step.rhs.has(LAYER + 1) and not any(hidden):
+        return  # the general recursion is checked on networks with an elementwise hidden layer
+    if names:
+        assert _check_index_step(step, net, env) > 0, f"nothing checked for {step}"
+        return
+    lhs, rhs = (_numeric(instantiate(side, net), env) for side in (step.lhs, step.rhs))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-12, err_msg=f"{step.rule}: {step}")
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_every_step_equals_the_element_level(name):
+    net = NETS[name]
+    env = _environment(net)
+    derivation = derive_matrix(net)
+    for step in derivation.steps + list(derivation.results):
+        _check_step(step, net, env)
+
+
+@pytest.mark.parametrize("name", ["hidden-sigmoid", "hidden-tanh", "loss-mse", "deep-mixed"])
+def test_results_equal_the_element_level_symbolically(name):
+    net = NETS[name]
+    bp = backprop_for(net)
+    named = {adjoint_symbol(d): bp.adjoints[d.symbol] for d in bp.graph.definitions[:-1]}
+    grad_a = {s: e for s, e in named.items() if s.name.startswith("dL_da")}
+    for step in derive_matrix(net).results:
+        if step.lhs.name.startswith("deltavec") if hasattr(step.lhs, "name") else False:
+            matrix = instantiate(step.rhs, net)
+            element = instantiate(step.lhs, net).applyfunc(lambda s: named[s])
+            difference = (matrix - element).xreplace(grad_a).xreplace(grad_a)
+            assert sp.simplify(difference) == sp.zeros(*difference.shape), step
+
+
+def test_results_cover_every_trainable_parameter():
+    net = NETS["bias-free-and-frozen"]
+    lhs = [tex(r.lhs) for r in derive_matrix(net).results]
+    assert r"\frac{\partial L}{\partial W^{(1)}}" in lhs
+    assert r"\frac{\partial L}{\partial b^{(1)}}" not in lhs  # no bias
+    assert r"\frac{\partial L}{\partial b^{(2)}}" not in lhs  # frozen
+    assert r"\frac{\partial L}{\partial b^{(3)}}" in lhs
+
+
+def test_textbook_forms_print_cleanly():
+    net = network((3, 4, 2), "sigmoid", "cross_entropy")
+    d = derive_matrix(net)
+    text = "\n".join(tex(s.lhs) + " = " + tex(s.rhs) for s in d.steps + list(d.results))
+    assert r"\delta^{(1)} = \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot" in text
+    assert r"\frac{\partial L}{\partial W^{(1)}} = \delta^{(1)} x^{T}" in text
+    assert r"\operatorname{diag}\left(a^{(2)}\right) - a^{(2)} \left(a^{(2)}\right)^{T}" in text
+    assert r"\delta^{(2)} = a^{(2)} - y" in text
+    batch = r"\frac{\partial \bar{L}}{\partial W^{(2)}} = \frac{1}{N} \left(\Delta^{(2)}\right)^{T}"
+    assert batch in text
+    for internal in ("PermuteDims", "ArrayContraction", "HadamardProduct", "MatrixElement", "vec"):
+        assert internal not in text
+    general = tex(index_recursion().rhs)
+    assert general == (
+        r"f'\left(z^{(l)}_{j}\right) \sum_{k=1}^{n^{(l + 1)}} w^{(l + 1)}_{kj} \delta^{(l + 1)}_{k}"
+    )
+
+
+def test_conventions_are_stated():
+    context = derive_matrix(NETS["hidden-relu"]).context
+    assert context["layout"] == "numerator" and context["samples"] == "rows"
+    assert "N × n₀" in context["conventions"]["samples"]
+    assert "(len u, len v)" in context["conventions"]["layout"]
+
+
+def test_derivation_cost_does_not_grow_with_widths():
+    small = derive_matrix(network((3, 4, 2), "relu", "softmax_cross_entropy"))
+    large = derive_matrix(network((784, 128, 10), "relu", "softmax_cross_entropy"))
+    assert [s.rule for s in small.steps] == [s.rule for s in large.steps]
+    assert sum(sp.count_ops(s.rhs) for s in large.steps) == sum(
+        sp.count_ops(s.rhs) for s in small.steps
+    )
+
+
+def test_index_recursion_rejects_what_it_cannot_state():
+    net = NETS["deep-mixed"]
+    with pytest.raises(SymnnError, match="elementwise"):
+        index_recursion(net, 2)
+    with pytest.raises(SymnnError, match="hidden layer"):
+        index_recursion(net, 4)
