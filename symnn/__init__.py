@@ -10,7 +10,10 @@ Examples:
 from symnn.activations import ACTIVATIONS, Activation
 from symnn.check import GradientReport, check_gradients
 from symnn.codegen import CompiledGradients, compile_gradients
+from symnn.codegen_matrix import compile_matrix_gradients
 from symnn.derive import derive, jacobian
+from symnn.derive.jacobian import block_jacobian, explicit_jacobian
+from symnn.derive.matrix import derive_matrix
 from symnn.errors import SymnnError
 from symnn.graph import Graph, build_graph
 from symnn.losses import LOSSES, Loss
@@ -43,3 +46,4 @@ __all__ = [
     "jacobian",
     "load_spec",
 ]
+__all__ += ["block_jacobian", "compile_matrix_gradients", "derive_matrix", "explicit_jacobian"]

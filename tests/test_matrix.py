@@ -12,7 +12,7 @@ from symnn.check import random_batch
 from symnn.derive.backprop import adjoint_symbol
 from symnn.derive.element import backprop_for
 from symnn.derive.index_form import LAYER, ActivationDerivative, index_recursion
-from symnn.derive.jacobian import jacobian
+from symnn.derive.jacobian import block_jacobian, explicit_jacobian, jacobian
 from symnn.derive.matexpr import instantiate, unit_derivative
 from symnn.derive.matrix import BATCH_LOSS, derive_matrix
 from symnn.errors import SymnnError
@@ -225,3 +225,68 @@ def test_index_recursion_rejects_what_it_cannot_state():
         index_recursion(net, 2)
     with pytest.raises(SymnnError, match="hidden layer"):
         index_recursion(net, 4)
+
+
+JACOBIAN_NETS = ["deep-mixed", "hidden-softmax", "bias-free-and-frozen", "hidden-gelu"]
+
+
+def _vector(net, name):
+    """Element-level symbols of the vector called ``name`` ("x", "z2", "a1")."""
+    if name == "x":
+        return [nt.x(k) for k in range(1, net.inputs + 1)]
+    layer = int(name[1:])
+    maker = nt.z if name[0] == "z" else nt.a
+    return [maker(layer, j) for j in range(1, net.widths[layer] + 1)]
+
+
+@pytest.mark.parametrize("name", JACOBIAN_NETS)
+def test_block_jacobians_equal_the_element_level(name):
+    net = NETS[name]
+    env = _environment(net)
+    depth = len(net.layers)
+    names = ["x"] + [f"{kind}{l}" for l in range(1, depth + 1) for kind in "za"]
+    for i, wrt in enumerate(names):
+        for of in names[i:]:
+            explicit = explicit_jacobian(net, of, wrt)
+            element = jacobian(net, _vector(net, of), _vector(net, wrt))
+            assert explicit.shape == element.shape
+            np.testing.assert_allclose(
+                _numeric(explicit, env), _numeric(element, env), rtol=1e-9, atol=1e-12
+            )
+
+
+@pytest.mark.parametrize("name", ["deep-mixed", "hidden-tanh", "hidden-softmax"])
+def test_network_jacobian_matches_finite_differences(name):
+    net = NETS[name]
+    env = _environment(net, seed=3)
+    depth = len(net.layers)
+    explicit = explicit_jacobian(net, f"a{depth}", "x", expand=True)
+    graph = backprop_for(net).graph
+    outputs = sp.Matrix([graph.expand(s) for s in _vector(net, f"a{depth}")])
+    h = 1e-6
+    columns = []
+    for x in graph.inputs:
+        up, down = dict(env), dict(env)
+        up[x] += h
+        down[x] -= h
+        columns.append((_numeric(outputs, up) - _numeric(outputs, down))[:, 0] / (2 * h))
+    np.testing.assert_allclose(_numeric(explicit, env), np.stack(columns, 1), atol=1e-7)
+
+
+def test_block_jacobian_forms():
+    net = network((2, 3, 3, 2), "sigmoid", "cross_entropy")
+    whole = tex(block_jacobian(net, "a3", "x"))
+    assert whole == (
+        r"\left(\operatorname{diag}\left(a^{(3)}\right) - a^{(3)} \left(a^{(3)}\right)^{T}\right) "
+        r"W^{(3)} \operatorname{diag}\left(\sigma'\left(z^{(2)}\right)\right) W^{(2)} "
+        r"\operatorname{diag}\left(\sigma'\left(z^{(1)}\right)\right) W^{(1)}"
+    )
+    assert block_jacobian(net, "z2", "a1") == nt.weights(2, 3, 3)
+    assert block_jacobian(net, "a1", "a1") == sp.Identity(3)
+    assert block_jacobian(net, "a3", "a0").shape == (2, 2)
+    with pytest.raises(SymnnError, match="comes earlier"):
+        block_jacobian(net, "x", "a1")
+    with pytest.raises(SymnnError, match="expected 'x'"):
+        block_jacobian(net, "h1", "x")
+    with pytest.raises(SymnnError, match="no z0"):
+        block_jacobian(net, "a1", "z0")
