@@ -153,15 +153,16 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
     Examples:
         >>> from symnn.network import Network, Dense
         >>> src = matrix_source(Network(2, [Dense(3, "relu"), Dense(2)], "squared_error"))
-        >>> print(src[src.index("    Z1"):src.index("    grads")].rstrip())
-            Z1 = X @ W1.T + b1
-            A1 = relu(Z1)
-            Z2 = A1 @ W2.T + b2
-            A2 = Z2
-            # per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row
-            L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
-            Delta2 = A2 - Y
-            Delta1 = (Delta2 @ W2) * indicator(Z1)
+        >>> body = src[src.index("    Z1") : src.index("    # gradients")].splitlines()
+        >>> print(*(line.strip() for line in body), sep=chr(10))
+        Z1 = X @ W1.T + b1
+        A1 = relu(Z1)
+        Z2 = A1 @ W2.T + b2
+        A2 = Z2
+        # per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row
+        L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
+        Delta2 = A2 - Y
+        Delta1 = (Delta2 @ W2) * indicator(Z1)
     """
     src = _Source()
     src.emit("# forward: Z = A_prev Wᵀ + b, A = f(Z), one sample per row")

@@ -42,7 +42,8 @@ def index_recursion(net: Network | None = None, layer: int | None = None) -> Ste
     With a network and a hidden layer, f' is that layer's rule and the sum runs to its width.
 
     Examples:
-        >>> print(index_recursion().rhs)
+        >>> from symnn.printing.text import text
+        >>> print(text(index_recursion().rhs))
         f'(z^(l)_j)*Sum(w^(l + 1)_k,j*delta^(l + 1)_k, (k, 1, n^(l + 1)))
         >>> from symnn.network import Network, Dense
         >>> net = Network(2, [Dense(3, "sigmoid"), Dense(2)])

@@ -309,7 +309,7 @@ def derive_matrix(net: Network) -> Derivation:
         >>> from symnn.network import Dense, Network
         >>> d = derive_matrix(Network(3, [Dense(4, "sigmoid"), Dense(2)], "squared_error"))
         >>> print(d.results[0].lhs, "=", d.results[0].rhs)
-        deltavec_2 = -yvec + avec_2
+        deltavec_2 = avec_2 - yvec
         >>> d.results[1].rhs
         HadamardProduct(W_2.T*deltavec_2, sigmoid'(zvec_1))
     """
