@@ -307,7 +307,11 @@ class _At(sp.Function):
             return _SCALARS[cls.kind](*(int(arg) for arg in args))
         return None
 
-    def _latex(self, printer) -> str:
+    def _latex(self, printer, exp=None) -> str:
+        text = self._latex_base(printer)
+        return text if exp is None else f"\\left({text}\\right)^{{{exp}}}"
+
+    def _latex_base(self, printer) -> str:
         layer, *units = self.args
         sub = "".join(printer._print(u) for u in units)
         if any(not (u.is_Symbol or u.is_Integer) for u in units) or any(
@@ -355,10 +359,10 @@ class a_at(_At):  # noqa: N801
             return x(int(unit))
         return super().eval(layer, unit)
 
-    def _latex(self, printer) -> str:
+    def _latex_base(self, printer) -> str:
         if self.args[0] == 0:
             return f"x_{{{printer._print(self.args[1])}}}"
-        return super()._latex(printer)
+        return super()._latex_base(printer)
 
 
 class delta_at(_At):  # noqa: N801
@@ -374,7 +378,7 @@ class width(_At):  # noqa: N801
     nargs = 1
     kind, head = "n", "n"
 
-    def _latex(self, printer) -> str:
+    def _latex_base(self, printer) -> str:
         return f"n^{{({_layer_text(self.args[0], printer._print)})}}"
 
     def _sympystr(self, printer) -> str:
@@ -394,8 +398,9 @@ class y_at(sp.Function):  # noqa: N801
     def eval(cls, k):
         return y(int(k)) if k.is_Integer else None
 
-    def _latex(self, printer) -> str:
-        return f"y_{{{printer._print(self.args[0])}}}"
+    def _latex(self, printer, exp=None) -> str:
+        text = f"y_{{{printer._print(self.args[0])}}}"
+        return text if exp is None else f"\\left({text}\\right)^{{{exp}}}"
 
     def _sympystr(self, printer) -> str:
         return f"y_{printer._print(self.args[0])}"

@@ -1,6 +1,10 @@
 """The matrix-level derivation: every step, at concrete widths, equals the element level."""
 
 import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -290,3 +294,36 @@ def test_block_jacobian_forms():
         block_jacobian(net, "h1", "x")
     with pytest.raises(SymnnError, match="no z0"):
         block_jacobian(net, "a1", "z0")
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_every_step_prints_in_latex(name):
+    d = derive_matrix(NETS[name])
+    for step in d.steps + list(d.results):
+        for side in (step.lhs, step.rhs):
+            text = tex(side) + tex(side, partial="slash")
+            for internal in ("PermuteDims", "ArrayContraction", "Hadamard", "MatrixElement", "_at"):
+                assert internal not in text, (step, text)
+    assert str(d)  # and as plain text
+
+
+def test_output_does_not_depend_on_the_hash_seed():
+    script = (
+        "from tests.test_matrix import NETS, derive_matrix, tex\n"
+        "from symnn.codegen_matrix import matrix_source\n"
+        "for net in (NETS['deep-mixed'], NETS['loss-huber']):\n"
+        "    d = derive_matrix(net)\n"
+        "    print(d, *(tex(s.lhs) + tex(s.rhs) for s in d.steps), matrix_source(net))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("0", "12345")
+    }
+    assert len(outputs) == 1

@@ -25,8 +25,9 @@ class ActivationDerivative(sp.Function):
 
     nargs = 1
 
-    def _latex(self, printer) -> str:
-        return rf"f'\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer, exp=None) -> str:
+        text = rf"f'\left({printer._print(self.args[0])}\right)"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
     def _sympystr(self, printer) -> str:
         return f"f'({printer._print(self.args[0])})"
