@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from symnn import indexed as ix
 from symnn import notation as nt
 from symnn.activations import ACTIVATIONS
 from symnn.check import random_batch
@@ -126,7 +127,7 @@ def _check_index_step(step, net, env) -> int:
         sides = []
         for side in (step.lhs, step.rhs):
             e = side.xreplace({s: sp.Integer(v) for s, v in assignment.items()})
-            e = e.replace(lambda u: isinstance(u, nt.width), lambda u: net.widths[int(u.args[0])])
+            e = e.replace(lambda u: isinstance(u, ix.width), lambda u: net.widths[int(u.args[0])])
             sides.append(e)
         quantities = {s for e in sides for s in e.free_symbols} - {nt.LOSS}
         quantities |= {

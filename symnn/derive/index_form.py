@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symnn import indexed as ix
 from symnn import notation as nt
 from symnn.activations import ACTIVATIONS
 from symnn.derive.matexpr import unit_derivative
@@ -52,8 +53,8 @@ def index_recursion(net: Network | None = None, layer: int | None = None) -> Ste
         a_1_2*(1 - a_1_2)*(delta_2_1*w_2_1_2 + delta_2_2*w_2_2_2)
     """
     l = LAYER if layer is None else sp.Integer(layer)
-    z, a = nt.z_at(l, _j), nt.a_at(l, _j)
-    upper = nt.width(l + 1)
+    z, a = ix.z_at(l, _j), ix.a_at(l, _j)
+    upper = ix.width(l + 1)
     fprime = ActivationDerivative(z)
     if net is not None:
         if layer is None or not 1 <= layer < len(net.layers):
@@ -63,31 +64,31 @@ def index_recursion(net: Network | None = None, layer: int | None = None) -> Ste
         if not ACTIVATIONS[spec.activation].elementwise:
             raise SymnnError(f"layer {layer}: the index recursion needs an elementwise activation")
         upper, fprime = sp.Integer(net.widths[layer + 1]), unit_derivative(spec, z, a)
-    total = sp.Sum(_product(nt.w_at(l + 1, _k, _j), nt.delta_at(l + 1, _k)), (_k, 1, upper))
-    return Step(nt.delta_at(l, _j), _product(fprime, total), "index_recursion")
+    total = sp.Sum(_product(ix.w_at(l + 1, _k, _j), ix.delta_at(l + 1, _k)), (_k, 1, upper))
+    return Step(ix.delta_at(l, _j), _product(fprime, total), "index_recursion")
 
 
 def index_form_section(net: Network) -> Section:
     """The general index form, then its instance for each hidden elementwise layer of ``net``."""
     l = LAYER
-    z, a = nt.z_at(l, _j), nt.a_at(l, _j)
-    z_next = nt.z_at(l + 1, _k)
+    z, a = ix.z_at(l, _j), ix.a_at(l, _j)
+    z_next = ix.z_at(l + 1, _k)
     d = lambda f, v: sp.Derivative(f, v, evaluate=False)  # noqa: E731
-    chain = sp.Sum(_product(d(nt.LOSS, z_next), d(z_next, a), d(a, z)), (_k, 1, nt.width(l + 1)))
+    chain = sp.Sum(_product(d(nt.LOSS, z_next), d(z_next, a), d(a, z)), (_k, 1, ix.width(l + 1)))
     steps = [
-        Step(nt.delta_at(l, _j), d(nt.LOSS, z), "definition"),
-        Step(nt.delta_at(l, _j), chain, "multivariate_chain_rule", "a_j feeds every z_k of l + 1"),
-        Step(d(z_next, a), nt.w_at(l + 1, _k, _j), "linear"),
+        Step(ix.delta_at(l, _j), d(nt.LOSS, z), "definition"),
+        Step(ix.delta_at(l, _j), chain, "multivariate_chain_rule", "a_j feeds every z_k of l + 1"),
+        Step(d(z_next, a), ix.w_at(l + 1, _k, _j), "linear"),
         Step(d(a, z), ActivationDerivative(z), "activation_derivative"),
         index_recursion(),
         Step(
-            d(nt.LOSS, nt.w_at(l, _j, _k)),
-            _product(nt.delta_at(l, _j), nt.a_at(l - 1, _k)),
+            d(nt.LOSS, ix.w_at(l, _j, _k)),
+            _product(ix.delta_at(l, _j), ix.a_at(l - 1, _k)),
             "result",
         ),
-        Step(d(nt.LOSS, nt.b_at(l, _j)), nt.delta_at(l, _j), "result"),
+        Step(d(nt.LOSS, ix.b_at(l, _j)), ix.delta_at(l, _j), "result"),
     ]
     for layer in range(1, len(net.layers)):
         if ACTIVATIONS[net.layers[layer - 1].activation].elementwise:
             steps.append(index_recursion(net, layer))
-    return Section(nt.delta_at(l, _j), tuple(steps))
+    return Section(ix.delta_at(l, _j), tuple(steps))

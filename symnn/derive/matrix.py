@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symnn import indexed as ix
 from symnn import notation as nt
 from symnn.activations import ACTIVATIONS
 from symnn.derive.matexpr import (
@@ -149,7 +150,7 @@ def jacobian_steps(s: LayerSymbols) -> list[Step]:
     kind = "jacobian_softmax" if not rule.elementwise else "jacobian_elementwise"
     steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), kind, rule.derivative))
     if rule.elementwise and not s.identity:
-        z, a = nt.z_at(s.index, _j), nt.a_at(s.index, _j)
+        z, a = ix.z_at(s.index, _j), ix.a_at(s.index, _j)
         entry = sp.Derivative(a, z, evaluate=False)
         steps.append(
             Step(entry, unit_derivative(s.spec, z, a), "activation_derivative", rule.derivative)
@@ -178,17 +179,18 @@ def loss_gradient_steps(net: Network, out: LayerSymbols) -> tuple[list[Step], sp
     separable = parts.term_gradient
     vector = None
     if separable != 0:
-        k_at = {parts.output: nt.a_at(out.index, _k), parts.target: nt.y_at(_k)}
-        lhs = sp.Derivative(nt.LOSS, nt.a_at(out.index, _k), evaluate=False)
+        k_at = {parts.output: ix.a_at(out.index, _k), parts.target: ix.y_at(_k)}
+        lhs = sp.Derivative(nt.LOSS, ix.a_at(out.index, _k), evaluate=False)
         if not parts.logsumexp:  # with log Σ e^{a} every entry involves all outputs
             steps.append(Step(lhs, separable.xreplace(k_at), "loss_derivative", loss.title))
         vector = _vector_form(separable, parts, out.a, y)
     if parts.logsumexp:
         if separable != 0 and vector is None:
             raise SymnnError(f"loss {net.loss!r}: no vector form for its per-output terms")
-        softmax = Apply("softmax", out.a)
+        # The loss takes logits: with the identity output a^{(L)} = z^{(L)}, so softmax(z) − y.
+        softmax = Apply("softmax", out.z if out.identity else out.a)
         vector = softmax if vector is None else sp.MatAdd(softmax, vector)
-        note = "∂/∂a of log Σ_k e^{a_k} is softmax(a)"
+        note = "∂/∂a of log Σ_k e^{a_k} is softmax(a), and a = z for the identity output"
         steps.append(Step(g, vector, "logsumexp_gradient", note))
     elif vector is not None:
         steps.append(Step(g, vector, "loss_gradient_vector", loss.title))
@@ -273,7 +275,7 @@ def hidden_delta_steps(s: LayerSymbols, nxt: LayerSymbols) -> list[Step]:
 def weight_gradient_steps(s: LayerSymbols) -> list[Step]:
     """∂L/∂W^{(l)} from the rule ∂z_i/∂w_jk = [i = j] a_k, and ∂L/∂b^{(l)} = δ^{(l)}."""
     n = s.z.shape[0]
-    z_i, w_jk, a_k = nt.z_at(s.index, _i), nt.w_at(s.index, _j, _k), nt.a_at(s.index - 1, _k)
+    z_i, w_jk, a_k = ix.z_at(s.index, _i), ix.w_at(s.index, _j, _k), ix.a_at(s.index - 1, _k)
     dl_dw = sp.Derivative(nt.LOSS, w_jk, evaluate=False)
     steps = [
         Step(
@@ -284,10 +286,10 @@ def weight_gradient_steps(s: LayerSymbols) -> list[Step]:
         ),
         Step(
             dl_dw,
-            sp.Sum(nt.delta_at(s.index, _i) * sp.KroneckerDelta(_i, _j) * a_k, (_i, 1, n)),
+            sp.Sum(ix.delta_at(s.index, _i) * sp.KroneckerDelta(_i, _j) * a_k, (_i, 1, n)),
             "multivariate_chain_rule",
         ),
-        Step(dl_dw, nt.delta_at(s.index, _j) * a_k, "kronecker_sum"),
+        Step(dl_dw, ix.delta_at(s.index, _j) * a_k, "kronecker_sum"),
         Step(Grad(nt.LOSS, s.W), sp.MatMul(s.delta, sp.Transpose(s.a_prev)), "outer_product"),
     ]
     if s.b is not None and s.trainable_bias:
