@@ -10,10 +10,7 @@ Examples:
 from symnn.activations import ACTIVATIONS, Activation
 from symnn.check import GradientReport, check_gradients
 from symnn.codegen import CompiledGradients, compile_gradients
-from symnn.codegen_matrix import compile_matrix_gradients
 from symnn.derive import derive, jacobian
-from symnn.derive.jacobian import block_jacobian, explicit_jacobian
-from symnn.derive.matrix import derive_matrix
 from symnn.errors import SymnnError
 from symnn.graph import Graph, build_graph
 from symnn.losses import LOSSES, Loss
@@ -46,4 +43,10 @@ __all__ = [
     "jacobian",
     "load_spec",
 ]
+
+# Matrix level (issue 3): derivation, Jacobians of layer blocks, vectorised generated code.
+from symnn.codegen_matrix import compile_matrix_gradients  # noqa: E402
+from symnn.derive.jacobian import block_jacobian, explicit_jacobian  # noqa: E402
+from symnn.derive.matrix import derive_matrix  # noqa: E402
+
 __all__ += ["block_jacobian", "compile_matrix_gradients", "derive_matrix", "explicit_jacobian"]
