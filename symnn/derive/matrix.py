@@ -272,6 +272,11 @@ def hidden_delta_steps(s: LayerSymbols, nxt: LayerSymbols) -> list[Step]:
     ]
 
 
+def _ordered(*factors: sp.Expr) -> sp.Expr:
+    """A product kept in the order the textbook writes it (δ_j a_k, not a_k δ_j)."""
+    return sp.Mul(*factors, evaluate=False)
+
+
 def weight_gradient_steps(s: LayerSymbols) -> list[Step]:
     """∂L/∂W^{(l)} from the rule ∂z_i/∂w_jk = [i = j] a_k, and ∂L/∂b^{(l)} = δ^{(l)}."""
     n = s.z.shape[0]
@@ -286,10 +291,10 @@ def weight_gradient_steps(s: LayerSymbols) -> list[Step]:
         ),
         Step(
             dl_dw,
-            sp.Sum(ix.delta_at(s.index, _i) * sp.KroneckerDelta(_i, _j) * a_k, (_i, 1, n)),
+            sp.Sum(_ordered(ix.delta_at(s.index, _i), sp.KroneckerDelta(_i, _j), a_k), (_i, 1, n)),
             "multivariate_chain_rule",
         ),
-        Step(dl_dw, ix.delta_at(s.index, _j) * a_k, "kronecker_sum"),
+        Step(dl_dw, _ordered(ix.delta_at(s.index, _j), a_k), "kronecker_sum"),
         Step(Grad(nt.LOSS, s.W), sp.MatMul(s.delta, sp.Transpose(s.a_prev)), "outer_product"),
     ]
     if s.b is not None and s.trainable_bias:
