@@ -150,3 +150,18 @@ def test_extreme_logits_stay_finite(loss):
     # Sample 1 puts all mass on its target; sample 2's target has logit −1000 against +1000.
     assert loss_value == pytest.approx(2000.0 / 2, rel=1e-12)
     np.testing.assert_allclose(grads["b1"], [-0.5, 0.5, 0.0], atol=1e-12)
+
+
+def test_hyperparameters_reach_the_generated_code():
+    net = Network(
+        2,
+        [
+            Dense(3, "leaky_relu", activation_params={"slope": 0.2}),
+            Dense(3, "elu", activation_params={"alpha": 0.5}),
+            Dense(2),
+        ],
+        "huber",
+        loss_params={"delta": 0.3},
+    )
+    f, *_ = _agree(net, n=9)
+    assert "leaky_relu(Z1, 0.2)" in f.source and "0.5" in f.source and "0.3" in f.source

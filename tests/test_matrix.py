@@ -328,3 +328,17 @@ def test_output_does_not_depend_on_the_hash_seed():
         for seed in ("0", "12345")
     }
     assert len(outputs) == 1
+
+
+def test_hyperparameters_reach_the_derivation():
+    net = Network(
+        2,
+        [Dense(3, "leaky_relu", activation_params={"slope": 0.2}), Dense(2)],
+        "huber",
+        loss_params={"delta": 0.3},
+    )
+    env = _environment(net)
+    d = derive_matrix(net)
+    for step in d.steps + list(d.results):
+        _check_step(step, net, env)
+    assert "0.2" in "".join(tex(s.rhs) for s in d.steps)

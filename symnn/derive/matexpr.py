@@ -65,7 +65,10 @@ class Apply(sp.MatrixExpr):
         return self.args[1].shape
 
     def _latex(self, printer) -> str:
-        head = nt.activation_latex(self.name) + ("'" if self.order else "")
+        head = nt.activation_latex(self.name)
+        if self.args[3]:  # hyperparameters as the element level writes them: LeakyReLU_{0.01}
+            head += "_{" + ", ".join(printer._print(p) for p in self.args[3]) + "}"
+        head += "'" if self.order else ""
         return rf"{head}\left({printer._print(self.args[1])}\right)"
 
     def _sympystr(self, printer) -> str:
