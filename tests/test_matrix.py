@@ -342,3 +342,10 @@ def test_hyperparameters_reach_the_derivation():
     for step in d.steps + list(d.results):
         _check_step(step, net, env)
     assert "0.2" in "".join(tex(s.rhs) for s in d.steps)
+
+
+def test_explicit_jacobian_refuses_large_networks_quickly():
+    big = network((784, 128, 10), "relu", "softmax_cross_entropy")
+    with pytest.raises(SymnnError, match="use block_jacobian"):
+        explicit_jacobian(big, "a2", "x")
+    assert block_jacobian(big, "a2", "x").shape == (10, 784)

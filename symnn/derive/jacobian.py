@@ -57,6 +57,7 @@ def jacobian(
     return matrix.applyfunc(graph.expand) if expand else matrix
 
 
+EXPLICIT_LIMIT = 2_000  # weights: symbolic products beyond this take minutes
 _QUANTITY = re.compile(r"^\s*(?:(x)|([za])\s*(\d+))\s*$")
 
 
@@ -119,5 +120,11 @@ def explicit_jacobian(spec: Network, of: str, wrt: str, *, expand: bool = False)
     """
     from symnn.derive.matexpr import instantiate
 
+    entries = sum(rows * cols for _, (rows, *rest) in spec.parameter_shapes() for cols in rest)
+    if entries > EXPLICIT_LIMIT:
+        raise SymnnError(
+            f"an explicit Jacobian of {entries:,} weights is too large to write out (limit "
+            f"{EXPLICIT_LIMIT:,}); use block_jacobian for the matrix expression"
+        )
     matrix = sp.Matrix(instantiate(block_jacobian(spec, of, wrt), spec))
     return matrix.applyfunc(backprop_for(spec).graph.expand) if expand else matrix
