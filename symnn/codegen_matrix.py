@@ -41,7 +41,8 @@ def _is_call(text: str) -> bool:
 
 
 def _parenthesised(text: str) -> str:
-    return text if text.isidentifier() or _is_call(text) else f"({text})"
+    atomic = text.isidentifier() or _is_call(text) or text.replace(".", "", 1).isdigit()
+    return text if atomic else f"({text})"
 
 
 def _joined(terms: list[str]) -> str:
@@ -112,6 +113,9 @@ def _through_activation(net: Network, l: int, gradient: str, src: _Source) -> No
         src.emit(f"Delta{l} = {gradient}")
     elif ACTIVATIONS[layer.activation].elementwise:
         derivative = unit_derivative(layer, nt.z(l, 1), nt.a(l, 1))
+        if derivative == 0:  # the step: f' = 0, nothing flows back through this layer
+            src.emit(f"Delta{l} = numpy.zeros_like(Z{l})")
+            return
         text = src.expr(_unit_printer(l), derivative)
         src.emit(f"Delta{l} = {_parenthesised(gradient)} * {_parenthesised(text)}")
     else:
