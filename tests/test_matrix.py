@@ -42,6 +42,7 @@ NETS |= {
         "huber",
     ),
     "one-unit-logits": network((1, 1), "identity", "softmax_cross_entropy"),
+    "single-softmax-layer": network((2, 3), "identity", "cross_entropy"),
 }
 
 
@@ -148,9 +149,13 @@ def _check_step(step, net, env) -> None:
     if step.lhs == BATCH_LOSS:
         return  # the definition of the batch mean
     names = _index_symbols(step)
-    hidden = [ACTIVATIONS[layer.activation].elementwise for layer in net.layers[:-1]]
-    if LAYER in names and step.rhs.has(LAYER + 1) and not any(hidden):
-        return  # the general recursion is checked on networks with an elementwise hidden layer
+    elementwise = [ACTIVATIONS[layer.activation].elementwise for layer in net.layers]
+    recursion = step.lhs.has(LAYER + 1) or step.rhs.has(LAYER + 1)
+    if LAYER in names and (
+        (recursion and not any(elementwise[:-1]))
+        or (step.rhs.has(ActivationDerivative) and not any(elementwise))
+    ):
+        return  # the general form is checked on networks with layers it speaks of
     if names:
         assert _check_index_step(step, net, env) > 0, f"nothing checked for {step}"
         return
