@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symnn import notation as nt
-from symnn.derive.matexpr import Apply, Grad, HadamardDivide
+from symnn.derive.matexpr import Apply, Grad, HadamardDivide, Map
 from symnn.errors import SymnnError
 from symnn.network import Network
 from symnn.steps import Section, Step
@@ -52,6 +52,12 @@ def to_batch(expr: sp.MatrixExpr) -> sp.MatrixExpr:
         return sp.HadamardProduct(*map(to_batch, expr.args))
     elif isinstance(expr, HadamardDivide):
         return HadamardDivide(*map(to_batch, expr.args))
+    elif isinstance(expr, sp.OneMatrix):
+        return sp.OneMatrix(nt.N_SAMPLES, expr.shape[0])
+    elif isinstance(expr, Map):
+        return Map(expr.args[0], to_batch(expr.args[1]))
+    elif isinstance(expr, sp.HadamardPower):
+        return sp.HadamardPower(to_batch(expr.base), expr.exp)
     elif isinstance(expr, Apply):
         return Apply(expr.name, to_batch(expr.args[1]), expr.order, tuple(expr.args[3]))
     elif isinstance(expr, Grad):
@@ -70,7 +76,8 @@ def _matmul(expr: sp.MatMul) -> sp.MatrixExpr:
         sums = sp.HadamardProduct(to_batch(_t(s)), to_batch(g))
         product = sp.MatMul(sums, ones, sp.Transpose(ones))
     elif all(_is_parameter(m) for m in matrices[:-1]):
-        product = sp.MatMul(to_batch(matrices[-1]), *[_t(m) for m in reversed(matrices[:-1])])
+        factors = [to_batch(matrices[-1]), *[_t(m) for m in reversed(matrices[:-1])]]
+        product = factors[0] if len(factors) == 1 else sp.MatMul(*factors)
     else:
         raise SymnnError(f"no batch form for {expr}")
     return sp.MatMul(*scalars, product) if scalars else product

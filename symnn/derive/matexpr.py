@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 from symnn import notation as nt
 from symnn.activations import ACTIVATIONS
@@ -86,11 +87,12 @@ class HadamardDivide(sp.MatrixExpr):
         return self.args[0].shape
 
     def _latex(self, printer) -> str:
-        u, v = (printer._print(arg) for arg in self.args)
+        u, v = (printer.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in self.args)
         return rf"\left({u} \oslash {v}\right)"
 
     def _sympystr(self, printer) -> str:
-        return f"({printer._print(self.args[0])} ⊘ {printer._print(self.args[1])})"
+        u, v = (printer.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in self.args)
+        return f"({u} ⊘ {v})"
 
 
 def _partial_latex(printer, f: sp.Basic, v: sp.Basic) -> str:
@@ -98,6 +100,88 @@ def _partial_latex(printer, f: sp.Basic, v: sp.Basic) -> str:
     if getattr(printer, "_partial_style", "frac") == "slash":
         return rf"\partial {top} / \partial {bottom}"
     return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+
+
+_PLACEHOLDER = sp.Symbol("PLACEHOLDER")
+
+
+class Map(sp.MatrixExpr):
+    """g(V) entry by entry, for a scalar function g given as a Lambda: sign(a − y), σ(a), …"""
+
+    def __new__(cls, function: sp.Lambda, arg: sp.MatrixExpr):
+        return sp.Basic.__new__(cls, function, arg)
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+    def entry(self, value: sp.Expr) -> sp.Expr:
+        return self.args[0](value)
+
+    def _latex(self, printer) -> str:
+        text = printer._print(self.entry(_PLACEHOLDER))
+        return text.replace(printer._print(_PLACEHOLDER), printer._print(self.args[1]))
+
+    def _sympystr(self, printer) -> str:
+        text = printer._print(self.entry(_PLACEHOLDER))
+        return text.replace(_PLACEHOLDER.name, printer._print(self.args[1]))
+
+
+class _NoVectorForm(Exception):
+    pass
+
+
+def lift(expr: sp.Expr, vectors: dict, size) -> sp.MatrixExpr | None:
+    """The vector whose entry k is ``expr`` (in the symbols of entry k, mapped by ``vectors``).
+
+    Sums, products, quotients and integer powers become their entrywise forms (⊙, ⊘, 𝟏 for a
+    constant); a function of one entry becomes ``Map``. None when there is no such form
+    (a Piecewise, say), and the vector stays named.
+
+    Examples:
+        >>> a, y = sp.symbols("a y")
+        >>> A, Y = sp.MatrixSymbol("A", 3, 1), sp.MatrixSymbol("Y", 3, 1)
+        >>> from symnn.printing.text import text
+        >>> text(lift((1 - y) / (1 - a) - y / a, {a: A, y: Y}, 3))
+        '((1 - Y) ⊘ (1 - A)) - (Y ⊘ A)'
+    """
+    try:
+        return _lift(sp.factor_terms(expr), vectors, size)
+    except _NoVectorForm:
+        return None
+
+
+def _lift(expr: sp.Expr, vectors: dict, size) -> sp.MatrixExpr:
+    if expr in vectors:
+        return vectors[expr]
+    if expr.is_Number:
+        ones = sp.OneMatrix(size, 1)
+        return ones if expr == 1 else sp.MatMul(expr, ones)
+    if isinstance(expr, sp.Add):
+        return sp.MatAdd(*[_lift(term, vectors, size) for term in expr.args])
+    if isinstance(expr, sp.Mul):
+        coefficient, factors = expr.as_coeff_mul()
+        above = [f for f in factors if not (f.is_Pow and f.exp.is_Integer and f.exp < 0)]
+        below = [f.base ** (-f.exp) for f in factors if f not in above]
+        vector = _product([_lift(f, vectors, size) for f in above], size)
+        if below:
+            vector = HadamardDivide(
+                vector, _product([_lift(f, vectors, size) for f in below], size)
+            )
+        return vector if coefficient == 1 else sp.MatMul(coefficient, vector)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        return sp.HadamardPower(_lift(expr.base, vectors, size), expr.exp)
+    if isinstance(expr, sp.Function) and expr.args and all(arg.is_Number for arg in expr.args[1:]):
+        u = sp.Dummy("u")
+        function = sp.Lambda(u, expr.func(u, *expr.args[1:]))
+        return Map(function, _lift(expr.args[0], vectors, size))
+    raise _NoVectorForm(expr)
+
+
+def _product(vectors: list, size) -> sp.MatrixExpr:
+    if not vectors:
+        return sp.OneMatrix(size, 1)
+    return vectors[0] if len(vectors) == 1 else sp.HadamardProduct(*vectors)
 
 
 class Jac(sp.MatrixExpr):
@@ -325,6 +409,10 @@ def instantiate(expr: sp.Basic, net: Network) -> sp.Matrix | sp.Expr:
         return sp.Matrix(*u.shape, lambda i, j: u[i, j] / v[i, j])
     if isinstance(expr, Diag):
         return sp.diag(*instantiate(expr.args[0], net))
+    if isinstance(expr, Map):
+        return instantiate(expr.args[1], net).applyfunc(expr.entry)
+    if isinstance(expr, sp.HadamardPower):
+        return instantiate(expr.base, net).applyfunc(lambda e: e**expr.exp)
     if isinstance(expr, Apply):
         return _apply(expr, instantiate(expr.args[1], net), net)
     if isinstance(expr, Grad):

@@ -23,6 +23,7 @@ from symnn.derive.matexpr import (
     HadamardDivide,
     Jac,
     hyperparameters,
+    lift,
     loss_parts,
     unit_derivative,
 )
@@ -207,10 +208,7 @@ def _vector_form(gradient, parts, a, y) -> sp.MatrixExpr | None:
     c = sp.cancel(gradient / parts.target)
     if not c.free_symbols:
         return sp.MatMul(c, y)
-    c = sp.cancel(-gradient * parts.output / parts.target)
-    if not c.free_symbols:
-        return sp.MatMul(-c, HadamardDivide(y, a))
-    return None
+    return lift(gradient, {parts.output: a, parts.target: y}, a.shape[0])
 
 
 def output_delta_steps(net: Network, out: LayerSymbols) -> list[Step]:
