@@ -62,10 +62,10 @@ def test_finite_differences(loss):
 
 
 @st.composite
-def networks(draw):
+def networks(draw, max_depth=4, max_width=5):
     """Depth 1–4, widths 1–5, any activations, biases present, absent or frozen, any loss."""
     loss = draw(st.sampled_from(list(LOSSES)))
-    depth = draw(st.integers(1, 4))
+    depth = draw(st.integers(1, max_depth))
     layers = []
     for index in range(depth):
         activation = draw(st.sampled_from(list(ACTIVATIONS)))
@@ -74,10 +74,10 @@ def networks(draw):
         if index == depth - 1 and LOSSES[loss].output_activation:
             activation = LOSSES[loss].output_activation
         smallest = 1 if ACTIVATIONS[activation].elementwise else 2
-        units = draw(st.integers(smallest, 5))
+        units = draw(st.integers(smallest, max_width))
         bias = draw(st.sampled_from([True, True, False]))
         layers.append(Dense(units, activation, bias, None, draw(st.booleans())))
-    return Network(draw(st.integers(1, 5)), layers, loss)
+    return Network(draw(st.integers(1, max_width)), layers, loss)
 
 
 @given(networks(), st.integers(1, 6), st.integers(0, 2**16))

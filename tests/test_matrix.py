@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symnn import indexed as ix
 from symnn import notation as nt
@@ -27,6 +29,7 @@ from symnn.numerics import NAMESPACE
 from symnn.printing.code import CodePrinter
 from symnn.printing.latex import tex
 from tests.helpers import network
+from tests.test_codegen_matrix import networks
 
 HIDDEN = list(ACTIVATIONS)  # every registered activation, softmax included, enrolled by name
 NETS = {f"hidden-{name}": network((2, 3, 2), name, "squared_error") for name in HIDDEN}
@@ -145,7 +148,8 @@ def _check_index_step(step, net, env) -> int:
     return checked
 
 
-def _check_step(step, net, env) -> None:
+def _check_step(step, net, env, *, require: bool = True) -> None:
+    """Both sides equal at the point; ``require``: an index-form step must have an instance."""
     if step.lhs == BATCH_LOSS:
         return  # the definition of the batch mean
     names = _index_symbols(step)
@@ -157,7 +161,8 @@ def _check_step(step, net, env) -> None:
     ):
         return  # the general form is checked on networks with layers it speaks of
     if names:
-        assert _check_index_step(step, net, env) > 0, f"nothing checked for {step}"
+        checked = _check_index_step(step, net, env)
+        assert checked > 0 or not require, f"nothing checked for {step}"
         return
     lhs, rhs = (_numeric(instantiate(side, net), env) for side in (step.lhs, step.rhs))
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-12, err_msg=f"{step.rule}: {step}")
@@ -355,3 +360,12 @@ def test_explicit_jacobian_refuses_large_networks_quickly():
     with pytest.raises(SymnnError, match="use block_jacobian"):
         explicit_jacobian(big, "a2", "x")
     assert block_jacobian(big, "a2", "x").shape == (10, 784)
+
+
+@settings(max_examples=12)
+@given(networks(max_depth=3, max_width=3), st.integers(0, 2**16))
+def test_random_networks_every_step_equals_the_element_level(net, seed):
+    env = _environment(net, seed)
+    derivation = derive_matrix(net)
+    for step in derivation.steps + list(derivation.results):
+        _check_step(step, net, env, require=False)  # e.g. no trainable bias: no ∂L/∂b to check
