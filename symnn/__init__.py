@@ -65,3 +65,10 @@ __all__ += [
     "train",
     "worked_step",
 ]
+
+# Matrix level (issue 3): derivation, Jacobians of layer blocks, vectorised generated code.
+from symnn.codegen_matrix import compile_matrix_gradients  # noqa: E402
+from symnn.derive.jacobian import block_jacobian, explicit_jacobian  # noqa: E402
+from symnn.derive.matrix import derive_matrix  # noqa: E402
+
+__all__ += ["block_jacobian", "compile_matrix_gradients", "derive_matrix", "explicit_jacobian"]

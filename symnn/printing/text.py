@@ -16,6 +16,9 @@ class TextPrinter(StrPrinter):
         variables = "".join(f"∂{self._print(v)}" for v, _ in expr.variable_count)
         return f"∂{self._print(expr.expr)}/{variables}"
 
+    def _print_HadamardProduct(self, expr) -> str:
+        return " ⊙ ".join(self.parenthesize(arg, 45) for arg in expr.args)
+
 
 def text(expr: sp.Basic) -> str:
     """One-line text of ``expr``.
