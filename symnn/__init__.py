@@ -20,6 +20,7 @@ from symnn.derive.calculus import (
 )
 from symnn.derive.taylor import hessian, jacobian_of, taylor
 from symnn.descent import Descent, gradient_descent
+from symnn.document import render_derivation
 from symnn.errors import SymnnError
 from symnn.expressions import parse_expression, parse_point
 from symnn.graph import Graph, build_graph
@@ -55,6 +56,7 @@ __all__ = [
     "derive",
     "jacobian",
     "load_spec",
+    "render_derivation",
 ]
 # The calculus refresher, gradient descent and the perceptron (issue 5).
 __all__ += [
@@ -85,7 +87,7 @@ from symnn.init import initial_params  # noqa: E402
 from symnn.specfile import load_training  # noqa: E402
 from symnn.train import TrainResult, accuracy, train  # noqa: E402
 from symnn.train_config import TrainConfig  # noqa: E402
-from symnn.worked import worked_step  # noqa: E402
+from symnn.training_step import worked_step  # noqa: E402
 
 __all__ += [
     "Dataset",
@@ -98,3 +100,10 @@ __all__ += [
     "train",
     "worked_step",
 ]
+
+# Matrix level (issue 3): derivation, Jacobians of layer blocks, vectorised generated code.
+from symnn.codegen_matrix import compile_matrix_gradients  # noqa: E402
+from symnn.derive.jacobian import block_jacobian, explicit_jacobian  # noqa: E402
+from symnn.derive.matrix import derive_matrix  # noqa: E402
+
+__all__ += ["block_jacobian", "compile_matrix_gradients", "derive_matrix", "explicit_jacobian"]

@@ -22,6 +22,7 @@ from typing import Any
 import sympy as sp
 
 from symnn.derive.evaluation import (
+    CalculusDerivation,
     Point,
     Variables,
     number_row,
@@ -104,6 +105,11 @@ class Descent:
         if self.stopped:
             lines += ["", self.stopped]
         return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        from symnn.refresher_docs import render_refresher
+
+        return render_refresher(self, "md")
 
     def derivation(self) -> Derivation:
         """The run as recorded steps: the gradient, then per step its value, update and f."""
@@ -269,4 +275,4 @@ def _derivation(run: Descent) -> Derivation:
         "numbers": numbers,
         "values": {"point": final.point, "value": final.value},
     }
-    return Derivation(run.context["title"], tuple(sections), results, context)
+    return CalculusDerivation(run.context["title"], tuple(sections), results, context)

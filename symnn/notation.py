@@ -203,3 +203,102 @@ NOTATIONS.add(
         _neuron,
     ),
 )
+
+
+# Matrix level: vectors and matrices of a layer as MatrixSymbols. Their machine names (W_2,
+# zvec_2, Zbatch_2, …) never start with a scalar prefix ("w_", "z_", …), so ``parse`` keeps
+# telling scalars apart, and ``parse_matrix`` reads these.
+N_SAMPLES = sp.Symbol("N", integer=True, positive=True)
+
+_MATRIX_HEADS = {
+    "W": "W",
+    "bvec": "b",
+    "zvec": "z",
+    "avec": "a",
+    "deltavec": r"\delta",
+    "Zbatch": "Z",
+    "Abatch": "A",
+    "Deltabatch": r"\Delta",
+}
+_MATRIX_PLAIN = {"xvec": "x", "yvec": "y", "Xbatch": "X", "Ybatch": "Y"}
+
+
+def weights(layer: int, rows, cols) -> sp.MatrixSymbol:
+    """W^{(l)} of shape (units_l, units_{l−1})."""
+    return sp.MatrixSymbol(f"W_{layer}", rows, cols)
+
+
+def vector(kind: str, layer: int, size) -> sp.MatrixSymbol:
+    """The column vector of one sample's ``kind`` ("b", "z", "a", "delta") at ``layer``.
+
+    a^{(0)} is the input x.
+
+    Examples:
+        >>> vector("a", 0, 3).name, vector("delta", 2, 4).shape
+        ('xvec', (4, 1))
+    """
+    if kind == "a" and layer == 0:
+        return sp.MatrixSymbol("xvec", size, 1)
+    return sp.MatrixSymbol(f"{kind}vec_{layer}", size, 1)
+
+
+def batch(kind: str, layer: int, size) -> sp.MatrixSymbol:
+    """The N × size matrix of ``kind`` ("Z", "A", "Delta") at ``layer``, one sample per row.
+
+    A^{(0)} is the input batch X.
+    """
+    if kind == "A" and layer == 0:
+        return sp.MatrixSymbol("Xbatch", N_SAMPLES, size)
+    return sp.MatrixSymbol(f"{kind}batch_{layer}", N_SAMPLES, size)
+
+
+def targets(size) -> sp.MatrixSymbol:
+    return sp.MatrixSymbol("yvec", size, 1)
+
+
+def target_batch(size) -> sp.MatrixSymbol:
+    return sp.MatrixSymbol("Ybatch", N_SAMPLES, size)
+
+
+def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
+    """Kind and layer of a matrix-level symbol: ``W_2`` -> ("W", 2), ``xvec`` -> ("xvec", None)."""
+    name = symbol.name
+    if name in _MATRIX_PLAIN:
+        return name, None
+    kind, _, layer = name.rpartition("_")
+    if kind in _MATRIX_HEADS and layer.isdigit():
+        return kind, int(layer)
+    raise SymnnError(f"{name!r} is not a symnn matrix quantity")
+
+
+def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
+    """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
+    try:
+        kind, layer = parse_matrix(symbol)
+    except SymnnError:
+        return None
+    if layer is None:
+        return _MATRIX_PLAIN[kind]
+    return f"{_MATRIX_HEADS[kind]}^{{({layer})}}"
+
+
+_ACTIVATION_HEADS = {
+    "identity": r"\operatorname{id}",
+    "step": r"\operatorname{step}",
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{ReLU}",
+    "leaky_relu": r"\operatorname{LeakyReLU}",
+    "softplus": r"\operatorname{softplus}",
+    "elu": r"\operatorname{ELU}",
+    "silu": r"\operatorname{SiLU}",
+    "swish": r"\operatorname{SiLU}",
+    "gelu": r"\operatorname{GELU}",
+    "softmax": r"\operatorname{softmax}",
+}
+
+
+def activation_latex(name: str) -> str:
+    """The LaTeX name of an activation applied to a vector (σ, ReLU, …); others by their name."""
+    escaped = name.replace("_", r"\_")
+    return _ACTIVATION_HEADS.get(name, rf"\operatorname{{{escaped}}}")

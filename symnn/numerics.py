@@ -77,6 +77,20 @@ def softmax_unit(i, *zs):
     return shifted[int(i) - 1] / shifted.sum(axis=0)
 
 
+def logsumexp_rows(Z):
+    """log Σ_k e^{Z[n, k]} for each row n (sample), the row maximum subtracted first."""
+    Z = np.asarray(Z, dtype=float)
+    top = Z.max(axis=1, keepdims=True)
+    return top[:, 0] + np.log(np.exp(Z - top).sum(axis=1))
+
+
+def softmax_rows(Z):
+    """The softmax of each row (sample) of Z, the row maximum subtracted first."""
+    Z = np.asarray(Z, dtype=float)
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def huber(r, d):
     absolute = np.abs(r)
     return np.where(absolute <= d, 0.5 * r * r, d * (absolute - 0.5 * d))
@@ -98,5 +112,7 @@ NAMESPACE = {
         "logsumexp",
         "softmax_unit",
         "huber",
+        "logsumexp_rows",
+        "softmax_rows",
     )
 }

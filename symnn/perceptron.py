@@ -181,6 +181,11 @@ class PerceptronRun:
         """The learned boundary w·x + b = 0 in the input names."""
         return hyperplane(self.weights, self.bias, self.names)
 
+    def _repr_markdown_(self) -> str:
+        from symnn.refresher_docs import render_refresher
+
+        return render_refresher(self, "md")
+
     def text(self) -> str:
         """The table of every presentation, with the conventions and the outcome."""
         head = ["epoch", "sample", "x", "y", "w·x+b", "ŷ", "y−ŷ", "new w", "new b"]

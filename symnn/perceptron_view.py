@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.derive.evaluation import number_row, show, tidy
+from symnn.derive.evaluation import CalculusDerivation, number_row, show, tidy
 from symnn.errors import SymnnError
 from symnn.expressions import as_point
 from symnn.perceptron import CONVENTIONS, PerceptronRun, hyperplane, step
@@ -118,7 +118,9 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
         "symbol_names": symbol_names(),
     }
     section = Section(S("w·x"), tuple(steps))
-    return Derivation("Dot product, angle and step activation", (section,), results, context)
+    return CalculusDerivation(
+        "Dot product, angle and step activation", (section,), results, context
+    )
 
 
 def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivation:
@@ -180,4 +182,6 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
         "run": run,
         "symbol_names": names,
     }
-    return Derivation("Perceptron training, step by step", tuple(sections), results, context)
+    return CalculusDerivation(
+        "Perceptron training, step by step", tuple(sections), results, context
+    )

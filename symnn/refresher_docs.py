@@ -10,8 +10,8 @@ Templates: ``calculus_derivation``, ``descent_table`` and ``perceptron_table`` (
 
 Examples:
     >>> from symnn.derive.calculus import gradient
-    >>> print(render_refresher(gradient("x**2 + 4*y**2", at="1,1"), "md").splitlines()[0])
-    # Gradient of f\\(x, y\\)
+    >>> render_refresher(gradient("x**2 + 4*y**2", at="1,1"), "md").startswith("# Gradient of f")
+    True
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def tex_prose(text: object) -> str:
     """Prose for LaTeX: special characters escaped, mathematical characters as commands.
 
     Examples:
-        >>> tex_prose("w ← w + η (y − ŷ) x, 50%")
-        'w $\\\\leftarrow$ w + $\\\\eta$ (y - $\\\\hat{y}$) x, 50\\\\%'
+        >>> tex_prose("w ← w, 50%, |x|")
+        'w $\\\\leftarrow$ w, 50\\\\%, $|$x$|$'
     """
     return "".join(_UNICODE_TEX.get(ch, ch) for ch in escape_latex(text))
 
@@ -145,7 +145,8 @@ class _Latex(SymnnLatexPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         # Worked numbers (η·(y − ŷ)·x, 2·0.01) keep a visible product sign: "1 (−1) 0" misreads.
         factors = expr.args
-        if len(factors) > 1 and all(f.is_number for f in factors):
+        worked = any(isinstance(f, sp.UnevaluatedExpr | sp.Float) for f in factors)
+        if len(factors) > 1 and worked and all(f.is_number for f in factors):
             sign = ""
             if factors[0] == -1:
                 sign, factors = "-", factors[1:]

@@ -6,12 +6,14 @@ Templates only lay out. Delimiters are chosen so LaTeX braces and Markdown never
 
 Filters: ``tex`` (a SymPy expression as LaTeX, in the document's notation), ``e`` (prose escaped
 for LaTeX), ``md`` (prose escaped for Markdown), ``num`` (a number to a chosen number of
-significant digits). Templates are looked up in the user's folder first, then in the source tree's
-``templates/``, then in the copy installed inside the package.
+significant digits), ``pages`` (rows split into slides of a few lines). Templates are looked up
+in the user's folder first, then in the source tree's ``templates/``, then in the copy installed
+inside the package.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import jinja2
 import sympy as sp
 
 from symnn.errors import SymnnError
+from symnn.layout import pages
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.registry import Registry
 
@@ -40,21 +43,74 @@ _LATEX_SPECIALS = {
     "%": r"\%",
 }
 _MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#+-.!|$~")
+# Characters pdflatex cannot typeset from UTF-8 text by default, as the mathematics they name.
+_GREEK = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma"
+_GREEK += " tau upsilon phi chi psi omega"
+_CAPITALS = "gamma delta theta lambda xi pi sigma upsilon phi psi omega"
+
+
+def _greek(case: str, name: str) -> str:
+    return unicodedata.lookup(f"greek {case} letter {name.replace('lambda', 'lamda')}")
+
+
+_UNICODE_MATH = {_greek("small", n): rf"\{n}" for n in _GREEK.split()}
+_UNICODE_MATH |= {_greek("capital", n): rf"\{n.capitalize()}" for n in _CAPITALS.split()}
+_UNICODE_MATH |= {"ς": r"\varsigma", "ο": "o"}
+_UNICODE_MATH |= {
+    "∂": r"\partial",
+    "·": r"\cdot",
+    "×": r"\times",
+    "→": r"\to",
+    "≤": r"\le",
+    "≥": r"\ge",
+    "−": "-",
+    "…": r"\ldots",
+    "⊙": r"\odot",
+    "∑": r"\sum",
+    "½": r"\tfrac{1}{2}",
+    "′": "'",
+}
 
 
 def escape_latex(text: object) -> str:
     """User prose made safe for LaTeX: every active character becomes literal text.
 
+    Greek letters and a few mathematical signs (δ, ∂, ·, ⊙) become the symbols they name, since
+    pdflatex cannot typeset them from UTF-8 text.
+
     Examples:
+        >>> escape_latex("δ reused")
+        '\\\\ensuremath{\\\\delta} reused'
+
         >>> escape_latex(r"50% of \\input{x}")
         '50\\\\% of \\\\textbackslash{}input\\\\{x\\\\}'
     """
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+    return "".join(_escape_char(ch) for ch in str(text))
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _LATEX_SPECIALS:
+        return _LATEX_SPECIALS[ch]
+    if ch in _UNICODE_MATH:
+        return rf"\ensuremath{{{_UNICODE_MATH[ch]}}}"
+    return ch
+
+
+# \( \) \[ \] open and close mathematics in Jupyter's MathJax, so brackets become entities.
+_MARKDOWN_ENTITIES = {"&": "&amp;", "(": "&#40;", ")": "&#41;", "[": "&#91;", "]": "&#93;"}
 
 
 def escape_markdown(text: object) -> str:
-    """User prose made safe for Markdown (and for the math renderers that read `$`)."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
+    """User prose made safe for Markdown (and for the math renderers that read `$`, `\\(`, `\\[`).
+
+    Examples:
+        >>> print(escape_markdown("W1[1,1] (a_1) costs $5"))
+        W1&#91;1,1&#93; &#40;a\\_1&#41; costs \\$5
+    """
+    return "".join(
+        _MARKDOWN_ENTITIES.get(ch, "\\" + ch if ch in _MARKDOWN_SPECIALS else ch)
+        for ch in str(text)
+    )
 
 
 def format_number(value: object, digits: int = 6) -> str:
@@ -82,6 +138,7 @@ FILTERS.add("tex", _tex)
 FILTERS.add("e", escape_latex)
 FILTERS.add("md", escape_markdown)
 FILTERS.add("num", format_number)
+FILTERS.add("pages", pages)
 
 
 def template_dirs(user_dir: str | Path | None = None) -> list[Path]:

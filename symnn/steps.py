@@ -24,6 +24,26 @@ RULES = {
     "expanded": "fully expanded in inputs and parameters",
     "jacobian": "Jacobian",
     # Matrix-level and calculus rules join this set with the engines that record them.
+    "vector_chain_rule": "vector chain rule: ∂L/∂v = (∂u/∂v)ᵀ ∂L/∂u (numerator layout)",
+    "jacobian_linear": "Jacobian of z = W a + b: ∂z/∂a = W, ∂z/∂b = I",
+    "jacobian_elementwise": "Jacobian of an elementwise activation: diag(f'(z))",
+    "jacobian_softmax": "Jacobian of softmax: diag(s) − s sᵀ",
+    "jacobian_chain_rule": "Jacobians of a composition multiply",
+    "jacobian_weights": "∂z_i/∂w_jk = [i = j] a_k",
+    "kronecker_sum": "the Kronecker delta picks one term of the sum",
+    "outer_product": "∂L/∂w_jk = δ_j a_k for all j, k is the outer product δ aᵀ",
+    "identity_jacobian": "the Jacobian is the identity",
+    "symmetric_jacobian": "the Jacobian is symmetric",
+    "diag_hadamard": "diag(v) u = u ⊙ v",
+    "softmax_jacobian_product": "(diag(s) − s sᵀ) g = s ⊙ (g − (sᵀ g) 𝟏)",
+    "loss_gradient_vector": "derivative of the loss, as a vector",
+    "logsumexp_gradient": "the gradient of log Σ e^{z_k} is softmax(z)",
+    "distribute": "distributive law",
+    "softmax_cross_entropy": "softmax and cross-entropy cancel",
+    "targets_sum_to_one": "the targets sum to one",
+    "index_recursion": "the δ recursion in index form",
+    "batch_rows": "one sample per row",
+    "batch_mean": "the batch gradient is the mean of the per-sample gradients",
 }
 # The calculus refresher, gradient descent and the perceptron (symnn.derive.calculus, …).
 RULES.update(
@@ -104,6 +124,18 @@ class Derivation:
             if step.lhs == lhs:
                 return step.rhs
         raise KeyError(lhs)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's LaTeX view: the steps in one ``aligned`` display."""
+        from symnn.document import render_derivation
+
+        return render_derivation(self, "aligned")
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's Markdown view: the whole document, with ``$$`` blocks."""
+        from symnn.document import render_derivation
+
+        return render_derivation(self, "md")
 
     def __str__(self) -> str:
         from symnn.printing.text import text

@@ -1,183 +1,266 @@
-"""A worked training step with every number: forward values, loss, each δ, each gradient, each
-updated weight, then a table of the loss over the following steps.
+"""Worked numbers: the engine's own expressions evaluated at the spec's inputs, targets and weights.
 
-Every number comes from the engine: values from the generated trace of the backprop expressions
-(``symnn.evaluate.trace``), updates and the loss table from ``symnn.train.train`` with the
-generated gradient function. The expressions shown are the engine's own, printed twice: once in
-the document's notation and once with each symbol replaced by its value.
+Every number shown comes from evaluating a recorded expression (a definition, a step's right-hand
+side, an adjoint, a gradient) with symnn's stable NumPy rules, never from a second calculation;
+the rows show each expression with the numbers put in, the way a hand-worked example does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 
 from symnn import notation as nt
-from symnn.derive.backprop import adjoint_symbol
+from symnn.derive.backprop import Backprop, adjoint_symbol
 from symnn.derive.element import backprop_for
 from symnn.errors import SymnnError
-from symnn.evaluate import trace
-from symnn.files import write_text
-from symnn.init import initial_params
-from symnn.losses import LOSSES
 from symnn.network import Network
-from symnn.printing.latex import SymnnLatexPrinter
-from symnn.render import format_number, render
-from symnn.train import train
+from symnn.numerics import NAMESPACE
+from symnn.printing.code import CodePrinter
+from symnn.printing.latex import textbook_order
+from symnn.render import format_number
+from symnn.steps import Derivation, Step
 
-FORMATS = {".tex": "train_step.tex.j2", ".md": "train_step.md.j2"}
-
-
-def _printer(names: dict[sp.Symbol, str]) -> SymnnLatexPrinter:
-    printer = SymnnLatexPrinter(names)
-    # Numbers side by side need an explicit product sign: 0.15 · 0.05, not "0.15 0.05".
-    printer._settings["mul_symbol_latex"] = r" \cdot "
-    printer._settings["mul_symbol_latex_numbers"] = r" \cdot "
-    return printer
+ETA = sp.Symbol("eta", positive=True)
 
 
-def _number(value: float, digits: int) -> str:
+class Shown(sp.Symbol):
+    """A number as the document prints it (its name is the text, negatives in parentheses)."""
+
+    def _latex(self, printer) -> str:
+        return self.name
+
+
+class Times(sp.Function):
+    """A product of numbers written with ``\\cdot`` (juxtaposed numbers would read as digits)."""
+
+    def _latex(self, printer) -> str:
+        parts = []
+        for factor in self.args:
+            text = printer._print(factor)
+            if isinstance(factor, sp.Add) or text.startswith("-"):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return r" \cdot ".join(parts)
+
+
+class Updated(sp.Function):
+    """θ⁺, a parameter after one gradient step."""
+
+    nargs = 1
+
+    def _latex(self, printer) -> str:
+        return rf"{{{printer._print(self.args[0])}}}^{{+}}"
+
+
+@lru_cache(maxsize=4096)
+def _compiled(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> Callable[..., float]:
+    return sp.lambdify(
+        symbols, expr, modules=[{"numpy": np, **NAMESPACE}], printer=CodePrinter(), cse=False
+    )
+
+
+def _point(network: Network, sample: int) -> dict[sp.Symbol, float]:
+    """Inputs, targets and parameters of one sample, by symbol."""
+    X, Y = network.data.arrays()
+    point = {nt.x(k + 1): float(v) for k, v in enumerate(X[sample])}
+    point |= {nt.y(k + 1): float(v) for k, v in enumerate(Y[sample])}
+    for name, values in network.given_params().items():
+        layer = int(name[1:])
+        for index, value in np.ndenumerate(values):
+            indices = [i + 1 for i in index]
+            symbol = nt.w(layer, *indices) if name[0] == "W" else nt.b(layer, *indices)
+            point[symbol] = float(value)
+    return point
+
+
+class Values:
+    """Every named quantity of one sample: forward values, adjoints, gradients, local partials."""
+
+    def __init__(self, bp: Backprop, point: dict[sp.Symbol, float]) -> None:
+        self.bp = bp
+        self.values = dict(point)
+        for d in bp.graph.definitions:
+            self.values[d.symbol] = self.of(d.expr)
+        for d in reversed(bp.graph.definitions[:-1]):  # children's adjoints come first
+            self.values[adjoint_symbol(d)] = self.of(bp.adjoints[d.symbol])
+
+    def gradient(self, theta: sp.Symbol) -> float:
+        return self.of(self.bp.gradients[theta])
+
+    def derivative(self, d: sp.Derivative) -> float:
+        """The number a ∂f/∂v in a step stands for."""
+        (v, _), f = d.variable_count[0], d.expr
+        graph = self.bp.graph
+        if f == nt.LOSS:
+            if graph.is_defined(v):
+                return self.values[adjoint_symbol(graph.definition(v))]
+            return self.gradient(v)
+        if graph.is_defined(f) and v in graph.parents(graph.definition(f)):
+            return self.of(self.bp.local(graph.definition(f), v).named)
+        raise SymnnError(f"no value for {d}: not a partial of the graph")
+
+    def atoms(self, expr: sp.Basic) -> dict[sp.Basic, float]:
+        """The value of every quantity and partial in ``expr``, in a fixed order."""
+        found = sorted(expr.atoms(sp.Derivative), key=sp.default_sort_key)
+        result = {d: self.derivative(d) for d in found}
+        symbols = sorted(expr.free_symbols - set(result), key=sp.default_sort_key)
+        for s in symbols:
+            if s not in self.values:
+                raise SymnnError(f"no value for {s} in the worked example")
+            result[s] = self.values[s]
+        return result
+
+    def of(self, expr: sp.Basic) -> float:
+        """``expr`` evaluated at this sample."""
+        values = self.atoms(expr)
+        names = {a: sp.Dummy(f"v{i}") for i, a in enumerate(values)}
+        plain = expr.xreplace(names) if names else expr
+        symbols = tuple(names[a] for a in values)
+        return float(_compiled(plain, symbols)(*[values[a] for a in values]))
+
+
+def shown(value: float, digits: int, bare: bool = False) -> Shown:
+    """A number to print; negatives in parentheses unless ``bare`` (a value standing alone)."""
     text = format_number(value, digits)
-    return rf"\left({text}\right)" if text.startswith("-") else text
+    return Shown(f"({text})" if value < 0 and not bare else text)
 
 
-def _table_steps(steps: int) -> list[int]:
-    marks = {0, 1, 2, 3, 4, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, steps}
-    return sorted(m for m in marks if m <= steps)
+def with_numbers(expr: sp.Basic, values: dict[sp.Basic, float], digits: int) -> sp.Basic:
+    """``expr`` with every quantity replaced by its number, structure and order kept."""
+    if expr in values:
+        return shown(values[expr], digits)
+    if not expr.args or expr.is_Number:
+        return expr
+    args = [with_numbers(a, values, digits) for a in textbook_order(expr)]
+    if isinstance(expr, sp.Mul):
+        if args[0] == -1:
+            rest = args[1:]
+            return sp.Mul(-1, rest[0] if len(rest) == 1 else Times(*rest), evaluate=False)
+        return Times(*args)
+    if isinstance(expr, sp.Add | sp.Pow):
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
 
 
-def worked_step_context(
-    network: Network,
-    params: dict[str, np.ndarray],
-    x: Iterable[float],
-    y: Iterable[float],
-    lr: float,
-    steps: int = 20,
-    freeze: Iterable[str] = (),
-    digits: int = 9,
-) -> dict[str, Any]:
-    """The numbers of one gradient-descent step on one sample, ready for the templates."""
-    X = np.asarray([list(x)], dtype=float)
-    Y = np.asarray([list(y)], dtype=float)
-    bp = backprop_for(network)
-    graph = bp.graph
-    shape = graph.shape
-    notation = nt.NOTATIONS[network.notation]
-    t = trace(network, params, X, Y)
-    values: dict[sp.Symbol, float] = {s: float(v[0]) for s, v in t.values.items()}
-    values |= dict(zip(graph.inputs, X[0].tolist(), strict=True))
-    values |= dict(zip(graph.targets, Y[0].tolist(), strict=True))
-    for p in graph.parameters:
-        for index, s in p.entries():
-            values[s] = float(np.asarray(params[p.name], dtype=float)[index])
-    symbols = list(values)
-    printer = SymnnLatexPrinter(notation.symbol_names(symbols, shape))
-    numbers = _printer({s: _number(v, digits) for s, v in values.items()})
-    run = train(network, X, Y, params=params, steps=steps, lr=lr, freeze=freeze)
-    after = train(network, X, Y, params=params, steps=1, lr=lr, freeze=freeze).params
+@dataclass(frozen=True)
+class NumericLine:
+    """``lhs = expr = expr with numbers = value``, all as SymPy objects for the printer.
 
-    def line(symbol: sp.Expr, expr: sp.Expr, value: float) -> dict[str, Any]:
-        return {"symbol": symbol, "expr": expr, "numbers": numbers.doprint(expr), "value": value}
-
-    forward = [line(d.symbol, d.expr, values[d.symbol]) for d in graph.definitions]
-    backward = [
-        line(adjoint_symbol(d), bp.adjoints[d.symbol], values[adjoint_symbol(d)])
-        for d in reversed(graph.definitions[:-1])
-    ]
-    gradients, updates, frozen = [], [], []
-    for p in graph.parameters:
-        if p.name not in run.trained:
-            frozen.append(p.name)
-            continue
-        for index, s in p.entries():
-            gradient = float(t.gradients[s][0])
-            partial = sp.Derivative(nt.LOSS, s, evaluate=False)
-            gradients.append(line(partial, bp.gradients[s], gradient))
-            new = float(after[p.name][index])
-            updates.append({"symbol": s, "old": values[s], "gradient": gradient, "new": new})
-    return {
-        "title": network.name or f"a {'-'.join(map(str, network.widths))} network",
-        "widths": network.widths,
-        "activations": [layer.activation for layer in network.layers],
-        "loss_name": LOSSES[network.loss].title,
-        "notation": notation.description,
-        "printer": printer,
-        "digits": digits,
-        "lr": lr,
-        "inputs": [(s, values[s]) for s in graph.inputs],
-        "targets": [(s, values[s]) for s in graph.targets],
-        "parameters": [
-            {"name": p.name, "entries": [(s, values[s]) for _, s in p.entries()]}
-            for p in graph.parameters
-        ],
-        "forward": forward,
-        "backward": backward,
-        "gradients": gradients,
-        "updates": updates,
-        "frozen": frozen,
-        "loss_symbol": nt.LOSS,
-        "loss_table": [(k, run.loss[k]) for k in _table_steps(steps)],
-        "steps": steps,
-    }
-
-
-def worked_step(
-    network: Network,
-    params: dict[str, np.ndarray] | None = None,
-    X=None,
-    Y=None,
-    lr: float | None = None,
-    fmt: str = "tex",
-    steps: int = 20,
-    freeze: Iterable[str] = (),
-    sample: int = 0,
-    template_dir: str | Path | None = None,
-) -> str:
-    """The worked-step document (``fmt`` tex or md) on one sample of the data.
-
-    Parameters default to the spec's weights, data to the spec's [data], the rate to its
-    ``learning_rate``.
-
-    Examples:
-        >>> from symnn.specfile import load_spec
-        >>> doc = worked_step(load_spec("examples/two_two_two.toml"), fmt="md")
-        >>> "0.149780716" in doc and "0.298371109" in doc
-        True
+    ``numbers`` is None when it would only repeat the value; ``value`` is None when the
+    expression is a constant.
     """
-    if params is None:
-        params = initial_params(network, "auto")
-    if X is None or Y is None:
+
+    lhs: sp.Basic
+    rhs: sp.Basic | None
+    numbers: sp.Basic | None
+    value: sp.Basic | None
+
+
+class Worked:
+    """The worked example of a derivation at the spec's data, for one sample or the mean of all."""
+
+    def __init__(self, derivation: Derivation, network: Network, digits: int = 6) -> None:
         if network.data is None:
-            raise SymnnError("worked step: expected a sample (X, Y or a [data] table), found none")
-        X, Y = network.data.arrays()
-    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
-    if not 0 <= sample < len(X):
-        raise SymnnError(f"sample: expected an index from 0 to {len(X) - 1}, found {sample}")
-    lr = lr or network.learning_rate or 0.1
-    context = worked_step_context(network, params, X[sample], Y[sample], lr, steps, freeze)
-    context |= {"sample": sample + 1, "samples": len(X)}
-    suffix = "." + fmt.lstrip(".")
-    if suffix not in FORMATS:
-        raise SymnnError(f"worked step format: expected tex or md, found {fmt!r}")
-    return render(FORMATS[suffix], context, template_dir)
+            raise SymnnError("data: expected inputs x and targets y in the spec, found none")
+        if network.learning_rate is None:
+            raise SymnnError("learning_rate: expected a number in the spec, found none")
+        graph = derivation.context.get("graph")
+        if graph is None or derivation.context.get("level", "element") != "element":
+            raise SymnnError("a worked example needs an element-level derivation with its graph")
+        network.given_params()  # fails naming the first missing weight
+        self.bp = backprop_for(network)
+        self.derivation = derivation
+        self.network = network
+        self.digits = digits
+        self.samples = [Values(self.bp, _point(network, n)) for n in range(len(network.data.x))]
+        self.first = self.samples[0]
+
+    def _line(self, lhs: sp.Basic, rhs: sp.Basic | None, values: Values) -> NumericLine:
+        expr = lhs if rhs is None else rhs
+        value = values.of(expr)
+        if expr.is_Number:  # ∂z/∂b = 1: nothing to put in, nothing to compute
+            return NumericLine(lhs, rhs, None, None)
+        numbers = with_numbers(expr, values.atoms(expr), self.digits)
+        if isinstance(numbers, Shown):  # a lone quantity: its number is the value
+            numbers = None
+        return NumericLine(lhs, rhs, numbers, shown(value, self.digits, bare=True))
+
+    def given(self) -> list[tuple[sp.Basic, sp.Basic]]:
+        """Inputs, targets, the parameters and the learning rate with their values."""
+        graph = self.bp.graph
+        symbols = [*graph.inputs, *graph.targets]
+        symbols += [s for p in graph.parameters for _, s in p.entries()]
+        pairs = [(s, shown(self.first.values[s], self.digits, bare=True)) for s in symbols]
+        return pairs + [(ETA, shown(self.network.learning_rate, self.digits, bare=True))]
+
+    def forward(self) -> list[NumericLine]:
+        return [self._line(d.symbol, d.expr, self.first) for d in self.bp.graph.definitions]
+
+    def backward(self) -> list[tuple[sp.Basic, list[NumericLine]]]:
+        """Each section's steps with numbers (definitions and pre-substitution forms left out)."""
+        sections = []
+        for section in self.derivation.sections:
+            kept = [s for s in _numeric_steps(section.steps) if s.rule != "definition"]
+            lines = [self._line(s.lhs, s.rhs, self.first) for s in kept]
+            if lines:
+                sections.append((section.subject, lines))
+        return sections
+
+    def parameters(self) -> list[sp.Symbol]:
+        return list(self.derivation.context.get("parameters", []))
+
+    def gradient(self, theta: sp.Symbol) -> float:
+        return float(np.mean([v.gradient(theta) for v in self.samples]))
+
+    def gradients(self) -> list[NumericLine]:
+        """∂L/∂θ as the mean over the samples (only when there are several)."""
+        if len(self.samples) == 1:
+            return []
+        lines = []
+        n = len(self.samples)
+        for theta in self.parameters():
+            per_sample = [shown(v.gradient(theta), self.digits) for v in self.samples]
+            mean = sp.Mul(sp.Rational(1, n), sp.Add(*per_sample, evaluate=False), evaluate=False)
+            lhs = sp.Derivative(nt.LOSS, theta, evaluate=False)
+            value = shown(self.gradient(theta), self.digits, bare=True)
+            lines.append(NumericLine(lhs, None, mean, value))
+        return lines
+
+    def updates(self) -> list[NumericLine]:
+        """θ⁺ = θ − η ∂L/∂θ for every chosen parameter."""
+        lines = []
+        for theta in self.parameters():
+            gradient = sp.Derivative(nt.LOSS, theta, evaluate=False)
+            rhs = sp.Add(theta, sp.Mul(-1, ETA, gradient, evaluate=False), evaluate=False)
+            theta_value = self.first.values[theta]
+            g = self.gradient(theta)
+            values = {theta: theta_value, ETA: self.network.learning_rate, gradient: g}
+            numbers = with_numbers(rhs, values, self.digits)
+            new = theta_value - self.network.learning_rate * g
+            value = shown(new, self.digits, bare=True)
+            lines.append(NumericLine(Updated(theta), rhs, numbers, value))
+        return lines
+
+    def updated_value(self, theta: sp.Symbol) -> float:
+        return self.first.values[theta] - self.network.learning_rate * self.gradient(theta)
 
 
-def write_worked_step(
-    network: Network,
-    params,
-    X,
-    Y,
-    lr: float,
-    path: str | Path,
-    freeze: Iterable[str] = (),
-    steps: int = 20,
-) -> None:
-    """Write the worked step to ``path``; its suffix (.tex or .md) chooses the format."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        raise SymnnError(f"--worked-step {path}: expected a .tex or .md file name")
-    write_text(path, worked_step(network, params, X, Y, lr, suffix, steps, freeze))
+def _numeric_steps(steps: tuple[Step, ...]) -> list[Step]:
+    """Steps worth a number: an activation's derivative shows once, in named quantities."""
+    kept = []
+    for i, step in enumerate(steps):
+        following = steps[i + 1] if i + 1 < len(steps) else None
+        replaced = (
+            following is not None
+            and following.rule == "substitution"
+            and following.lhs == step.lhs
+            and step.rule == "activation_derivative"
+        )
+        if not replaced:
+            kept.append(step)
+    return kept

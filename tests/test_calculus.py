@@ -313,3 +313,14 @@ def test_generated_jacobian_and_names_that_would_shadow():
     j = code.jacobian(1.0, 2.0, 3.0)
     np.testing.assert_allclose(j, [[2, 1, 0], [math.e, 0, 6]])
     assert code.value(np.array([0.0, 1.0]), 2.0, 3.0).shape == (2, 2)
+
+
+def test_notebooks_show_the_calculus_templates():
+    from symnn.descent import gradient_descent
+    from symnn.perceptron import gate, train_perceptron
+
+    assert gradient("x**2 + 4*y**2", at="1,1")._repr_markdown_().startswith("# Gradient")
+    assert (
+        "3.9456" in gradient_descent("(x - 3)**2 + 2*(y + 1)**2", "0,0", "0.1", 2)._repr_markdown_()
+    )
+    assert "converged" in train_perceptron(*gate("or"))._repr_markdown_()

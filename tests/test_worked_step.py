@@ -14,7 +14,7 @@ from symnn.init import initial_params
 from symnn.network import Data, Dense, Network
 from symnn.specfile import load_spec
 from symnn.train import train
-from symnn.worked import worked_step, worked_step_context, write_worked_step
+from symnn.training_step import worked_step, worked_step_context, write_worked_step
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "two_two_two.toml"

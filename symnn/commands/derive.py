@@ -1,4 +1,10 @@
-"""``symnn derive SPEC``: the chain-rule derivation of the chosen gradients."""
+"""``symnn derive SPEC``: the chain-rule derivation of the chosen gradients.
+
+Formats: text (plain, for the terminal; the default), tex (a LaTeX fragment to \\input into notes
+that load amsmath and amssymb), article (a standalone LaTeX document), beamer (slides, one step
+revealed at a time), md (Markdown with $$ blocks for Jupyter, GitHub, MkDocs) and pdf (the article
+compiled with pdflatex, without shell escape; needs -o).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,23 @@ import argparse
 
 from symnn.commands.output import emit
 from symnn.derive import derive
+from symnn.document import render_derivation
+from symnn.errors import SymnnError
+from symnn.files import write_bytes
+from symnn.notation import NOTATIONS
+from symnn.printing.latex import PARTIAL_STYLES
 from symnn.specfile import load_spec
+
+FORMATS = ("text", "tex", "article", "beamer", "md", "pdf")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("derive", help="derive gradients step by step", description=__doc__)
+    p = sub.add_parser(
+        "derive",
+        help="derive gradients step by step",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("spec", help="network spec file (TOML)")
     p.add_argument(
         "--wrt",
@@ -18,12 +36,60 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="'all' (default), a layer number, 'W1', 'b2', or one entry such as 'W1[1,2]'",
     )
     p.add_argument("--expand", action="store_true", help="also write each result out in full")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default); tex: a fragment to \\input; article: a standalone document; "
+        "beamer: slides; md: Markdown; pdf: the article compiled (needs -o)",
+    )
+    p.add_argument(
+        "--numeric",
+        action="store_true",
+        help="add the worked example: forward values, each factor's number, the gradients and "
+        "the weights after one step (needs weights, data and learning_rate in the spec)",
+    )
+    p.add_argument(
+        "--notation",
+        choices=list(NOTATIONS),
+        help="symbols of the document (default: the spec's notation, else layered)",
+    )
+    p.add_argument(
+        "--partial", choices=PARTIAL_STYLES, default="frac", help="∂ as a fraction or a slash"
+    )
+    p.add_argument(
+        "--digits", type=int, default=6, help="significant digits of the numbers (default 6)"
+    )
+    p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "pdf" and args.output in (None, "-"):
+        raise SymnnError("--format pdf: expected an output file with -o, found none")
+    if args.format == "text" and args.numeric:
+        raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
     network = load_spec(args.spec)
     wrt = int(args.wrt) if args.wrt.isdigit() else args.wrt
-    emit(str(derive(network, wrt, expand=args.expand)), args.output)
+    derivation = derive(network, wrt, expand=args.expand)
+    if args.format == "text":
+        emit(str(derivation), args.output)
+        return 0
+    fmt = "article" if args.format == "pdf" else args.format
+    text = render_derivation(
+        derivation,
+        fmt,
+        notation=args.notation,
+        partial=args.partial,
+        numeric=args.numeric,
+        digits=args.digits,
+        template_dir=args.template_dir,
+    )
+    if args.format == "pdf":
+        from symnn.latex import compile_pdf
+
+        write_bytes(args.output, compile_pdf(text))
+    else:
+        emit(text, args.output)
     return 0

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
         plot_training(result, network, args.plot, X, Y)
     if args.worked_step:
-        from symnn.worked import write_worked_step
+        from symnn.training_step import write_worked_step
 
         steps = len(result.loss) - 1
         write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps)

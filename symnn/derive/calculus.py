@@ -21,6 +21,7 @@ from typing import Any
 import sympy as sp
 
 from symnn.derive.evaluation import (
+    CalculusDerivation,
     Point,
     Variables,
     name,
@@ -138,7 +139,7 @@ def derivative(
         sections = sections[:1]  # |f'| adds nothing for one variable
     context = {**grad.context, "kind": "derivative", "values": values}
     title = f"Derivative of {f_name}({symbols[0]})"
-    return Derivation(title, sections, tuple(results), context)
+    return CalculusDerivation(title, sections, tuple(results), context)
 
 
 def gradient(
@@ -192,7 +193,7 @@ def gradient(
         values.update(point=where, gradient=at_values, magnitude=magnitude_simplified)
     context = _context("gradient", expr, symbols, f_name, values, numbers)
     title = f"Gradient of {f_name}({', '.join(map(str, symbols))})"
-    return Derivation(title, tuple(sections), tuple(results), context)
+    return CalculusDerivation(title, tuple(sections), tuple(results), context)
 
 
 def _context(kind, expr, symbols, f_name, values, numbers) -> dict[str, Any]:
@@ -252,7 +253,7 @@ def directional_derivative(
     values = {**grad.context["values"], "unit": u, "directional": result}
     context = _context("directional", expr, symbols, f_name, values, numbers)
     title = f"Directional derivative of {f_name} along {tuple(d)}"
-    return Derivation(title, sections, results, context)
+    return CalculusDerivation(title, sections, results, context)
 
 
 def linear_approximation(
@@ -319,4 +320,6 @@ def linear_approximation(
     }
     context = _context("linear", expr, symbols, f_name, values, numbers)
     sections = (*grad.sections, Section(name("Δf_linear"), tuple(steps)))
-    return Derivation(f"Linear prediction of a change in {f_name}", sections, results, context)
+    return CalculusDerivation(
+        f"Linear prediction of a change in {f_name}", sections, results, context
+    )

@@ -20,6 +20,7 @@ import sympy as sp
 from symnn.errors import SymnnError
 from symnn.expressions import as_expression, as_point, resolve_variables
 from symnn.functions import to_elementary
+from symnn.steps import Derivation
 
 Variables = str | Sequence[str | sp.Symbol] | None
 Point = str | Sequence[Any] | None
@@ -124,3 +125,15 @@ def show(expr: sp.Expr) -> sp.Expr:
     if isinstance(expr, sp.Rational) and not expr.is_Integer and _short_decimal(expr):
         return sp.Float(expr, 15)
     return expr
+
+
+class CalculusDerivation(Derivation):
+    """A ``Derivation`` of the calculus refresher; notebooks show it through its own templates."""
+
+    def _repr_markdown_(self) -> str:
+        from symnn.refresher_docs import render_refresher
+
+        return render_refresher(self, "md")
+
+    def _repr_latex_(self) -> None:  # the Markdown view carries the maths
+        return None

@@ -22,6 +22,7 @@ import sympy as sp
 
 from symnn.derive.calculus import _context, at_point_steps, partial_steps
 from symnn.derive.evaluation import (
+    CalculusDerivation,
     Point,
     Variables,
     number_row,
@@ -151,7 +152,7 @@ def taylor(
         )
     context = _context("taylor", expr, symbols, f_name, values, numbers)
     title = f"Taylor expansion of {f_name} to order {order} at {where}"
-    return Derivation(title, tuple(sections), tuple(results), context)
+    return CalculusDerivation(title, tuple(sections), tuple(results), context)
 
 
 def _definiteness(matrix: sp.Matrix) -> str:
@@ -208,7 +209,7 @@ def hessian(
         numbers += [number_row("Hessian at the point", at_matrix)]
         values.update(point=where, hessian=at_matrix, definiteness=kind)
     context = _context("hessian", expr, symbols, f_name, values, numbers)
-    return Derivation(f"Hessian of {f_name}", tuple(sections), tuple(results), context)
+    return CalculusDerivation(f"Hessian of {f_name}", tuple(sections), tuple(results), context)
 
 
 def entries_flat(rows: Sequence[Sequence[sp.Expr]]) -> list[sp.Expr]:
@@ -265,6 +266,6 @@ def jacobian_of(
         numbers.append(number_row("Jacobian at the point", at_matrix))
         values.update(point=where, jacobian=at_matrix)
     context = _context("jacobian", sp.Tuple(*exprs), symbols, f_name, values, numbers)
-    return Derivation(
+    return CalculusDerivation(
         f"Jacobian of ({', '.join(map(str, exprs))})", tuple(sections), tuple(results), context
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+
+from symnn import notation as nt
+from symnn.errors import SymnnError
 
 PARTIAL_STYLES = ("frac", "slash")
 
@@ -14,16 +17,48 @@ class SymnnLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer with ∂ notation and notation-driven symbol names.
 
     ``order="none"`` keeps factors and terms in the order the engine recorded them, so a chain rule
-    prints as ∂L/∂z · ∂z/∂w and not in SymPy's canonical order.
+    prints as ∂L/∂z · ∂z/∂w and not in SymPy's canonical order. ``namer`` (a notation's
+    ``namer(shape)``) names symnn's symbols; ``symbol_names`` wins over it. Weighted sums print in
+    the textbook order w x + … + b, whatever order SymPy stored them in.
     """
 
-    def __init__(self, symbol_names: Mapping[sp.Symbol, str] | None = None, partial: str = "frac"):
+    def __init__(
+        self,
+        symbol_names: Mapping[sp.Symbol, str] | None = None,
+        partial: str = "frac",
+        namer: Callable[[sp.Symbol], str | None] | None = None,
+    ):
         if partial not in PARTIAL_STYLES:
             raise ValueError(
                 f"unknown partial style {partial!r}; known: {', '.join(PARTIAL_STYLES)}"
             )
         super().__init__({"symbol_names": dict(symbol_names or {}), "order": "none"})
         self._partial_style = partial
+        self._namer = namer
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        if self._namer is not None and expr not in self._settings["symbol_names"]:
+            name = self._namer(expr)
+            if name is not None:
+                return name
+        return super()._print_Symbol(expr, style=style)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        return super()._print_Add(sp.Add(*textbook_order(expr), evaluate=False), order=order)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        head, *rest = expr.args
+        if head.is_Rational and head.p == 1 and head.q > 1 and rest:
+            # ½ (y − ŷ)², as textbooks write a scaled loss, not (y − ŷ)² / 2.
+            body = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+            text = self._print(body)
+            if isinstance(body, sp.Add):
+                text = rf"\left({text}\right)"
+            return rf"\frac{{1}}{{{head.q}}} {text}"
+        args = textbook_order(expr)
+        if args != expr.args:
+            expr = sp.Mul(*args, evaluate=False)
+        return super()._print_Mul(expr)
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         f = self._print(expr.expr)
@@ -41,6 +76,50 @@ class SymnnLatexPrinter(LatexPrinter):
             return rf"{d} {f} / {variables}"
         return rf"\frac{{{d} {f}}}{{{variables}}}"
 
+    # Matrix level: W^{(l)}, δ^{(l)}, X from the notation; ⊙ for the Hadamard product; 𝟏 and I.
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        if expr not in self._settings["symbol_names"]:
+            from symnn.notation import matrix_latex
+
+            named = matrix_latex(expr)
+            if named is not None:
+                return named
+        return super()._print_MatrixSymbol(expr)
+
+    def _print_HadamardProduct(self, expr: sp.HadamardProduct) -> str:
+        return super()._print_HadamardProduct(expr).replace(r" \circ ", r" \odot ")
+
+    def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
+        return r"\mathbf{1}"
+
+    def _print_Identity(self, expr: sp.Identity) -> str:
+        return "I"
+
+    def _print_Transpose(self, expr: sp.Transpose) -> str:
+        if isinstance(expr.arg, sp.OneMatrix):
+            return r"\mathbf{1}^{T}"
+        return super()._print_Transpose(expr)
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta, exp=None) -> str:
+        # Iverson's bracket: δ_{ij} would read as the δ of backprop.
+        i, j = (self._print(arg) for arg in expr.args)
+        text = rf"\left[{i} = {j}\right]"
+        return text if exp is None else rf"{text}^{{{exp}}}"
+
+    def _print_MatMul(self, expr: sp.MatMul) -> str:
+        # A scalar factor prints as in a product (1/N Δᵀ A), not parenthesised like a matrix.
+        scalars = [arg for arg in expr.args if not getattr(arg, "is_Matrix", False)]
+        if not scalars:
+            return super()._print_MatMul(expr)
+        matrices = sp.MatMul(*[arg for arg in expr.args if arg not in scalars])
+        coefficient = sp.Mul(*scalars)
+        if coefficient == -1:
+            return "- " + self._print(matrices)
+        text = self._print(coefficient)
+        if isinstance(coefficient, sp.Add):
+            text = rf"\left({text}\right)"
+        return f"{text} {self._print(matrices)}"
+
     def _print_Float(self, expr: sp.Float) -> str:
         # Spec numbers print as written (0.15, not 0.150000000000000); tiny ones as m·10^e.
         text = repr(float(expr))
@@ -48,6 +127,56 @@ class SymnnLatexPrinter(LatexPrinter):
             mantissa, exponent = text.split("e")
             return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
         return text[:-2] if text.endswith(".0") else text
+
+
+def _kind(expr: sp.Basic) -> str | None:
+    if not isinstance(expr, sp.Symbol):
+        return None
+    try:
+        return nt.parse(expr)[0]
+    except SymnnError:
+        return None
+
+
+def _weight_of(term: sp.Basic) -> sp.Symbol | None:
+    if isinstance(term, sp.Mul):
+        weights = [f for f in term.args if _kind(f) == "w"]
+        return weights[0] if len(weights) == 1 else None
+    return None
+
+
+def _textbook_terms(terms: tuple[sp.Basic, ...]) -> list[sp.Basic] | None:
+    """A weighted sum's terms as textbooks write them: by weight index, the bias last."""
+    biases = [t for t in terms if _kind(t) == "b"]
+    weighted = [t for t in terms if _weight_of(t) is not None]
+    if not weighted or len(biases) > 1 or len(biases) + len(weighted) != len(terms):
+        return None
+    weighted.sort(key=lambda t: nt.parse(_weight_of(t))[1])
+    return weighted + biases
+
+
+def textbook_order(expr: sp.Basic) -> tuple[sp.Basic, ...]:
+    """The arguments of a sum or product in the order a textbook writes them: w x + … + b.
+
+    SymPy stores ``b + x w`` in name order; every other expression keeps its order.
+
+    Examples:
+        >>> from symnn import notation as nt
+        >>> textbook_order(nt.w(2, 1, 1) * nt.a(1, 1) + nt.b(2, 1))
+        (a_1_1*w_2_1_1, b_2_1)
+        >>> textbook_order(nt.w(2, 1, 1) * nt.a(1, 1))
+        (w_2_1_1, a_1_1)
+    """
+    args = expr.args
+    if isinstance(expr, sp.Add):
+        terms = _textbook_terms(args)
+        return args if terms is None else tuple(terms)
+    if isinstance(expr, sp.Mul) and len(args) == 2 and _kind(args[1]) == "w" != _kind(args[0]):
+        return (args[1], args[0])
+    if isinstance(expr, sp.Mul) and any(isinstance(a, sp.Add) for a in args):
+        # σ(z)(1 − σ(z)), not (1 − σ(z))σ(z): sums go after the other factors.
+        return tuple(sorted(args, key=lambda a: isinstance(a, sp.Add)))
+    return args
 
 
 def tex(

@@ -22,6 +22,9 @@ class TextPrinter(StrPrinter):
             return f"{d}({self._print(expr.expr)})/{variables}"
         return f"{d}{self._print(expr.expr)}/{variables}"
 
+    def _print_HadamardProduct(self, expr) -> str:
+        return " ⊙ ".join(self.parenthesize(arg, 45) for arg in expr.args)
+
 
 def text(expr: sp.Basic) -> str:
     """One-line text of ``expr``.

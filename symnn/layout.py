@@ -1,0 +1,186 @@
+"""Rows of a displayed derivation: ``lhs = rhs`` split into lines that fit the page.
+
+Layout only: no maths happens here. A row's right-hand side is a sequence of pieces, each with
+the symbol that joins it to what came before (``=``, ``+``, ``\\cdot`` or nothing when the piece
+carries its own minus sign). Long sums break between terms and long products between factors, so
+no line runs off the page; templates print the lines as they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symnn.printing.latex import textbook_order
+
+# Commands that typeset nothing by themselves (their argument is measured instead).
+_SILENT = {"left", "right", "mathrm", "operatorname", "mathbb", "mathbf", "quad", "qquad", "big"}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One expression on a line and what joins it to the one before: "=", "+", r"\\cdot" or ""."""
+
+    joiner: str
+    expr: sp.Basic
+
+
+@dataclass(frozen=True)
+class Line:
+    """One displayed line; ``continued`` lines hang under the first one's right-hand side."""
+
+    pieces: tuple[Piece, ...]
+    continued: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    """``lhs = …`` over one or more lines, with the rule in words; lhs None repeats the last one."""
+
+    lhs: sp.Basic | None
+    lines: tuple[Line, ...]
+    rule: str = ""
+    wide: bool = False  # some single term is wider than the page on its own
+
+
+class Paren(sp.Function):
+    """A factor shown in parentheses when a product is broken across lines."""
+
+    nargs = 1
+
+    def _latex(self, printer) -> str:
+        return rf"\left({printer._print(self.args[0])}\right)"
+
+
+def _group(text: str, start: int) -> tuple[str, int]:
+    """The brace group starting at ``start`` (or the single token there) and the index after it."""
+    if start >= len(text):
+        return "", start
+    if text[start] != "{":
+        if text[start] == "\\":
+            end = start + 1
+            while end < len(text) and text[end].isalpha():
+                end += 1
+            return text[start : max(end, start + 2)], max(end, start + 2)
+        return text[start], start + 1
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start + 1 : i], i + 1
+    return text[start + 1 :], len(text)
+
+
+def visible_width(tex: str) -> float:
+    """About how many characters wide a LaTeX math string prints (subscripts count less).
+
+    Examples:
+        >>> visible_width(r"\\frac{\\partial L}{\\partial w}") <= 3
+        True
+        >>> visible_width("a + b")
+        3.0
+    """
+    width = 0.0
+    i = 0
+    while i < len(tex):
+        ch = tex[i]
+        if ch in " &":
+            i += 1
+        elif ch in "^_":
+            group, i = _group(tex, i + 1)
+            width += 0.6 * visible_width(group)
+        elif ch == "{" or ch == "}":
+            group, i = _group(tex, i) if ch == "{" else ("", i + 1)
+            width += visible_width(group)
+        elif ch == "\\":
+            name, i = _group(tex, i)
+            name = name[1:]
+            if name == "frac":
+                top, i = _group(tex, i)
+                bottom, i = _group(tex, i)
+                width += max(visible_width(top), visible_width(bottom))
+            elif name == "text":
+                words, i = _group(tex, i)
+                width += 0.8 * len(words)
+            elif name not in _SILENT and name not in ("{", "}", ",", ";", "!"):
+                width += 1
+        else:
+            width += 1
+            i += 1
+    return width
+
+
+def _atoms(piece: Piece, measure: Callable[[sp.Basic], float], width: float) -> list[Piece]:
+    """A piece cut where a line may break: a sum into its terms, a product into its factors."""
+    expr = piece.expr
+    if measure(expr) <= width:
+        return [piece]
+    if isinstance(expr, sp.Add):
+        terms = textbook_order(expr)
+        atoms = [Piece(piece.joiner, terms[0])]
+        for term in terms[1:]:
+            atoms.append(Piece("" if term.could_extract_minus_sign() else "+", term))
+        return atoms
+    if isinstance(expr, sp.Mul):
+        negative = expr.could_extract_minus_sign()
+        args = textbook_order(-expr if negative else expr)
+        factors = [Paren(f) if isinstance(f, sp.Add) else f for f in args]
+        first = sp.Mul(-1, factors[0], evaluate=False) if negative else factors[0]
+        return [Piece(piece.joiner, first)] + [Piece(r"\cdot", f) for f in factors[1:]]
+    return [piece]
+
+
+def _pack(atoms: list[Piece], measure: Callable[[sp.Basic], float], width: float) -> list[Line]:
+    lines: list[list[Piece]] = [[]]
+    used = 0.0
+    for atom in atoms:
+        size = measure(atom.expr) + 1
+        # A new "=" piece starts a new line when the current one is long or a continuation.
+        fresh = atom.joiner == "=" and (used > 0.6 * width or len(lines) > 1)
+        if lines[-1] and (used + size > width or fresh):
+            lines.append([])
+            used = 0.0
+        lines[-1].append(atom)
+        used += size
+    return [
+        Line(tuple(pieces), continued=i > 0 and pieces[0].joiner != "=")
+        for i, pieces in enumerate(lines)
+    ]
+
+
+def break_row(
+    lhs: sp.Basic | None,
+    rhs: Sequence[Piece],
+    printer: Callable[[sp.Basic], str],
+    width: float,
+    rule: str = "",
+) -> Row:
+    """A row whose right-hand side is broken into lines of at most about ``width`` characters."""
+
+    def measure(expr: sp.Basic) -> float:
+        return visible_width(printer(expr))
+
+    atoms = [atom for piece in rhs for atom in _atoms(piece, measure, width)]
+    wide = any(measure(atom.expr) > 1.3 * width for atom in atoms)
+    return Row(lhs, tuple(_pack(atoms, measure, width)), rule, wide)
+
+
+def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
+    """Rows split into pages (slides) of at most ``max_lines`` displayed lines, rows kept whole.
+
+    Examples:
+        >>> row = Row(None, (Line((), False), Line((), True)))
+        >>> [len(page) for page in pages([row, row, row], 4)]
+        [2, 1]
+    """
+    result: list[list[Row]] = [[]]
+    used = 0
+    for row in rows:
+        if result[-1] and used + len(row.lines) > max_lines:
+            result.append([])
+            used = 0
+        result[-1].append(row)
+        used += len(row.lines)
+    return result if result[-1] else []
