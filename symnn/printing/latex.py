@@ -44,7 +44,11 @@ class SymnnLatexPrinter(LatexPrinter):
         return super()._print_Symbol(expr, style=style)
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        return super()._print_Add(sp.Add(*textbook_order(expr), evaluate=False), order=order)
+        # MatAdd prints through here too; rebuilding it as a scalar Add would reorder its terms.
+        args = textbook_order(expr)
+        if args != expr.args and not isinstance(expr, sp.MatrixExpr):
+            expr = sp.Add(*args, evaluate=False)
+        return super()._print_Add(expr, order=order)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         head, *rest = expr.args
