@@ -69,7 +69,11 @@ _UNICODE_MATH |= {
     "∑": r"\sum",
     "½": r"\tfrac{1}{2}",
     "′": "'",
+    "ᵀ": r"^{\mathsf{T}}",
 }
+# Sub- and superscript digits (n₀, x²) as LaTeX scripts.
+_UNICODE_MATH |= {chr(0x2080 + d): f"_{{{d}}}" for d in range(10)}
+_UNICODE_MATH |= {"⁰": "^{0}", "¹": "^{1}", "²": "^{2}", "³": "^{3}"}
 
 
 def escape_latex(text: object) -> str:
