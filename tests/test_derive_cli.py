@@ -38,7 +38,7 @@ def test_markdown_and_beamer_to_files(tmp_path):
 def test_user_template_folder(tmp_path):
     (tmp_path / "derivation.md.j2").write_text("mine: ((( title|md )))\n")
     result = symnn("derive", EXAMPLE, "--format", "md", "--template-dir", tmp_path)
-    assert result.returncode == 0 and result.stdout == "mine: Backpropagation: all\n"
+    assert result.returncode == 0 and result.stdout == "mine: Backpropagation: all parameters\n"
 
 
 @pytest.mark.skipif(pdflatex() is None, reason="pdflatex is missing: install texlive-latex-base")
