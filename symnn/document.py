@@ -352,6 +352,7 @@ def context(
     partial: str = "frac",
     numeric: bool | Network = False,
     digits: int = 6,
+    matrix: Derivation | None = None,
 ) -> dict[str, Any]:
     """Everything the templates lay out, computed here so that templates hold no maths."""
     if fmt not in FORMATS:
@@ -378,7 +379,14 @@ def context(
         "rules": rules_used(derivation, graph),
         "network": None,
         "numeric": None,
+        "matrix": None,
     }
+    if matrix is not None:
+        ctx["matrix"] = {
+            "conventions": list(matrix.context.get("conventions", {}).values()),
+            "groups": groups(matrix, builder, depth),
+            "results": results(matrix, builder),
+        }
     if graph is not None:
         loss = LOSSES[graph.network.loss]
         ctx["network"] = {
@@ -405,6 +413,7 @@ def render_derivation(
     numeric: bool | Network = False,
     digits: int = 6,
     template_dir: str | Path | None = None,
+    matrix: Derivation | None = None,
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
@@ -412,6 +421,7 @@ def render_derivation(
     ``partial`` is "frac" (∂L/∂w as a fraction) or "slash"; ``numeric`` adds the worked example
     at the spec's data, weights and learning rate (True, or a Network carrying them); ``digits``
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
+    ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -420,5 +430,5 @@ def render_derivation(
         >>> "derivative of a weighted sum" in text and "$$" in text
         True
     """
-    ctx = context(derivation, fmt, notation, partial, numeric, digits)
+    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix)
     return render(FORMATS[fmt], ctx, template_dir)

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symnn.codegen import element_source
+from symnn.codegen_matrix import matrix_source
 from symnn.derive import derive
-from symnn.network import Dense, Network
+from symnn.derive.matrix import derive_matrix
+from symnn.document import render_derivation
+from symnn.network import Data, Dense, Network
 from symnn.registry import Registry
 from symnn.specfile import load_spec
 
@@ -54,28 +57,84 @@ def example(folder: str, title: str, summary: str):
     return register
 
 
+def _documents(derivation, stem: str = "derivation", **options) -> Files:
+    """The LaTeX fragment and the Markdown of a derivation."""
+    return {
+        f"{stem}.tex": render_derivation(derivation, "tex", **options),
+        f"{stem}.md": render_derivation(derivation, "md", **options),
+    }
+
+
 @example(
     "single-neuron",
     "One sigmoid neuron, chain rule by hand",
-    "∂L/∂w for a single sigmoid unit with squared error: the shortest chain rule there is.",
+    "∂L/∂w for a single sigmoid unit with squared error: the shortest chain rule there is, "
+    "with numbers for one sample.",
 )
 def _single_neuron() -> Files:
-    net = Network(1, [Dense(1, "sigmoid")], "squared_error", name="single sigmoid neuron")
+    net = Network(
+        1,
+        [Dense(1, "sigmoid", weights=[[0.5]], bias=[0.1])],
+        "squared_error",
+        name="one sigmoid neuron",
+        data=Data([[1.5]], [[1.0]]),
+        learning_rate=0.5,
+    )
     return {
-        "derivation.txt": str(derive(net, "all", expand=True)) + "\n",
+        **_documents(derive(net, "all", expand=True), numeric=True),
         "gradients.py": element_source(net),
     }
 
 
 @example(
     "two-two-two",
-    "The 2-2-2 sigmoid network, per weight",
-    "The classic worked example: every weight's gradient through the δ terms.",
+    "The 2-2-2 sigmoid network, per weight, with numbers",
+    "The classic worked example (inputs 0.05, 0.10; targets 0.01, 0.99; rate 0.5, biases fixed): "
+    "a hidden and an output weight through the δ terms, every factor's number and the updated "
+    "weights, in the per-neuron notation (w1…w8, h1, o1) and in the layered one.",
 )
 def _two_two_two() -> Files:
     net = load_spec(bundled_spec("two_two_two.toml"))
+    chosen = derive(net, ["W1[1,1]", "W2[1,1]"])
     return {
-        "derivation.txt": str(derive(net, ["W1[1,1]", "W2[1,1]"])) + "\n",
+        **_documents(chosen, "neuron", notation="neuron", numeric=True, digits=9),
+        **_documents(derive(net, "all"), "layered", numeric=True, digits=9),
+        "gradients.py": element_source(net),
+    }
+
+
+@example(
+    "three-layer-matrix",
+    "A three-layer network in matrix form",
+    "Jacobians, the vector chain rule, the δ recursion and the batched gradients of a 3-4-4-2 "
+    "tanh network, with the vectorised NumPy code generated from the same rules.",
+)
+def _three_layer_matrix() -> Files:
+    net = Network(
+        3,
+        [Dense(4, "tanh"), Dense(4, "tanh"), Dense(2, "sigmoid")],
+        "binary_cross_entropy",
+        name="3-4-4-2 tanh network",
+    )
+    return {
+        **_documents(derive_matrix(net)),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "softmax-cross-entropy",
+    "Softmax with cross-entropy, and its Jacobian",
+    "A softmax output layer: the full Jacobian diag(s) − s sᵀ at the element level, and how "
+    "cross-entropy after softmax collapses to s − y at the matrix level.",
+)
+def _softmax_cross_entropy() -> Files:
+    net = Network(
+        2, [Dense(3, "softmax")], "cross_entropy", name="softmax regression with three classes"
+    )
+    return {
+        **_documents(derive(net, "W1[1,1]")),
+        **_documents(derive_matrix(net), "matrix"),
         "gradients.py": element_source(net),
     }
 

@@ -42,7 +42,9 @@ _LATEX_SPECIALS = {
     "~": r"\textasciitilde{}",
     "%": r"\%",
 }
-_MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#+-.!|$~")
+_MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#|$~")
+# These mark up only at the start of a line (a list item, a numbered list, an image).
+_MARKDOWN_LINE_START = set("+-.!")
 # Characters pdflatex cannot typeset from UTF-8 text by default, as the mathematics they name.
 _GREEK = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma"
 _GREEK += " tau upsilon phi chi psi omega"
@@ -69,7 +71,11 @@ _UNICODE_MATH |= {
     "∑": r"\sum",
     "½": r"\tfrac{1}{2}",
     "′": "'",
+    "ᵀ": r"^{\mathsf{T}}",
 }
+# Sub- and superscript digits (n₀, x²) as LaTeX scripts.
+_UNICODE_MATH |= {chr(0x2080 + d): f"_{{{d}}}" for d in range(10)}
+_UNICODE_MATH |= {"⁰": "^{0}", "¹": "^{1}", "²": "^{2}", "³": "^{3}"}
 
 
 def escape_latex(text: object) -> str:
@@ -107,10 +113,11 @@ def escape_markdown(text: object) -> str:
         >>> print(escape_markdown("W1[1,1] (a_1) costs $5"))
         W1&#91;1,1&#93; &#40;a\\_1&#41; costs \\$5
     """
-    return "".join(
-        _MARKDOWN_ENTITIES.get(ch, "\\" + ch if ch in _MARKDOWN_SPECIALS else ch)
-        for ch in str(text)
+    text = str(text)
+    escaped = "".join(
+        _MARKDOWN_ENTITIES.get(ch, "\\" + ch if ch in _MARKDOWN_SPECIALS else ch) for ch in text
     )
+    return "\\" + escaped if text[:1] in _MARKDOWN_LINE_START else escaped
 
 
 def format_number(value: object, digits: int = 6) -> str:

@@ -38,7 +38,7 @@ def test_markdown_and_beamer_to_files(tmp_path):
 def test_user_template_folder(tmp_path):
     (tmp_path / "derivation.md.j2").write_text("mine: ((( title|md )))\n")
     result = symnn("derive", EXAMPLE, "--format", "md", "--template-dir", tmp_path)
-    assert result.returncode == 0 and result.stdout == "mine: Backpropagation: all\n"
+    assert result.returncode == 0 and result.stdout == "mine: Backpropagation: all parameters\n"
 
 
 @pytest.mark.skipif(pdflatex() is None, reason="pdflatex is missing: install texlive-latex-base")
@@ -64,3 +64,41 @@ def test_bad_combinations_exit_2_with_one_line(tmp_path):
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.startswith("symnn: error: ") and message in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+DEEP = EXAMPLE.parent / "deep_relu.toml"
+
+
+def test_matrix_level_alone_and_both(tmp_path):
+    matrix = symnn("derive", DEEP, "--level", "matrix", "--format", "md")
+    assert matrix.returncode == 0, matrix.stderr
+    assert "\\delta^{(4)}" in matrix.stdout and "\\odot" in matrix.stdout
+    assert "w^{(1)}_{11}" not in matrix.stdout  # no per-weight steps at the matrix level
+    text = symnn("derive", DEEP, "--level", "matrix").stdout
+    assert text.startswith("Backpropagation in matrix form")
+    both = symnn("derive", EXAMPLE, "--level", "both", "--wrt", "W1[1,1]", "--format", "tex")
+    assert both.returncode == 0, both.stderr
+    element_at = both.stdout.index("w^{(1)}_{11}")
+    matrix_at = both.stdout.index("\\subsection*{Matrix form}")
+    assert element_at < matrix_at and "numerator layout" in both.stdout[matrix_at:]
+
+
+@pytest.mark.skipif(pdflatex() is None, reason="pdflatex is not installed")
+def test_both_levels_with_numbers_compile(tmp_path):
+    pdf = tmp_path / "both.pdf"
+    args = ("--level", "both", "--numeric", "--wrt", "W1[1,1]", "--format", "pdf", "-o", pdf)
+    result = symnn("derive", EXAMPLE, *args)
+    assert result.returncode == 0, result.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--level", "matrix", "--wrt", "W1"), "--wrt: the matrix level derives every layer"),
+        (("--level", "matrix", "--numeric", "--format", "md"), "--numeric: the worked numbers"),
+    ],
+)
+def test_matrix_level_refuses_what_it_cannot_do(args, message):
+    result = symnn("derive", EXAMPLE, *args)
+    assert result.returncode == 2 and message in result.stderr

@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from symnn.gallery import check_gallery, write_gallery
+from symnn.latex import compile_pdf, pdflatex
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,3 +57,20 @@ def test_check_reports_drift_and_never_writes(tmp_path):
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     write_gallery(tmp_path)
     assert check_gallery(tmp_path) == "" and not stray.exists()
+
+
+GALLERY_TEX = sorted((ROOT / "derivations").rglob("*.tex"))
+
+
+@pytest.mark.skipif(pdflatex() is None, reason="pdflatex is missing: install texlive-latex-base")
+@pytest.mark.parametrize(
+    "path", GALLERY_TEX, ids=[p.relative_to(ROOT).as_posix() for p in GALLERY_TEX]
+)
+def test_gallery_latex_compiles(path):
+    """Each fragment compiles inside the smallest document its header asks for."""
+    text = path.read_text()
+    document = (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
+        f"\\begin{{document}}\n{text}\n\\end{{document}}\n"
+    )
+    assert compile_pdf(document).startswith(b"%PDF")

@@ -127,3 +127,16 @@ def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path, monkeypatch):
         files.write_text(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.tex"]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    from symnn import files
+
+    fresh = tmp_path / "fresh.txt"
+    files.write_text(fresh, "x")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    assert fresh.stat().st_mode == plain.stat().st_mode
+    plain.chmod(0o640)
+    files.write_text(plain, "y")
+    assert plain.stat().st_mode & 0o777 == 0o640

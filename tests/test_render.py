@@ -179,7 +179,7 @@ def test_a_matrix_level_derivation_renders_through_the_same_templates():
     d = matrix_derivation()
     for fmt in ("tex", "article", "beamer", "md"):
         text = render_derivation(d, fmt)
-        assert "\\delta_{2} a_{1}^{T}" in text and "\\circ" in text
+        assert "\\delta_{2} a_{1}^{T}" in text and "\\odot" in text
     with pytest.raises(SymnnError, match="element-level"):
         render_derivation(d, "md", numeric=True)
 

@@ -12,14 +12,17 @@ import argparse
 
 from symnn.commands.output import emit
 from symnn.derive import derive
+from symnn.derive.matrix import derive_matrix
 from symnn.document import render_derivation
 from symnn.errors import SymnnError
 from symnn.files import write_bytes
 from symnn.notation import NOTATIONS
 from symnn.printing.latex import PARTIAL_STYLES
 from symnn.specfile import load_spec
+from symnn.steps import Derivation
 
 FORMATS = ("text", "tex", "article", "beamer", "md", "pdf")
+LEVELS = ("element", "matrix", "both")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--wrt",
         default="all",
         help="'all' (default), a layer number, 'W1', 'b2', or one entry such as 'W1[1,2]'",
+    )
+    p.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="element",
+        help="element: per weight, through z, a and δ (default); matrix: Jacobians and the δ "
+        "recursion for whole layers, any width; both: the element level, then the matrix form",
     )
     p.add_argument("--expand", action="store_true", help="also write each result out in full")
     p.add_argument(
@@ -71,20 +81,21 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "text" and args.numeric:
         raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
     network = load_spec(args.spec)
-    wrt = int(args.wrt) if args.wrt.isdigit() else args.wrt
-    derivation = derive(network, wrt, expand=args.expand)
+    derivation, matrix = _derivations(network, args)
     if args.format == "text":
-        emit(str(derivation), args.output)
+        parts = [derivation, matrix] if derivation is not None else [matrix]
+        emit("\n\n".join(str(d) for d in parts if d is not None), args.output)
         return 0
     fmt = "article" if args.format == "pdf" else args.format
     text = render_derivation(
-        derivation,
+        derivation if derivation is not None else matrix,
         fmt,
         notation=args.notation,
         partial=args.partial,
         numeric=args.numeric,
         digits=args.digits,
         template_dir=args.template_dir,
+        matrix=matrix if derivation is not None else None,
     )
     if args.format == "pdf":
         from symnn.latex import compile_pdf
@@ -93,3 +104,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         emit(text, args.output)
     return 0
+
+
+def _derivations(network, args: argparse.Namespace) -> tuple[Derivation | None, Derivation | None]:
+    """The element-level and matrix-level derivations the --level asks for (None: not asked)."""
+    if args.level == "matrix":
+        if args.wrt != "all":
+            raise SymnnError(
+                "--wrt: the matrix level derives every layer at once; "
+                "drop --wrt, or use --level element or both"
+            )
+        if args.numeric:
+            raise SymnnError("--numeric: the worked numbers need --level element or both")
+        return None, derive_matrix(network)
+    wrt = int(args.wrt) if args.wrt.isdigit() else args.wrt
+    element = derive(network, wrt, expand=args.expand)
+    return element, derive_matrix(network) if args.level == "both" else None

@@ -186,6 +186,15 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
     return steps
 
 
+def _describe(wrt: str | int | sp.Symbol | Sequence) -> str:
+    """The parameter choice in words, for a title."""
+    if isinstance(wrt, list | tuple):
+        return ", ".join(_describe(item) for item in wrt)
+    if isinstance(wrt, int):
+        return f"layer {wrt}"
+    return "all parameters" if wrt == "all" else str(wrt)
+
+
 def derive(
     spec: Network | Graph, wrt: str | int | sp.Symbol | Sequence = "all", *, expand: bool = False
 ) -> Derivation:
@@ -214,7 +223,7 @@ def derive(
             Step(_partial(nt.LOSS, t), bp.expanded(bp.gradients[t]), "expanded") for t in thetas
         ]
     return Derivation(
-        title=f"Backpropagation: {wrt if isinstance(wrt, str) else 'chosen parameters'}",
+        title=f"Backpropagation: {_describe(wrt)}",
         sections=sections(*ordered),
         results=tuple(results),
         context={"graph": graph, "parameters": thetas, "level": "element"},

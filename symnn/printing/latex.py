@@ -44,7 +44,11 @@ class SymnnLatexPrinter(LatexPrinter):
         return super()._print_Symbol(expr, style=style)
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        return super()._print_Add(sp.Add(*textbook_order(expr), evaluate=False), order=order)
+        # MatAdd prints through here too; rebuilding it as a scalar Add would reorder its terms.
+        args = textbook_order(expr)
+        if args != expr.args and not isinstance(expr, sp.MatrixExpr):
+            expr = sp.Add(*args, evaluate=False)
+        return super()._print_Add(expr, order=order)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         head, *rest = expr.args
@@ -68,7 +72,7 @@ class SymnnLatexPrinter(LatexPrinter):
         )
         order = sum(n for _, n in expr.variable_count)
         d = rf"\partial^{{{order}}}" if order > 1 else r"\partial"
-        if not expr.expr.is_Atom:  # ∂/∂x (x² + y), never the ambiguous ∂x² + y/∂x
+        if isinstance(expr.expr, sp.Add | sp.Mul | sp.Pow):  # ∂/∂x (x² + y), not ∂x² + y/∂x
             if self._partial_style == "slash":
                 return rf"{d} / {variables} \left({f}\right)"
             return rf"\frac{{{d}}}{{{variables}}} \left({f}\right)"

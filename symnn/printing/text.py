@@ -18,7 +18,7 @@ class TextPrinter(StrPrinter):
         )
         order = sum(n for _, n in expr.variable_count)
         d = f"∂^{order}" if order > 1 else "∂"
-        if not expr.expr.is_Atom:  # ∂(x**2 + y)/∂x, never the ambiguous ∂x**2 + y/∂x
+        if isinstance(expr.expr, sp.Add | sp.Mul | sp.Pow):  # ∂(x**2 + y)/∂x, not ∂x**2 + y/∂x
             return f"{d}({self._print(expr.expr)})/{variables}"
         return f"{d}{self._print(expr.expr)}/{variables}"
 
