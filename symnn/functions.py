@@ -22,6 +22,11 @@ class _Rule(sp.Function):
     def _numpycode(self, printer):
         return f"{self.code_name}({', '.join(printer._print(arg) for arg in self.args)})"
 
+    def _latex(self, printer, exp=None) -> str:
+        # The printer passes exp for a power (σ(z)²): the whole call goes in brackets.
+        text = self._tex(printer)
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
     def _latex_call(self, printer, name: str) -> str:
         return rf"{name}\left({printer._print(self.args[0])}\right)"
 
@@ -35,7 +40,7 @@ class Indicator(_Rule):
     def fdiff(self, argindex=1):
         return sp.S.Zero
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return rf"\mathbb{{1}}\left[{printer._print(self.args[0])} > 0\right]"
 
     def _elementary(self):
@@ -51,7 +56,7 @@ class Step(_Rule):
     def fdiff(self, argindex=1):
         return sp.S.Zero
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return self._latex_call(printer, r"\operatorname{step}")
 
     def _elementary(self):
@@ -67,7 +72,7 @@ class Sigmoid(_Rule):
     def fdiff(self, argindex=1):
         return self * (1 - self)
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return self._latex_call(printer, r"\sigma")
 
     def _elementary(self):
@@ -83,7 +88,7 @@ class ReLU(_Rule):
     def fdiff(self, argindex=1):
         return Indicator(self.args[0])
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return self._latex_call(printer, r"\operatorname{ReLU}")
 
     def _elementary(self):
@@ -95,7 +100,7 @@ class PositivePart(ReLU):
 
     code_name = "relu"
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return rf"\max\left(0, {printer._print(self.args[0])}\right)"
 
 
@@ -111,7 +116,7 @@ class LeakyReLU(_Rule):
         z, slope = self.args
         return sp.Piecewise((1, z > 0), (slope, True))
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         z, slope = self.args
         name = rf"\operatorname{{LeakyReLU}}_{{{printer._print(slope)}}}"
         return rf"{name}\left({printer._print(z)}\right)"
@@ -130,7 +135,7 @@ class Softplus(_Rule):
     def fdiff(self, argindex=1):
         return Sigmoid(self.args[0])
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return self._latex_call(printer, r"\operatorname{softplus}")
 
     def _elementary(self):
@@ -149,7 +154,7 @@ class ELU(_Rule):
         z, alpha = self.args
         return sp.Piecewise((1, z > 0), (self + alpha, True))
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         z, alpha = self.args
         return rf"\operatorname{{ELU}}_{{{printer._print(alpha)}}}\left({printer._print(z)}\right)"
 
@@ -168,7 +173,7 @@ class SiLU(_Rule):
         z = self.args[0]
         return Sigmoid(z) * (1 + z * (1 - Sigmoid(z)))
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return self._latex_call(printer, r"\operatorname{SiLU}")
 
     def _elementary(self):
@@ -186,7 +191,7 @@ class NormalCDF(_Rule):
         z = self.args[0]
         return sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return self._latex_call(printer, r"\Phi")
 
     def _elementary(self):
@@ -203,7 +208,7 @@ class GELU(_Rule):
         z = self.args[0]
         return NormalCDF(z) + z * sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         return self._latex_call(printer, r"\operatorname{GELU}")
 
     def _elementary(self):
@@ -231,7 +236,7 @@ class Softmax(_Rule):
         k = argindex - 1
         return self * (sp.KroneckerDelta(i, k) - Softmax(k, *zs))
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         i, *zs = self.args
         denominator = " + ".join(rf"e^{{{printer._print(zk)}}}" for zk in zs)
         return rf"\frac{{e^{{{printer._print(zs[int(i) - 1])}}}}}{{{denominator}}}"
@@ -249,7 +254,7 @@ class LogSumExp(_Rule):
     def fdiff(self, argindex=1):
         return Softmax(argindex, *self.args)
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         terms = " + ".join(rf"e^{{{printer._print(zk)}}}" for zk in self.args)
         return rf"\log\left({terms}\right)"
 
@@ -269,7 +274,7 @@ class Huber(_Rule):
         r, d = self.args
         return sp.Piecewise((r, sp.Abs(r) <= d), (d * sp.sign(r), True))
 
-    def _latex(self, printer):
+    def _tex(self, printer) -> str:
         r, d = self.args
         return rf"\operatorname{{huber}}_{{{printer._print(d)}}}\left({printer._print(r)}\right)"
 

@@ -101,3 +101,14 @@ def test_registry_refuses_a_name_twice():
     registry.add("a", 1)
     with pytest.raises(ValueError, match="registered twice"):
         registry.add("a", 2)
+
+
+@pytest.mark.parametrize("name", [n for n in ACTIVATIONS if ACTIVATIONS[n].elementwise])
+def test_powers_of_rules_print(name):
+    """σ(z)² and friends: the printer hands a power's exponent to the rule's LaTeX."""
+    from symnn.printing.latex import tex
+
+    entry = ACTIVATIONS[name]
+    (f,) = entry.apply([z], _defaults(entry))
+    if hasattr(f, "_tex"):  # symnn's own rules (SymPy prints tanh² itself)
+        assert tex(f**2) == rf"\left({tex(f)}\right)^{{2}}"
