@@ -37,6 +37,18 @@ def _terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     return expr.args if isinstance(expr, sp.Add) else (expr,)
 
 
+def _term_partial(term: sp.Expr, p: sp.Symbol) -> sp.Expr:
+    """∂term/∂p; a product holding p once as a plain factor (w·a) is read off without diff."""
+    if term == p:
+        return sp.S.One
+    if isinstance(term, sp.Mul):
+        others = [f for f in term.args if f != p]
+        # sp.diff costs ~100 µs per product; every weighted sum in a network is such products.
+        if len(others) == len(term.args) - 1 and not any(f.has(p) for f in others):
+            return others[0] if len(others) == 1 else sp.Mul(*others)
+    return term.diff(p)
+
+
 class Backprop:
     """Local partials, adjoints and parameter gradients of a graph, each computed once."""
 
@@ -59,7 +71,7 @@ class Backprop:
         raw: dict[sp.Symbol, list[sp.Expr]] = {p: [] for p in parents}
         for term in _terms(d.expr):
             for p in term.free_symbols & wanted:
-                raw[p].append(term.diff(p))
+                raw[p].append(_term_partial(term, p))
         partials = {}
         for p in parents:
             derivative = sp.Add(*raw[p])
