@@ -380,7 +380,9 @@ class LayerCode:
         shape = tuple(i + 1 for i in entries[-1][0])
         text = None
         if len(shape) == 2:
-            rows = [[e for (r, _), e in entries if r == i] for i in range(shape[0])]
+            rows = [
+                [e for _, e in entries[i * shape[1] : (i + 1) * shape[1]]] for i in range(shape[0])
+            ]
             text = self.outer(rows)
         elif (t := self.template([e for _, e in entries], shape[0])) is not None:
             mean = self._elementwise(t)

@@ -7,7 +7,7 @@ earlier symbols; a node may feed several others, and the reverse walk sums over 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, cmp_to_key
 
 import sympy as sp
 
@@ -18,6 +18,18 @@ from symnn.losses import LOSSES
 from symnn.network import Network
 
 ROLES = ("weighted_input", "activation", "loss")
+_CANONICAL = cmp_to_key(sp.Basic.compare)
+
+
+def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """``a*b``, built directly when both are distinct symbols (w·a, δ·x: every edge has one).
+
+    SymPy's Mul spends ~30 µs flattening a product of two symbols; the result here is the same
+    object, arguments in SymPy's canonical order, in a tenth of the time.
+    """
+    if a.is_Symbol and b.is_Symbol and a != b:
+        return sp.Mul._from_args(tuple(sorted((a, b), key=_CANONICAL)))
+    return a * b
 
 
 @dataclass(frozen=True)
@@ -50,11 +62,12 @@ class Parameter:
 
     @cached_property
     def _entries(self) -> tuple[tuple[tuple[int, ...], sp.Symbol], ...]:
-        # Read the flat list once: sp.Array's __getitem__ parses its index at ~30 µs an entry.
-        flat = self.symbols.tolist()
+        # The array's flat storage, read once: indexing (and tolist) parse each index at ~15 µs.
+        flat = self.symbols._array
         if len(self.shape) == 1:
             return tuple(((i,), s) for i, s in enumerate(flat))
-        return tuple(((i, j), s) for i, row in enumerate(flat) for j, s in enumerate(row))
+        cols = self.shape[1]
+        return tuple(((i // cols, i % cols), s) for i, s in enumerate(flat))
 
 
 @dataclass(frozen=True)
@@ -178,7 +191,9 @@ def build_graph(network: Network) -> Graph:
             )
         zs = []
         for j in units:
-            weighted = sp.Add(*[w * a_k for w, a_k in zip(rows[j - 1], previous, strict=True)])
+            weighted = sp.Add(
+                *[product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
+            )
             expr = weighted + nt.b(l, j) if layer.has_bias else weighted
             definitions.append(Definition(nt.z(l, j), expr, "weighted_input", l, j))
             zs.append(nt.z(l, j))

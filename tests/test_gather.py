@@ -13,6 +13,7 @@ from symnn.codegen import UNIT_LINES_UP_TO, compile_gradients, element_source
 from symnn.derive import backprop_for
 from symnn.errors import SymnnError
 from symnn.gather import LayerCode
+from symnn.graph import product
 from symnn.losses import LOSSES
 from symnn.network import Dense, Network
 from tests.helpers import ELEMENTWISE, network, output_activation_for
@@ -148,3 +149,11 @@ def test_outer_product_form(code):
     assert code.outer(grads) == "delta_1.T @ X / n"
     grads[2][1] = s("delta_1_3") * s("x_1")
     assert code.outer(grads) is None
+
+
+@given(st.from_regex(r"[a-zA-Z][a-z0-9_]{0,6}", fullmatch=True), st.text("xyzw_1290", min_size=1))
+def test_fast_product_is_sympys_product(left, right):
+    a, b = sp.Symbol(left, real=True), sp.Symbol(right)
+    for x, y in ((a, b), (b, a), (a, a)):
+        fast = product(x, y)
+        assert fast == x * y and fast.args == (x * y).args and hash(fast) == hash(x * y)
