@@ -66,7 +66,7 @@ class Parameter:
         flat = self.symbols._array
         if len(self.shape) == 1:
             return tuple(((i,), s) for i, s in enumerate(flat))
-        cols = self.shape[1]
+        cols = int(self.shape[1])  # the shape holds SymPy Integers; indices are ints
         return tuple(((i // cols, i % cols), s) for i, s in enumerate(flat))
 
 
