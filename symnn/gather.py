@@ -91,8 +91,10 @@ class LayerCode:
 
     def __init__(self, bp: Backprop) -> None:
         graph = bp.graph
-        self.bp = bp
         self.columns = columns(graph)
+        self._arrays: dict[str, list[tuple[sp.Symbol, Column]]] = {}
+        for s, c in self.columns.items():
+            self._arrays.setdefault(c.array, []).append((s, c))
         self.matrices = {
             s: (p.name, index)
             for p in graph.parameters
@@ -106,13 +108,13 @@ class LayerCode:
                 self.names[s] = f"{p.name}[{', '.join(map(str, index))}]"
         self.printer = _Printer(self.names)
         self.available = {"X", "Y"} | {p.name for p in graph.parameters if len(p.shape) == 1}
-        self.batched: set[sp.Symbol] = {s for s, c in self.columns.items() if c.array in "XY"}
+        self.batched: set[sp.Symbol] = {s for s, c in self.columns.items() if c.array in ("X", "Y")}
         self.lines: list[str] = []
         self._placeholders: dict[str, sp.Symbol] = {}
         self._spread: dict[str, sp.Symbol] = {}
 
     def _of(self, array: str) -> list[tuple[sp.Symbol, Column]]:
-        return [(s, c) for s, c in self.columns.items() if c.array == array]
+        return self._arrays.get(array, [])
 
     # -- names ------------------------------------------------------------------------------
     def placeholder(self, array: str) -> sp.Symbol:
