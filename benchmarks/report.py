@@ -223,7 +223,8 @@ def _cell(summary: dict, key: str, cap: float) -> str:
 
 def _ratio_cell(medians: dict, agrees: dict, impl: str, torch: str) -> str:
     if impl not in medians:
-        return "n/a: matrix level not available" if impl == "matrix" else torch
+        missing = {"matrix": "n/a: matrix level not available", "element_layers": "= element"}
+        return missing.get(impl, torch)
     flag = "" if agrees.get(impl, True) else " (DISAGREES)"
     return f"{medians[impl] / medians['hand']:.2f}×{flag}"
 
@@ -326,8 +327,11 @@ def markdown(results: dict) -> str:
         f"## One gradient evaluation (median of {settings['rounds']} interleaved rounds)",
         "",
         "Hand-written vectorised NumPy backprop in µs; every other column as a multiple of it "
-        "(lower is faster). Plain SymPy is measured at batch 64 in its own process, also against "
-        "hand-written NumPy.",
+        '(lower is faster). "symnn element" is `compile_gradients(net)` as a user gets it: up '
+        "to 40 parameters it writes a line per unit, to be read beside the derivation; the next "
+        'column is the same derivation with each layer gathered (`layout="layers"`, the default '
+        "above 40 parameters). Plain SymPy is measured at batch 64 in its own process, also "
+        "against hand-written NumPy.",
         "",
     ]
     rows = []
@@ -350,7 +354,9 @@ def markdown(results: dict) -> str:
                     f"{v['params']:,}",
                     batch,
                     f"{med['hand'] * 1e6:,.0f}",
-                    *(_ratio_cell(med, agrees, i, torch) for i in ("element", "matrix", "torch")),
+                    _ratio_cell(med, agrees, "element", torch),
+                    _ratio_cell(med, agrees, "element_layers", torch),
+                    *(_ratio_cell(med, agrees, i, torch) for i in ("matrix", "torch")),
                     plain_cell,
                 ]
             )
@@ -361,6 +367,7 @@ def markdown(results: dict) -> str:
             "batch",
             "hand NumPy µs",
             "symnn element",
+            "element, layers layout",
             "symnn matrix",
             "PyTorch autograd",
             "plain SymPy",

@@ -42,6 +42,7 @@ from benchmarks import hand_numpy, report, torch_backprop  # noqa: E402
 from benchmarks.shapes import SHAPES, shape  # noqa: E402
 from benchmarks.timing import interleaved, median  # noqa: E402
 from symnn.check import random_batch, random_params  # noqa: E402
+from symnn.codegen import UNIT_LINES_UP_TO  # noqa: E402
 
 WORKER = Path(__file__).resolve().parent / "workers.py"
 MATRIX_MISSING = "n/a: matrix level not available"
@@ -109,6 +110,8 @@ def _brief(result: dict) -> str:
 def implementations(net, torch: bool) -> dict:
     """name -> gradient function, for every implementation available here."""
     fs = {"hand": hand_numpy.gradient_function(net), "element": symnn.compile_gradients(net)}
+    if net.parameter_count <= UNIT_LINES_UP_TO:  # "auto" wrote a line per unit: show both
+        fs["element_layers"] = symnn.compile_gradients(net, layout="layers")
     if hasattr(symnn, "compile_matrix_gradients"):
         fs["matrix"] = symnn.compile_matrix_gradients(net)
     if torch and torch_backprop.available():
