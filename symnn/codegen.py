@@ -1,13 +1,16 @@
 """Derivation -> NumPy: one function ``(params, X, Y) -> (loss, grads)`` over a batch.
 
-The generated code follows the derivation line by line: the forward definitions, the loss, each
-named adjoint (∂L/∂a, δ) once, then every gradient as the batch mean of its per-sample value.
-Common subexpressions are extracted with ``sympy.cse``; symnn's rules stay calls to the stable
-implementations in ``symnn.numerics``.
+The generated code follows the derivation: the forward definitions, the loss, each named adjoint
+(∂L/∂a, δ) once, then every gradient as the batch mean of its per-sample value. Two layouts:
+"units" writes one line per unit, exactly as the derivation reads (common subexpressions extracted
+with ``sympy.cse``); "layers" gathers a layer's units into one array statement wherever their
+expressions share a form (``symnn.gather``), which is what makes wider networks run at NumPy speed.
+symnn's rules stay calls to the stable implementations in ``symnn.numerics``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +21,18 @@ import sympy as sp
 from symnn import numerics
 from symnn.derive.backprop import Backprop, adjoint_symbol
 from symnn.derive.element import backprop_for
+from symnn.errors import SymnnError
+from symnn.gather import layer_lines
 from symnn.graph import Graph
 from symnn.network import Network
 from symnn.printing.code import CodePrinter
 
 Params = dict[str, np.ndarray]
 GradientFunction = Callable[[Params, np.ndarray, np.ndarray], tuple[float, Params]]
+LAYOUTS = ("auto", "units", "layers")
+# "auto" writes one line per unit up to this many parameters: small enough to read beside the
+# derivation, and within ~2.5x of hand-written NumPy there (measured; see benchmarks/README.md).
+UNIT_LINES_UP_TO = 40
 
 
 @dataclass(frozen=True)
@@ -69,10 +78,26 @@ def _assignments(bp: Backprop) -> list[tuple[sp.Symbol, sp.Expr]]:
     return forward + backward
 
 
+def _is_plain_sum(expr: sp.Expr) -> bool:
+    """A sum of products of symbols (a weighted input, an adjoint's sum over children)."""
+    terms = expr.args if isinstance(expr, sp.Add) else (expr,)
+    return all(
+        t.is_Symbol or (isinstance(t, sp.Mul) and all(f.is_Symbol for f in t.args)) for t in terms
+    )
+
+
 def _with_cse(assignments: list[tuple[sp.Symbol, sp.Expr]]) -> list[tuple[sp.Symbol, sp.Expr]]:
-    """The assignments with shared subexpressions named, each placed just before its first use."""
+    """The assignments with shared subexpressions named, each placed just before its first use.
+
+    Plain sums of products are left out of cse: each product w·a occurs in one sum only, so cse
+    finds nothing there (measured) and would spend most of its time on them.
+    """
+    chosen = [i for i, (_, rhs) in enumerate(assignments) if not _is_plain_sum(rhs)]
     temporaries = sp.numbered_symbols("t", real=True)
-    replacements, reduced = sp.cse([rhs for _, rhs in assignments], temporaries, order="none")
+    replacements, reduced = sp.cse([assignments[i][1] for i in chosen], temporaries, order="none")
+    rhs = [e for _, e in assignments]
+    for i, e in zip(chosen, reduced, strict=True):
+        rhs[i] = e
     pending = dict(replacements)
     emitted: list[tuple[sp.Symbol, sp.Expr]] = []
 
@@ -83,9 +108,9 @@ def _with_cse(assignments: list[tuple[sp.Symbol, sp.Expr]]) -> list[tuple[sp.Sym
                 emit_needed(value)
                 emitted.append((s, value))
 
-    for (lhs, _), rhs in zip(assignments, reduced, strict=True):
-        emit_needed(rhs)
-        emitted.append((lhs, rhs))
+    for (lhs, _), e in zip(assignments, rhs, strict=True):
+        emit_needed(e)
+        emitted.append((lhs, e))
     return emitted
 
 
@@ -93,17 +118,28 @@ def _lines(printer: CodePrinter, assignments: Iterable[tuple[sp.Symbol, sp.Expr]
     return [f"    {lhs.name} = {printer.doprint(rhs)}" for lhs, rhs in assignments]
 
 
-def element_source(spec: Network | Graph, name: str = "loss_and_gradients") -> str:
-    """The source of the element-level gradient function (readable, runnable on its own)."""
+def element_source(
+    spec: Network | Graph, name: str = "loss_and_gradients", layout: str = "auto"
+) -> str:
+    """The source of the element-level gradient function (readable, runnable on its own).
+
+    ``layout`` is "units" (a line per unit, as derived), "layers" (a layer's units gathered into
+    array statements where their expressions share a form) or "auto" (units for networks of at
+    most ``UNIT_LINES_UP_TO`` parameters, layers above).
+    """
     bp = backprop_for(spec)
     graph = bp.graph
-    printer = CodePrinter(_names(graph))
-    trainable = [p for p in graph.parameters if p.trainable]
-    used = sorted({type(f).code_name for f in _rules_in(graph, bp)})
+    if layout not in LAYOUTS:
+        raise SymnnError(f"layout: expected one of {', '.join(LAYOUTS)}, found {layout!r}")
+    if layout == "auto":
+        count = sum(len(p.entries()) for p in graph.parameters)
+        layout = "units" if count <= UNIT_LINES_UP_TO else "layers"
+    body = layer_lines(bp) if layout == "layers" else _unit_lines(bp)
+    used = [f for f in numerics.NAMESPACE if re.search(rf"\b{f}\(", "\n".join(body))]
     header = [
         '"""Generated by symnn from the element-level derivation. Do not edit."""',
         "import numpy",
-        *([f"from symnn.numerics import {', '.join(used)}"] if used else []),
+        *([f"from symnn.numerics import {', '.join(sorted(used))}"] if used else []),
         "",
         "",
         f"def {name}(params, X, Y):",
@@ -115,24 +151,27 @@ def element_source(spec: Network | Graph, name: str = "loss_and_gradients") -> s
             for p in graph.parameters
         ],
     ]
-    body = _lines(printer, _with_cse(_assignments(bp)))
-    grads = ["    grads = {"]
+    footer = ["    return float(numpy.mean(L)), grads", ""]
+    return "\n".join(header + body + footer)
+
+
+def _unit_lines(bp: Backprop) -> list[str]:
+    """One line per unit and per gradient entry, in the derivation's names."""
+    graph = bp.graph
+    printer = CodePrinter(_names(graph))
+    trainable = [p for p in graph.parameters if p.trainable]
+    lines = _lines(printer, _with_cse(_assignments(bp)))
+    lines.append("    grads = {")
     for p in trainable:
-        grads.append(f'        "{p.name}": numpy.empty({p.shape}),')
-    grads.append("    }")
+        lines.append(f'        "{p.name}": numpy.empty({p.shape}),')
+    lines.append("    }")
     for p in trainable:
         for index, s in p.entries():
             value = printer.doprint(bp.gradients[s])
-            grads.append(
+            lines.append(
                 f'    grads["{p.name}"][{", ".join(map(str, index))}] = numpy.mean({value})'
             )
-    footer = ["    return float(numpy.mean(L)), grads", ""]
-    return "\n".join(header + body + grads + footer)
-
-
-def _rules_in(graph: Graph, bp: Backprop) -> list[sp.Function]:
-    exprs = [d.expr for d in graph.definitions] + list(bp.adjoints.values())
-    return [f for e in exprs for f in e.atoms(sp.Function) if getattr(type(f), "code_name", "")]
+    return lines
 
 
 def load_function(source: str, name: str) -> Callable:
@@ -142,8 +181,10 @@ def load_function(source: str, name: str) -> Callable:
     return namespace[name]
 
 
-def compile_gradients(spec: Network | Graph) -> CompiledGradients:
+def compile_gradients(spec: Network | Graph, layout: str = "auto") -> CompiledGradients:
     """Generate, load and return the element-level gradient function of a network.
+
+    ``layout`` chooses how the source is laid out (see ``element_source``); the values agree.
 
     Examples:
         >>> from symnn.network import Network, Dense
@@ -153,6 +194,6 @@ def compile_gradients(spec: Network | Graph) -> CompiledGradients:
         (0.125, -0.125)
     """
     graph = backprop_for(spec).graph
-    source = element_source(graph)
+    source = element_source(graph, layout=layout)
     names = tuple(p.name for p in graph.parameters if p.trainable)
     return CompiledGradients(load_function(source, "loss_and_gradients"), source, names)

@@ -7,7 +7,7 @@ earlier symbols; a node may feed several others, and the reverse walk sums over 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, cmp_to_key
 
 import sympy as sp
 
@@ -18,6 +18,18 @@ from symnn.losses import LOSSES
 from symnn.network import Network
 
 ROLES = ("weighted_input", "activation", "loss")
+_CANONICAL = cmp_to_key(sp.Basic.compare)
+
+
+def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """``a*b``, built directly when both are distinct symbols (w·a, δ·x: every edge has one).
+
+    SymPy's Mul spends ~30 µs flattening a product of two symbols; the result here is the same
+    object, arguments in SymPy's canonical order, in a tenth of the time.
+    """
+    if a.is_Symbol and b.is_Symbol and a != b:
+        return sp.Mul._from_args(tuple(sorted((a, b), key=_CANONICAL)))
+    return a * b
 
 
 @dataclass(frozen=True)
@@ -46,10 +58,16 @@ class Parameter:
 
     def entries(self) -> list[tuple[tuple[int, ...], sp.Symbol]]:
         """(0-based index, symbol) for every entry, row by row."""
+        return list(self._entries)
+
+    @cached_property
+    def _entries(self) -> tuple[tuple[tuple[int, ...], sp.Symbol], ...]:
+        # The array's flat storage, read once: indexing (and tolist) parse each index at ~15 µs.
+        flat = self.symbols._array
         if len(self.shape) == 1:
-            return [((i,), self.symbols[i]) for i in range(self.shape[0])]
-        rows, cols = self.shape
-        return [((i, j), self.symbols[i, j]) for i in range(rows) for j in range(cols)]
+            return tuple(((i,), s) for i, s in enumerate(flat))
+        cols = int(self.shape[1])  # the shape holds SymPy Integers; indices are ints
+        return tuple(((i // cols, i % cols), s) for i, s in enumerate(flat))
 
 
 @dataclass(frozen=True)
@@ -164,7 +182,8 @@ def build_graph(network: Network) -> Graph:
     previous: list[sp.Expr] = list(inputs)
     for l, layer in enumerate(network.layers, start=1):
         units = range(1, layer.units + 1)
-        W = sp.Array([[nt.w(l, j, k) for k in range(1, len(previous) + 1)] for j in units])
+        rows = [[nt.w(l, j, k) for k in range(1, len(previous) + 1)] for j in units]
+        W = sp.Array(rows)
         parameters.append(Parameter(f"W{l}", W, l, True))
         if layer.has_bias:
             parameters.append(
@@ -172,7 +191,9 @@ def build_graph(network: Network) -> Graph:
             )
         zs = []
         for j in units:
-            weighted = sp.Add(*[W[j - 1, k] * a_k for k, a_k in enumerate(previous)])
+            weighted = sp.Add(
+                *[product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
+            )
             expr = weighted + nt.b(l, j) if layer.has_bias else weighted
             definitions.append(Definition(nt.z(l, j), expr, "weighted_input", l, j))
             zs.append(nt.z(l, j))

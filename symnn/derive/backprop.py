@@ -13,7 +13,7 @@ from functools import cached_property
 import sympy as sp
 
 from symnn import notation as nt
-from symnn.graph import Definition, Graph
+from symnn.graph import Definition, Graph, product
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,20 @@ def adjoint_symbol(d: Definition) -> sp.Expr:
 
 def _terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     return expr.args if isinstance(expr, sp.Add) else (expr,)
+
+
+def _term_partial(term: sp.Expr, p: sp.Symbol) -> sp.Expr:
+    """∂term/∂p; a product holding p once as a plain factor (w·a) is read off without diff."""
+    if term == p:
+        return sp.S.One
+    if isinstance(term, sp.Mul):
+        others = [f for f in term.args if f != p]
+        # sp.diff costs ~100 µs per product; every weighted sum in a network is such products.
+        if len(others) == len(term.args) - 1 and not any(
+            not f.is_Symbol and f.has(p) for f in others
+        ):
+            return others[0] if len(others) == 1 else sp.Mul(*others)
+    return term.diff(p)
 
 
 class Backprop:
@@ -59,11 +73,16 @@ class Backprop:
         raw: dict[sp.Symbol, list[sp.Expr]] = {p: [] for p in parents}
         for term in _terms(d.expr):
             for p in term.free_symbols & wanted:
-                raw[p].append(term.diff(p))
+                raw[p].append(_term_partial(term, p))
         partials = {}
         for p in parents:
-            derivative = sp.Add(*raw[p])
-            partials[p] = Local(derivative, derivative.xreplace(self._names))
+            derivative = raw[p][0] if len(raw[p]) == 1 else sp.Add(*raw[p])
+            named = (
+                self._names.get(derivative, derivative)
+                if derivative.is_Atom
+                else derivative.xreplace(self._names)
+            )
+            partials[p] = Local(derivative, named)
         return partials
 
     def local(self, child: Definition, parent: sp.Symbol) -> Local:
@@ -71,9 +90,11 @@ class Backprop:
         return self._locals[child.symbol][parent]
 
     def _sum_over_children(self, symbol: sp.Symbol) -> sp.Expr:
-        return sp.Add(
-            *[adjoint_symbol(c) * self.local(c, symbol).named for c in self.graph.children(symbol)]
-        )
+        terms = [
+            product(adjoint_symbol(c), self.local(c, symbol).named)
+            for c in self.graph.children(symbol)
+        ]
+        return terms[0] if len(terms) == 1 else sp.Add(*terms)
 
     @cached_property
     def adjoints(self) -> dict[sp.Symbol, sp.Expr]:

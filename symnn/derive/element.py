@@ -96,10 +96,11 @@ def select(graph: Graph, wrt: str | int | sp.Symbol | Sequence = "all") -> list[
             f"cannot read parameter choice {wrt!r}; expected 'all', a layer number, "
             "'W1', 'b2', or one entry such as 'W1[1,2]' or 'b2[1]'"
         )
-    frozen = [s for s in chosen if s not in trainable]
+    trained = set(trainable)  # membership in a list made "all" quadratic in the parameters
+    frozen = [s for s in chosen if s not in trained]
     if frozen and frozen == chosen:
         raise SymnnError(f"{wrt!r} is frozen (trainable_bias = false), so it has no gradient")
-    return [s for s in chosen if s in trainable]
+    return [s for s in chosen if s in trained]
 
 
 def _entry(graph: Graph, m: re.Match) -> sp.Symbol:

@@ -1,0 +1,1 @@
+"""Benchmarks (not part of the installed package): run ``python3 benchmarks/run.py``."""

@@ -1,0 +1,391 @@
+"""The benchmark's results as data (JSON) and as Markdown tables, with the targets checked."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from benchmarks import torch_backprop
+from benchmarks.shapes import shape
+
+GIB = 1024.0  # MiB
+FIT_LABELS = {
+    "element total_s": "symnn element, derive + compile (wall clock)",
+    "element total_cpu_s": "symnn element, derive + compile (CPU time)",
+    "element derive_s": "symnn element, derivation only",
+    "element steps_s": "symnn element, every step of every gradient (symnn.derive)",
+    "plain total_s": "plain SymPy, diff + lambdify",
+}
+
+
+def machine(torch: bool) -> dict:
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "system": platform.system(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sympy": sp.__version__,
+        "torch": torch_backprop.version() if torch else "left out (--no-torch)",
+        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _summary(runs: list[dict]) -> dict:
+    """Medians of the timed runs, or why there are none."""
+    timed = [r for r in runs if "total_s" in r]
+    if not timed:
+        first = runs[0] if runs else {"unavailable": "not run"}
+        return {"status": next(iter(first)), "detail": next(iter(first.values())), "runs": runs}
+    out = {"status": "ok", "rounds": len(timed), "runs": runs}
+    for key in ("derive_s", "lambdify_s", "total_s", "total_cpu_s", "steps_s", "eval_ratio"):
+        if key in timed[0]:
+            out[key] = statistics.median(r[key] for r in timed)
+    out["peak_rss_mib"] = max(r["peak_rss_mib"] for r in timed)
+    out["baseline_rss_mib"] = min(r["baseline_rss_mib"] for r in timed)
+    if "agrees" in timed[0]:
+        out["agrees"] = all(r["agrees"] for r in timed)
+    return out
+
+
+def _fit(points: list[tuple[int, float]]) -> float | None:
+    """The exponent e of t ∝ P^e, fitted on log-log axes (numpy.polyfit)."""
+    if len({p for p, _ in points}) < 2:
+        return None
+    params, times = zip(*points, strict=True)
+    return float(np.polyfit(np.log(params), np.log(times), 1)[0])
+
+
+def assemble(args, derived: dict, timed: dict) -> dict:
+    shapes = {}
+    for name in args.shapes:
+        s = shape(name)
+        shapes[name] = {
+            "rules": s.rules,
+            "params": s.network().parameter_count,
+            "derivation": {kind: _summary(runs) for kind, runs in derived[name].items()},
+            "evaluation": timed[name],
+        }
+    fits = {}
+    for kind, key in (
+        ("element", "total_s"),
+        ("element", "total_cpu_s"),
+        ("element", "derive_s"),
+        ("element", "steps_s"),
+        ("plain", "total_s"),
+    ):
+        points = [
+            (v["params"], v["derivation"][kind][key])
+            for v in shapes.values()
+            if v["derivation"][kind]["status"] == "ok"
+        ]
+        largest = sorted(points)[-2:]
+        fits[f"{kind} {key}"] = {
+            "exponent": _fit(points),
+            "shapes": len(points),
+            "largest_two": _fit(largest) if len(largest) == 2 else None,
+        }
+    results = {
+        "command": args.command,
+        "machine": machine(not args.no_torch),
+        "settings": {
+            "rounds": args.rounds,
+            "plain_rounds": args.plain_rounds,
+            "cap_s": args.cap,
+            "batches": args.batches,
+            "dtype": "float64",
+        },
+        "shapes": shapes,
+        "fits": fits,
+    }
+    results["targets"] = targets(results)
+    return results
+
+
+def _ratio(shapes: dict, name: str, batch: int, impl: str) -> float | None:
+    medians = shapes[name]["evaluation"]["batches"].get(str(batch), {}).get("median_s", {})
+    if impl not in medians:
+        return None
+    return medians[impl] / medians["hand"]
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target of issue 8 with what this run measured; met is None when not measured."""
+    shapes, found = results["shapes"], []
+
+    def add(target: str, value: str, met: bool | None) -> None:
+        found.append({"target": target, "measured": value, "met": met})
+
+    exponent = results["fits"]["element total_s"]["exponent"]
+    cpu = results["fits"]["element total_cpu_s"]["exponent"]
+    add(
+        "element derive + compile grows at most as P^1.2",
+        "n/a" if exponent is None else f"P^{exponent:.2f} (CPU time: P^{cpu:.2f})",
+        None if exponent is None else exponent <= 1.2,
+    )
+    if "8-16-4" in shapes:
+        d = shapes["8-16-4"]["derivation"]
+        ours, plain = d["element"].get("total_s"), d["plain"]
+        if ours is not None and plain["status"] == "ok":
+            speedup = plain["total_s"] / ours
+            add("212 params: ≥ 100× faster than plain SymPy", f"{speedup:.0f}×", speedup >= 100)
+        elif ours is not None and plain["status"] == "timeout":
+            bound = results["settings"]["cap_s"] / ours
+            add("212 params: ≥ 100× faster than plain SymPy", f"> {bound:.0f}× (cap)", bound >= 100)
+    if "64-32-10" in shapes:
+        d = shapes["64-32-10"]["derivation"]["element"]
+        if d["status"] == "ok":
+            add(
+                "64-32-10: element derive + compile ≤ 10 s",
+                f"{d['total_s']:.2f} s",
+                d["total_s"] <= 10,
+            )
+            peak = d["peak_rss_mib"]
+            add("64-32-10: element derivation peak RSS < 2 GiB", f"{peak:.0f} MiB", peak < 2 * GIB)
+    matrix = [v["derivation"]["matrix"] for v in shapes.values()]
+    if all(m["status"] == "ok" for m in matrix):
+        worst = max(m["total_s"] for m in matrix)
+        add("matrix derive + compile < 0.5 s for any widths", f"max {worst:.3f} s", worst < 0.5)
+    else:
+        add(
+            "matrix derive + compile < 0.5 s for any widths",
+            "n/a: matrix level not available",
+            None,
+        )
+    big = [b for b in results["settings"]["batches"] if b >= 64]
+    for impl, limit, label, chosen in (
+        ("matrix", 1.2, "matrix gradient ≤ 1.2× hand NumPy, every shape, batch ≥ 64", big),
+        ("element", 5.0, "element gradient ≤ 5× hand NumPy, ≤ ~200 params, batch 64", [64]),
+    ):
+        ratios = [
+            (r, n, b)
+            for n, v in shapes.items()
+            for b in chosen
+            if impl == "matrix" or v["params"] <= 250
+            if (r := _ratio(shapes, n, b, impl)) is not None
+        ]
+        if ratios:
+            worst = max(ratios)
+            add(label, f"worst {worst[0]:.2f}× ({worst[1]}, batch {worst[2]})", worst[0] <= limit)
+        else:
+            add(label, f"n/a: {impl} level not measured", None)
+    pairs = [
+        (m / t, n, b)
+        for n, v in shapes.items()
+        for b, e in v["evaluation"]["batches"].items()
+        if "matrix" in e["median_s"] and "torch" in e["median_s"]
+        for m, t in [(e["median_s"]["matrix"], e["median_s"]["torch"])]
+    ]
+    if pairs:
+        worst = max(pairs)
+        add(
+            "matrix gradient faster than PyTorch CPU autograd, every shape",
+            f"worst {worst[0]:.2f}× PyTorch ({worst[1]}, batch {worst[2]})",
+            worst[0] < 1.0,
+        )
+    else:
+        add("matrix gradient faster than PyTorch CPU autograd, every shape", "n/a", None)
+    return found
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+def _s(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def _cell(summary: dict, key: str, cap: float) -> str:
+    status = summary["status"]
+    if status == "ok":
+        return _s(summary.get(key))
+    if status == "timeout":
+        return f"> {cap:g} s"
+    if status == "skipped":
+        return f"> {cap:g} s †"
+    if status == "unavailable":
+        return summary["detail"]
+    return f"error: {summary['detail']}"
+
+
+def _ratio_cell(medians: dict, agrees: dict, impl: str, torch: str) -> str:
+    if impl not in medians:
+        missing = {"matrix": "n/a: matrix level not available", "element_layers": "= element"}
+        return missing.get(impl, torch)
+    flag = "" if agrees.get(impl, True) else " (DISAGREES)"
+    return f"{medians[impl] / medians['hand']:.2f}×{flag}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def markdown(results: dict) -> str:
+    m, settings, shapes = results["machine"], results["settings"], results["shapes"]
+    cap = settings["cap_s"]
+    torch = m["torch"] if not m["torch"][0].isdigit() else "not installed"
+    lines = [
+        "# symnn benchmark results",
+        "",
+        f"Command: `{results['command']}`",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}; Python {m['python']}, "
+        f"NumPy {m['numpy']}, SymPy {m['sympy']}, PyTorch {m['torch']}; BLAS threads "
+        f"{m['blas_threads']}; float64. Load average when the run ended: "
+        f"{', '.join(map(str, m['load_average_at_end']))} (a shared machine: read medians and "
+        "ratios, not single numbers).",
+        "",
+        f"## Derive + compile, seconds (median of {settings['rounds']} fresh processes; "
+        f"plain SymPy: {settings['plain_rounds']} run, cap {cap:g} s)",
+        "",
+    ]
+    rows = []
+    for name, v in shapes.items():
+        d = v["derivation"]
+        ours, plain = d["element"], d["plain"]
+        speedup = "—"
+        if ours["status"] == "ok" and plain["status"] == "ok":
+            speedup = f"{plain['total_s'] / ours['total_s']:.0f}×"
+        elif ours["status"] == "ok" and plain["status"] == "timeout":
+            speedup = f"> {cap / ours['total_s']:.0f}×"
+        rows.append(
+            [
+                name,
+                v["rules"],
+                f"{v['params']:,}",
+                _cell(ours, "derive_s", cap),
+                _cell(ours, "total_s", cap),
+                _cell(ours, "total_cpu_s", cap),
+                _cell(ours, "steps_s", cap),
+                _cell(d["matrix"], "total_s", cap),
+                _cell(plain, "derive_s", cap),
+                _cell(plain, "lambdify_s", cap),
+                _cell(plain, "total_s", cap),
+                speedup,
+            ]
+        )
+    lines += _table(
+        [
+            "shape",
+            "rules",
+            "params",
+            "element: derive",
+            "element: derive + compile",
+            "element: derive + compile, CPU time",
+            "element: every step (symnn.derive)",
+            "matrix: derive + compile",
+            "plain SymPy: diff",
+            "plain: lambdify (cse)",
+            "plain: total",
+            "plain ÷ element",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        f"† not run: a smaller shape already exceeded the {cap:g} s cap.",
+        "",
+        "## Peak memory of one derivation (RSS, MiB, its own process)",
+        "",
+    ]
+    baseline = min(
+        (
+            d["baseline_rss_mib"]
+            for v in shapes.values()
+            for d in v["derivation"].values()
+            if "baseline_rss_mib" in d
+        ),
+        default=0.0,
+    )
+    rows = [
+        [name, f"{v['params']:,}"]
+        + [
+            f"{d['peak_rss_mib']:.0f}" if d["status"] == "ok" else _cell(d, "", cap)
+            for d in (v["derivation"][k] for k in ("element", "matrix", "plain"))
+        ]
+        for name, v in shapes.items()
+    ]
+    lines += _table(["shape", "params", "symnn element", "symnn matrix", "plain SymPy"], rows)
+    lines += [
+        "",
+        f"The interpreter with NumPy, SymPy and symnn imported already holds ~{baseline:.0f} MiB.",
+        "",
+        f"## One gradient evaluation (median of {settings['rounds']} interleaved rounds)",
+        "",
+        "Hand-written vectorised NumPy backprop in µs; every other column as a multiple of it "
+        '(lower is faster). "symnn element" is `compile_gradients(net)` as a user gets it: up '
+        "to 40 parameters it writes a line per unit, to be read beside the derivation; the next "
+        'column is the same derivation with each layer gathered (`layout="layers"`, the default '
+        "above 40 parameters). Plain SymPy is measured at batch 64 in its own process, also "
+        "against hand-written NumPy.",
+        "",
+    ]
+    rows = []
+    for name, v in shapes.items():
+        agrees = v["evaluation"]["agrees"]
+        plain = v["derivation"]["plain"]
+        for batch, e in v["evaluation"]["batches"].items():
+            med = e["median_s"]
+
+            plain_cell = "—"
+            if batch == "64" and plain["status"] == "ok":
+                plain_cell = f"{plain['eval_ratio']:.1f}×"
+                if not plain.get("agrees", True):
+                    plain_cell += " (DISAGREES)"
+            elif batch == "64":
+                plain_cell = _cell(plain, "", cap)
+            rows.append(
+                [
+                    name,
+                    f"{v['params']:,}",
+                    batch,
+                    f"{med['hand'] * 1e6:,.0f}",
+                    _ratio_cell(med, agrees, "element", torch),
+                    _ratio_cell(med, agrees, "element_layers", torch),
+                    *(_ratio_cell(med, agrees, i, torch) for i in ("matrix", "torch")),
+                    plain_cell,
+                ]
+            )
+    lines += _table(
+        [
+            "shape",
+            "params",
+            "batch",
+            "hand NumPy µs",
+            "symnn element",
+            "element, layers layout",
+            "symnn matrix",
+            "PyTorch autograd",
+            "plain SymPy",
+        ],
+        rows,
+    )
+    lines += ["", "## Growth of derivation time with the parameter count P (log-log fit)", ""]
+    for key, fit in results["fits"].items():
+        label = FIT_LABELS[key]
+        e = fit["exponent"]
+        value = "n/a (fewer than two shapes)" if e is None else f"t ∝ P^{e:.2f}"
+        local = fit.get("largest_two")
+        tail = "" if local is None else f"; between the two largest, P^{local:.2f}"
+        lines.append(f"- {label}: {value} over {fit['shapes']} shapes{tail}")
+    lines += ["", "## Targets (issue 8)", ""]
+    verdict = {True: "met", False: "MISSED", None: "not measured"}
+    lines += _table(
+        ["target", "measured", ""],
+        [[t["target"], t["measured"], verdict[t["met"]]] for t in results["targets"]],
+    )
+    return "\n".join(lines) + "\n"

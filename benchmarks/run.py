@@ -1,0 +1,188 @@
+"""symnn's benchmark: derivation cost, generated-code speed and memory against the alternatives.
+
+Run from the repository root (single-threaded BLAS, float64; several minutes in full):
+
+    python3 benchmarks/run.py             # every shape, 5 rounds, into benchmarks/results
+    python3 benchmarks/run.py --quick     # 2-2-2 only, one round: a smoke test
+    python3 benchmarks/run.py --shapes 8-16-4 --rounds 9 --cap 60 --out /tmp/bench
+
+Derivations run in a fresh subprocess each (``benchmarks/workers.py``) so that time and peak RSS
+belong to that derivation alone; the plain-SymPy way runs under a time cap and is killed there.
+Gradient evaluations run in this process, the implementations taking turns round by round, and
+are reported as ratios to hand-written NumPy backprop (``benchmarks/hand_numpy.py``) measured in
+the same rounds. See benchmarks/README.md for how to read the tables.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
+    os.environ[_var] = "1"  # before NumPy loads its BLAS
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+import symnn  # noqa: E402
+from benchmarks import hand_numpy, report, torch_backprop  # noqa: E402
+from benchmarks.shapes import SHAPES, shape  # noqa: E402
+from benchmarks.timing import interleaved, median  # noqa: E402
+from symnn.check import random_batch, random_params  # noqa: E402
+from symnn.codegen import UNIT_LINES_UP_TO  # noqa: E402
+
+WORKER = Path(__file__).resolve().parent / "workers.py"
+MATRIX_MISSING = "n/a: matrix level not available"
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2-2-2 only, one round, cap 20 s")
+    parser.add_argument("--shapes", help="comma-separated widths, e.g. 2-2-2,8-16-4")
+    parser.add_argument("--batches", help="comma-separated batch sizes (default 1,64,1024)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5; quick 1)")
+    parser.add_argument("--plain-rounds", type=int, default=1, help="plain-SymPy runs per shape")
+    parser.add_argument("--cap", type=float, help="plain-SymPy time cap in s (default 120)")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--out", default="benchmarks/results", help="folder for results.md/.json")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.shapes = (args.shapes or ("2-2-2" if quick else ",".join(SHAPES))).split(",")
+    args.batches = [int(b) for b in (args.batches or ("1,64" if quick else "1,64,1024")).split(",")]
+    args.rounds = args.rounds or (1 if quick else 5)
+    args.cap = args.cap or (20.0 if quick else 120.0)
+    return args
+
+
+def run_worker(kind: str, name: str, timeout: float | None = None) -> dict:
+    """One derivation in a fresh interpreter; {"timeout": cap} if it ran out of time."""
+    command = [sys.executable, str(WORKER), kind, name]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the worker
+        return {"timeout": timeout}
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def derivations(names: list[str], rounds: int, plain_rounds: int, cap: float) -> dict:
+    """Element and matrix level in interleaved rounds; the plain-SymPy way smallest first."""
+    results = {n: {"element": [], "matrix": [], "plain": []} for n in names}
+    for _ in range(rounds):
+        for n in names:
+            for kind in ("element", "matrix"):
+                results[n][kind].append(run_worker(kind, n))
+                print(f"  derive {kind:7} {n:>10}: {_brief(results[n][kind][-1])}", flush=True)
+    over = None
+    for n in sorted(names, key=lambda n: shape(n).network().parameter_count):
+        if over is not None:
+            results[n]["plain"] = [{"skipped": over}]
+            continue
+        for _ in range(plain_rounds):
+            results[n]["plain"].append(run_worker("plain", n, cap))
+            print(f"  derive plain   {n:>10}: {_brief(results[n]['plain'][-1])}", flush=True)
+            if "timeout" in results[n]["plain"][-1]:
+                over = n
+                break
+    return results
+
+
+def _brief(result: dict) -> str:
+    if "total_s" in result:
+        return f"{result['total_s']:.3f} s, peak {result['peak_rss_mib']:.0f} MiB"
+    return str(result)
+
+
+def implementations(net, torch: bool) -> dict:
+    """name -> gradient function, for every implementation available here."""
+    fs = {"hand": hand_numpy.gradient_function(net), "element": symnn.compile_gradients(net)}
+    if net.parameter_count <= UNIT_LINES_UP_TO:  # "auto" wrote a line per unit: show both
+        fs["element_layers"] = symnn.compile_gradients(net, layout="layers")
+    if hasattr(symnn, "compile_matrix_gradients"):
+        fs["matrix"] = symnn.compile_matrix_gradients(net)
+    if torch and torch_backprop.available():
+        fs["torch"] = torch_backprop.gradient_function(net)
+    return fs
+
+
+def agreement(fs: dict, net) -> dict[str, bool]:
+    """Whether each implementation gives hand-written NumPy's loss and gradients."""
+    rng = np.random.default_rng(7)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 5)
+    loss, grads = fs["hand"](params, X, Y)
+    found = {}
+    for name, f in fs.items():
+        other_loss, other = f(params, X, Y)
+        found[name] = bool(
+            np.isclose(other_loss, loss, rtol=1e-9)
+            and all(np.allclose(other[k], grads[k], rtol=1e-7, atol=1e-10) for k in grads)
+        )
+    return found
+
+
+def _call(f, params, X, Y):
+    return lambda: f(params, X, Y)
+
+
+def evaluations(names: list[str], batches: list[int], rounds: int, torch: bool) -> dict:
+    """Seconds per gradient evaluation of each implementation, per shape and batch size."""
+    results = {}
+    for n in names:
+        net = shape(n).network()
+        fs = implementations(net, torch)
+        entry = {"agrees": agreement(fs, net), "batches": {}}
+        for batch in batches:
+            rng = np.random.default_rng(batch)
+            params = random_params(net, rng)
+            X, Y = random_batch(net, rng, batch)
+            calls = {name: _call(f, params, X, Y) for name, f in fs.items()}
+            samples = interleaved(calls, rounds)
+            medians = {name: median(s) for name, s in samples.items()}
+            entry["batches"][str(batch)] = {"samples_s": samples, "median_s": medians}
+            ratios = ", ".join(
+                f"{k} {medians[k] / medians['hand']:.2f}x" for k in medians if k != "hand"
+            )
+            hand = medians["hand"] * 1e6
+            print(f"  gradient {n:>10} batch {batch:>4}: hand {hand:.0f} µs; {ratios}", flush=True)
+        results[n] = entry
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = arguments(argv)
+    shown = sys.argv[1:] if argv is None else argv
+    args.command = " ".join(["python3 benchmarks/run.py", *shown])
+    for name in args.shapes:
+        shape(name)  # fail early on a bad shape
+    print(f"symnn benchmark: shapes {', '.join(args.shapes)}; rounds {args.rounds}", flush=True)
+    derived = derivations(args.shapes, args.rounds, args.plain_rounds, args.cap)
+    timed = evaluations(args.shapes, args.batches, args.rounds, not args.no_torch)
+    results = report.assemble(args, derived, timed)
+    text = report.markdown(results)
+    print()
+    print(text)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(text, encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"written: {out / 'results.md'}, {out / 'results.json'}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
