@@ -100,8 +100,11 @@ def _loss_and_output_gradient(net: Network, src: _Source) -> str | None:
                 text = f"numpy.full_like(A{depth}, {text})"
             gradient_terms.append(text)
     if parts.logsumexp:
-        loss_terms.insert(0, src.call("logsumexp_rows", f"A{depth}"))
-        gradient_terms.insert(0, src.call("softmax_rows", f"A{depth}"))
+        # One exponential serves both the loss (log Σ e^z) and its gradient (the softmax).
+        fused = src.call("softmax_logsumexp_rows", f"A{depth}")
+        src.emit(f"S{depth}, LSE{depth} = {fused}")
+        loss_terms.insert(0, f"LSE{depth}")
+        gradient_terms.insert(0, f"S{depth}")
     src.emit(f"L = {_joined(loss_terms) if loss_terms else 'numpy.zeros(N)'}")
     return _joined(gradient_terms) if gradient_terms else f"numpy.zeros_like(A{depth})"
 

@@ -91,6 +91,15 @@ def softmax_rows(Z):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def softmax_logsumexp_rows(Z):
+    """The row softmax and the row log-sum-exp from one exponential (a fused loss needs both)."""
+    Z = np.asarray(Z, dtype=float)
+    top = Z.max(axis=1, keepdims=True)
+    e = np.exp(Z - top)
+    total = e.sum(axis=1, keepdims=True)
+    return e / total, top[:, 0] + np.log(total[:, 0])
+
+
 def huber(r, d):
     absolute = np.abs(r)
     return np.where(absolute <= d, 0.5 * r * r, d * (absolute - 0.5 * d))
@@ -114,5 +123,6 @@ NAMESPACE = {
         "huber",
         "logsumexp_rows",
         "softmax_rows",
+        "softmax_logsumexp_rows",
     )
 }
