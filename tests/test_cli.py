@@ -27,7 +27,7 @@ def test_help_on_every_subcommand():
 def test_derive_one_weight():
     result = symnn("derive", EXAMPLE, "--wrt", "W1[1,1]")
     assert result.returncode == 0, result.stderr
-    assert "∂L/∂w_1_1_1 = delta_1_1*x_1" in result.stdout
+    assert "∂L/∂w_1_1_1 = δ_1_1*x_1" in result.stdout
 
 
 def test_derive_to_a_file(tmp_path):
