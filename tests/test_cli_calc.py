@@ -3,6 +3,7 @@ main paths, and ``symnn.cli.main`` in-process for the many variants (same parser
 fraction of the start-up time)."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,31 @@ def test_output_does_not_depend_on_the_hash_seed():
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is missing")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("calc", "gradient", "x**2 + 4*y**2", "--at", "1,1"),
+        ("perceptron", "--gate", "and"),
+        ("perceptron", "--weights", "1,1", "--point", "1,0"),
+    ],
+)
+def test_pdf_format_compiles_the_article(tmp_path, args):
+    out = tmp_path / "doc.pdf"
+    result = subprocess.run(
+        [sys.executable, "-m", "symnn", *args, "--format", "pdf", "-o", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+    missing = subprocess.run(
+        [sys.executable, "-m", "symnn", *args, "--format", "pdf"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 2 and "expected an output file with -o" in missing.stderr

@@ -15,7 +15,7 @@ from typing import Any
 import sympy as sp
 
 from symnn.calculus_code import calculus_code, jacobian_code
-from symnn.commands.output import emit
+from symnn.commands.output import emit, emit_document
 from symnn.derive.calculus import derivative, directional_derivative, gradient, linear_approximation
 from symnn.derive.taylor import hessian, jacobian_of, taylor
 from symnn.descent import Descent, gradient_descent
@@ -31,9 +31,10 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
         p.add_argument("--vars", help="variables in order, e.g. x,y (default: order of appearance)")
     p.add_argument(
         "--format",
-        choices=("text", "tex", "md", "py"),
+        choices=("text", "tex", "md", "pdf", "py"),
         default="text",
-        help="output format; py: NumPy source of f and its derivatives",
+        help="output format; pdf: the LaTeX article compiled (needs -o); "
+        "py: NumPy source of f and its derivatives",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
@@ -205,8 +206,12 @@ def run(args: argparse.Namespace) -> int:
 
         plot_descent(item, args.plot)
     if args.json:
-        text = json.dumps(json_object(item), indent=2, ensure_ascii=False)
-    else:
-        text = render_refresher(item, args.format, document=args.document)
-    emit(text, args.output)
+        emit(json.dumps(json_object(item), indent=2, ensure_ascii=False), args.output)
+        return 0
+    emit_document(
+        lambda fmt, document: render_refresher(item, fmt, document=document),
+        args.format,
+        args.document,
+        args.output,
+    )
     return 0

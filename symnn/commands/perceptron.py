@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from symnn.commands.calc import exact_json, to_json
-from symnn.commands.output import emit
+from symnn.commands.output import emit, emit_document
 from symnn.errors import SymnnError
 from symnn.expressions import parse_point
 from symnn.perceptron import GATES, PerceptronRun, gate, read_csv, train_perceptron
@@ -45,7 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=True,
         help="exact fractions (default) or floats (--no-exact)",
     )
-    p.add_argument("--format", choices=("text", "tex", "md"), default="text", help="output format")
+    p.add_argument(
+        "--format",
+        choices=("text", "tex", "md", "pdf"),
+        default="text",
+        help="output format; pdf: the LaTeX article compiled (needs -o)",
+    )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument("--plot", help="save the points and the learned line (.png/.pdf; none: both)")
     p.add_argument("--json", action="store_true", help="print the run as one JSON object")
@@ -100,9 +105,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             values = view.context["values"]
             text = json.dumps({"values": to_json(values), "exact": exact_json(values)}, indent=2)
+            emit(text, args.output)
         else:
-            text = render_refresher(view, args.format, document=args.document)
-        emit(text, args.output)
+            _emit(view, args)
         return 0
     if args.csv:
         columns = args.columns.split(",") if args.columns else None
@@ -120,8 +125,14 @@ def run(args: argparse.Namespace) -> int:
 
         plot_perceptron(result, args.plot)
     if args.json:
-        text = json.dumps(run_json(result), indent=2, ensure_ascii=False)
+        emit(json.dumps(run_json(result), indent=2, ensure_ascii=False), args.output)
     else:
-        text = render_refresher(result, args.format, document=args.document)
-    emit(text, args.output)
+        _emit(result, args)
     return 0
+
+
+def _emit(item, args: argparse.Namespace) -> None:
+    def render(fmt: str, document: bool) -> str:
+        return render_refresher(item, fmt, document=document)
+
+    emit_document(render, args.format, args.document, args.output)
