@@ -36,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `symnn derive … | head`
         return 0
+    except OSError as error:  # an output path that is a folder, a missing folder, a full disk
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"symnn: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,10 +6,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from symnn.errors import SymnnError
+
 
 def write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half of one."""
     path = Path(path)
+    if path.is_dir():
+        raise SymnnError(f"{path}: is a folder; expected a file name to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -1,7 +1,9 @@
 """Writing and checking the ``derivations/`` gallery: every file comes from ``symnn.examples``.
 
-``write_gallery`` regenerates the folder (removing files no example produces any more);
-``check_gallery`` compares without writing and returns a unified diff of every difference.
+``write_gallery`` regenerates the folder; it removes only files that its own manifest
+(``.symnn-gallery``, the list of files it wrote last time) names, and it refuses a non-empty folder
+without a manifest, so it never deletes anybody's notes. ``check_gallery`` compares without writing
+and returns a unified diff of every difference, files no example produces included.
 """
 
 from __future__ import annotations
@@ -9,10 +11,19 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from symnn.errors import SymnnError
 from symnn.examples import gallery_files
 from symnn.files import write_bytes
 
 Files = dict[str, bytes]
+MANIFEST = ".symnn-gallery"
+
+
+def _generated() -> Files:
+    """The gallery's files and the manifest that lists them."""
+    files = _encode(gallery_files())
+    listing = "".join(f"{name}\n" for name in sorted(files))
+    return {**files, MANIFEST: listing.encode("utf-8")}
 
 
 def _encode(files: dict[str, str | bytes]) -> Files:
@@ -35,14 +46,20 @@ def _on_disk(root: Path) -> Files:
 def write_gallery(root: str | Path) -> list[str]:
     """Regenerate the gallery under ``root``; returns the relative paths that changed."""
     root = Path(root)
-    wanted = _encode(gallery_files())
-    changed = sorted(set(_on_disk(root)) - set(wanted))
+    on_disk = _on_disk(root)
+    if on_disk and MANIFEST not in on_disk:
+        raise SymnnError(
+            f"{root}: not a symnn gallery (no {MANIFEST} file), so nothing there is ours to "
+            "replace; choose a new or empty folder"
+        )
+    wanted = _generated()
+    ours = set(on_disk.get(MANIFEST, b"").decode("utf-8").split())
+    changed = sorted(name for name in ours - set(wanted) if name in on_disk)
     for name in changed:
         (root / name).unlink()
     for name, data in wanted.items():
-        path = root / name
-        if not path.is_file() or path.read_bytes() != data:
-            write_bytes(path, data)
+        if on_disk.get(name) != data:
+            write_bytes(root / name, data)
             changed.append(name)
     for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
         if not any(folder.iterdir()):
@@ -60,7 +77,7 @@ def _diff(name: str, old: bytes | None, new: bytes | None) -> str:
 
 def check_gallery(root: str | Path) -> str:
     """A unified diff between the gallery on disk and what the code produces ('' when equal)."""
-    committed, generated = _on_disk(Path(root)), _encode(gallery_files())
+    committed, generated = _on_disk(Path(root)), _generated()
     names = sorted(set(committed) | set(generated))
     return "".join(
         _diff(n, committed.get(n), generated.get(n))

@@ -24,7 +24,8 @@ class Loss:
     """A loss rule: ``build(outputs, targets, params)`` gives the per-sample loss expression.
 
     ``output_activation`` names the last layer's activation the loss expects (None: any);
-    ``targets`` says what the target values must be, and ``check_targets`` enforces it.
+    ``targets`` says what the target values must be, and ``check_targets`` enforces it;
+    ``probabilities`` marks a loss on probabilities, which needs a sigmoid or softmax output.
     """
 
     name: str
@@ -33,6 +34,7 @@ class Loss:
     targets: str = "any real numbers"
     check_targets: Callable[[np.ndarray], bool] = lambda Y: True
     output_activation: str | None = None
+    probabilities: bool = False  # takes log(ŷ): the outputs must lie strictly between 0 and 1
     defaults: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -108,6 +110,7 @@ for _entry in (
         _bce,
         "probabilities in [0, 1]",
         _in_unit_interval,
+        probabilities=True,
     ),
     Loss(
         "binary_cross_entropy_logits",
@@ -123,6 +126,7 @@ for _entry in (
         _cross_entropy,
         "probability distributions (each row in [0, 1], summing to 1)",
         _distributions,
+        probabilities=True,
     ),
     Loss(
         "softmax_cross_entropy",

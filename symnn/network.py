@@ -18,6 +18,7 @@ from symnn.losses import LOSSES
 from symnn.notation import NOTATIONS
 
 MAX_UNITS = 100_000  # a width beyond this is a typo, not a network to derive
+PROBABILITY_OUTPUTS = ("sigmoid", "softmax")  # activations whose values lie in (0, 1)
 
 
 def _fail(key: str, expected: str, found: object) -> SymnnError:
@@ -71,7 +72,12 @@ def _hyperparameters(given: Mapping[str, object], defaults: Mapping[str, float],
         known = ", ".join(defaults) or "none"
         raise SymnnError(f"{key}: unknown parameter {unknown[0]!r}; known: {known}")
     merged = {**defaults, **given}
-    return tuple((name, _finite(merged[name], f"{key}.{name}")) for name in defaults)
+    values = tuple((name, _finite(merged[name], f"{key}.{name}")) for name in defaults)
+    for name, value in values:
+        # slope, alpha and delta are all scales: zero or a negative one turns the rule inside out.
+        if value <= 0:
+            raise _fail(f"{key}.{name}", "a positive number", value)
+    return values
 
 
 @dataclass(frozen=True)
@@ -158,7 +164,12 @@ class Network:
         _lookup(NOTATIONS, self.notation, "notation")
 
     def __hash__(self) -> int:
-        return hash(self.key())
+        # Computed once: caches look specs up every training step, and repr walks all the data.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(self.key())
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     def key(self) -> str:
         """A stable text key for caches (the spec's repr is deterministic once validated)."""
@@ -189,16 +200,20 @@ class Network:
             previous = units
 
     def _check_loss_fits(self, loss) -> None:
-        last = self.layers[-1]
-        if loss.output_activation and last.activation != loss.output_activation:
+        last = self.layers[-1].activation
+        if loss.output_activation and last != loss.output_activation:
+            hint = "; for probabilities from a softmax use loss 'cross_entropy'"
             raise SymnnError(
                 f"loss {loss.name!r} takes logits, so the last layer's activation must be "
-                f"{loss.output_activation!r}, found {last.activation!r}"
-                + (
-                    "; for probabilities from a softmax use loss 'cross_entropy'"
-                    if last.activation == "softmax"
-                    else ""
-                )
+                f"{loss.output_activation!r}, found {last!r}" + (hint if last == "softmax" else "")
+            )
+        if loss.probabilities and last not in PROBABILITY_OUTPUTS:
+            fused = (
+                "softmax_cross_entropy" if loss.name == "cross_entropy" else f"{loss.name}_logits"
+            )
+            raise SymnnError(
+                f"loss {loss.name!r} takes probabilities, so the last layer's activation must be "
+                f"sigmoid or softmax, found {last!r}; on logits use loss {fused!r}"
             )
 
     def _checked_data(self, data: Data) -> Data:

@@ -190,3 +190,8 @@ def render(template: str, context: dict[str, Any], user_dir: str | Path | None =
         ) from None
     except jinja2.UndefinedError as error:
         raise SymnnError(f"template {template!r}: {error.message}") from None
+    except jinja2.TemplateSyntaxError as error:
+        name = error.filename or error.name or template
+        raise SymnnError(f"template {name}, line {error.lineno}: {error.message}") from None
+    except jinja2.TemplateError as error:
+        raise SymnnError(f"template {template!r}: {error}") from None

@@ -83,3 +83,21 @@ def test_hostile_specs_exit_2_with_one_line(tmp_path, case):
         assert result.returncode == 2, (case, result.stdout, result.stderr)
         assert result.stderr.startswith(f"symnn: error: {spec}: ")
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_unwritable_outputs_and_broken_templates_are_one_line_errors(tmp_path):
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "derivation.md.j2").write_text("((* if *))\n")
+    cases = [
+        (("derive", EXAMPLE, "-o", folder), "is a folder; expected a file name"),
+        (("derive", EXAMPLE, "-o", "/proc/no-such-folder/x.txt"), "No such file or directory"),
+        (("derive", EXAMPLE, "--format", "md", "--template-dir", broken), "line 1: Expected"),
+    ]
+    for args, message in cases:
+        result = symnn(*args)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -55,8 +55,19 @@ def test_check_reports_drift_and_never_writes(tmp_path):
     result = run("gallery", "--check", "--dir", tmp_path)
     assert result.returncode == 1 and "out of date" in result.stderr
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
-    write_gallery(tmp_path)
-    assert check_gallery(tmp_path) == "" and not stray.exists()
+    write_gallery(tmp_path)  # restores what is ours; a file we never wrote is left to its owner
+    assert stray.exists() and "committed/stray.txt" in check_gallery(tmp_path)
+    stray.unlink()
+    assert check_gallery(tmp_path) == ""
+
+
+def test_writing_never_deletes_files_it_did_not_write(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "lecture.tex").write_text("my notes\n")
+    result = run("gallery", "--dir", notes)
+    assert result.returncode == 2 and "not a symnn gallery" in result.stderr
+    assert [p.name for p in notes.iterdir()] == ["lecture.tex"]
 
 
 GALLERY_TEX = sorted((ROOT / "derivations").rglob("*.tex"))

@@ -87,6 +87,23 @@ from symnn.network import MAX_UNITS, Data, Dense, Network
             "learning_rate: expected a positive number",
         ),
         (
+            lambda: Network(2, [Dense(1)], "binary_cross_entropy"),
+            "takes probabilities, so the last layer's activation must be sigmoid or softmax, "
+            "found 'identity'; on logits use loss 'binary_cross_entropy_logits'",
+        ),
+        (
+            lambda: Network(2, [Dense(2, "relu")], "cross_entropy"),
+            "on logits use loss 'softmax_cross_entropy'",
+        ),
+        (
+            lambda: Network(2, [Dense(1)], "huber", loss_params={"delta": -1}),
+            "loss_params.delta: expected a positive number, found -1.0",
+        ),
+        (
+            lambda: Network(2, [Dense(1, "elu", activation_params={"alpha": 0})]),
+            "layers[1].activation_params.alpha: expected a positive number, found 0.0",
+        ),
+        (
             lambda: Network(2, [Dense(1)], notation="fancy"),
             "notation: unknown notation 'fancy'; known: layered, neuron",
         ),
