@@ -53,24 +53,32 @@ def random_batch(
 
 
 def finite_differences(
-    f: CompiledGradients, params: Params, X: np.ndarray, Y: np.ndarray, names, eps: float = 1e-6
+    f: CompiledGradients, params: Params, X: np.ndarray, Y: np.ndarray, names, eps: float = 1e-5
 ) -> Params:
-    """Central differences (L(θ+h) − L(θ−h)) / 2h for every entry, h = eps·max(1, |θ|)."""
+    """Central differences with one Richardson step, for every entry.
+
+    D(h) = (L(θ+h) − L(θ−h)) / 2h has error O(h²); (4 D(h/2) − D(h)) / 3 cancels it, leaving
+    O(h⁴). With h = eps·max(1, |θ|) = 1e-5 the truncation error is negligible and rounding stays
+    near 1e-11, where a plain central difference needs a smaller h and so amplifies rounding.
+    """
+
+    def loss_at(name: str, value: np.ndarray) -> float:
+        return f.loss({**params, name: value}, X, Y)
+
+    def central(name: str, value: np.ndarray, index: tuple, h: float) -> float:
+        up, down = value.copy(), value.copy()
+        up[index] += h
+        down[index] -= h
+        return (loss_at(name, up) - loss_at(name, down)) / (2 * h)
+
     grads = {}
     for name in names:
         value = np.array(params[name], dtype=float)
         grad = np.empty_like(value)
         for index in np.ndindex(value.shape):
             h = eps * max(1.0, abs(value[index]))
-            shifted = dict(params)
-            up, down = value.copy(), value.copy()
-            up[index] += h
-            down[index] -= h
-            shifted[name] = up
-            high = f.loss(shifted, X, Y)
-            shifted[name] = down
-            low = f.loss(shifted, X, Y)
-            grad[index] = (high - low) / (2 * h)
+            coarse, fine = central(name, value, index, h), central(name, value, index, h / 2)
+            grad[index] = (4 * fine - coarse) / 3
         grads[name] = grad
     return grads
 
@@ -121,7 +129,7 @@ def check_gradients(
     *,
     seed: int = 0,
     samples: int = 8,
-    eps: float = 1e-6,
+    eps: float = 1e-5,
     tolerance: float = 1e-6,
     autodiff_tolerance: float = 1e-10,
     autodiff: bool = True,

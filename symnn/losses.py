@@ -35,6 +35,7 @@ class Loss:
     check_targets: Callable[[np.ndarray], bool] = lambda Y: True
     output_activation: str | None = None
     probabilities: bool = False  # takes log(ŷ): the outputs must lie strictly between 0 and 1
+    min_outputs: int = 1  # a softmax over one class is the constant 1
     defaults: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -135,6 +136,7 @@ for _entry in (
         "probability distributions (each row in [0, 1], summing to 1)",
         _distributions,
         output_activation="identity",
+        min_outputs=2,
     ),
     Loss("hinge", "hinge loss", _hinge, "labels -1 or +1", _signs),
     Loss("perceptron", "perceptron criterion", _perceptron, "labels -1 or +1", _signs),

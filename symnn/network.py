@@ -207,6 +207,12 @@ class Network:
                 f"loss {loss.name!r} takes logits, so the last layer's activation must be "
                 f"{loss.output_activation!r}, found {last!r}" + (hint if last == "softmax" else "")
             )
+        if self.outputs < loss.min_outputs:
+            raise _fail(
+                f"layers[{len(self.layers)}].units",
+                f"at least {loss.min_outputs} outputs for loss {loss.name!r}",
+                self.outputs,
+            )
         if loss.probabilities and last not in PROBABILITY_OUTPUTS:
             fused = (
                 "softmax_cross_entropy" if loss.name == "cross_entropy" else f"{loss.name}_logits"

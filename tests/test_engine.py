@@ -58,7 +58,7 @@ def networks(draw):
     widths = [draw(st.integers(1, 4)) for _ in range(depth + 1)]
     loss = draw(st.sampled_from(LOSSES.names()))
     output = output_activation_for(loss)
-    if output == "softmax":
+    if output == "softmax" or LOSSES[loss].min_outputs > 1:
         widths[-1] = max(widths[-1], 2)
     hidden = [draw(st.sampled_from(ELEMENTWISE)) for _ in range(depth - 1)]
     from symnn.network import Dense, Network

@@ -44,7 +44,7 @@ NETS |= {
         [Dense(2, "leaky_relu", bias=False), Dense(2, "tanh", trainable_bias=False), Dense(1)],
         "huber",
     ),
-    "one-unit-logits": network((1, 1), "identity", "softmax_cross_entropy"),
+    "one-unit-logits": network((1, 1), "identity", "binary_cross_entropy_logits"),
     "single-softmax-layer": network((2, 3), "identity", "cross_entropy"),
 }
 

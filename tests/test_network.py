@@ -96,6 +96,10 @@ from symnn.network import MAX_UNITS, Data, Dense, Network
             "on logits use loss 'softmax_cross_entropy'",
         ),
         (
+            lambda: Network(2, [Dense(1)], "softmax_cross_entropy"),
+            "layers[1].units: expected at least 2 outputs for loss 'softmax_cross_entropy'",
+        ),
+        (
             lambda: Network(2, [Dense(1)], "huber", loss_params={"delta": -1}),
             "loss_params.delta: expected a positive number, found -1.0",
         ),

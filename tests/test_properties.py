@@ -43,7 +43,7 @@ def networks(draw) -> Network:
     widths = [draw(st.integers(1, 5)) for _ in range(depth + 1)]
     loss = draw(st.sampled_from(LOSSES.names()))
     output = output_activation_for(loss)
-    if output == "softmax":
+    if output == "softmax" or LOSSES[loss].min_outputs > 1:
         widths[-1] = max(widths[-1], 2)
     layers = []
     for units in widths[1:-1]:
