@@ -156,6 +156,14 @@ def test_perceptron_csv_and_dot(cli, tmp_path):
     assert data["values"]["angle"] == 45 and data["values"]["alignment"] == "aligned"
 
 
+def test_perceptron_csv_names_cannot_inject_latex(cli, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("a\\input{x}$%,b_#^~,y\n1,2,1\n-1,-2,0\n")
+    result = cli("perceptron", "--csv", path, "--format", "tex")
+    assert result.returncode == 2 and "\\input" not in result.stdout
+    assert "expected a letter then letters, digits or _" in result.stderr
+
+
 def test_bad_input_in_a_subprocess():
     for args in (["calc", "gradient", "__import__('os').system('id')"], ["perceptron"]):
         result = symnn(*args)
