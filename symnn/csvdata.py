@@ -31,7 +31,8 @@ def read_rows(path: str | Path) -> tuple[list[str] | None, list[tuple[int, list[
     """The header (or None) and the data rows with their line numbers; ragged rows fail."""
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as stream:
+        # utf-8-sig drops the byte-order mark that Excel puts before the first header name.
+        with path.open(newline="", encoding="utf-8-sig") as stream:
             rows = [
                 (number, [cell.strip() for cell in row])
                 for number, row in enumerate(csv.reader(stream), start=1)
@@ -46,6 +47,12 @@ def read_rows(path: str | Path) -> tuple[list[str] | None, list[tuple[int, list[
     header = None
     if not all(_is_number(cell) for cell in rows[0][1]):
         header = rows.pop(0)[1]
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise SymnnError(
+                f"{path}: header: expected each column name once, found "
+                f"{', '.join(repr(name) for name in repeated)} more than once"
+            )
     if not rows:
         raise SymnnError(f"{path}: expected data rows after the header, found none")
     width = len(header) if header is not None else len(rows[0][1])

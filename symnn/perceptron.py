@@ -20,7 +20,6 @@ Examples:
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,7 +28,9 @@ from typing import Any
 
 import sympy as sp
 
+from symnn.csvdata import read_rows
 from symnn.errors import SymnnError
+from symnn.expressions import NAME_PATTERN
 
 GATES: dict[str, tuple[int, int, int, int]] = {
     # Outputs for the inputs (0, 0), (0, 1), (1, 0), (1, 1), in that order.
@@ -65,6 +66,24 @@ def _fraction(text: str, where: str) -> Fraction:
         raise SymnnError(f"{where}: expected a number, found {text!r}") from None
 
 
+def check_names(names: Sequence[str], what: str = "input name") -> None:
+    """Refuse input names that are not plain identifiers: they become symbols printed in LaTeX.
+
+    Examples:
+        >>> check_names(["x1", "petal_width"])
+        >>> check_names(["a$b"])
+        Traceback (most recent call last):
+        ...
+        symnn.errors.SymnnError: input name 'a$b': expected a letter then letters, digits or _ ...
+    """
+    for name in names:
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            raise SymnnError(
+                f"{what} {name!r}: expected a letter then letters, digits or _ "
+                "(at most 32 characters), e.g. x1 or petal_width"
+            )
+
+
 def read_csv(
     path: str | Path, columns: Sequence[str] | None = None, label: str | None = None
 ) -> tuple[tuple[tuple[Fraction, ...], ...], tuple[int, ...], tuple[str, ...]]:
@@ -82,24 +101,18 @@ def read_csv(
         (((Fraction(1, 2), Fraction(1, 3)),), (1,), ('x1', 'x2'))
     """
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as stream:
-            rows = [row for row in csv.reader(stream) if any(cell.strip() for cell in row)]
-    except OSError as error:
-        raise SymnnError(f"{path}: cannot read the file ({error.strerror})") from None
-    if len(rows) < 2:
-        raise SymnnError(f"{path}: expected a header row and at least one data row")
-    header = [h.strip() for h in rows[0]]
+    header, rows = read_rows(path)
+    if header is None:
+        raise SymnnError(f"{path}: expected a header row naming the columns, found numbers")
     label = label or header[-1]
     columns = list(columns) if columns else [h for h in header if h != label]
     for name in [*columns, label]:
         if name not in header:
             raise SymnnError(f"{path}: column {name!r} not found; columns: {', '.join(header)}")
+    check_names(columns, f"{path}: column")
     index = {h: i for i, h in enumerate(header)}
     X, Y = [], []
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise SymnnError(f"{path}:{line}: expected {len(header)} values, found {len(row)}")
+    for line, row in rows:
         X.append(tuple(_fraction(row[index[c]], f"{path}:{line} column {c!r}") for c in columns))
         y = _fraction(row[index[label]], f"{path}:{line} column {label!r}")
         if y not in (0, 1):
@@ -350,6 +363,10 @@ def train_perceptron(
         if errors == 0:
             converged = True
             break
+    if names is not None:
+        check_names(names)
+        if len(names) != n:
+            raise SymnnError(f"names: expected {n} input names, found {len(names)}")
     separable, certificate = (True, None) if converged else linearly_separable(data, Y)
     return PerceptronRun(
         tuple(data), tuple(Y), tuple(names or (f"x{i}" for i in range(1, n + 1))), eta, fires,

@@ -3,6 +3,7 @@ main paths, and ``symnn.cli.main`` in-process for the many variants (same parser
 fraction of the start-up time)."""
 
 import json
+import runpy
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,6 @@ from types import SimpleNamespace
 import pytest
 
 from symnn.cli import main
-from symnn.codegen import load_function
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ["derivative", "gradient", "directional", "linear", "taylor", "jacobian", "hessian"]
@@ -117,11 +117,26 @@ def test_formats_and_output_file(cli, tmp_path, fmt):
     assert ("\\paragraph" in text) if fmt == "tex" else text.startswith("# Gradient")
 
 
-def test_numpy_source(cli):
-    result = cli("calc", "gradient", "x**2 + 4*y**2", "--format", "py")
-    assert result.returncode == 0 and "def gradient(x, y):" in result.stdout
-    gradient = load_function(result.stdout, "gradient")
+def test_numpy_source_runs_on_its_own(cli, tmp_path):
+    # runpy.run_path starts from an empty namespace: the file must import what it uses.
+    result = cli("calc", "gradient", "x**2 + 4*y**2", "--format", "py", "-o", tmp_path / "g.py")
+    assert result.returncode == 0, result.stderr
+    gradient = runpy.run_path(str(tmp_path / "g.py"))["gradient"]
     assert gradient(1, 1).tolist() == [2, 8]
+    result = cli("calc", "hessian", "sigmoid(x)*y", "--format", "py")
+    assert "import numpy\nfrom symnn.numerics import sigmoid\n" in result.stdout
+    (tmp_path / "h.py").write_text(result.stdout)
+    module = runpy.run_path(str(tmp_path / "h.py"))
+    assert module["gradient"](0, 2).tolist() == [0.5, 0.5]
+    result = cli("calc", "jacobian", "x*y", "sigmoid(x)", "--format", "py")
+    (tmp_path / "j.py").write_text(result.stdout)
+    assert runpy.run_path(str(tmp_path / "j.py"))["jacobian"](0, 1).tolist() == [[1, 0], [0.25, 0]]
+
+
+@pytest.mark.parametrize("folder", ["gradient-descent", "calculus-refresher"])
+def test_gallery_functions_run_on_their_own(folder):
+    module = runpy.run_path(str(ROOT / "derivations" / folder / "functions.py"))
+    assert module["gradient"](1, 1).shape == (2,) and module["hessian"](1, 1).shape == (2, 2)
 
 
 def test_tex_document(cli):
@@ -156,6 +171,14 @@ def test_perceptron_csv_and_dot(cli, tmp_path):
     assert data["values"]["angle"] == 45 and data["values"]["alignment"] == "aligned"
 
 
+def test_perceptron_csv_names_cannot_inject_latex(cli, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("a\\input{x}$%,b_#^~,y\n1,2,1\n-1,-2,0\n")
+    result = cli("perceptron", "--csv", path, "--format", "tex")
+    assert result.returncode == 2 and "\\input" not in result.stdout
+    assert "expected a letter then letters, digits or _" in result.stderr
+
+
 def test_bad_input_in_a_subprocess():
     for args in (["calc", "gradient", "__import__('os').system('id')"], ["perceptron"]):
         result = symnn(*args)
@@ -174,6 +197,9 @@ def test_bad_input_in_a_subprocess():
         ["calc", "descent", "exp(x)", "--from", "1", "--exact"],
         ["calc", "taylor", "x", "--at", "0", "--order", "50"],
         ["calc", "gradient", "x", "--format", "md", "--document"],
+        ["calc", "gradient", "exp(exp(exp(1000)))*x*y", "--at", "1,1"],
+        ["calc", "derivative", "log(x)", "--at", "0"],
+        ["calc", "derivative", "log(x)", "--at=-1"],
         ["perceptron", "--csv", "/nonexistent/p.csv"],
         ["perceptron", "--gate", "and", "--weights", "1,2,3"],
         ["perceptron"],

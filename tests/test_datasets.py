@@ -139,3 +139,13 @@ def test_csv_errors_point_at_the_problem(tmp_path):
     (tmp_path / "empty.csv").write_text("\n")
     with pytest.raises(SymnnError, match="empty file"):
         load_csv(tmp_path / "empty.csv")
+
+
+def test_csv_byte_order_mark_and_repeated_names(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_text("a,b,label\n1,2,cat\n3,4,dog\n", encoding="utf-8-sig")
+    X, Y, info = load_csv(path, ["a"], ["label"], one_hot=True)
+    assert info["x_names"] == ["a"] and X.tolist() == [[1.0], [3.0]]
+    path.write_text("a,a,y\n1,2,3\n")
+    with pytest.raises(SymnnError, match="expected each column name once, found 'a'"):
+        load_csv(path)

@@ -131,7 +131,9 @@ def test_csv_input(tmp_path):
         ("x,y\n1,2\n", "label 'y' expected 0 or 1"),
         ("x,y\n1,abc\n", "expected a number"),
         ("x,y\n1\n", "expected 2 values"),
-        ("x,y\n", "at least one data row"),
+        ("x,y\n", "expected data rows after the header"),
+        ("1,0\n2,1\n", "expected a header row"),
+        ("a,a,y\n1,2,1\n", "header: expected each column name once, found 'a'"),
     ],
 )
 def test_bad_csv(tmp_path, text, message):
@@ -139,6 +141,25 @@ def test_bad_csv(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(SymnnError, match=message):
         read_csv(path)
+
+
+@pytest.mark.parametrize("name", ["a\\input{x}$%", "b_#^~", "1x", "a b", "x" * 33])
+def test_csv_column_names_must_be_identifiers(tmp_path, name):
+    # Column names become SymPy symbols printed raw in LaTeX maths: only plain names may pass.
+    path = tmp_path / "p.csv"
+    path.write_text(f"{name},ok,y\n1,2,1\n-1,-2,0\n", encoding="utf-8")
+    with pytest.raises(SymnnError, match=r"column .*expected a letter then letters, digits or _"):
+        read_csv(path)
+    with pytest.raises(SymnnError, match="input name"):
+        train_perceptron([(1,)], [1], names=[name])
+
+
+def test_csv_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_text("u,v,y\n2,1,1\n-1,-2,0\n", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    X, Y, names = read_csv(path)
+    assert names == ("u", "v") and Y == (1, 0)
 
 
 def test_missing_column(tmp_path):

@@ -24,6 +24,8 @@ from symnn.derive.evaluation import (
     CalculusDerivation,
     Point,
     Variables,
+    defined_value,
+    evaluating,
     name,
     number_row,
     point_map,
@@ -35,6 +37,7 @@ from symnn.derive.evaluation import (
 )
 from symnn.errors import SymnnError
 from symnn.expressions import as_point
+from symnn.printing.text import text
 from symnn.steps import Derivation, Section, Step
 
 
@@ -97,7 +100,7 @@ def at_point_steps(lhs: sp.Basic, expr: sp.Expr, at: dict) -> tuple[list, sp.Exp
     """Substitute the point into ``expr`` and evaluate: the steps and the exact value."""
     symbols = tuple(at)
     where = sp.Subs(lhs, symbols, tuple(at[s] for s in symbols))
-    number = value(expr, at)
+    number = defined_value(expr, at, text(lhs))
     substituted = expr.xreplace({s: sp.UnevaluatedExpr(v) for s, v in at.items()})
     steps = []
     if expr.has(*symbols) and substituted != number:
@@ -137,7 +140,13 @@ def derivative(
         where = sp.Subs(lhs, symbols, values["point"])
         results.append(Step(where, show(values["slope"]), "evaluate_at_point", "the slope"))
         sections = sections[:1]  # |f'| adds nothing for one variable
-    context = {**grad.context, "kind": "derivative", "values": values}
+        values.pop("magnitude", None)
+    numbers = [
+        number_row("derivative", results[0].rhs, lhs) if row["label"] == "gradient" else row
+        for row in grad.context["numbers"]
+        if row["label"] != "magnitude |∇f|"
+    ]
+    context = {**grad.context, "kind": "derivative", "values": values, "numbers": numbers}
     title = f"Derivative of {f_name}({symbols[0]})"
     return CalculusDerivation(title, sections, tuple(results), context)
 
@@ -152,8 +161,16 @@ def gradient(
         (5, 5)
     """
     expr, symbols = setup(f, variables)
-    partials, sections, numbers = [], [], [number_row(f"{f_name}", expr)]
     point = point_map(symbols, at) if at is not None else None
+    if point is None:
+        return _gradient(expr, symbols, None, f_name)
+    defined_value(expr, point, f_name)
+    with evaluating(expr, point):
+        return _gradient(expr, symbols, point, f_name)
+
+
+def _gradient(expr: sp.Expr, symbols: tuple, point: dict | None, f_name: str) -> Derivation:
+    partials, sections, numbers = [], [], [number_row(f"{f_name}", expr)]
     values: dict[str, Any] = {}
     for x in symbols:
         lhs = _partial_symbol(f_name, x)
@@ -272,7 +289,8 @@ def linear_approximation(
     delta = as_point(step, len(symbols), "step")
     moved = {s: point[s] + h for s, h in zip(symbols, delta, strict=True)}
     at_grad = grad.context["values"]["gradient"]
-    f_at, f_moved = value(expr, point), value(expr, moved)
+    f_at = value(expr, point)
+    f_moved = defined_value(expr, moved, f"{f_name} at the moved point")
     linear = tidy(sum(g * h for g, h in zip(at_grad, delta, strict=True)))
     exact = tidy(f_moved - f_at)
     error = tidy(exact - linear)

@@ -12,7 +12,8 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sympy as sp
@@ -73,6 +74,47 @@ def value(expr: sp.Expr, at: dict) -> sp.Expr:
     """The exact value of ``expr`` at a point (symnn functions rewritten so SymPy can evaluate)."""
     result = to_elementary(sp.sympify(expr).xreplace(at))
     return sp.nsimplify(result) if result.is_Float else tidy(result)
+
+
+def where(at: dict) -> str:
+    """A point as prose for messages: ``x = 1, y = 1/2``."""
+    return ", ".join(f"{s} = {v}" for s, v in at.items())
+
+
+@contextmanager
+def evaluating(f: str | sp.Expr, at: dict) -> Iterator[None]:
+    """Turn the arithmetic errors of evaluating ``f`` (or its derivatives) at a point into a
+    SymnnError naming both: mpmath overflows on numbers such as exp(exp(exp(1000)))."""
+    try:
+        yield
+    except SymnnError:  # a ValueError too, and already clear
+        raise
+    except (OverflowError, ValueError, ZeroDivisionError) as error:
+        raise SymnnError(
+            f"expression {f!s}: cannot evaluate at {where(at)} "
+            f"({type(error).__name__}: {error or 'no details'})"
+        ) from None
+
+
+def defined_value(expr: sp.Expr, at: dict, label: str = "f") -> sp.Expr:
+    """The exact value of ``expr`` at a point, which must be a finite real number.
+
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> defined_value(sp.log(x), {x: 0})
+        Traceback (most recent call last):
+        ...
+        symnn.errors.SymnnError: f is not defined (finite and real) at x = 0
+    """
+    with evaluating(expr, at):
+        number = value(expr, at)
+        real, finite = number.is_extended_real, number.is_finite
+        if real is None or finite is None:  # assumptions undecided: ask the digits
+            decimal = sp.N(number, 17)
+            real, finite = decimal.is_extended_real, decimal.is_finite
+    if not (real and finite) or number.has(sp.nan, sp.zoo):
+        raise SymnnError(f"{label} is not defined (finite and real) at {where(at)}")
+    return number
 
 
 def tidy(expr: sp.Expr) -> sp.Expr:

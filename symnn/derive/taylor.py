@@ -25,6 +25,8 @@ from symnn.derive.evaluation import (
     CalculusDerivation,
     Point,
     Variables,
+    defined_value,
+    evaluating,
     number_row,
     point_map,
     setup,
@@ -94,6 +96,11 @@ def taylor(
         raise SymnnError(f"order: expected a whole number from 0 to {MAX_ORDER}, found {order!r}")
     expr, symbols = setup(f, variables)
     point = point_map(symbols, at)
+    with evaluating(expr, point):
+        return _taylor(expr, symbols, point, order, step, f_name)
+
+
+def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
     where = tuple(point.values())
     f_symbol = sp.Symbol(f_name)
     moves = [sp.Add(x, -point[x], evaluate=False) if point[x] else x for x in symbols]
@@ -135,7 +142,8 @@ def taylor(
     if step is not None:
         delta = as_point(step, len(symbols), "step")
         moved = {x: point[x] + h for x, h in zip(symbols, delta, strict=True)}
-        approx_value, exact_value = value(polynomial, moved), value(expr, moved)
+        approx_value = value(polynomial, moved)
+        exact_value = defined_value(expr, moved, f_name)
         error = tidy(exact_value - approx_value)
         values.update(step=delta, approximation=approx_value, exact_value=exact_value, error=error)
         numbers += [
@@ -180,6 +188,14 @@ def hessian(
     """
     expr, symbols = setup(f, variables)
     point = point_map(symbols, at) if at is not None else None
+    if point is None:
+        return _hessian(expr, symbols, None, f_name)
+    defined_value(expr, point, f_name)
+    with evaluating(expr, point):
+        return _hessian(expr, symbols, point, f_name)
+
+
+def _hessian(expr, symbols, point, f_name) -> Derivation:
     f_symbol = sp.Symbol(f_name)
     n = len(symbols)
     entries = [[sp.S.Zero] * n for _ in range(n)]
@@ -237,6 +253,15 @@ def jacobian_of(
         raise SymnnError("functions: expected at least one variable, found none")
     exprs = [as_expression(f, symbols) for f in functions]
     point = point_map(symbols, at) if at is not None else None
+    if point is None:
+        return _jacobian(exprs, symbols, None, f_name)
+    for i, expr in enumerate(exprs, start=1):
+        defined_value(expr, point, f"{f_name}_{i}")
+    with evaluating(sp.Tuple(*exprs), point):
+        return _jacobian(exprs, symbols, point, f_name)
+
+
+def _jacobian(exprs, symbols, point, f_name) -> Derivation:
     rows, sections = [], []
     for i, expr in enumerate(exprs, start=1):
         fi = sp.Symbol(f"{f_name}_{i}")
