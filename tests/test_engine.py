@@ -4,16 +4,13 @@ finite differences and the autodiff oracle: for every rule pair and for random s
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
-from hypothesis import strategies as st
 
-from symnn import oracle
 from symnn.activations import ACTIVATIONS
 from symnn.check import check_gradients, random_batch
 from symnn.derive import backprop_for, derive, jacobian
 from symnn.graph import build_graph
 from symnn.losses import LOSSES
-from tests.helpers import ELEMENTWISE, evaluate, network, output_activation_for, random_point
+from tests.helpers import ELEMENTWISE, evaluate, network, random_point
 
 PAIRS = [(hidden, loss) for hidden in ELEMENTWISE for loss in LOSSES.names()]
 OUTPUTS = ACTIVATIONS.names()
@@ -52,29 +49,7 @@ def test_every_activation_at_the_output(output):
     assert report.passed, report.table()
 
 
-@st.composite
-def networks(draw):
-    depth = draw(st.integers(1, 3))
-    widths = [draw(st.integers(1, 4)) for _ in range(depth + 1)]
-    loss = draw(st.sampled_from(LOSSES.names()))
-    output = output_activation_for(loss)
-    if output == "softmax" or LOSSES[loss].min_outputs > 1:
-        widths[-1] = max(widths[-1], 2)
-    hidden = [draw(st.sampled_from(ELEMENTWISE)) for _ in range(depth - 1)]
-    from symnn.network import Dense, Network
-
-    layers = [Dense(w, h) for w, h in zip(widths[1:-1], hidden, strict=True)]
-    layers.append(Dense(widths[-1], output, bias=draw(st.booleans())))
-    return Network(widths[0], layers, loss)
-
-
-@given(networks(), st.integers(0, 2**16))
-def test_random_networks_agree_three_ways(net, seed):
-    assert_engine_matches_sympy_diff(net, seed=seed, limit=3)
-    report = check_gradients(net, samples=4, seed=seed)
-    assert report.passed, report.table()
-    if oracle.available():
-        assert all(r.autodiff is not None for r in report.rows)
+# Random shapes across the whole rule set are in tests/test_properties.py.
 
 
 def test_delta_is_computed_once_and_reused():
