@@ -15,7 +15,14 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from symnn.codegen import _assignments, _lines, _names, _with_cse, load_function
+from symnn.codegen import (
+    _assignments,
+    _lines,
+    _names,
+    _with_cse,
+    function_header,
+    load_function,
+)
 from symnn.derive.element import backprop_for
 from symnn.network import Network
 from symnn.printing.code import CodePrinter
@@ -23,20 +30,8 @@ from symnn.printing.code import CodePrinter
 Params = dict[str, np.ndarray]
 
 
-def _header(graph, name: str, args: str) -> list[str]:
-    lines = [
-        "import numpy",
-        "",
-        "",
-        f"def {name}({args}):",
-        "    X = numpy.asarray(X, dtype=float)",
-    ]
-    if "Y" in args:
-        lines.append("    Y = numpy.asarray(Y, dtype=float)")
-    lines += [
-        f'    {p.name} = numpy.asarray(params["{p.name}"], dtype=float)' for p in graph.parameters
-    ]
-    return lines
+def _parameters(graph) -> list[str]:
+    return [p.name for p in graph.parameters]
 
 
 def _column(value: str) -> str:
@@ -52,7 +47,7 @@ def forward_source(network: Network) -> str:
     outputs = ", ".join(_column(s.name) for s in graph.outputs)
     body = _lines(printer, _with_cse(forward))
     footer = [f"    return numpy.stack([{outputs}], axis=1)", ""]
-    return "\n".join(_header(graph, "forward", "params, X") + body + footer)
+    return "\n".join(function_header("forward", _parameters(graph), targets=False) + body + footer)
 
 
 @lru_cache(maxsize=64)
@@ -96,7 +91,7 @@ def trace_source(network: Network) -> str:
         f'        "{s.name}": {_column(printer.doprint(expr))},' for s, expr in bp.gradients.items()
     ]
     out += ["    }", "    return values, gradients", ""]
-    return "\n".join(_header(graph, "trace", "params, X, Y") + body + out)
+    return "\n".join(function_header("trace", _parameters(graph)) + body + out)
 
 
 def trace(network: Network, params: Params, X, Y) -> Trace:
