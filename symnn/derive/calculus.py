@@ -24,8 +24,8 @@ from symnn.derive.evaluation import (
     CalculusDerivation,
     Point,
     Variables,
+    at_optional_point,
     defined_value,
-    evaluating,
     name,
     number_row,
     point_map,
@@ -161,12 +161,7 @@ def gradient(
         (5, 5)
     """
     expr, symbols = setup(f, variables)
-    point = point_map(symbols, at) if at is not None else None
-    if point is None:
-        return _gradient(expr, symbols, None, f_name)
-    defined_value(expr, point, f_name)
-    with evaluating(expr, point):
-        return _gradient(expr, symbols, point, f_name)
+    return at_optional_point(_gradient, expr, symbols, at, f_name)
 
 
 def _gradient(expr: sp.Expr, symbols: tuple, point: dict | None, f_name: str) -> Derivation:

@@ -117,6 +117,20 @@ def defined_value(expr: sp.Expr, at: dict, label: str = "f") -> sp.Expr:
     return number
 
 
+def at_optional_point(build, expr: sp.Expr, symbols: tuple, at: Point, f_name: str) -> Derivation:
+    """``build(expr, symbols, point, f_name)``; f is checked defined at the point when one is given.
+
+    Without a point the result stays symbolic; with one, f must be finite and real there and any
+    overflow while evaluating becomes a clear error naming the expression and the point.
+    """
+    point = point_map(symbols, at) if at is not None else None
+    if point is None:
+        return build(expr, symbols, None, f_name)
+    defined_value(expr, point, f_name)
+    with evaluating(expr, point):
+        return build(expr, symbols, point, f_name)
+
+
 def tidy(expr: sp.Expr) -> sp.Expr:
     """A cheap, predictable simplification (expand, collect common factors, rationalise).
 

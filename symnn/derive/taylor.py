@@ -25,6 +25,7 @@ from symnn.derive.evaluation import (
     CalculusDerivation,
     Point,
     Variables,
+    at_optional_point,
     defined_value,
     evaluating,
     number_row,
@@ -187,12 +188,7 @@ def hessian(
         [4, 2]])
     """
     expr, symbols = setup(f, variables)
-    point = point_map(symbols, at) if at is not None else None
-    if point is None:
-        return _hessian(expr, symbols, None, f_name)
-    defined_value(expr, point, f_name)
-    with evaluating(expr, point):
-        return _hessian(expr, symbols, point, f_name)
+    return at_optional_point(_hessian, expr, symbols, at, f_name)
 
 
 def _hessian(expr, symbols, point, f_name) -> Derivation:
