@@ -51,3 +51,30 @@ def random_point(graph, rng: np.random.Generator, targets: np.ndarray) -> dict[s
         for _, s in p.entries():
             point[s] = rng.normal(0.0, 0.8)
     return point
+
+
+def assert_saved_module_runs_alone(f, net, tmp_path) -> None:
+    """Save a generated gradient function, run it in a fresh interpreter, compare its loss."""
+    import subprocess
+    import sys
+
+    from symnn.check import random_batch, random_params
+
+    f.save(tmp_path / "grads.py")
+    rng = np.random.default_rng(0)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 4)
+    np.savez(tmp_path / "inputs.npz", X=X, Y=Y, **params)
+    script = (
+        "import numpy, sys; sys.path.insert(0, sys.argv[1]); import grads\n"
+        "d = dict(numpy.load(sys.argv[2]))\n"
+        "X, Y = d.pop('X'), d.pop('Y')\n"
+        "print(repr(grads.loss_and_gradients(d, X, Y)[0]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), str(tmp_path / "inputs.npz")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert float(out.stdout) == f(params, X, Y)[0]

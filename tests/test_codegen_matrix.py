@@ -1,8 +1,6 @@
 """Vectorised generated code: agrees with the element-level code and finite differences."""
 
 import ast
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ from symnn.codegen import compile_gradients
 from symnn.codegen_matrix import compile_matrix_gradients
 from symnn.losses import LOSSES
 from symnn.network import Dense, Network
-from tests.helpers import network, output_activation_for
+from tests.helpers import assert_saved_module_runs_alone, network, output_activation_for
 
 PAIRS = [(act, loss) for act in ACTIVATIONS for loss in LOSSES]
 
@@ -100,25 +98,7 @@ def test_source_is_vectorised_and_readable():
 
 def test_saved_source_runs_standalone(tmp_path):
     net = Network(2, [Dense(3, "gelu"), Dense(2, "softmax")], "cross_entropy")
-    f = compile_matrix_gradients(net)
-    f.save(tmp_path / "grads.py")
-    rng = np.random.default_rng(0)
-    params = random_params(net, rng)
-    X, Y = random_batch(net, rng, 4)
-    np.savez(tmp_path / "inputs.npz", X=X, Y=Y, **params)
-    script = (
-        "import numpy, sys; sys.path.insert(0, sys.argv[1]); import grads\n"
-        "d = dict(numpy.load(sys.argv[2]))\n"
-        "X, Y = d.pop('X'), d.pop('Y')\n"
-        "print(repr(grads.loss_and_gradients(d, X, Y)[0]))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path), str(tmp_path / "inputs.npz")],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert float(out.stdout) == f(params, X, Y)[0]
+    assert_saved_module_runs_alone(compile_matrix_gradients(net), net, tmp_path)
 
 
 def test_frozen_and_missing_biases():
