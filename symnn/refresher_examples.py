@@ -10,7 +10,6 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from symnn.calculus_code import calculus_code
@@ -18,7 +17,6 @@ from symnn.derive.calculus import derivative, directional_derivative, gradient, 
 from symnn.derive.taylor import hessian, jacobian_of, taylor
 from symnn.descent import gradient_descent
 from symnn.examples import Files, example
-from symnn.files import write_text
 from symnn.perceptron import gate, train_perceptron
 from symnn.perceptron_view import dot_product
 from symnn.refresher_docs import render_refresher
@@ -92,15 +90,3 @@ def _descent_gallery() -> Files:
 )
 def _perceptron_gallery() -> Files:
     return _documents(PERCEPTRON)
-
-
-def write_worked_examples(folder: str | Path) -> list[Path]:
-    """Write each example as ``NAME.tex`` and ``NAME.md`` into ``folder``; returns the paths."""
-    folder = Path(folder)
-    written = []
-    for name, item in worked_examples():
-        for fmt in ("tex", "md"):
-            path = folder / f"{name}.{fmt}"
-            write_text(path, render_refresher(item, fmt))
-            written.append(path)
-    return written

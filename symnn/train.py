@@ -12,7 +12,6 @@ Any function ``(params, X, Y) -> (loss, grads)`` can supply the gradients (the e
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from symnn.codegen import compile_gradients
+from symnn.codegen_matrix import compile_matrix_gradients
 from symnn.errors import SymnnError
 from symnn.evaluate import compile_forward
 from symnn.init import initial_params
@@ -71,11 +71,7 @@ def gradient_function(network: Network, gradient: str | GradientFunction) -> Gra
     if gradient == "element":
         return compile_gradients(network)
     if gradient == "matrix":
-        try:  # the vectorised code generator (symnn.codegen_matrix) may not be installed yet
-            module = importlib.import_module("symnn.codegen_matrix")
-        except ImportError:
-            raise SymnnError("gradient 'matrix': not available in this version of symnn") from None
-        return module.compile_matrix_gradients(network)
+        return compile_matrix_gradients(network)
     raise SymnnError(f"gradient: expected 'element', 'matrix' or a function, found {gradient!r}")
 
 
