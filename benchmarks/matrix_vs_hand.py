@@ -23,9 +23,9 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symnn.codegen_matrix import compile_matrix_gradients  # noqa: E402
-from symnn.derive.matrix import derive_matrix  # noqa: E402
-from symnn.network import Dense, Network  # noqa: E402
+from symnn.codegen.matrix import compile_matrix_gradients  # noqa: E402
+from symnn.engine.matrix import derive_matrix  # noqa: E402
+from symnn.spec.network import Dense, Network  # noqa: E402
 
 TARGET = 1.2
 

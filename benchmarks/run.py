@@ -41,8 +41,8 @@ import symnn  # noqa: E402
 from benchmarks import hand_numpy, report, torch_backprop  # noqa: E402
 from benchmarks.shapes import SHAPES, shape  # noqa: E402
 from benchmarks.timing import interleaved, median  # noqa: E402
-from symnn.check import random_batch, random_params  # noqa: E402
-from symnn.codegen import UNIT_LINES_UP_TO  # noqa: E402
+from symnn.codegen.element import UNIT_LINES_UP_TO  # noqa: E402
+from symnn.training.check import random_batch, random_params  # noqa: E402
 
 WORKER = Path(__file__).resolve().parent / "workers.py"
 MATRIX_MISSING = "n/a: matrix level not available"

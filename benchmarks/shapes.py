@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symnn.network import Dense, Network
+from symnn.spec.network import Dense, Network
 
 
 @dataclass(frozen=True)

@@ -7,39 +7,39 @@ Examples:
     a_1_1*delta_2_1
 """
 
-from symnn.activations import ACTIVATIONS, Activation
-from symnn.calculus_code import calculus_code, jacobian_code
-from symnn.check import GradientReport, check_gradients
-from symnn.codegen import CompiledGradients, compile_gradients
-from symnn.codegen_matrix import compile_matrix_gradients
-from symnn.datasets import Dataset, load_dataset
-from symnn.derive import derive, jacobian
-from symnn.derive.calculus import (
+from symnn.calculus.calculus import (
     derivative,
     directional_derivative,
     gradient,
     linear_approximation,
 )
-from symnn.derive.jacobian import block_jacobian, explicit_jacobian
-from symnn.derive.matrix import derive_matrix
-from symnn.derive.taylor import hessian, jacobian_of, taylor
-from symnn.descent import Descent, gradient_descent
-from symnn.document import render_derivation
-from symnn.errors import SymnnError
-from symnn.expressions import parse_expression, parse_point
-from symnn.graph import Graph, build_graph
-from symnn.init import initial_params
-from symnn.losses import LOSSES, Loss
-from symnn.network import Data, Dense, Network
-from symnn.notation import NOTATIONS
-from symnn.perceptron import PerceptronRun, gate, linearly_separable, train_perceptron
-from symnn.perceptron_view import dot_product
-from symnn.refresher_docs import render_refresher
-from symnn.specfile import load_spec, load_training
-from symnn.steps import Derivation, Step
-from symnn.train import TrainResult, accuracy, train
-from symnn.train_config import TrainConfig
-from symnn.training_step import worked_step
+from symnn.calculus.code import calculus_code, jacobian_code
+from symnn.calculus.descent import Descent, gradient_descent
+from symnn.calculus.taylor import hessian, jacobian_of, taylor
+from symnn.codegen.element import CompiledGradients, compile_gradients
+from symnn.codegen.matrix import compile_matrix_gradients
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import parse_expression, parse_point
+from symnn.core.graph import Graph, build_graph
+from symnn.core.notation import NOTATIONS
+from symnn.core.steps import Derivation, Step
+from symnn.engine import derive, jacobian
+from symnn.engine.jacobian import block_jacobian, explicit_jacobian
+from symnn.engine.matrix import derive_matrix
+from symnn.output.document import render_derivation
+from symnn.output.refresher import render_refresher
+from symnn.perceptron.run import PerceptronRun, gate, linearly_separable, train_perceptron
+from symnn.perceptron.view import dot_product
+from symnn.rules.activations import ACTIVATIONS, Activation
+from symnn.rules.losses import LOSSES, Loss
+from symnn.spec.network import Data, Dense, Network
+from symnn.spec.specfile import load_spec, load_training
+from symnn.training.check import GradientReport, check_gradients
+from symnn.training.config import TrainConfig
+from symnn.training.datasets import Dataset, load_dataset
+from symnn.training.init import initial_params
+from symnn.training.train import TrainResult, accuracy, train
+from symnn.training.worked_step import worked_step
 
 __version__ = "0.1.0"
 

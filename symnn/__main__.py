@@ -2,6 +2,6 @@
 
 import sys
 
-from symnn.cli import main
+from symnn.cli.main import main
 
 sys.exit(main())

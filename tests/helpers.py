@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symnn.activations import ACTIVATIONS
-from symnn.losses import LOSSES
-from symnn.network import Dense, Network
 from symnn.numerics import NAMESPACE
 from symnn.printing.code import CodePrinter
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Dense, Network
 
 ELEMENTWISE = [n for n in ACTIVATIONS if ACTIVATIONS[n].elementwise]
 
@@ -58,7 +58,7 @@ def assert_saved_module_runs_alone(f, net, tmp_path) -> None:
     import subprocess
     import sys
 
-    from symnn.check import random_batch, random_params
+    from symnn.training.check import random_batch, random_params
 
     f.save(tmp_path / "grads.py")
     rng = np.random.default_rng(0)

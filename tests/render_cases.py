@@ -6,9 +6,9 @@ from pathlib import Path
 
 import sympy as sp
 
-from symnn.network import Data, Dense, Network
-from symnn.specfile import load_spec
-from symnn.steps import Derivation, Section, Step
+from symnn.core.steps import Derivation, Section, Step
+from symnn.spec.network import Data, Dense, Network
+from symnn.spec.specfile import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_TWO_TWO = ROOT / "examples" / "two_two_two.toml"

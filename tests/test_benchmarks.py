@@ -7,8 +7,8 @@ import pytest
 
 from benchmarks import hand_numpy, run, torch_backprop
 from benchmarks.shapes import SHAPES, shape
-from symnn.check import random_batch, random_params
-from symnn.codegen import compile_gradients
+from symnn.codegen.element import compile_gradients
+from symnn.training.check import random_batch, random_params
 
 SMALL = [name for name in SHAPES if shape(name).network().parameter_count < 1000]
 

@@ -8,13 +8,18 @@ import subprocess
 import pytest
 import sympy as sp
 
-from symnn.derive.calculus import derivative, directional_derivative, gradient, linear_approximation
-from symnn.derive.taylor import hessian, jacobian_of, multi_indices, taylor
-from symnn.errors import SymnnError
-from symnn.expressions import parse_expression, symbol
-from symnn.functions import to_elementary
-from symnn.refresher_docs import render_refresher
-from symnn.steps import RULES
+from symnn.calculus.calculus import (
+    derivative,
+    directional_derivative,
+    gradient,
+    linear_approximation,
+)
+from symnn.calculus.taylor import hessian, jacobian_of, multi_indices, taylor
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import parse_expression, symbol
+from symnn.core.functions import to_elementary
+from symnn.core.steps import RULES
+from symnn.output.refresher import render_refresher
 
 x, y, z = symbol("x"), symbol("y"), symbol("z")
 FUNCTIONS = [
@@ -296,8 +301,8 @@ def test_latex_article_compiles(tmp_path):
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_every_worked_example_renders_and_compiles(tmp_path):
-    from symnn.examples import gallery_files
-    from symnn.refresher_examples import worked_examples
+    from symnn.gallery.networks import gallery_files
+    from symnn.gallery.refresher import worked_examples
 
     folders = ("calculus-refresher/", "gradient-descent/", "perceptron/")
     files = {n: c for n, c in gallery_files().items() if n.startswith(folders)}
@@ -323,7 +328,7 @@ def test_every_worked_example_renders_and_compiles(tmp_path):
 def test_generated_numpy_gradient_and_hessian_match_finite_differences(text):
     import numpy as np
 
-    from symnn.calculus_code import calculus_code
+    from symnn.calculus.code import calculus_code
 
     code = calculus_code(text, "x,y")
     rng = np.random.default_rng(0)
@@ -346,7 +351,7 @@ def test_generated_numpy_gradient_and_hessian_match_finite_differences(text):
 def test_generated_jacobian_and_names_that_would_shadow():
     import numpy as np
 
-    from symnn.calculus_code import jacobian_code
+    from symnn.calculus.code import jacobian_code
 
     code = jacobian_code(["numpy*gradient", "exp(numpy) + relu**2"], "numpy,gradient,relu")
     assert "def jacobian(numpy_, gradient_, relu_):" in code.source
@@ -356,8 +361,8 @@ def test_generated_jacobian_and_names_that_would_shadow():
 
 
 def test_notebooks_show_the_calculus_templates():
-    from symnn.descent import gradient_descent
-    from symnn.perceptron import gate, train_perceptron
+    from symnn.calculus.descent import gradient_descent
+    from symnn.perceptron.run import gate, train_perceptron
 
     assert gradient("x**2 + 4*y**2", at="1,1")._repr_markdown_().startswith("# Gradient")
     assert (

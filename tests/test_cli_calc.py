@@ -1,5 +1,5 @@
 """``symnn calc`` and ``symnn perceptron`` end to end: a subprocess as a user runs them for the
-main paths, and ``symnn.cli.main`` in-process for the many variants (same parser, same code, a
+main paths, and ``symnn.cli.main.main`` in-process for the many variants (same parser, same code, a
 fraction of the start-up time)."""
 
 import json
@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from symnn.cli import main
+from symnn.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ["derivative", "gradient", "directional", "linear", "taylor", "jacobian", "hessian"]
@@ -217,8 +217,8 @@ def test_output_does_not_depend_on_the_hash_seed():
     outputs = []
     for seed in ("1", "2"):
         script = (
-            "from symnn.refresher_examples import worked_examples\n"
-            "from symnn.refresher_docs import render_refresher\n"
+            "from symnn.gallery.refresher import worked_examples\n"
+            "from symnn.output.refresher import render_refresher\n"
             "for name, item in worked_examples():\n"
             "    print(render_refresher(item, 'tex'), render_refresher(item, 'md'))\n"
         )

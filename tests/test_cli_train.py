@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symnn.datasets import GENERATED
+from symnn.training.datasets import GENERATED
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "two_two_two.toml"
@@ -152,7 +152,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, xor_spec):
 
 def test_more_bad_input_in_process(tmp_path, xor_spec, capsys):
     # The same path as above (cli.main), without a new interpreter per case.
-    from symnn.cli import main
+    from symnn.cli.main import main
 
     cases = [
         (["--data", "and", "--samples", "9"], "apply to generators only"),

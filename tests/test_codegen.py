@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from symnn.check import check_gradients, finite_differences, random_batch, random_params
-from symnn.codegen import compile_gradients
-from symnn.network import Dense, Network
+from symnn.codegen.element import compile_gradients
+from symnn.spec.network import Dense, Network
+from symnn.training.check import check_gradients, finite_differences, random_batch, random_params
 from tests.helpers import assert_saved_module_runs_alone
 
 

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symnn.activations import ACTIVATIONS
-from symnn.check import finite_differences, random_batch, random_params, relative_error
-from symnn.codegen import compile_gradients
-from symnn.codegen_matrix import compile_matrix_gradients
-from symnn.losses import LOSSES
-from symnn.network import Dense, Network
+from symnn.codegen.element import compile_gradients
+from symnn.codegen.matrix import compile_matrix_gradients
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Dense, Network
+from symnn.training.check import finite_differences, random_batch, random_params, relative_error
 from tests.helpers import assert_saved_module_runs_alone, network, output_activation_for
 
 PAIRS = [(act, loss) for act in ACTIVATIONS for loss in LOSSES]

@@ -5,10 +5,10 @@ import hashlib
 import numpy as np
 import pytest
 
-from symnn.csvdata import load_csv
-from symnn.datasets import DATA_DIR, DATASETS, dataset_from_csv, load_dataset
-from symnn.errors import SymnnError
-from symnn.network import Dense, Network
+from symnn.core.csvdata import load_csv
+from symnn.core.errors import SymnnError
+from symnn.spec.network import Dense, Network
+from symnn.training.datasets import DATA_DIR, DATASETS, dataset_from_csv, load_dataset
 
 
 def test_gates_are_their_truth_tables():

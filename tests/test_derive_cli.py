@@ -2,7 +2,7 @@
 
 import pytest
 
-from symnn.latex import pdflatex
+from symnn.output.pdf import pdflatex
 from tests.test_cli import EXAMPLE, symnn
 
 

@@ -5,10 +5,10 @@ import math
 import pytest
 import sympy as sp
 
-from symnn.descent import gradient_descent
-from symnn.errors import SymnnError
-from symnn.functions import to_elementary
-from symnn.refresher_docs import render_refresher
+from symnn.calculus.descent import gradient_descent
+from symnn.core.errors import SymnnError
+from symnn.core.functions import to_elementary
+from symnn.output.refresher import render_refresher
 
 BOWL = "(x - 3)**2 + 2*(y + 1)**2"
 R = sp.Rational
@@ -95,7 +95,7 @@ def test_table_renders(fmt):
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
 def test_contour_plot_files(tmp_path, suffix):
-    from symnn.plots.contour import plot_descent
+    from symnn.training.plots.contour import plot_descent
 
     run = gradient_descent(BOWL, "0,0", 0.1, 10, momentum=0.5)
     (path,) = plot_descent(run, tmp_path / f"gd{suffix}")
@@ -105,7 +105,7 @@ def test_contour_plot_files(tmp_path, suffix):
 
 
 def test_curve_plot_for_one_variable(tmp_path):
-    from symnn.plots.contour import plot_descent
+    from symnn.training.plots.contour import plot_descent
 
     paths = plot_descent(gradient_descent("x**2 + sigmoid(x)", "2", 0.2, 5), tmp_path / "c")
     assert [p.suffix for p in paths] == [".png", ".pdf"]
@@ -113,7 +113,7 @@ def test_curve_plot_for_one_variable(tmp_path):
 
 
 def test_variable_names_cannot_shadow_the_numeric_namespace(tmp_path):
-    from symnn.plots.contour import plot_descent
+    from symnn.training.plots.contour import plot_descent
 
     text = "numpy**2 + abs(math) + sigmoid(numpy*math) + exp(-math)*sin(numpy)"
     floats = gradient_descent(text, "1,1", "0.1", 3)

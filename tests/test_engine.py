@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symnn.activations import ACTIVATIONS
-from symnn.check import check_gradients, random_batch
-from symnn.derive import backprop_for, derive, jacobian
-from symnn.graph import build_graph
-from symnn.losses import LOSSES
+from symnn.core.graph import build_graph
+from symnn.engine import backprop_for, derive, jacobian
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.training.check import check_gradients, random_batch
 from tests.helpers import ELEMENTWISE, evaluate, network, random_point
 
 PAIRS = [(hidden, loss) for hidden in ELEMENTWISE for loss in LOSSES.names()]
@@ -116,15 +116,15 @@ def test_parameter_selection(wrt, count):
     ],
 )
 def test_bad_parameter_choices(wrt, message):
-    from symnn.errors import SymnnError
+    from symnn.core.errors import SymnnError
 
     with pytest.raises(SymnnError, match=message.replace("[", r"\[")):
         derive(network((2, 2, 1), "tanh", "mse"), wrt)
 
 
 def test_frozen_bias_has_no_gradient():
-    from symnn.errors import SymnnError
-    from symnn.network import Dense, Network
+    from symnn.core.errors import SymnnError
+    from symnn.spec.network import Dense, Network
 
     net = Network(2, [Dense(2, "sigmoid", trainable_bias=False), Dense(1)], "mse")
     assert len(derive(net).results) == 4 + 2 + 1

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from symnn import train
-from symnn.check import check_gradients
-from symnn.perceptron import train_perceptron
-from symnn.specfile import load_spec, load_training
+from symnn.perceptron.run import train_perceptron
+from symnn.spec.specfile import load_spec, load_training
+from symnn.training.check import check_gradients
 
 SPECS = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.toml"))
 

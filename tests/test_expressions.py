@@ -8,8 +8,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symnn.errors import SymnnError
-from symnn.expressions import (
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import (
     parse_expression,
     parse_point,
     parse_variables,

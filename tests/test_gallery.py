@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from symnn.gallery import check_gallery, write_gallery
-from symnn.latex import compile_pdf, pdflatex
+from symnn.gallery.write import check_gallery, write_gallery
+from symnn.output.pdf import compile_pdf, pdflatex
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,15 +7,15 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symnn.activations import ACTIVATIONS
-from symnn.check import finite_differences, random_batch, random_params
-from symnn.codegen import UNIT_LINES_UP_TO, compile_gradients, element_source
-from symnn.derive import backprop_for
-from symnn.errors import SymnnError
-from symnn.gather import LayerCode
-from symnn.graph import product
-from symnn.losses import LOSSES
-from symnn.network import Dense, Network
+from symnn.codegen.element import UNIT_LINES_UP_TO, compile_gradients, element_source
+from symnn.codegen.gather import LayerCode
+from symnn.core.errors import SymnnError
+from symnn.core.graph import product
+from symnn.engine import backprop_for
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Dense, Network
+from symnn.training.check import finite_differences, random_batch, random_params
 from tests.helpers import ELEMENTWISE, network, output_activation_for
 
 

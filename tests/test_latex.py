@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import symnn.latex
-from symnn.derive import derive
-from symnn.document import render_derivation
-from symnn.errors import SymnnError
-from symnn.latex import compile_pdf, first_error, has_package, pdflatex
+import symnn.output.pdf
+from symnn.core.errors import SymnnError
+from symnn.engine import derive
+from symnn.output.document import render_derivation
+from symnn.output.pdf import compile_pdf, first_error, has_package, pdflatex
 from tests.render_cases import HOSTILE_NAME, matrix_derivation, softmax_net, two_two_two
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -131,7 +131,7 @@ def test_pdf_bytes_are_reproducible():
 
 
 def test_missing_pdflatex_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(symnn.latex, "pdflatex", lambda: None)
+    monkeypatch.setattr(symnn.output.pdf, "pdflatex", lambda: None)
     with pytest.raises(SymnnError, match="pdflatex not found.*texlive-latex-base"):
         compile_pdf("\\documentclass{article}")
 

@@ -12,22 +12,22 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symnn import indexed as ix
-from symnn import notation as nt
-from symnn.activations import ACTIVATIONS
-from symnn.check import random_batch
-from symnn.derive.backprop import adjoint_symbol
-from symnn.derive.element import backprop_for
-from symnn.derive.index_form import LAYER, ActivationDerivative, index_recursion
-from symnn.derive.jacobian import block_jacobian, explicit_jacobian, jacobian
-from symnn.derive.matexpr import instantiate, unit_derivative
-from symnn.derive.matrix import BATCH_LOSS, derive_matrix
-from symnn.errors import SymnnError
-from symnn.losses import LOSSES
-from symnn.network import Dense, Network
+from symnn.core import indexed as ix
+from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
+from symnn.engine.backprop import adjoint_symbol
+from symnn.engine.element import backprop_for
+from symnn.engine.index_form import LAYER, ActivationDerivative, index_recursion
+from symnn.engine.jacobian import block_jacobian, explicit_jacobian, jacobian
+from symnn.engine.matexpr import instantiate, unit_derivative
+from symnn.engine.matrix import BATCH_LOSS, derive_matrix
 from symnn.numerics import NAMESPACE
 from symnn.printing.code import CodePrinter
 from symnn.printing.latex import tex
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Dense, Network
+from symnn.training.check import random_batch
 from tests.helpers import network
 from tests.test_codegen_matrix import networks
 
@@ -322,7 +322,7 @@ def test_every_step_prints_in_latex(name):
 def test_output_does_not_depend_on_the_hash_seed():
     script = (
         "from tests.test_matrix import NETS, derive_matrix, tex\n"
-        "from symnn.codegen_matrix import matrix_source\n"
+        "from symnn.codegen.matrix import matrix_source\n"
         "for net in (NETS['deep-mixed'], NETS['loss-huber']):\n"
         "    d = derive_matrix(net)\n"
         "    print(d, *(tex(s.lhs) + tex(s.rhs) for s in d.steps), matrix_source(net))\n"

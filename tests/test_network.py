@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from symnn.errors import SymnnError
-from symnn.network import MAX_UNITS, Data, Dense, Network
+from symnn.core.errors import SymnnError
+from symnn.spec.network import MAX_UNITS, Data, Dense, Network
 
 
 @pytest.mark.parametrize(

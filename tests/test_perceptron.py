@@ -5,10 +5,17 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from symnn.errors import SymnnError
-from symnn.perceptron import gate, hyperplane, linearly_separable, read_csv, step, train_perceptron
-from symnn.perceptron_view import dot_product, run_derivation
-from symnn.refresher_docs import render_refresher
+from symnn.core.errors import SymnnError
+from symnn.output.refresher import render_refresher
+from symnn.perceptron.run import (
+    gate,
+    hyperplane,
+    linearly_separable,
+    read_csv,
+    step,
+    train_perceptron,
+)
+from symnn.perceptron.view import dot_product, run_derivation
 
 
 def reference(X, Y, eta, epochs, fires_at_zero=True):
@@ -196,7 +203,7 @@ def test_derivation_and_rendering():
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
 def test_plot_files(tmp_path, suffix):
-    from symnn.plots.perceptron import plot_perceptron
+    from symnn.training.plots.perceptron import plot_perceptron
 
     (path,) = plot_perceptron(train_perceptron(*gate("nand")), tmp_path / f"p{suffix}")
     data = path.read_bytes()

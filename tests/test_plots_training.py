@@ -5,11 +5,11 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from symnn.datasets import load_dataset  # noqa: E402
-from symnn.errors import SymnnError  # noqa: E402
-from symnn.network import Dense, Network  # noqa: E402
-from symnn.plots.training import decision_regions, loss_curve, plot_training  # noqa: E402
-from symnn.train import train  # noqa: E402
+from symnn.core.errors import SymnnError  # noqa: E402
+from symnn.spec.network import Dense, Network  # noqa: E402
+from symnn.training.datasets import load_dataset  # noqa: E402
+from symnn.training.plots.training import decision_regions, loss_curve, plot_training  # noqa: E402
+from symnn.training.train import train  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -14,12 +14,12 @@ import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from symnn.activations import ACTIVATIONS
-from symnn.check import check_gradients, random_batch, random_params
-from symnn.codegen import compile_gradients
-from symnn.codegen_matrix import compile_matrix_gradients
-from symnn.losses import LOSSES
-from symnn.network import Dense, Network
+from symnn.codegen.element import compile_gradients
+from symnn.codegen.matrix import compile_matrix_gradients
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Dense, Network
+from symnn.training.check import check_gradients, random_batch, random_params
 from tests.helpers import ELEMENTWISE, output_activation_for
 from tests.test_engine import assert_engine_matches_sympy_diff
 

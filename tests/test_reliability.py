@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symnn.codegen import compile_gradients
-from symnn.derive import derive
-from symnn.errors import SymnnError
-from symnn.functions import to_elementary
-from symnn.graph import build_graph
-from symnn.network import Dense, Network
+from symnn.codegen.element import compile_gradients
+from symnn.core.errors import SymnnError
+from symnn.core.functions import to_elementary
+from symnn.core.graph import build_graph
+from symnn.engine import derive
+from symnn.spec.network import Dense, Network
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,7 +114,7 @@ def test_failed_command_never_truncates_an_existing_file(tmp_path):
 
 
 def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path, monkeypatch):
-    from symnn import files
+    from symnn.core import files
 
     target = tmp_path / "out.tex"
     target.write_text("old")
@@ -130,7 +130,7 @@ def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path, monkeypatch):
 
 
 def test_written_files_get_ordinary_permissions(tmp_path):
-    from symnn import files
+    from symnn.core import files
 
     fresh = tmp_path / "fresh.txt"
     files.write_text(fresh, "x")

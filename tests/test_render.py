@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symnn import notation as nt
-from symnn.codegen import compile_gradients
-from symnn.derive import derive
-from symnn.document import render_derivation
-from symnn.errors import SymnnError
-from symnn.layout import visible_width
-from symnn.losses import LOSSES
-from symnn.network import Data, Dense, Network
-from symnn.worked import Worked
+from symnn.codegen.element import compile_gradients
+from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
+from symnn.engine import derive
+from symnn.engine.worked import Worked
+from symnn.output.document import render_derivation
+from symnn.output.layout import visible_width
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Data, Dense, Network
 from tests.helpers import ELEMENTWISE, evaluate, output_activation_for
 from tests.render_cases import ROOT, matrix_derivation, softmax_net, two_two_two
 
@@ -236,8 +236,8 @@ def test_printed_numbers_are_the_expressions_values():
 RENDER_SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
-from symnn.derive import derive
-from symnn.document import render_derivation
+from symnn.engine import derive
+from symnn.output.document import render_derivation
 from tests.render_cases import softmax_net, two_two_two
 out = render_derivation(derive(two_two_two(), "all"), "article", "neuron", numeric=True)
 out += render_derivation(derive(softmax_net(), "all"), "md", numeric=True)

@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symnn import numerics, oracle
-from symnn.activations import ACTIVATIONS
-from symnn.errors import SymnnError
-from symnn.functions import Softmax, to_elementary
-from symnn.losses import LOSSES
+from symnn import numerics
+from symnn.core.errors import SymnnError
+from symnn.core.functions import Softmax, to_elementary
+from symnn.core.registry import Registry
 from symnn.printing.code import CodePrinter
-from symnn.registry import Registry
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.training import oracle
 
 z = sp.Symbol("z", real=True)
 POINTS = [-2.3, -0.4, 0.3, 1.7]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from symnn.errors import SymnnError
-from symnn.specfile import load_spec
+from symnn.core.errors import SymnnError
+from symnn.spec.specfile import load_spec
 
 GOOD = """
 name = "2-2-2 worked example"

@@ -6,19 +6,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symnn import oracle
-from symnn.check import random_batch
-from symnn.codegen import compile_gradients
-from symnn.datasets import load_dataset
-from symnn.errors import SymnnError
-from symnn.evaluate import compile_forward, trace
-from symnn.init import initial_params
-from symnn.network import Dense, Network
-from symnn.optimizers import GradientDescent, Momentum
-from symnn.progress import Progress
-from symnn.specfile import load_spec, load_training
-from symnn.train import accuracy, accuracy_rule, train
-from symnn.train_config import TrainConfig, training_from_dict
+from symnn.codegen.element import compile_gradients
+from symnn.codegen.forward import compile_forward, trace
+from symnn.core.errors import SymnnError
+from symnn.spec.network import Dense, Network
+from symnn.spec.specfile import load_spec, load_training
+from symnn.training import oracle
+from symnn.training.check import random_batch
+from symnn.training.config import TrainConfig, training_from_dict
+from symnn.training.datasets import load_dataset
+from symnn.training.init import initial_params
+from symnn.training.optimizers import GradientDescent, Momentum
+from symnn.training.progress import Progress
+from symnn.training.train import accuracy, accuracy_rule, train
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "two_two_two.toml"
@@ -273,7 +273,7 @@ def test_matrix_level_gradients_give_the_same_trajectory():
     network = Network(3, [Dense(4, "tanh"), Dense(3)], "softmax_cross_entropy")
     X, Y = random_batch(network, np.random.default_rng(7), 12)
     try:
-        import symnn.codegen_matrix  # noqa: F401  (built on another branch; merged later)
+        import symnn.codegen.matrix  # noqa: F401  (built on another branch; merged later)
     except ImportError:
         with pytest.raises(SymnnError, match="gradient 'matrix': not available"):
             train(network, X, Y, steps=1, gradient="matrix")

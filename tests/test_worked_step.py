@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symnn.codegen import compile_gradients
-from symnn.errors import SymnnError
-from symnn.init import initial_params
-from symnn.network import Data, Dense, Network
-from symnn.specfile import load_spec
-from symnn.train import train
-from symnn.training_step import worked_step, worked_step_context, write_worked_step
+from symnn.codegen.element import compile_gradients
+from symnn.core.errors import SymnnError
+from symnn.spec.network import Data, Dense, Network
+from symnn.spec.specfile import load_spec
+from symnn.training.init import initial_params
+from symnn.training.train import train
+from symnn.training.worked_step import worked_step, worked_step_context, write_worked_step
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "two_two_two.toml"

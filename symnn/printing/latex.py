@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from symnn import notation as nt
-from symnn.errors import SymnnError
+from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
 
 PARTIAL_STYLES = ("frac", "slash")
 
@@ -83,7 +83,7 @@ class SymnnLatexPrinter(LatexPrinter):
     # Matrix level: W^{(l)}, δ^{(l)}, X from the notation; ⊙ for the Hadamard product; 𝟏 and I.
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         if expr not in self._settings["symbol_names"]:
-            from symnn.notation import matrix_latex
+            from symnn.core.notation import matrix_latex
 
             named = matrix_latex(expr)
             if named is not None:
@@ -165,7 +165,7 @@ def textbook_order(expr: sp.Basic) -> tuple[sp.Basic, ...]:
     SymPy stores ``b + x w`` in name order; every other expression keeps its order.
 
     Examples:
-        >>> from symnn import notation as nt
+        >>> from symnn.core import notation as nt
         >>> textbook_order(nt.w(2, 1, 1) * nt.a(1, 1) + nt.b(2, 1))
         (a_1_1*w_2_1_1, b_2_1)
         >>> textbook_order(nt.w(2, 1, 1) * nt.a(1, 1))

@@ -1,0 +1,1 @@
+"""The calculus refresher: gradients, directional derivatives, Taylor, gradient descent."""

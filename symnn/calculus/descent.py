@@ -1,0 +1,278 @@
+"""Gradient descent on a user expression, step by step: gradient, update, new point, new value.
+
+The update is x ← x − η ∇f(x). With momentum μ (classical, "heavy ball") it is
+v ← μ v − η ∇f(x), then x ← x + v, starting from v = 0; μ = 0 is plain gradient descent.
+Arithmetic is exact (rationals; decimals as written, so 0.1 is 1/10) with ``exact=True``, else
+floats. A run that blows up stops and says so instead of printing infinities.
+
+Examples:
+    >>> run = gradient_descent("(x - 3)**2 + 2*(y + 1)**2", start="0,0", learning_rate=0.1,
+    ...                        steps=2, exact=True)
+    >>> [(it.point, it.value) for it in run.iterates]
+    [((0, 0), 11), ((3/5, -2/5), 162/25), ((27/25, -16/25), 2466/625)]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from symnn.calculus.evaluation import (
+    CalculusDerivation,
+    Point,
+    Variables,
+    number_row,
+    setup,
+    show,
+    symbol_names,
+    value,
+)
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import as_number, as_point
+from symnn.core.functions import to_elementary
+from symnn.core.steps import Derivation, Section, Step
+
+MAX_STEPS = 10_000
+BLOW_UP = 1e150
+
+
+@dataclass(frozen=True)
+class Iterate:
+    """Point k of the run: where it is, f there, the gradient there, and the move to point k + 1."""
+
+    k: int
+    point: tuple
+    value: Any
+    gradient: tuple
+    update: tuple | None = None
+    velocity: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Descent:
+    """A finished run: the function, its settings and every iterate (point 0 is the start)."""
+
+    function: sp.Expr
+    variables: tuple[sp.Symbol, ...]
+    gradient: tuple[sp.Expr, ...]
+    learning_rate: Any
+    momentum: Any
+    exact: bool
+    iterates: tuple[Iterate, ...]
+    stopped: str = ""
+    f_name: str = "f"
+    context: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def final(self) -> Iterate:
+        return self.iterates[-1]
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per step: k, the gradient used, the update, the new point and f there."""
+        rows = [
+            {"k": 0, "gradient": None, "update": None, "point": it.point, "value": it.value}
+            for it in self.iterates[:1]
+        ]
+        for before, after in zip(self.iterates, self.iterates[1:], strict=False):
+            rows.append(
+                {
+                    "k": after.k,
+                    "gradient": before.gradient,
+                    "update": before.update,
+                    "point": after.point,
+                    "value": after.value,
+                }
+            )
+        return rows
+
+    def text(self) -> str:
+        """The iterates as a plain-text table."""
+        names = ", ".join(map(str, self.variables))
+        head = ["k", "∇f at the previous point", "update", f"({names})", self.f_name]
+        body = [
+            [str(row["k"]), *(_vector_text(row[key]) for key in ("gradient", "update", "point"))]
+            + [_number_text(row["value"])]
+            for row in self.table()
+        ]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        lines = [self.context.get("title", "Gradient descent"), self.context["rule"], ""]
+        for cells in [head, *body]:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if self.stopped:
+            lines += ["", self.stopped]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        from symnn.output.refresher import render_refresher
+
+        return render_refresher(self, "md")
+
+    def derivation(self) -> Derivation:
+        """The run as recorded steps: the gradient, then per step its value, update and f."""
+        return _derivation(self)
+
+
+def _number_text(number: Any) -> str:
+    if number is None:
+        return ""
+    if isinstance(number, float):
+        return f"{number:.10g}"
+    if number.is_Integer or (number.is_Rational and show(number) != number):
+        return f"{float(number):.15g}" if not number.is_Integer else str(number)
+    return str(number) if number.is_Rational else f"{float(number):.10g}"
+
+
+def _vector_text(vector: tuple | None) -> str:
+    return "" if vector is None else "(" + ", ".join(_number_text(v) for v in vector) + ")"
+
+
+def _exact_values(exprs: Sequence[sp.Expr], symbols, point, what: str) -> tuple:
+    values = tuple(value(e, dict(zip(symbols, point, strict=True))) for e in exprs)
+    for v in values:
+        if not v.is_Rational:
+            raise SymnnError(
+                f"exact arithmetic: {what} at {tuple(point)} is {v}, not a rational number; "
+                "use floats (leave out --exact / exact=False)"
+            )
+    return values
+
+
+def gradient_descent(
+    f: str | sp.Expr,
+    start: Point,
+    learning_rate: Any = 0.1,
+    steps: int = 10,
+    momentum: Any = 0,
+    variables: Variables = None,
+    exact: bool = False,
+    f_name: str = "f",
+) -> Descent:
+    """Run ``steps`` steps of gradient descent (optionally with momentum) from ``start``.
+
+    Examples:
+        >>> run = gradient_descent("x**2", start=1, learning_rate=0.25, steps=3)
+        >>> [it.point[0] for it in run.iterates]
+        [1.0, 0.5, 0.25, 0.125]
+    """
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= MAX_STEPS:
+        raise SymnnError(f"steps: expected a whole number from 0 to {MAX_STEPS}, found {steps!r}")
+    expr, symbols = setup(f, variables)
+    eta, mu = as_number(learning_rate), as_number(momentum)
+    if not eta.is_positive:
+        raise SymnnError(f"learning rate: expected a positive number, found {learning_rate!r}")
+    if not (mu.is_nonnegative and mu < 1):
+        raise SymnnError(f"momentum: expected a number in [0, 1), found {momentum!r}")
+    point = as_point(start, len(symbols), "start point")
+    grad = tuple(sp.diff(expr, x) for x in symbols)
+    if exact:
+        evaluate_f = lambda p: _exact_values([expr], symbols, p, f_name)[0]  # noqa: E731
+        evaluate_g = lambda p: _exact_values(grad, symbols, p, "the gradient")  # noqa: E731
+    else:
+        # lambdify prints our own SymPy tree to Python source; no user text is executed.
+        # dummify: a variable called "math" or "exp" must not shadow the module's names
+        f_num = sp.lambdify(symbols, to_elementary(expr), modules="math", dummify=True)
+        g_num = sp.lambdify(symbols, [to_elementary(g) for g in grad], modules="math", dummify=True)
+        evaluate_f = lambda p: float(f_num(*p))  # noqa: E731
+        evaluate_g = lambda p: tuple(float(v) for v in g_num(*p))  # noqa: E731
+        eta, mu = float(eta), float(mu)
+        point = tuple(float(v) for v in point)
+    iterates, stopped = [], ""
+    velocity = tuple(0 * c for c in point)
+    for k in range(steps + 1):
+        try:
+            fx, gx = evaluate_f(point), evaluate_g(point)
+        except SymnnError:
+            raise
+        except (OverflowError, ValueError, ZeroDivisionError) as error:
+            stopped = f"stopped at step {k}: f or its gradient cannot be evaluated ({error})"
+            break
+        if not exact and not all(math.isfinite(v) and abs(v) < BLOW_UP for v in (fx, *gx)):
+            stopped = f"stopped at step {k}: the run diverged (try a smaller learning rate)"
+            iterates.append(Iterate(k, point, fx, gx))
+            break
+        if k == steps:
+            iterates.append(Iterate(k, point, fx, gx))
+            break
+        velocity = tuple(mu * v - eta * g for v, g in zip(velocity, gx, strict=True))
+        iterates.append(Iterate(k, point, fx, gx, velocity, velocity if mu else None))
+        point = tuple(c + v for c, v in zip(point, velocity, strict=True))
+    context = {
+        "title": f"Gradient descent on {f_name}",
+        "rule": _rule_text(_number_text(eta), _number_text(mu) if mu else ""),
+        "symbol_names": symbol_names(),
+    }
+    return Descent(expr, symbols, grad, eta, mu, exact, tuple(iterates), stopped, f_name, context)
+
+
+def _rule_text(eta: Any, mu: Any) -> str:
+    if mu:
+        return f"update: v ← {mu}·v − {eta}·∇f(x), then x ← x + v (v starts at 0)"
+    return f"update: x ← x − {eta}·∇f(x)"
+
+
+def _shown(number: Any) -> sp.Expr:
+    if isinstance(number, float):
+        return sp.Float(float(f"{number:.10g}"), 15)
+    return show(number)
+
+
+def _derivation(run: Descent) -> Derivation:
+    symbols, f_symbol = run.variables, sp.Symbol(run.f_name)
+    grad_steps = [
+        Step(sp.Derivative(f_symbol, x, evaluate=False), g, "partial_derivative")
+        for x, g in zip(symbols, run.gradient, strict=True)
+    ]
+    sections = [Section(sp.Symbol("∇f"), tuple(grad_steps))]
+    eta, mu = _shown(run.learning_rate), _shown(run.momentum)
+    rule = "momentum_update" if run.momentum else "descent_update"
+    numbers = []
+    for before, after in zip(run.iterates, run.iterates[1:], strict=False):
+        k = after.k
+        new = sp.Tuple(*(sp.Symbol(f"{x}_{k}") for x in symbols))
+        g_at = sp.Subs(sp.Symbol("∇f"), symbols, tuple(map(_shown, before.point)))
+        steps = [Step(g_at, sp.Tuple(*map(_shown, before.gradient)), "evaluate_at_point")]
+        if run.momentum:
+            v = sp.Symbol(f"v_{k}")
+            steps.append(
+                Step(v, sp.Tuple(*map(_shown, before.velocity)), rule, run.context["rule"])
+            )
+        moves = [
+            sp.Add(
+                _shown(p),
+                sp.Mul(-1, eta, _shown(g), evaluate=False) if not run.momentum else _shown(d),
+                evaluate=False,
+            )
+            for p, g, d in zip(before.point, before.gradient, before.update, strict=True)
+        ]
+        steps.append(Step(new, sp.Tuple(*moves), rule, run.context["rule"]))
+        steps.append(Step(new, sp.Tuple(*map(_shown, after.point)), "evaluate_at_point"))
+        steps.append(Step(sp.Function(run.f_name)(*new), _shown(after.value), "evaluate_at_point"))
+        sections.append(Section(new, tuple(steps)))
+        numbers.append(number_row(f"f after step {k}", sp.sympify(after.value)))
+    final = run.final
+    results = (
+        Step(
+            sp.Tuple(*(sp.Symbol(f"{x}_{final.k}") for x in symbols)),
+            sp.Tuple(*map(_shown, final.point)),
+            "result",
+        ),
+        Step(sp.Function(run.f_name)(*map(_shown, final.point)), _shown(final.value), "result"),
+    )
+    context = {
+        **run.context,
+        "kind": "descent",
+        "function": run.function,
+        "variables": symbols,
+        "f_name": run.f_name,
+        "learning_rate": eta,
+        "momentum": mu,
+        "rows": run.table(),
+        "stopped": run.stopped,
+        "numbers": numbers,
+        "values": {"point": final.point, "value": final.value},
+    }
+    return CalculusDerivation(run.context["title"], tuple(sections), results, context)

@@ -1,0 +1,196 @@
+"""Evaluating user expressions at points and showing the numbers: the shared helpers of the
+calculus refresher (``symnn.calculus.calculus``, ``symnn.calculus.taylor``,
+``symnn.calculus.descent``).
+
+Exact numbers stay exact (``value``); a rational with a terminating decimal is shown as that
+decimal (``show``: 3/50 → 0.06); ``tidy`` simplifies cheaply and predictably.
+
+Examples:
+    >>> expr, symbols = setup("x**2 + 4*y**2")
+    >>> value(expr, point_map(symbols, "1, 0.5")), show(sp.Rational(3, 50))
+    (2, 0.0600000000000000)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sympy as sp
+
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import as_expression, as_point, resolve_variables
+from symnn.core.functions import to_elementary
+from symnn.core.steps import Derivation
+
+Variables = str | Sequence[str | sp.Symbol] | None
+Point = str | Sequence[Any] | None
+
+# Names whose LaTeX differs from their text; templates pass these to the printer.
+LATEX_NAMES = {
+    "∇f": r"\nabla f",
+    "|∇f|": r"\lVert \nabla f \rVert",
+    "u": r"\mathbf{u}",
+    "d": r"\mathbf{d}",
+    "|d|": r"\lVert \mathbf{d} \rVert",
+    "D_u f": r"D_{\mathbf{u}} f",
+    "Δx": r"\Delta \mathbf{x}",
+    "Δf_linear": r"\Delta f_{\text{linear}}",
+    "Δf_exact": r"\Delta f_{\text{exact}}",
+    "f_linear": r"f_{\text{linear}}",
+    "error": r"\varepsilon",
+}
+
+
+def name(text: str) -> sp.Symbol:
+    """A display symbol (∇f, Δx, …) for the left side of a step."""
+    return sp.Symbol(text)
+
+
+def symbol_names(*extra: dict[sp.Symbol, str]) -> dict[sp.Symbol, str]:
+    """LaTeX names of the display symbols, for ``SymnnLatexPrinter(symbol_names=...)``."""
+    names = {sp.Symbol(k): v for k, v in LATEX_NAMES.items()}
+    for more in extra:
+        names.update(more)
+    return names
+
+
+def setup(
+    f: str | sp.Expr, variables: Variables = None, extra: Sequence[str | sp.Expr] = ()
+) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    """The expression and its variables (given order, else order of appearance in the text)."""
+    symbols = resolve_variables([f, *extra], variables)
+    if not symbols:
+        raise SymnnError(f"expression {f!s}: expected at least one variable, found none")
+    return as_expression(f, symbols), symbols
+
+
+def point_map(symbols: Sequence[sp.Symbol], at: Point, what: str = "point") -> dict:
+    """``{x: 1, y: 1}`` from a point given as text or numbers."""
+    return dict(zip(symbols, as_point(at, len(symbols), what), strict=True))
+
+
+def value(expr: sp.Expr, at: dict) -> sp.Expr:
+    """The exact value of ``expr`` at a point (symnn functions rewritten so SymPy can evaluate)."""
+    result = to_elementary(sp.sympify(expr).xreplace(at))
+    return sp.nsimplify(result) if result.is_Float else tidy(result)
+
+
+def where(at: dict) -> str:
+    """A point as prose for messages: ``x = 1, y = 1/2``."""
+    return ", ".join(f"{s} = {v}" for s, v in at.items())
+
+
+@contextmanager
+def evaluating(f: str | sp.Expr, at: dict) -> Iterator[None]:
+    """Turn the arithmetic errors of evaluating ``f`` (or its derivatives) at a point into a
+    SymnnError naming both: mpmath overflows on numbers such as exp(exp(exp(1000)))."""
+    try:
+        yield
+    except SymnnError:  # a ValueError too, and already clear
+        raise
+    except (OverflowError, ValueError, ZeroDivisionError) as error:
+        raise SymnnError(
+            f"expression {f!s}: cannot evaluate at {where(at)} "
+            f"({type(error).__name__}: {error or 'no details'})"
+        ) from None
+
+
+def defined_value(expr: sp.Expr, at: dict, label: str = "f") -> sp.Expr:
+    """The exact value of ``expr`` at a point, which must be a finite real number.
+
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> defined_value(sp.log(x), {x: 0})
+        Traceback (most recent call last):
+        ...
+        symnn.core.errors.SymnnError: f is not defined (finite and real) at x = 0
+    """
+    with evaluating(expr, at):
+        number = value(expr, at)
+        real, finite = number.is_extended_real, number.is_finite
+        if real is None or finite is None:  # assumptions undecided: ask the digits
+            decimal = sp.N(number, 17)
+            real, finite = decimal.is_extended_real, decimal.is_finite
+    if not (real and finite) or number.has(sp.nan, sp.zoo):
+        raise SymnnError(f"{label} is not defined (finite and real) at {where(at)}")
+    return number
+
+
+def at_optional_point(build, expr: sp.Expr, symbols: tuple, at: Point, f_name: str) -> Derivation:
+    """``build(expr, symbols, point, f_name)``; f is checked defined at the point when one is given.
+
+    Without a point the result stays symbolic; with one, f must be finite and real there and any
+    overflow while evaluating becomes a clear error naming the expression and the point.
+    """
+    point = point_map(symbols, at) if at is not None else None
+    if point is None:
+        return build(expr, symbols, None, f_name)
+    defined_value(expr, point, f_name)
+    with evaluating(expr, point):
+        return build(expr, symbols, point, f_name)
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """A cheap, predictable simplification (expand, collect common factors, rationalise).
+
+    ``sp.simplify`` can take minutes on a sigmoid or a trigonometric value; this never does.
+
+    Examples:
+        >>> tidy((2*sp.Symbol("x") + 3)/sp.sqrt(2) + (3*sp.Symbol("x") + 2)/sp.sqrt(2))
+        5*sqrt(2)*(x + 1)/2
+    """
+    expr = sp.sympify(expr)
+    if expr.is_Atom:
+        return expr
+    return sp.radsimp(sp.factor_terms(sp.expand(expr)))
+
+
+def approx(expr: sp.Expr) -> float | None:
+    """The float of an exact number, or None when it is not a real number."""
+    number = sp.N(to_elementary(expr), 17)
+    return float(number) if number.is_real and number.is_finite else None
+
+
+def number_row(label: str, expr: sp.Basic, symbol: sp.Basic | None = None) -> dict[str, Any]:
+    """One line of a template's table of numbers: label, exact value and its decimal value."""
+    row: dict[str, Any] = {"label": label, "symbol": symbol, "exact": expr, "approx": None}
+    if isinstance(expr, sp.Expr) and expr.is_number:
+        decimal = approx(expr)
+        if decimal is not None and not (expr.is_Integer or _short_decimal(expr)):
+            row["approx"] = decimal
+    return row
+
+
+def _short_decimal(expr: sp.Expr) -> bool:
+    # 3/50 prints better as 0.06, so a terminating decimal is shown as one, exactly.
+    if not expr.is_Rational:
+        return False
+    q = int(expr.q)
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    return q == 1
+
+
+def show(expr: sp.Expr) -> sp.Expr:
+    """A rational with a terminating decimal as a Float for display (3/50 → 0.06).
+
+    The printers show such a Float as written; the exact rational stays in ``context["values"]``.
+    """
+    if isinstance(expr, sp.Rational) and not expr.is_Integer and _short_decimal(expr):
+        return sp.Float(expr, 15)
+    return expr
+
+
+class CalculusDerivation(Derivation):
+    """A ``Derivation`` of the calculus refresher; notebooks show it through its own templates."""
+
+    def _repr_markdown_(self) -> str:
+        from symnn.output.refresher import render_refresher
+
+        return render_refresher(self, "md")
+
+    def _repr_latex_(self) -> None:  # the Markdown view carries the maths
+        return None

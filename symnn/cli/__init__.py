@@ -1,0 +1,1 @@
+"""The ``symnn`` command line."""

@@ -1,0 +1,122 @@
+"""``symnn derive SPEC``: the chain-rule derivation of the chosen gradients.
+
+Formats: text (plain, for the terminal; the default), tex (a LaTeX fragment to \\input into notes
+that load amsmath and amssymb), article (a standalone LaTeX document), beamer (slides, one step
+revealed at a time), md (Markdown with $$ blocks for Jupyter, GitHub, MkDocs) and pdf (the article
+compiled with pdflatex, without shell escape; needs -o).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from symnn.cli.commands.output import emit
+from symnn.core.errors import SymnnError
+from symnn.core.files import write_bytes
+from symnn.core.notation import NOTATIONS
+from symnn.core.steps import Derivation
+from symnn.engine import derive
+from symnn.engine.matrix import derive_matrix
+from symnn.output.document import render_derivation
+from symnn.printing.latex import PARTIAL_STYLES
+from symnn.spec.specfile import load_spec
+
+FORMATS = ("text", "tex", "article", "beamer", "md", "pdf")
+LEVELS = ("element", "matrix", "both")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "derive",
+        help="derive gradients step by step",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("spec", help="network spec file (TOML)")
+    p.add_argument(
+        "--wrt",
+        default="all",
+        help="'all' (default), a layer number, 'W1', 'b2', or one entry such as 'W1[1,2]'",
+    )
+    p.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="element",
+        help="element: per weight, through z, a and δ (default); matrix: Jacobians and the δ "
+        "recursion for whole layers, any width; both: the element level, then the matrix form",
+    )
+    p.add_argument("--expand", action="store_true", help="also write each result out in full")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default); tex: a fragment to \\input; article: a standalone document; "
+        "beamer: slides; md: Markdown; pdf: the article compiled (needs -o)",
+    )
+    p.add_argument(
+        "--numeric",
+        action="store_true",
+        help="add the worked example: forward values, each factor's number, the gradients and "
+        "the weights after one step (needs weights, data and learning_rate in the spec)",
+    )
+    p.add_argument(
+        "--notation",
+        choices=list(NOTATIONS),
+        help="symbols of the document (default: the spec's notation, else layered)",
+    )
+    p.add_argument(
+        "--partial", choices=PARTIAL_STYLES, default="frac", help="∂ as a fraction or a slash"
+    )
+    p.add_argument(
+        "--digits", type=int, default=6, help="significant digits of the numbers (default 6)"
+    )
+    p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.format == "pdf" and args.output in (None, "-"):
+        raise SymnnError("--format pdf: expected an output file with -o, found none")
+    if args.format == "text" and args.numeric:
+        raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
+    network = load_spec(args.spec)
+    derivation, matrix = _derivations(network, args)
+    if args.format == "text":
+        parts = [derivation, matrix] if derivation is not None else [matrix]
+        emit("\n\n".join(str(d) for d in parts if d is not None), args.output)
+        return 0
+    fmt = "article" if args.format == "pdf" else args.format
+    text = render_derivation(
+        derivation if derivation is not None else matrix,
+        fmt,
+        notation=args.notation,
+        partial=args.partial,
+        numeric=args.numeric,
+        digits=args.digits,
+        template_dir=args.template_dir,
+        matrix=matrix if derivation is not None else None,
+    )
+    if args.format == "pdf":
+        from symnn.output.pdf import compile_pdf
+
+        write_bytes(args.output, compile_pdf(text))
+    else:
+        emit(text, args.output)
+    return 0
+
+
+def _derivations(network, args: argparse.Namespace) -> tuple[Derivation | None, Derivation | None]:
+    """The element-level and matrix-level derivations the --level asks for (None: not asked)."""
+    if args.level == "matrix":
+        if args.wrt != "all":
+            raise SymnnError(
+                "--wrt: the matrix level derives every layer at once; "
+                "drop --wrt, or use --level element or both"
+            )
+        if args.numeric:
+            raise SymnnError("--numeric: the worked numbers need --level element or both")
+        return None, derive_matrix(network)
+    wrt = int(args.wrt) if args.wrt.isdigit() else args.wrt
+    element = derive(network, wrt, expand=args.expand)
+    return element, derive_matrix(network) if args.level == "both" else None

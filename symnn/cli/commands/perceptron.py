@@ -1,0 +1,138 @@
+"""``symnn perceptron``: train Rosenblatt's perceptron on a gate or a CSV, update by update.
+
+The neuron fires when w·x + b >= 0 (--threshold ge, the default) or only when w·x + b > 0
+(--threshold gt); labels are 0/1; arithmetic is exact unless --no-exact. With --point, show the
+dot product w·x + b of the given weights and point with its angle view instead of training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from fractions import Fraction
+from typing import Any
+
+from symnn.cli.commands.calc import exact_json, to_json
+from symnn.cli.commands.output import emit, emit_document
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import parse_point
+from symnn.output.refresher import render_refresher
+from symnn.perceptron.run import GATES, PerceptronRun, gate, read_csv, train_perceptron
+from symnn.perceptron.view import dot_product
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("perceptron", help="train a perceptron step by step", description=__doc__)
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--gate", choices=list(GATES), help="train on a logic gate's truth table")
+    source.add_argument("--csv", help="CSV file with a header row: inputs, then a 0/1 label")
+    source.add_argument("--point", help="with --weights (and --bias): show w·x + b for this x")
+    p.add_argument("--columns", help="input columns of the CSV, e.g. x1,x2 (default: all but last)")
+    p.add_argument("--label", help="label column of the CSV (default: the last)")
+    p.add_argument("--lr", default="1", help="learning rate η (default 1)")
+    p.add_argument("--epochs", type=int, default=100, help="bound on the epochs (default 100)")
+    p.add_argument("--weights", help="starting weights, e.g. 0,0 (default zeros)")
+    p.add_argument("--bias", default="0", help="starting bias (default 0)")
+    p.add_argument(
+        "--threshold",
+        choices=("ge", "gt"),
+        default="ge",
+        help="fire when w·x + b >= 0 (ge, default) or > 0 (gt)",
+    )
+    p.add_argument(
+        "--exact",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="exact fractions (default) or floats (--no-exact)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "tex", "md", "pdf"),
+        default="text",
+        help="output format; pdf: the LaTeX article compiled (needs -o)",
+    )
+    p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
+    p.add_argument("--plot", help="save the points and the learned line (.png/.pdf; none: both)")
+    p.add_argument("--json", action="store_true", help="print the run as one JSON object")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(run=run)
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else str(value)
+    return value
+
+
+def run_json(run: PerceptronRun) -> dict[str, Any]:
+    """The run as one JSON object: settings, outcome, final weights and every update."""
+    vec = lambda values: [_number(v) for v in values]  # noqa: E731
+    return {
+        "convention": run.convention,
+        "learning_rate": _number(run.learning_rate),
+        "exact": run.exact,
+        "inputs": list(run.names),
+        "converged": run.converged,
+        "epochs": run.epochs,
+        "separable": run.separable,
+        "summary": run.summary(),
+        "weights": vec(run.weights),
+        "bias": _number(run.bias),
+        "updates": [
+            {
+                "epoch": u.epoch,
+                "sample": u.sample,
+                "x": vec(u.x),
+                "y": u.y,
+                "z": _number(u.z),
+                "y_hat": u.y_hat,
+                "error": u.error,
+                "weights": vec(u.weights),
+                "bias": _number(u.bias),
+            }
+            for u in run.updates
+        ],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.document and args.format != "tex":
+        raise SymnnError("--document: expected together with --format tex")
+    if args.point is not None:
+        if args.weights is None:
+            raise SymnnError("--point: expected --weights as well, e.g. --weights 1,2")
+        view = dot_product(args.weights, args.point, args.bias, args.threshold)
+        if args.json:
+            values = view.context["values"]
+            text = json.dumps({"values": to_json(values), "exact": exact_json(values)}, indent=2)
+            emit(text, args.output)
+        else:
+            _emit(view, args)
+        return 0
+    if args.csv:
+        columns = args.columns.split(",") if args.columns else None
+        X, Y, names = read_csv(args.csv, [c.strip() for c in columns or []] or None, args.label)
+    elif args.gate:
+        (X, Y), names = gate(args.gate), None
+    else:
+        raise SymnnError("expected --gate NAME, --csv FILE or --point X (with --weights)")
+    weights = parse_point(args.weights) if args.weights else None
+    result = train_perceptron(
+        X, Y, args.lr, args.epochs, weights, args.bias, args.threshold, args.exact, names
+    )
+    if args.plot:
+        from symnn.training.plots.perceptron import plot_perceptron
+
+        plot_perceptron(result, args.plot)
+    if args.json:
+        emit(json.dumps(run_json(result), indent=2, ensure_ascii=False), args.output)
+    else:
+        _emit(result, args)
+    return 0
+
+
+def _emit(item, args: argparse.Namespace) -> None:
+    def render(fmt: str, document: bool) -> str:
+        return render_refresher(item, fmt, document=document)
+
+    emit_document(render, args.format, args.document, args.output)

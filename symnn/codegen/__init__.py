@@ -1,0 +1,1 @@
+"""Code generated from the derivation: element, gathered and matrix NumPy, forward passes."""

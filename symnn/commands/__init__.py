@@ -1,6 +1,0 @@
-"""Subcommands of the command line; each module offers ``register(subparsers)``."""
-
-from symnn.commands import calc, check, derive, gallery, perceptron, train
-
-COMMANDS = [derive, check, train, gallery]
-COMMANDS += [calc, perceptron]

@@ -1,0 +1,304 @@
+"""The only place that names and typesets quantities: symbols for x, y, w, b, z, a, δ and L.
+
+Every scalar symbol carries a machine name that is a valid Python identifier (``w_2_1_3`` is
+w^{(2)}_{13}); a notation preset turns those names into LaTeX. Index order for weights: the first
+index is the unit of this layer (row), the second the unit of the previous layer (column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+
+from symnn.core.errors import SymnnError
+from symnn.core.registry import Registry
+
+LOSS = sp.Symbol("L", real=True)
+
+
+@cache
+def x(k: int) -> sp.Symbol:
+    """Input k (from 1)."""
+    return sp.Symbol(f"x_{k}", real=True)
+
+
+@cache
+def y(k: int) -> sp.Symbol:
+    """Target k (from 1)."""
+    return sp.Symbol(f"y_{k}", real=True)
+
+
+@cache
+def w(layer: int, j: int, k: int) -> sp.Symbol:
+    """Weight from unit k of layer ``layer - 1`` to unit j of ``layer``."""
+    return sp.Symbol(f"w_{layer}_{j}_{k}", real=True)
+
+
+@cache
+def b(layer: int, j: int) -> sp.Symbol:
+    """Bias of unit j of ``layer``."""
+    return sp.Symbol(f"b_{layer}_{j}", real=True)
+
+
+@cache
+def z(layer: int, j: int) -> sp.Symbol:
+    """Pre-activation (weighted input) of unit j of ``layer``."""
+    return sp.Symbol(f"z_{layer}_{j}", real=True)
+
+
+@cache
+def a(layer: int, j: int) -> sp.Symbol:
+    """Activation (output) of unit j of ``layer``."""
+    return sp.Symbol(f"a_{layer}_{j}", real=True)
+
+
+@cache
+def delta(layer: int, j: int) -> sp.Symbol:
+    """δ = ∂L/∂z of unit j of ``layer``."""
+    return sp.Symbol(f"delta_{layer}_{j}", real=True)
+
+
+@cache
+def grad_a(layer: int, j: int) -> sp.Symbol:
+    """∂L/∂a of unit j of ``layer``, named so it is computed once."""
+    return sp.Symbol(f"dL_da_{layer}_{j}", real=True)
+
+
+_KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y")
+
+
+def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
+    """Split a symnn symbol into its kind and indices: ``w_2_1_3`` -> ("w", (2, 1, 3))."""
+    if symbol == LOSS:
+        return "L", ()
+    for kind in _KINDS:
+        prefix = kind + "_"
+        if symbol.name.startswith(prefix):
+            rest = symbol.name[len(prefix) :].split("_")
+            if all(part.isdigit() for part in rest):
+                return kind, tuple(int(part) for part in rest)
+    raise SymnnError(f"{symbol.name!r} is not a symnn quantity")
+
+
+def _sub(*indices: int) -> str:
+    # Indices of one digit read best run together (w_{12}); wider ones need a comma.
+    sep = "," if any(i > 9 for i in indices) else ""
+    return sep.join(str(i) for i in indices)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a notation needs to know about the network: units per layer, inputs first."""
+
+    widths: tuple[int, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+
+@dataclass(frozen=True)
+class Notation:
+    """A notation preset: how each kind of quantity is typeset, and the convention it states."""
+
+    name: str
+    description: str
+    typeset: Callable[[str, tuple[int, ...], Shape], str]
+
+    def latex(self, symbol: sp.Symbol, shape: Shape) -> str:
+        kind, indices = parse(symbol)
+        return self.typeset(kind, indices, shape)
+
+    def symbol_names(self, symbols: Sequence[sp.Symbol], shape: Shape) -> dict[sp.Symbol, str]:
+        """LaTeX for each symbol, to hand to the printer."""
+        return {s: self.latex(s, shape) for s in symbols}
+
+    def namer(self, shape: Shape) -> Callable[[sp.Symbol], str | None]:
+        """A function naming symnn symbols for the printer, None for any other symbol."""
+
+        def name(symbol: sp.Symbol) -> str | None:
+            try:
+                return self.latex(symbol, shape)
+            except SymnnError:
+                return None
+
+        return name
+
+
+def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
+    if kind == "L":
+        return "L"
+    if kind in ("x", "y"):
+        return f"{kind}_{{{idx[0]}}}"
+    layer, rest = idx[0], idx[1:]
+    head = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}.get(kind)
+    if head is not None:
+        return f"{head}^{{({layer})}}_{{{_sub(*rest)}}}"
+    if kind == "dL_da":
+        return rf"\frac{{\partial L}}{{\partial a^{{({layer})}}_{{{_sub(*rest)}}}}}"
+    raise SymnnError(f"no layered notation for {kind!r}")
+
+
+def _unit(layer: int, j: int, shape: Shape) -> str:
+    """The per-neuron name of a unit: i for inputs, h for hidden units, o for outputs."""
+    if layer == 0:
+        return f"i_{{{j}}}"
+    if layer == shape.depth:
+        return f"o_{{{j}}}"
+    if shape.depth == 2:
+        return f"h_{{{j}}}"
+    return f"h^{{({layer})}}_{{{j}}}"
+
+
+def _weight_number(layer: int, j: int, k: int, shape: Shape) -> int:
+    """Weights numbered 1, 2, … through the layers, row by row (w1 joins i1 to h1, w2 i2 to h1)."""
+    before = sum(shape.widths[l] * shape.widths[l - 1] for l in range(1, layer))
+    return before + (j - 1) * shape.widths[layer - 1] + k
+
+
+def _neuron(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
+    if kind == "L":
+        return r"E_{\mathrm{total}}"
+    if kind == "x":
+        return _unit(0, idx[0], shape)
+    if kind == "y":
+        return rf"\mathrm{{target}}_{{{_unit(shape.depth, idx[0], shape)}}}"
+    if kind == "w":
+        return f"w_{{{_weight_number(*idx, shape)}}}"
+    unit = _unit(idx[0], idx[1], shape)
+    if kind == "b":
+        return f"b_{{{unit}}}"
+    if kind == "z":
+        return rf"\mathrm{{net}}_{{{unit}}}"
+    if kind == "a":
+        return rf"\mathrm{{out}}_{{{unit}}}"
+    if kind == "delta":
+        return rf"\delta_{{{unit}}}"
+    if kind == "dL_da":
+        return rf"\frac{{\partial E_{{\mathrm{{total}}}}}}{{\partial \mathrm{{out}}_{{{unit}}}}}"
+    raise SymnnError(f"no neuron notation for {kind!r}")
+
+
+NOTATIONS: Registry[Notation] = Registry("notation")
+NOTATIONS.add(
+    "layered",
+    Notation(
+        "layered",
+        r"$w^{(l)}_{jk}$ joins unit $k$ of layer $l-1$ to unit $j$ of layer $l$; "
+        r"$z^{(l)}_j$ is the weighted input, $a^{(l)}_j$ the activation, "
+        r"$\delta^{(l)}_j = \partial L / \partial z^{(l)}_j$.",
+        _layered,
+    ),
+)
+NOTATIONS.add(
+    "neuron",
+    Notation(
+        "neuron",
+        r"inputs $i_k$, hidden units $h_j$, outputs $o_j$; $\mathrm{net}$ is a unit's weighted "
+        r"input and $\mathrm{out}$ its output; weights $w_1, w_2, \dots$ are numbered layer by "
+        r"layer, row by row.",
+        _neuron,
+    ),
+)
+
+
+# Matrix level: vectors and matrices of a layer as MatrixSymbols. Their machine names (W_2,
+# zvec_2, Zbatch_2, …) never start with a scalar prefix ("w_", "z_", …), so ``parse`` keeps
+# telling scalars apart, and ``parse_matrix`` reads these.
+N_SAMPLES = sp.Symbol("N", integer=True, positive=True)
+
+_MATRIX_HEADS = {
+    "W": "W",
+    "bvec": "b",
+    "zvec": "z",
+    "avec": "a",
+    "deltavec": r"\delta",
+    "Zbatch": "Z",
+    "Abatch": "A",
+    "Deltabatch": r"\Delta",
+}
+_MATRIX_PLAIN = {"xvec": "x", "yvec": "y", "Xbatch": "X", "Ybatch": "Y"}
+
+
+def weights(layer: int, rows, cols) -> sp.MatrixSymbol:
+    """W^{(l)} of shape (units_l, units_{l−1})."""
+    return sp.MatrixSymbol(f"W_{layer}", rows, cols)
+
+
+def vector(kind: str, layer: int, size) -> sp.MatrixSymbol:
+    """The column vector of one sample's ``kind`` ("b", "z", "a", "delta") at ``layer``.
+
+    a^{(0)} is the input x.
+
+    Examples:
+        >>> vector("a", 0, 3).name, vector("delta", 2, 4).shape
+        ('xvec', (4, 1))
+    """
+    if kind == "a" and layer == 0:
+        return sp.MatrixSymbol("xvec", size, 1)
+    return sp.MatrixSymbol(f"{kind}vec_{layer}", size, 1)
+
+
+def batch(kind: str, layer: int, size) -> sp.MatrixSymbol:
+    """The N × size matrix of ``kind`` ("Z", "A", "Delta") at ``layer``, one sample per row.
+
+    A^{(0)} is the input batch X.
+    """
+    if kind == "A" and layer == 0:
+        return sp.MatrixSymbol("Xbatch", N_SAMPLES, size)
+    return sp.MatrixSymbol(f"{kind}batch_{layer}", N_SAMPLES, size)
+
+
+def targets(size) -> sp.MatrixSymbol:
+    return sp.MatrixSymbol("yvec", size, 1)
+
+
+def target_batch(size) -> sp.MatrixSymbol:
+    return sp.MatrixSymbol("Ybatch", N_SAMPLES, size)
+
+
+def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
+    """Kind and layer of a matrix-level symbol: ``W_2`` -> ("W", 2), ``xvec`` -> ("xvec", None)."""
+    name = symbol.name
+    if name in _MATRIX_PLAIN:
+        return name, None
+    kind, _, layer = name.rpartition("_")
+    if kind in _MATRIX_HEADS and layer.isdigit():
+        return kind, int(layer)
+    raise SymnnError(f"{name!r} is not a symnn matrix quantity")
+
+
+def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
+    """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
+    try:
+        kind, layer = parse_matrix(symbol)
+    except SymnnError:
+        return None
+    if layer is None:
+        return _MATRIX_PLAIN[kind]
+    return f"{_MATRIX_HEADS[kind]}^{{({layer})}}"
+
+
+_ACTIVATION_HEADS = {
+    "identity": r"\operatorname{id}",
+    "step": r"\operatorname{step}",
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{ReLU}",
+    "leaky_relu": r"\operatorname{LeakyReLU}",
+    "softplus": r"\operatorname{softplus}",
+    "elu": r"\operatorname{ELU}",
+    "silu": r"\operatorname{SiLU}",
+    "swish": r"\operatorname{SiLU}",
+    "gelu": r"\operatorname{GELU}",
+    "softmax": r"\operatorname{softmax}",
+}
+
+
+def activation_latex(name: str) -> str:
+    """The LaTeX name of an activation applied to a vector (σ, ReLU, …); others by their name."""
+    escaped = name.replace("_", r"\_")
+    return _ACTIVATION_HEADS.get(name, rf"\operatorname{{{escaped}}}")

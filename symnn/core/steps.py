@@ -1,0 +1,154 @@
+"""Derivation steps as pure data: ``Step(lhs, rhs, rule, note)`` and the ``Derivation`` of them.
+
+No LaTeX lives here; templates and printers decide how a step looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+RULES = {
+    "definition": "definition",
+    "chain_rule": "chain rule",
+    "multivariate_chain_rule": "multivariate chain rule (sum over every path)",
+    "linear": "derivative of a weighted sum",
+    "activation_derivative": "derivative of the activation",
+    "loss_derivative": "derivative of the loss",
+    "substitution": "substitution of named quantities",
+    "reuse": "δ computed once and reused",
+    "result": "result",
+    "expanded": "fully expanded in inputs and parameters",
+    "jacobian": "Jacobian",
+    # Matrix-level and calculus rules join this set with the engines that record them.
+    "vector_chain_rule": "vector chain rule: ∂L/∂v = (∂u/∂v)ᵀ ∂L/∂u (numerator layout)",
+    "jacobian_linear": "Jacobian of z = W a + b: ∂z/∂a = W, ∂z/∂b = I",
+    "jacobian_elementwise": "Jacobian of an elementwise activation: diag(f'(z))",
+    "jacobian_softmax": "Jacobian of softmax: diag(s) − s sᵀ",
+    "jacobian_chain_rule": "Jacobians of a composition multiply",
+    "jacobian_weights": "∂z_i/∂w_jk = [i = j] a_k",
+    "kronecker_sum": "the Kronecker delta picks one term of the sum",
+    "outer_product": "∂L/∂w_jk = δ_j a_k for all j, k is the outer product δ aᵀ",
+    "identity_jacobian": "the Jacobian is the identity",
+    "symmetric_jacobian": "the Jacobian is symmetric",
+    "diag_hadamard": "diag(v) u = u ⊙ v",
+    "softmax_jacobian_product": "(diag(s) − s sᵀ) g = s ⊙ (g − (sᵀ g) 𝟏)",
+    "loss_gradient_vector": "derivative of the loss, as a vector",
+    "logsumexp_gradient": "the gradient of log Σ e^{z_k} is softmax(z)",
+    "distribute": "distributive law",
+    "softmax_cross_entropy": "softmax and cross-entropy cancel",
+    "targets_sum_to_one": "the targets sum to one",
+    "index_recursion": "the δ recursion in index form",
+    "batch_rows": "one sample per row",
+    "batch_mean": "the batch gradient is the mean of the per-sample gradients",
+}
+# The calculus refresher, gradient descent and the perceptron (symnn.calculus.calculus, …).
+RULES.update(
+    {
+        "partial_derivative": "partial derivative",
+        "sum_rule": "sum rule",
+        "constant_rule": "derivative of a constant is 0",
+        "constant_multiple": "constant-multiple rule",
+        "power_rule": "power rule",
+        "product_rule": "product rule",
+        "elementary_derivative": "derivative of an elementary function",
+        "substitute_point": "substitute the point",
+        "evaluate_at_point": "evaluate at the point",
+        "gradient": "gradient (the vector of partial derivatives)",
+        "magnitude": "magnitude (Euclidean length)",
+        "normalise": "direction normalised to unit length",
+        "directional_derivative": "directional derivative (gradient · unit direction)",
+        "linear_approximation": "first-order (linear) prediction: gradient · move",
+        "tangent": "tangent-plane prediction: value + predicted change",
+        "exact_change": "exact change",
+        "approximation_error": "error of the linear prediction",
+        "second_partial": "second partial derivative",
+        "hessian": "Hessian (matrix of second partial derivatives)",
+        "taylor_term": "Taylor term (derivatives at the point / α!, times powers of the move)",
+        "taylor": "Taylor polynomial (sum of the terms)",
+        "descent_update": "gradient-descent update: x ← x − η ∇f",
+        "momentum_update": "momentum: v ← μ v − η ∇f, then x ← x + v",
+        "dot_product": "dot product w · x + b",
+        "angle": "angle between vectors: cos θ = w·x / (|w| |x|)",
+        "hyperplane": "hyperplane w · x + b = 0",
+        "step_activation": "step activation",
+        "perceptron_rule": "Rosenblatt rule: w ← w + η (y − ŷ) x",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: ``lhs = rhs`` by ``rule`` (a key of RULES), with a short note."""
+
+    lhs: sp.Basic
+    rhs: sp.Basic
+    rule: str
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"unknown rule {self.rule!r}; known: {', '.join(RULES)}")
+
+    @property
+    def rule_text(self) -> str:
+        return RULES[self.rule]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of steps about one quantity (δ^{(2)}_1, ∂L/∂w^{(1)}_{11}, …), in reading order."""
+
+    subject: sp.Basic
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Ordered sections of steps, and the results they lead to (lhs -> expression)."""
+
+    title: str
+    sections: tuple[Section, ...]
+    results: tuple[Step, ...]
+    context: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def steps(self) -> list[Step]:
+        return [step for section in self.sections for step in section.steps]
+
+    def result(self, lhs: sp.Basic) -> sp.Basic:
+        for step in self.results:
+            if step.lhs == lhs:
+                return step.rhs
+        raise KeyError(lhs)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's LaTeX view: the steps in one ``aligned`` display."""
+        from symnn.output.document import render_derivation
+
+        return render_derivation(self, "aligned")
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's Markdown view: the whole document, with ``$$`` blocks."""
+        from symnn.output.document import render_derivation
+
+        return render_derivation(self, "md")
+
+    def __str__(self) -> str:
+        from symnn.printing.text import text
+
+        lines = [self.title]
+        for section in self.sections:
+            lines.append(f"\n{text(section.subject)}")
+            lines += [f"  {text(s.lhs)} = {text(s.rhs)}    [{s.rule_text}]" for s in section.steps]
+        lines.append("\nResults")
+        lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in self.results]
+        return "\n".join(lines)
+
+
+def sections(*pairs: tuple[sp.Basic, Sequence[Step]]) -> tuple[Section, ...]:
+    """Sections from (subject, steps) pairs, leaving out empty ones."""
+    return tuple(Section(subject, tuple(steps)) for subject, steps in pairs if steps)

@@ -1,0 +1,231 @@
+"""Element-level derivations: the chain rule for chosen parameters, recorded step by step."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import sympy as sp
+
+from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
+from symnn.core.graph import Definition, Graph, build_graph
+from symnn.core.steps import Derivation, Step, sections
+from symnn.engine.backprop import Backprop, adjoint_symbol
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Network
+
+_ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+_ARRAY = re.compile(r"^\s*([Wb]\d+)\s*$")
+_LAYER = re.compile(r"^\s*layer\s*(\d+)\s*$")
+
+
+@lru_cache(maxsize=32)
+def _cached(network: Network) -> Backprop:
+    return Backprop(build_graph(network))
+
+
+DEFAULT_ELEMENT_LIMIT = 10_000  # parameters; about a minute of element-level work
+
+
+def element_limit() -> int:
+    """The most parameters an element-level request may have (env SYMNN_ELEMENT_LIMIT overrides)."""
+    text = os.environ.get("SYMNN_ELEMENT_LIMIT")
+    if text is None:
+        return DEFAULT_ELEMENT_LIMIT
+    if not text.strip().isdigit() or int(text) < 1:
+        raise SymnnError(f"SYMNN_ELEMENT_LIMIT: expected a positive whole number, found {text!r}")
+    return int(text)
+
+
+def guard_size(network: Network) -> None:
+    """Stop an element-level request that would run for minutes, before any work is done."""
+    count, limit = network.parameter_count, element_limit()
+    if count > limit:
+        raise SymnnError(
+            f"the element level would expand {count:,} parameters, over the limit of {limit:,}; "
+            "use the matrix level (--level matrix, derive_matrix), or raise the limit with the "
+            "environment variable SYMNN_ELEMENT_LIMIT"
+        )
+
+
+def backprop_for(spec: Network | Graph) -> Backprop:
+    """The (cached) reverse walk for a network spec, keyed on the spec, not on object identity."""
+    guard_size(spec.network if isinstance(spec, Graph) else spec)
+    if isinstance(spec, Graph):
+        return Backprop(spec)
+    return _cached(spec)
+
+
+def select(graph: Graph, wrt: str | int | sp.Symbol | Sequence = "all") -> list[sp.Symbol]:
+    """Trainable scalar parameters named by ``wrt``.
+
+    ``wrt`` is "all", a layer number or "layer 2", an array name ("W1", "b2"), one entry with
+    1-based indices as the maths writes them ("W1[1,2]" is w^{(1)}_{12}, "b2[1]"), a symbol, or a
+    list of these.
+
+    Examples:
+        >>> from symnn.spec.network import Network, Dense
+        >>> g = build_graph(Network(2, [Dense(2, "sigmoid"), Dense(1, "sigmoid")]))
+        >>> select(g, "W2[1,2]")
+        [w_2_1_2]
+        >>> len(select(g, 1))
+        6
+    """
+    if isinstance(wrt, list | tuple):
+        return [s for item in wrt for s in select(graph, item)]
+    trainable = [s for p in graph.parameters if p.trainable for _, s in p.entries()]
+    if isinstance(wrt, sp.Symbol):
+        chosen = [wrt]
+    elif isinstance(wrt, int) or (isinstance(wrt, str) and _LAYER.match(wrt)):
+        layer = wrt if isinstance(wrt, int) else int(_LAYER.match(wrt).group(1))
+        chosen = [s for p in graph.parameters if p.layer == layer for _, s in p.entries()]
+        if not chosen:
+            raise SymnnError(f"no layer {layer}; layers are 1 to {len(graph.network.layers)}")
+    elif wrt == "all":
+        chosen = trainable
+    elif isinstance(wrt, str) and _ARRAY.match(wrt):
+        chosen = [s for _, s in graph.parameter(wrt.strip()).entries()]
+    elif isinstance(wrt, str) and (m := _ENTRY.match(wrt)):
+        chosen = [_entry(graph, m)]
+    else:
+        raise SymnnError(
+            f"cannot read parameter choice {wrt!r}; expected 'all', a layer number, "
+            "'W1', 'b2', or one entry such as 'W1[1,2]' or 'b2[1]'"
+        )
+    trained = set(trainable)  # membership in a list made "all" quadratic in the parameters
+    frozen = [s for s in chosen if s not in trained]
+    if frozen and frozen == chosen:
+        raise SymnnError(f"{wrt!r} is frozen (trainable_bias = false), so it has no gradient")
+    return [s for s in chosen if s in trained]
+
+
+def _entry(graph: Graph, m: re.Match) -> sp.Symbol:
+    kind, layer, row, col = m.group(1), m.group(2), m.group(3), m.group(4)
+    parameter = graph.parameter(f"{kind}{layer}")
+    index = (int(row) - 1,) if col is None else (int(row) - 1, int(col) - 1)
+    if len(index) != len(parameter.shape) or not all(
+        0 <= i < n for i, n in zip(index, parameter.shape, strict=True)
+    ):
+        size = "×".join(map(str, parameter.shape))
+        raise SymnnError(f"{m.group(0).strip()!r} is outside {parameter.name} ({size}, from 1)")
+    return parameter.symbols[index]
+
+
+def _partial(f: sp.Expr, v: sp.Expr) -> sp.Derivative:
+    return sp.Derivative(f, v, evaluate=False)
+
+
+def _product(*factors: sp.Expr) -> sp.Expr:
+    factors = [f for f in factors if f != 1]
+    if not factors:
+        return sp.S.One
+    return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)
+
+
+def _sum(terms: list[sp.Expr]) -> sp.Expr:
+    return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
+
+
+def _chain_rule(lhs: sp.Expr, symbol: sp.Symbol, children: Sequence[Definition]) -> Step:
+    terms = [
+        _partial(nt.LOSS, symbol)
+        if c.role == "loss"
+        else _product(_partial(nt.LOSS, c.symbol), _partial(c.symbol, symbol))
+        for c in children
+    ]
+    rule = "chain_rule" if len(children) == 1 else "multivariate_chain_rule"
+    return Step(lhs, _sum(terms), rule)
+
+
+def _local_steps(bp: Backprop, child: Definition, symbol: sp.Symbol) -> list[Step]:
+    local = bp.local(child, symbol)
+    lhs = _partial(child.symbol, symbol)
+    if child.role == "loss":
+        loss = LOSSES[bp.graph.network.loss]
+        return [Step(_partial(nt.LOSS, symbol), local.raw, "loss_derivative", loss.title)]
+    if child.role == "weighted_input":
+        return [Step(lhs, local.raw, "linear")]
+    activation = ACTIVATIONS[bp.graph.network.layers[child.layer - 1].activation]
+    steps = [Step(lhs, local.raw, "activation_derivative", activation.derivative)]
+    if local.named != local.raw:
+        steps.append(Step(lhs, local.named, "substitution"))
+    return steps
+
+
+def _named_sum(bp: Backprop, symbol: sp.Symbol, children: Sequence[Definition]) -> sp.Expr:
+    return _sum([_product(adjoint_symbol(c), bp.local(c, symbol).named) for c in children])
+
+
+def adjoint_steps(bp: Backprop, d: Definition) -> list[Step]:
+    """How ∂L/∂(node) follows from the node's children: chain rule, local factors, substitution."""
+    lhs = adjoint_symbol(d)
+    children = bp.graph.children(d.symbol)
+    if len(children) == 1 and children[0].role == "loss":
+        return _local_steps(bp, children[0], d.symbol)
+    steps = (
+        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")] if d.role == "weighted_input" else []
+    )
+    steps.append(_chain_rule(lhs, d.symbol, children))
+    for child in children:
+        steps += _local_steps(bp, child, d.symbol)
+    steps.append(Step(lhs, _named_sum(bp, d.symbol, children), "substitution"))
+    return steps
+
+
+def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
+    """∂L/∂θ by the chain rule through the definitions that read θ."""
+    children = bp.graph.children(theta)
+    lhs = _partial(nt.LOSS, theta)
+    steps = [_chain_rule(lhs, theta, children)]
+    for child in children:
+        steps += _local_steps(bp, child, theta)
+    steps.append(Step(lhs, _named_sum(bp, theta, children), "result"))
+    return steps
+
+
+def _describe(wrt: str | int | sp.Symbol | Sequence) -> str:
+    """The parameter choice in words, for a title."""
+    if isinstance(wrt, list | tuple):
+        return ", ".join(_describe(item) for item in wrt)
+    if isinstance(wrt, int):
+        return f"layer {wrt}"
+    return "all parameters" if wrt == "all" else str(wrt)
+
+
+def derive(
+    spec: Network | Graph, wrt: str | int | sp.Symbol | Sequence = "all", *, expand: bool = False
+) -> Derivation:
+    """The element-level derivation of ∂L/∂θ for the parameters chosen by ``wrt``.
+
+    With one parameter the chain rule comes first and the δ terms it needs follow, output layer
+    first; with several, the δ terms come first, each derived once and reused by every gradient.
+    ``expand`` adds each gradient written out in inputs, targets and parameters.
+
+    Examples:
+        >>> from symnn.spec.network import Network, Dense
+        >>> net = Network(2, [Dense(2, "sigmoid"), Dense(2, "sigmoid")], "squared_error")
+        >>> d = derive(net, "W1[1,1]")
+        >>> d.results[0].rhs
+        delta_1_1*x_1
+    """
+    bp = backprop_for(spec)
+    graph = bp.graph
+    thetas = select(graph, wrt)
+    deltas = [(adjoint_symbol(d), adjoint_steps(bp, d)) for d in bp.needed(thetas)]
+    grads = [(_partial(nt.LOSS, t), gradient_steps(bp, t)) for t in thetas]
+    ordered = [*grads, *deltas] if len(thetas) == 1 else [*deltas, *grads]
+    results = [Step(_partial(nt.LOSS, t), bp.gradients[t], "result") for t in thetas]
+    if expand:
+        results += [
+            Step(_partial(nt.LOSS, t), bp.expanded(bp.gradients[t]), "expanded") for t in thetas
+        ]
+    return Derivation(
+        title=f"Backpropagation: {_describe(wrt)}",
+        sections=sections(*ordered),
+        results=tuple(results),
+        context={"graph": graph, "parameters": thetas, "level": "element"},
+    )

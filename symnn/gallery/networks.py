@@ -1,0 +1,169 @@
+"""The single source of the ``derivations/`` gallery: each example names the files it produces.
+
+Bundled spec files live in ``examples/`` (shipped inside the package as well), so the gallery, the
+README and the tests all start from the same specs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from symnn.codegen.element import element_source
+from symnn.codegen.matrix import matrix_source
+from symnn.core.registry import Registry
+from symnn.engine import derive
+from symnn.engine.matrix import derive_matrix
+from symnn.output.document import render_derivation
+from symnn.spec.network import Data, Dense, Network
+from symnn.spec.specfile import load_spec
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+SPEC_DIRS = (PACKAGE_DIR.parent / "examples", PACKAGE_DIR / "bundled_examples")
+
+Files = dict[str, str | bytes]
+
+
+def bundled_spec(name: str) -> Path:
+    """The path of a bundled spec file, from the source tree or the installed package."""
+    for folder in SPEC_DIRS:
+        path = folder / name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"bundled example {name!r} not found in {[str(d) for d in SPEC_DIRS]}")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A gallery entry: a folder of files built by ``build`` (file name -> content)."""
+
+    folder: str
+    title: str
+    summary: str
+    build: Callable[[], Files]
+
+
+EXAMPLES: Registry[Example] = Registry("gallery example")
+
+
+def example(folder: str, title: str, summary: str):
+    """Register the decorated builder as a gallery example."""
+
+    def register(build: Callable[[], Files]) -> Callable[[], Files]:
+        EXAMPLES.add(folder, Example(folder, title, summary, build))
+        return build
+
+    return register
+
+
+def _documents(derivation, stem: str = "derivation", **options) -> Files:
+    """The LaTeX fragment and the Markdown of a derivation."""
+    return {
+        f"{stem}.tex": render_derivation(derivation, "tex", **options),
+        f"{stem}.md": render_derivation(derivation, "md", **options),
+    }
+
+
+@example(
+    "single-neuron",
+    "One sigmoid neuron, chain rule by hand",
+    "∂L/∂w for a single sigmoid unit with squared error: the shortest chain rule there is, "
+    "with numbers for one sample.",
+)
+def _single_neuron() -> Files:
+    net = Network(
+        1,
+        [Dense(1, "sigmoid", weights=[[0.5]], bias=[0.1])],
+        "squared_error",
+        name="one sigmoid neuron",
+        data=Data([[1.5]], [[1.0]]),
+        learning_rate=0.5,
+    )
+    return {
+        **_documents(derive(net, "all", expand=True), numeric=True),
+        "gradients.py": element_source(net),
+    }
+
+
+@example(
+    "two-two-two",
+    "The 2-2-2 sigmoid network, per weight, with numbers",
+    "The classic worked example (inputs 0.05, 0.10; targets 0.01, 0.99; rate 0.5, biases fixed): "
+    "a hidden and an output weight through the δ terms, every factor's number and the updated "
+    "weights, in the per-neuron notation (w1…w8, h1, o1) and in the layered one.",
+)
+def _two_two_two() -> Files:
+    net = load_spec(bundled_spec("two_two_two.toml"))
+    chosen = derive(net, ["W1[1,1]", "W2[1,1]"])
+    return {
+        **_documents(chosen, "neuron", notation="neuron", numeric=True, digits=9),
+        **_documents(derive(net, "all"), "layered", numeric=True, digits=9),
+        "gradients.py": element_source(net),
+    }
+
+
+@example(
+    "three-layer-matrix",
+    "A three-layer network in matrix form",
+    "Jacobians, the vector chain rule, the δ recursion and the batched gradients of a 3-4-4-2 "
+    "tanh network, with the vectorised NumPy code generated from the same rules.",
+)
+def _three_layer_matrix() -> Files:
+    net = Network(
+        3,
+        [Dense(4, "tanh"), Dense(4, "tanh"), Dense(2, "sigmoid")],
+        "binary_cross_entropy",
+        name="3-4-4-2 tanh network",
+    )
+    return {
+        **_documents(derive_matrix(net)),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "softmax-cross-entropy",
+    "Softmax with cross-entropy, and its Jacobian",
+    "A softmax output layer: the full Jacobian diag(s) − s sᵀ at the element level, and how "
+    "cross-entropy after softmax collapses to s − y at the matrix level.",
+)
+def _softmax_cross_entropy() -> Files:
+    net = Network(
+        2, [Dense(3, "softmax")], "cross_entropy", name="softmax regression with three classes"
+    )
+    return {
+        **_documents(derive(net, "W1[1,1]")),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+    }
+
+
+def _index(built: dict[str, Files]) -> str:
+    lines = [
+        "# The symnn gallery",
+        "",
+        "Every file here is produced by `symnn gallery` from `symnn/examples.py`; CI runs",
+        "`symnn gallery --check`, so nothing in this folder can drift from the code.",
+        "",
+    ]
+    for name, files in built.items():
+        entry = EXAMPLES[name]
+        lines += [f"## [{entry.title}]({entry.folder}/)", "", entry.summary, ""]
+        lines += [f"- [{file}]({entry.folder}/{file})" for file in sorted(files)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def gallery_files() -> Files:
+    """Every gallery file, by path relative to the gallery folder."""
+    built = {name: EXAMPLES[name].build() for name in EXAMPLES}
+    files: Files = {"README.md": _index(built)}
+    for name, entry_files in built.items():
+        for file, content in entry_files.items():
+            files[f"{EXAMPLES[name].folder}/{file}"] = content
+    return files
+
+
+# The calculus refresher, gradient descent and the perceptron register their gallery entries there.
+import symnn.gallery.refresher  # noqa: E402, F401

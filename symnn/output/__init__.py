@@ -1,0 +1,1 @@
+"""Documents: Jinja rendering, layout, LaTeX compilation. Lays out data; computes nothing."""

@@ -1,0 +1,435 @@
+"""A Derivation as a document: LaTeX fragment, article, Beamer slides or Markdown.
+
+This module gathers what a template needs (rows already broken into lines, headings, the
+notation's convention, Jacobians, the worked numbers) and hands it to the one Jinja environment
+in ``symnn.output.render``. Any Derivation made of Sections and Steps renders, whatever its
+expressions
+(scalar symbols or MatrixSymbols); the network's own content (forward pass, Jacobians, numbers)
+appears when the derivation carries its graph in ``context["graph"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
+from symnn.core.graph import Graph
+from symnn.core.steps import RULES, Derivation, Section, Step
+from symnn.engine.jacobian import jacobian
+from symnn.output.layout import Piece, Row, break_row, visible_width
+from symnn.output.render import render
+from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
+from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.losses import LOSSES
+from symnn.spec.network import Network
+
+FORMATS = {
+    "tex": "derivation.tex.j2",
+    "article": "article.tex.j2",
+    "beamer": "beamer.tex.j2",
+    "md": "derivation.md.j2",
+    "aligned": "aligned.tex.j2",
+}
+# About how many characters of mathematics fit on a line, and how much of that a character of
+# the rule in words takes (slides put the rule in a tag that moves below a full line).
+WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
+RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
+MAX_MATRIX = 6  # wider Jacobians are described, not printed
+ROLE_WORDS = {"weighted_input": "weighted input", "activation": "activation", "loss": "loss"}
+
+
+class JacobianOf(sp.Function):
+    """∂(u_1, …, u_m)/∂(v_1, …, v_n), the name of a Jacobian matrix."""
+
+    def _latex(self, printer) -> str:
+        outs, ins = self.args
+        top = ", ".join(printer._print(u) for u in outs)
+        bottom = ", ".join(printer._print(v) for v in ins)
+        return rf"\frac{{\partial ({top})}}{{\partial ({bottom})}}"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of rows about one quantity, headed "words $term$", with where it is reused.
+
+    ``reused_in`` holds the other quantities whose steps read this one (δ terms, ∂L/∂a), and
+    ``reused_for`` the parameters whose gradients do.
+    """
+
+    subject: sp.Basic
+    rows: tuple[Row, ...]
+    words: str = ""
+    term: sp.Basic | None = None
+    reused_in: tuple[sp.Basic, ...] = ()
+    reused_for: tuple[sp.Basic, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    """Blocks under one heading ("Output layer", "Gradients", …)."""
+
+    title: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """A Jacobian's name, its matrix (None when too large to print) and a caption in words."""
+
+    name: sp.Basic
+    matrix: sp.Matrix | None
+    caption: str
+    wide: bool = False  # name and matrix do not fit on one line: the matrix goes below
+
+
+def _fit(j: Jacobian, builder: _Builder) -> Jacobian:
+    if j.matrix is None:
+        return j
+    measure = builder.printer.doprint
+
+    def width(expr: sp.Basic) -> float:
+        return visible_width(measure(expr))
+
+    rows = [sum(width(e) + 2 for e in j.matrix.row(i)) for i in range(j.matrix.rows)]
+    wide = width(j.name) + max(rows) > 0.6 * builder.width  # matrices space out their columns
+    return Jacobian(j.name, j.matrix, j.caption, wide)
+
+
+class _Builder:
+    """Turns steps into rows for one output format and printer.
+
+    Rows displayed together share columns (lhs, rhs, rule), so a block's lines are broken to fit
+    beside its widest lhs and its longest rule in words.
+    """
+
+    def __init__(self, printer: SymnnLatexPrinter, width: int, rule_width: float) -> None:
+        self.printer = printer
+        self.width = width
+        self.rule_width = rule_width
+
+    def rows(self, entries: Sequence[tuple[sp.Basic | None, list[Piece], str]]) -> tuple[Row, ...]:
+        lhs_width = max(
+            (visible_width(self.printer.doprint(lhs)) for lhs, _, _ in entries if lhs is not None),
+            default=0,
+        )
+        rule_width = self.rule_width * max((len(rule) for _, _, rule in entries), default=0)
+        budget = max(self.width - lhs_width - rule_width, self.width / 3)
+        return tuple(
+            break_row(lhs, pieces, self.printer.doprint, budget, rule)
+            for lhs, pieces, rule in entries
+        )
+
+    def steps(self, steps: Sequence[Step]) -> tuple[Row, ...]:
+        entries, previous = [], None
+        for step in steps:
+            lhs = None if step.lhs == previous else step.lhs
+            entries.append((lhs, [Piece("=", step.rhs)], step.rule_text))
+            previous = step.lhs
+        return self.rows(entries)
+
+    def numeric(self, lines: Sequence) -> tuple[Row, ...]:
+        entries = []
+        for line in lines:
+            pieces = [] if line.rhs is None else [Piece("=", line.rhs)]
+            if line.numbers is not None:
+                pieces.append(Piece("=", line.numbers))
+            if line.value is not None:
+                pieces.append(Piece("=", line.value))
+            entries.append((line.lhs, pieces, ""))
+        return self.rows(entries)
+
+
+def _kind(subject: sp.Basic) -> tuple[str, tuple[int, ...]] | None:
+    symbol = subject.variables[0] if isinstance(subject, sp.Derivative) else subject
+    if not isinstance(symbol, sp.Symbol):
+        return None
+    try:
+        kind, indices = nt.parse(symbol)
+    except SymnnError:
+        return None
+    return ("grad", indices) if isinstance(subject, sp.Derivative) else (kind, indices)
+
+
+def _group_title(subject: sp.Basic, depth: int) -> str:
+    kind = _kind(subject)
+    if kind is None:
+        return "Steps"
+    name, indices = kind
+    if name == "grad":
+        return f"Gradients for layer {indices[0]}"
+    if indices[0] == depth:
+        return "Output layer: error terms"
+    return f"Hidden layer {indices[0]}: error terms"
+
+
+def _heading(subject: sp.Basic) -> tuple[str, sp.Basic]:
+    kind = _kind(subject)
+    if kind is None:
+        return "", subject
+    if kind[0] == "grad":
+        return "Gradient with respect to", subject.variables[0]
+    if kind[0] == "delta":
+        return "Error term", subject
+    if kind[0] == "dL_da":
+        return "Gradient with respect to the activation", nt.a(*kind[1])
+    return "", subject
+
+
+def block(section: Section, sections: Sequence[Section], builder: _Builder) -> Block:
+    """One section as rows, with the sections that read its quantity (δ computed once, reused)."""
+    users = [
+        other.subject
+        for other in sections
+        if isinstance(section.subject, sp.Symbol)
+        and other is not section
+        and any(s.rhs.has(section.subject) for s in other.steps)
+    ]
+    words, term = _heading(section.subject)
+    gradients = [u.variables[0] for u in users if isinstance(u, sp.Derivative)]
+    others = [u for u in users if not isinstance(u, sp.Derivative)]
+    rows = builder.steps(section.steps)
+    return Block(section.subject, rows, words, term, tuple(others), tuple(gradients))
+
+
+def groups(derivation: Derivation, builder: _Builder, depth: int) -> list[Group]:
+    """The derivation's sections as blocks of rows under headings, in the derivation's order."""
+    result: list[Group] = []
+    for section in derivation.sections:
+        item = block(section, derivation.sections, builder)
+        title = _group_title(section.subject, depth)
+        if result and result[-1].title == title:
+            result[-1] = Group(title, (*result[-1].blocks, item))
+        else:
+            result.append(Group(title, (item,)))
+    return result
+
+
+def results(derivation: Derivation, builder: _Builder) -> dict[str, list]:
+    """The results in local form, the expanded forms, and the expanded forms too long to print."""
+    local = [s for s in derivation.results if s.rule != "expanded"]
+    expanded = [s for s in derivation.results if s.rule == "expanded"]
+    local_rows = builder.rows(
+        [(s.lhs, [Piece("=", s.rhs)], "" if s.rule == "result" else s.rule_text) for s in local]
+    )
+    rows, omitted = [], []
+    for step, row in zip(
+        expanded, builder.rows([(s.lhs, [Piece("=", s.rhs)], "") for s in expanded]), strict=True
+    ):
+        if row.wide or len(row.lines) > 8:
+            omitted.append(step.lhs)
+        else:
+            rows.append(row)
+    return {
+        "local": list(local_rows),
+        "grid": _grid(list(local_rows), builder),
+        "expanded": rows,
+        "omitted": omitted,
+    }
+
+
+def _grid(rows: list[Row], builder: _Builder) -> list[list[Row]]:
+    """Many short one-line results side by side, in up to three columns of (lhs = rhs)."""
+    if len(rows) < 4 or any(r.rule or len(r.lines) > 1 or r.lhs is None for r in rows):
+        return [[row] for row in rows]
+
+    def width(row: Row) -> float:
+        pieces = [row.lhs] + [piece.expr for piece in row.lines[0].pieces]
+        return sum(visible_width(builder.printer.doprint(e)) + 2 for e in pieces)
+
+    columns = max(1, min(3, int(builder.width // (max(map(width, rows)) + 6))))
+    return [rows[i : i + columns] for i in range(0, len(rows), columns)]
+
+
+def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
+    """The forward pass and the loss as definitions, in graph order."""
+    entries = []
+    for d in graph.definitions:
+        if d.role == "activation":
+            rule = ACTIVATIONS[graph.network.layers[d.layer - 1].activation].title
+        else:
+            rule = ROLE_WORDS[d.role]
+        entries.append((d.symbol, [Piece("=", d.expr)], rule))
+    return list(builder.rows(entries))
+
+
+def _matrix_of(graph: Graph, outs: list[sp.Symbol], ins: list[sp.Symbol], what: str) -> Jacobian:
+    caption = f"{what} ({len(outs)} by {len(ins)})"
+    name = JacobianOf(sp.Tuple(*outs), sp.Tuple(*ins))
+    if max(len(outs), len(ins)) > MAX_MATRIX:
+        return Jacobian(name, None, caption + ", too large to print here")
+    return Jacobian(name, jacobian(graph, outs, ins), caption)
+
+
+def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
+    """Each layer's Jacobians: activations by weighted inputs, weighted inputs by those below."""
+    found = []
+    widths = graph.network.widths
+    for l in layers:
+        zs = [nt.z(l, j) for j in range(1, widths[l] + 1)]
+        acts = [nt.a(l, j) for j in range(1, widths[l] + 1)]
+        activation = ACTIVATIONS[graph.network.layers[l - 1].activation]
+        what = "diagonal, as each unit reads only its own weighted input"
+        if not activation.elementwise:
+            what = "full, as every output of the layer reads every weighted input"
+        found.append(
+            _matrix_of(graph, acts, zs, f"Layer {l}, activations by weighted inputs: {what}")
+        )
+        if l > 1:
+            below = [nt.a(l - 1, k) for k in range(1, widths[l - 1] + 1)]
+            what = f"Layer {l}, weighted inputs by the activations below: the weight matrix"
+            found.append(_matrix_of(graph, zs, below, what))
+    return found
+
+
+def _layers_touched(derivation: Derivation, graph: Graph) -> list[int]:
+    layers = set()
+    for section in derivation.sections:
+        kind = _kind(section.subject)
+        if kind is not None:
+            layers.add(kind[1][0])
+    return sorted(layers, reverse=True)
+
+
+@dataclass(frozen=True)
+class RuleUse:
+    """A rule the steps apply: its words, a formula in LaTeX (activations) or a detail in prose."""
+
+    words: str
+    formula: str = ""
+    detail: str = ""
+
+
+def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
+    """The rules the steps apply, in order of first use (naming the result is no rule)."""
+    order = list(
+        dict.fromkeys(s.rule for s in derivation.steps if s.rule not in ("definition", "result"))
+    )
+    uses = []
+    for rule in order:
+        formula = detail = ""
+        if graph is not None and rule == "activation_derivative":
+            names = dict.fromkeys(layer.activation for layer in graph.network.layers)
+            formula = r",\quad ".join(ACTIVATIONS[name].derivative for name in names)
+        if graph is not None and rule == "loss_derivative":
+            detail = LOSSES[graph.network.loss].title
+        uses.append(RuleUse(RULES[rule], formula, detail))
+    return uses
+
+
+def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
+    return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
+
+
+def _numeric_context(derivation: Derivation, network: Network, builder: _Builder, digits: int):
+    from symnn.engine.worked import Worked
+
+    worked = Worked(derivation, network, digits)
+    backward = []
+    for subject, lines in worked.backward():
+        words, term = _heading(subject)
+        backward.append(Block(subject, builder.numeric(lines), words, term))
+    samples = len(worked.samples)
+    return {
+        "given": _given_lines(worked.given()),
+        "forward": builder.numeric(worked.forward()),
+        "backward": backward,
+        "gradients": builder.numeric(worked.gradients()),
+        "updates": builder.numeric(worked.updates()),
+        "samples": samples,
+        "digits": digits,
+    }
+
+
+def context(
+    derivation: Derivation,
+    fmt: str,
+    notation: str | None = None,
+    partial: str = "frac",
+    numeric: bool | Network = False,
+    digits: int = 6,
+    matrix: Derivation | None = None,
+) -> dict[str, Any]:
+    """Everything the templates lay out, computed here so that templates hold no maths."""
+    if fmt not in FORMATS:
+        raise SymnnError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if partial not in PARTIAL_STYLES:
+        raise SymnnError(f"unknown partial style {partial!r}; known: {', '.join(PARTIAL_STYLES)}")
+    if not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise SymnnError(f"digits: expected a whole number from 1 to 15, found {digits!r}")
+    graph: Graph | None = derivation.context.get("graph")
+    if notation is None:
+        notation = graph.network.notation if graph is not None else "layered"
+    style = nt.NOTATIONS[notation]
+    namer = style.namer(graph.shape) if graph is not None else None
+    printer = SymnnLatexPrinter(partial=partial, namer=namer)
+    builder = _Builder(printer, WIDTHS[fmt], RULE_WIDTHS[fmt])
+    depth = len(graph.network.layers) if graph is not None else 0
+    ctx: dict[str, Any] = {
+        "printer": printer,
+        "title": derivation.title,
+        "name": graph.network.name if graph is not None else "",
+        "notation": style,
+        "groups": groups(derivation, builder, depth),
+        "results": results(derivation, builder),
+        "rules": rules_used(derivation, graph),
+        "network": None,
+        "numeric": None,
+        "matrix": None,
+    }
+    if matrix is not None:
+        ctx["matrix"] = {
+            "conventions": list(matrix.context.get("conventions", {}).values()),
+            "groups": groups(matrix, builder, depth),
+            "results": results(matrix, builder),
+        }
+    if graph is not None:
+        loss = LOSSES[graph.network.loss]
+        ctx["network"] = {
+            "widths": "-".join(map(str, graph.network.widths)),
+            "loss": loss.title,
+            "forward": forward_rows(graph, builder),
+            "jacobians": [
+                _fit(j, builder) for j in jacobians(graph, _layers_touched(derivation, graph))
+            ],
+        }
+    if numeric is not False and numeric is not None:
+        if graph is None:
+            raise SymnnError("numbers need an element-level derivation of a network")
+        network = numeric if isinstance(numeric, Network) else graph.network
+        ctx["numeric"] = _numeric_context(derivation, network, builder, digits)
+    return ctx
+
+
+def render_derivation(
+    derivation: Derivation,
+    fmt: str = "tex",
+    notation: str | None = None,
+    partial: str = "frac",
+    numeric: bool | Network = False,
+    digits: int = 6,
+    template_dir: str | Path | None = None,
+    matrix: Derivation | None = None,
+) -> str:
+    """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
+
+    ``notation`` is a preset of ``NOTATIONS`` (default: the network's own, else "layered");
+    ``partial`` is "frac" (∂L/∂w as a fraction) or "slash"; ``numeric`` adds the worked example
+    at the spec's data, weights and learning rate (True, or a Network carrying them); ``digits``
+    is the number of significant digits shown. "aligned" gives the steps alone in one display.
+    ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
+
+    Examples:
+        >>> from symnn import Dense, Network, derive
+        >>> net = Network(1, [Dense(1, "sigmoid")], name="one neuron")
+        >>> text = render_derivation(derive(net, "W1[1,1]"), "md")
+        >>> "derivative of a weighted sum" in text and "$$" in text
+        True
+    """
+    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix)
+    return render(FORMATS[fmt], ctx, template_dir)

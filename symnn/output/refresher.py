@@ -1,0 +1,288 @@
+"""Documents for the calculus refresher, gradient descent and the perceptron, via the templates.
+
+``render_refresher(item, fmt)`` picks the template for what it is given (a calculus
+``Derivation``, a gradient-descent run, a perceptron run), builds the context and renders it as
+LaTeX (a fragment, or a whole article with ``document=True``), Markdown or plain text.
+
+Templates: ``calculus_derivation``, ``descent_table`` and ``perceptron_table`` (``.tex.j2`` and
+``.md.j2``) in ``templates/``; a whole LaTeX article wraps the fragment in
+``calculus_article.tex.j2``.
+
+Examples:
+    >>> from symnn.calculus.calculus import gradient
+    >>> render_refresher(gradient("x**2 + 4*y**2", at="1,1"), "md").startswith("# Gradient of f")
+    True
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from symnn.calculus.descent import Descent
+from symnn.calculus.evaluation import show
+from symnn.core.errors import SymnnError
+from symnn.core.steps import Derivation
+from symnn.output.render import FILTERS, escape_latex, render
+from symnn.perceptron.run import PerceptronRun, boundary
+from symnn.perceptron.view import run_derivation
+from symnn.printing.latex import SymnnLatexPrinter
+from symnn.printing.text import TextPrinter
+
+FORMATS = ("text", "tex", "md")
+
+# Prose (rule names, notes) uses a few mathematical characters; in LaTeX they become commands so a
+# fragment compiles in any preamble.
+_UNICODE_TEX = {
+    "∇": r"$\nabla$",
+    "η": r"$\eta$",
+    "μ": r"$\mu$",
+    "θ": r"$\theta$",
+    "α": r"$\alpha$",
+    "ε": r"$\varepsilon$",
+    "σ": r"$\sigma$",
+    "Δ": r"$\Delta$",
+    "∂": r"$\partial$",
+    "·": r"$\cdot$",
+    "←": r"$\leftarrow$",
+    "→": r"$\to$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "≠": r"$\neq$",
+    "≈": r"$\approx$",
+    "−": "-",
+    "ŷ": r"$\hat{y}$",
+    "°": r"$^\circ$",
+    "′": r"$'$",
+    "²": r"$^2$",
+    "|": r"$|$",
+}
+
+
+def tex_prose(text: object) -> str:
+    """Prose for LaTeX: special characters escaped, mathematical characters as commands.
+
+    Examples:
+        >>> tex_prose("w ← w, 50%, |x|")
+        'w $\\\\leftarrow$ w, 50\\\\%, $|$x$|$'
+    """
+    return "".join(_UNICODE_TEX.get(ch, ch) for ch in escape_latex(text))
+
+
+if "tex_prose" not in FILTERS:
+    FILTERS.add("tex_prose", tex_prose)
+
+
+class _Text(TextPrinter):
+    """Plain text with floats as written (0.06, not 0.0600000000000000)."""
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        text = f"{float(expr):.12g}"
+        return text
+
+    def _print_Subs(self, expr: sp.Subs) -> str:
+        where = ", ".join(f"{v}={self._print(p)}" for v, p in zip(*expr.args[1:], strict=True))
+        return f"{self._print(expr.expr)} at ({where})"
+
+    def _print_ImmutableDenseMatrix(self, expr: sp.MatrixBase) -> str:
+        return "[" + ", ".join(self._print(sp.Tuple(*row)) for row in expr.tolist()) + "]"
+
+    _print_MutableDenseMatrix = _print_ImmutableDenseMatrix
+
+
+def text(expr: Any) -> str:
+    """One line of plain text for an expression or number."""
+    return _Text().doprint(_display(expr))
+
+
+def _display(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return sp.Float(float(f"{value:.10g}"), 15)
+    if isinstance(value, Fraction):
+        return show(sp.Rational(value.numerator, value.denominator))
+    if isinstance(value, tuple | list):
+        return sp.Tuple(*(_display(v) for v in value))
+    if isinstance(value, int):
+        return sp.Integer(value)
+    return show(value) if isinstance(value, sp.Rational) else value
+
+
+def derivation_text(derivation: Derivation) -> str:
+    """A derivation as plain text: its steps with their rules, results and numbers."""
+    lines = [derivation.title]
+    for section in derivation.sections:
+        lines.append(f"\n{text(section.subject)}")
+        for s in section.steps:
+            note = f"; {s.note}" if s.note else ""
+            lines.append(f"  {text(s.lhs)} = {text(s.rhs)}    [{s.rule_text}{note}]")
+    lines.append("\nResults")
+    lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in derivation.results]
+    rows = derivation.context.get("numbers", [])
+    if rows:
+        lines.append("\nNumbers")
+        for row in rows:
+            approx = f" ≈ {row['approx']:.10g}" if row["approx"] is not None else ""
+            lines.append(f"  {row['label']}: {text(row['exact'])}{approx}")
+    return "\n".join(lines) + "\n"
+
+
+class _Latex(SymnnLatexPrinter):
+    """symnn's LaTeX printer, also for powers of symnn functions (σ(x)², whose ``_latex`` hook
+    takes no exponent)."""
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        exponent = expr.exp
+        special = exponent.is_Rational and (exponent.is_negative or exponent == sp.S.Half)
+        if getattr(type(expr.base), "code_name", "") and not special:
+            return rf"{self._print(expr.base)}^{{{self._print(exponent)}}}"
+        return super()._print_Pow(expr)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # Worked numbers (η·(y − ŷ)·x, 2·0.01) keep a visible product sign: "1 (−1) 0" misreads.
+        factors = expr.args
+        worked = any(isinstance(f, sp.UnevaluatedExpr | sp.Float) for f in factors)
+        if len(factors) > 1 and worked and all(f.is_number for f in factors):
+            sign = ""
+            if factors[0] == -1:
+                sign, factors = "-", factors[1:]
+            parts = [self._print(f) for f in factors]
+            parts = [rf"\left({p}\right)" if p.startswith("-") else p for p in parts]
+            return sign + r" \cdot ".join(parts)
+        return super()._print_Mul(expr)
+
+
+def _printer(names: dict) -> SymnnLatexPrinter:
+    return _Latex(symbol_names=names)
+
+
+def _derivation_context(derivation: Derivation) -> dict[str, Any]:
+    ctx = derivation.context
+    return {
+        "title": derivation.title,
+        "sections": derivation.sections,
+        "results": derivation.results,
+        "numbers": [{**row, "exact": _display(row["exact"])} for row in ctx.get("numbers", [])],
+        "notes": _notes(ctx),
+        "printer": _printer(ctx.get("symbol_names", {})),
+    }
+
+
+def _notes(ctx: dict[str, Any]) -> list[str]:
+    notes = []
+    variables = ctx.get("variables")
+    if variables:
+        notes.append("Variables, in order: " + ", ".join(map(str, variables)) + ".")
+    kind = ctx.get("kind")
+    if kind == "directional":
+        notes.append("The direction is normalised to a unit vector u = d/|d| before the product.")
+    if kind == "jacobian":
+        notes.append("Layout: row i holds the partial derivatives of output i (one column each).")
+    if kind == "hessian" and "definiteness" in ctx.get("values", {}):
+        notes.append(f"At the point the Hessian is {ctx['values']['definiteness']}.")
+    if kind == "dot_product":
+        notes.append(f"Step activation: {ctx['convention']}.")
+        notes.append(f"Angle view: the vectors are {ctx['values']['alignment']}.")
+    return notes
+
+
+def _descent_context(run: Descent) -> dict[str, Any]:
+    derivation = run.derivation()
+    # "change", not "update": Jinja would find dict.update before the key.
+    rows = [
+        {key: _display(row[key]) for key in ("gradient", "point", "value")}
+        | {"k": row["k"], "change": _display(row["update"])}
+        for row in run.table()
+    ]
+    return {
+        **_derivation_context(derivation),
+        "function": run.function,
+        "variables": run.variables,
+        "f_name": run.f_name,
+        "point_symbol": sp.Tuple(*run.variables),
+        "rule": run.context["rule"],
+        "arithmetic": "exact (rationals)" if run.exact else "floating point",
+        "rows": rows,
+        "stopped": run.stopped,
+    }
+
+
+def _perceptron_context(run: PerceptronRun) -> dict[str, Any]:
+    derivation = run_derivation(run, only_mistakes=True)
+    rows = [
+        {
+            "epoch": u.epoch,
+            "sample": u.sample,
+            "x": _display(u.x),
+            "y": u.y,
+            "z": _display(u.z),
+            "y_hat": u.y_hat,
+            "error": u.error,
+            "weights": _display(u.weights),
+            "bias": _display(u.bias),
+            "changed": u.changed,
+        }
+        for u in run.updates
+    ]
+    return {
+        **_derivation_context(derivation),
+        "title": "Perceptron training on " + ", ".join(run.names),
+        "convention": run.convention,
+        "learning_rate": _display(run.learning_rate),
+        "initial_weights": _display(run.initial_weights),
+        "initial_bias": _display(run.initial_bias),
+        "arithmetic": "exact (fractions)" if run.exact else "floating point",
+        "rows": rows,
+        "summary": run.summary(),
+        "boundary": boundary(run.weights, run.bias, run.names),
+        "converged": run.converged,
+    }
+
+
+def render_refresher(
+    item: Derivation | Descent | PerceptronRun,
+    fmt: str = "tex",
+    document: bool = False,
+    user_dir: str | Path | None = None,
+) -> str:
+    """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
+
+    Examples:
+        >>> from symnn.calculus.descent import gradient_descent
+        >>> run = gradient_descent("(x - 3)**2 + 2*(y + 1)**2", "0,0", "0.1", 2, exact=True)
+        >>> print(render_refresher(run, "text"))
+        Gradient descent on f
+        update: x ← x − 0.1·∇f(x)
+        <BLANKLINE>
+        k  ∇f at the previous point  update         (x, y)         f
+        0                                           (0, 0)         11
+        1  (-6, 4)                   (0.6, -0.4)    (0.6, -0.4)    6.48
+        2  (-4.8, 2.4)               (0.48, -0.24)  (1.08, -0.64)  3.9456
+        <BLANKLINE>
+    """
+    if fmt not in FORMATS:
+        raise SymnnError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if isinstance(item, Descent):
+        if fmt == "text":
+            return item.text() + "\n"
+        name, context = "descent_table", _descent_context(item)
+    elif isinstance(item, PerceptronRun):
+        if fmt == "text":
+            return item.text() + "\n"
+        name, context = "perceptron_table", _perceptron_context(item)
+    elif isinstance(item, Derivation):
+        if fmt == "text":
+            return derivation_text(item)
+        name, context = "calculus_derivation", _derivation_context(item)
+    else:
+        raise SymnnError(f"expected a derivation, descent run or perceptron run, found {item!r}")
+    body = render(f"{name}.{fmt}.j2", context, user_dir)
+    if fmt == "tex" and document:
+        return render(
+            "calculus_article.tex.j2", {"title": context["title"], "body": body}, user_dir
+        )
+    return body

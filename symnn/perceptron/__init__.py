@@ -1,0 +1,1 @@
+"""Rosenblatt's perceptron: training runs and the dot-product view."""

@@ -1,0 +1,391 @@
+"""Rosenblatt's perceptron, step by step: w·x + b, the step activation and the learning rule.
+
+Conventions, stated in every output:
+
+- labels are 0 and 1; the neuron fires (ŷ = 1) when w·x + b ≥ 0 (``fires="ge"``, the default) or,
+  if chosen, only when w·x + b > 0 (``fires="gt"``);
+- the bias is a weight on a constant input 1, so the rule w ← w + η (y − ŷ) x updates it as
+  b ← b + η (y − ŷ);
+- samples are presented in the order given, every epoch; training stops after the first epoch
+  with no errors (converged), or after ``max_epochs`` (for data such as XOR that no line separates,
+  which a linear program then confirms);
+- arithmetic is exact (``fractions.Fraction``) by default, so a sum landing exactly on the
+  threshold is decided by the convention and not by rounding; ``exact=False`` uses floats.
+
+Examples:
+    >>> run = train_perceptron(*gate("and"))
+    >>> run.converged, run.weights, run.bias
+    (True, (Fraction(2, 1), Fraction(1, 1)), Fraction(-3, 1))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from symnn.core.csvdata import read_rows
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import NAME_PATTERN
+
+GATES: dict[str, tuple[int, int, int, int]] = {
+    # Outputs for the inputs (0, 0), (0, 1), (1, 0), (1, 1), in that order.
+    "and": (0, 0, 0, 1),
+    "or": (0, 1, 1, 1),
+    "nand": (1, 1, 1, 0),
+    "nor": (1, 0, 0, 0),
+    "xor": (0, 1, 1, 0),
+}
+GATE_INPUTS = ((0, 0), (0, 1), (1, 0), (1, 1))
+CONVENTIONS = {"ge": "w·x + b ≥ 0", "gt": "w·x + b > 0"}
+MAX_EPOCHS = 10_000
+LP_BOUND = 10**9
+
+
+def gate(name: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    """The truth table of a logic gate as inputs and labels.
+
+    Examples:
+        >>> gate("xor")
+        (((0, 0), (0, 1), (1, 0), (1, 1)), (0, 1, 1, 0))
+    """
+    key = str(name).lower()
+    if key not in GATES:
+        raise SymnnError(f"unknown gate {name!r}; known: {', '.join(GATES)}")
+    return GATE_INPUTS, GATES[key]
+
+
+def _fraction(text: str, where: str) -> Fraction:
+    try:
+        return Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise SymnnError(f"{where}: expected a number, found {text!r}") from None
+
+
+def check_names(names: Sequence[str], what: str = "input name") -> None:
+    """Refuse input names that are not plain identifiers: they become symbols printed in LaTeX.
+
+    Examples:
+        >>> check_names(["x1", "petal_width"])
+        >>> check_names(["a$b"])
+        Traceback (most recent call last):
+        ...
+        symnn.core.errors.SymnnError: input name 'a$b': expected a letter then ...
+    """
+    for name in names:
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            raise SymnnError(
+                f"{what} {name!r}: expected a letter then letters, digits or _ "
+                "(at most 32 characters), e.g. x1 or petal_width"
+            )
+
+
+def read_csv(
+    path: str | Path, columns: Sequence[str] | None = None, label: str | None = None
+) -> tuple[tuple[tuple[Fraction, ...], ...], tuple[int, ...], tuple[str, ...]]:
+    """Points and 0/1 labels from a CSV file with a header row; numbers are read exactly.
+
+    By default every column but the last is an input and the last is the label.
+
+    Examples:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = Path(d) / "p.csv"
+        ...     _ = path.write_text("x1,x2,y" + chr(10) + "0.5,1/3,1" + chr(10))
+        ...     X, Y, names = read_csv(path)
+        >>> X, Y, names
+        (((Fraction(1, 2), Fraction(1, 3)),), (1,), ('x1', 'x2'))
+    """
+    path = Path(path)
+    header, rows = read_rows(path)
+    if header is None:
+        raise SymnnError(f"{path}: expected a header row naming the columns, found numbers")
+    label = label or header[-1]
+    columns = list(columns) if columns else [h for h in header if h != label]
+    for name in [*columns, label]:
+        if name not in header:
+            raise SymnnError(f"{path}: column {name!r} not found; columns: {', '.join(header)}")
+    check_names(columns, f"{path}: column")
+    index = {h: i for i, h in enumerate(header)}
+    X, Y = [], []
+    for line, row in rows:
+        X.append(tuple(_fraction(row[index[c]], f"{path}:{line} column {c!r}") for c in columns))
+        y = _fraction(row[index[label]], f"{path}:{line} column {label!r}")
+        if y not in (0, 1):
+            raise SymnnError(f"{path}:{line}: label {label!r} expected 0 or 1, found {y}")
+        Y.append(int(y))
+    return tuple(X), tuple(Y), tuple(columns)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One presentation of one sample: the sum, the prediction, the error and the new weights."""
+
+    epoch: int
+    sample: int
+    x: tuple
+    y: int
+    z: Any
+    y_hat: int
+    error: int
+    weights: tuple
+    bias: Any
+
+    @property
+    def changed(self) -> bool:
+        return self.error != 0
+
+
+@dataclass(frozen=True)
+class PerceptronRun:
+    """A finished training run and everything needed to print or plot it."""
+
+    X: tuple
+    Y: tuple
+    names: tuple[str, ...]
+    learning_rate: Any
+    fires: str
+    exact: bool
+    initial_weights: tuple
+    initial_bias: Any
+    updates: tuple[Update, ...]
+    epochs: int
+    converged: bool
+    max_epochs: int
+    separable: bool | None
+    certificate: tuple | None = None
+
+    @property
+    def weights(self) -> tuple:
+        return self.updates[-1].weights if self.updates else self.initial_weights
+
+    @property
+    def bias(self) -> Any:
+        return self.updates[-1].bias if self.updates else self.initial_bias
+
+    @property
+    def convention(self) -> str:
+        return f"ŷ = 1 when {CONVENTIONS[self.fires]}, else ŷ = 0"
+
+    @property
+    def mistakes(self) -> int:
+        return sum(u.changed for u in self.updates)
+
+    def summary(self) -> str:
+        """Convergence in words: the clean epoch, or why training stopped."""
+        if self.converged:
+            return (
+                f"converged: epoch {self.epochs} had no errors "
+                f"({self.mistakes} updates in all); final w = {_vec(self.weights)}, "
+                f"b = {_num(self.bias)}"
+            )
+        if self.separable is False:
+            return (
+                f"no separating line exists (the data are not linearly separable), so the "
+                f"perceptron cannot converge; stopped after {self.epochs} epochs"
+            )
+        return f"not converged after {self.epochs} epochs; raise the epoch bound"
+
+    def hyperplane(self) -> sp.Eq:
+        """The learned boundary w·x + b = 0 in the input names."""
+        return hyperplane(self.weights, self.bias, self.names)
+
+    def _repr_markdown_(self) -> str:
+        from symnn.output.refresher import render_refresher
+
+        return render_refresher(self, "md")
+
+    def text(self) -> str:
+        """The table of every presentation, with the conventions and the outcome."""
+        head = ["epoch", "sample", "x", "y", "w·x+b", "ŷ", "y−ŷ", "new w", "new b"]
+        body = [
+            [str(u.epoch), str(u.sample), _vec(u.x), str(u.y), _num(u.z), str(u.y_hat),
+             str(u.error), _vec(u.weights), _num(u.bias)]
+            for u in self.updates
+        ]  # fmt: skip
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        lines = [
+            "Perceptron (Rosenblatt rule w ← w + η (y − ŷ) x, bias as a weight on input 1)",
+            f"{self.convention}; η = {_num(self.learning_rate)}; start w = "
+            f"{_vec(self.initial_weights)}, b = {_num(self.initial_bias)}",
+            "",
+        ]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                  for r in [head, *body]]  # fmt: skip
+        lines += ["", self.summary()]
+        if self.converged and len(self.names) >= 1:
+            lines.append(f"boundary: {boundary(self.weights, self.bias, self.names)} = 0")
+        return "\n".join(lines)
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return str(value)
+    return str(int(value)) if isinstance(value, Fraction) else str(value)
+
+
+def _vec(values: Sequence[Any]) -> str:
+    return "(" + ", ".join(_num(v) for v in values) + ")"
+
+
+def step(z: Any, fires: str = "ge") -> int:
+    """The step activation under the stated convention.
+
+    Examples:
+        >>> step(0), step(0, fires="gt")
+        (1, 0)
+    """
+    if fires not in CONVENTIONS:
+        raise SymnnError(f"threshold convention {fires!r}; known: ge (fires at w·x + b ≥ 0), gt")
+    return (1 if bool(z >= 0) else 0) if fires == "ge" else (1 if bool(z > 0) else 0)
+
+
+def hyperplane(weights: Sequence[Any], bias: Any, names: Sequence[str] | None = None) -> sp.Eq:
+    """The set w·x + b = 0 as a SymPy equation in the inputs.
+
+    Examples:
+        >>> hyperplane([2, 1], -3)
+        Eq(2*x1 + x2 - 3, 0)
+    """
+    names = names or [f"x{i}" for i in range(1, len(weights) + 1)]
+    symbols = [sp.Symbol(n) for n in names]
+    lhs = sum((sp.nsimplify(w) * s for w, s in zip(weights, symbols, strict=True)), sp.S.Zero)
+    return sp.Eq(lhs + sp.nsimplify(bias), 0, evaluate=False)
+
+
+def boundary(weights: Sequence[Any], bias: Any, names: Sequence[str]) -> sp.Expr:
+    """w₁x₁ + … + wₙxₙ + b in reading order (unevaluated), for display.
+
+    Examples:
+        >>> boundary([2, 1], -3, ["x1", "x2"])
+        2*x1 + x2 - 3
+    """
+    terms = [sp.nsimplify(w) * sp.Symbol(n) for w, n in zip(weights, names, strict=True) if w]
+    terms += [sp.nsimplify(bias)] if bias else []
+    if not terms:
+        return sp.S.Zero
+    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def linearly_separable(X: Sequence[Sequence[Any]], Y: Sequence[int]) -> tuple[bool, tuple | None]:
+    """Whether some w, b put every 1 on the firing side and every 0 on the other, exactly.
+
+    Solved as a linear program in exact rationals: s_i (w·x_i + b) ≥ 1 with s_i = ±1 (for finite
+    data, strict separation with some margin is the same as separation). Returns the answer and
+    a certificate (w, b) when one exists.
+
+    Examples:
+        >>> linearly_separable(*gate("xor"))
+        (False, None)
+    """
+    from sympy.solvers.simplex import InfeasibleLPError, UnboundedLPError, lpmin
+
+    n = len(X[0])
+    w = sp.symbols(f"w1:{n + 1}")
+    b = sp.Symbol("b")
+    constraints = [
+        (1 if y else -1) * (sum(wi * sp.Rational(xi) for wi, xi in zip(w, x, strict=True)) + b) >= 1
+        for x, y in zip(X, Y, strict=True)
+    ]
+    bounds = [c for v in (*w, b) for c in (v <= LP_BOUND, v >= -LP_BOUND)]
+    try:
+        _, solution = lpmin(sp.S.Zero, constraints + bounds)
+    except InfeasibleLPError:
+        return False, None
+    except UnboundedLPError:  # pragma: no cover - the bounds rule this out
+        return True, None
+    certificate = (tuple(solution.get(v, 0) for v in w), solution.get(b, 0))
+    return True, certificate
+
+
+def train_perceptron(
+    X: Sequence[Sequence[Any]],
+    Y: Sequence[int],
+    learning_rate: Any = 1,
+    max_epochs: int = 100,
+    weights: Sequence[Any] | None = None,
+    bias: Any = 0,
+    fires: str = "ge",
+    exact: bool = True,
+    names: Sequence[str] | None = None,
+) -> PerceptronRun:
+    """Train with the Rosenblatt rule, recording every presentation of every sample.
+
+    Examples:
+        >>> run = train_perceptron(*gate("xor"), max_epochs=10)
+        >>> run.converged, run.separable, run.epochs
+        (False, False, 10)
+    """
+    X = [tuple(x) for x in X]
+    Y = list(Y)
+    if not X or len(X) != len(Y):
+        raise SymnnError(f"data: expected as many labels as points, found {len(X)} and {len(Y)}")
+    n = len(X[0])
+    if n == 0 or any(len(x) != n for x in X):
+        raise SymnnError(f"data: expected every point to have {n} coordinates")
+    if any(y not in (0, 1) for y in Y):
+        raise SymnnError(f"labels: expected 0 or 1, found {sorted(set(Y) - {0, 1})}")
+    if not isinstance(max_epochs, int) or not 1 <= max_epochs <= MAX_EPOCHS:
+        raise SymnnError(f"epochs: expected a whole number from 1 to {MAX_EPOCHS}")
+    step(0, fires)  # checks the convention
+    number = _exact_number if exact else _float_number
+    eta = number(learning_rate, "learning rate")
+    if not eta > 0:
+        raise SymnnError(f"learning rate: expected a positive number, found {learning_rate!r}")
+    data = [tuple(number(v, "input") for v in x) for x in X]
+    w = (
+        tuple(number(v, "weights") for v in weights)
+        if weights is not None
+        else (number(0, ""),) * n
+    )
+    if len(w) != n:
+        raise SymnnError(f"weights: expected {n} numbers (one per input), found {len(w)}")
+    b = number(bias, "bias")
+    start_w, start_b = w, b
+    updates, converged, epoch = [], False, 0
+    for epoch in range(1, max_epochs + 1):
+        errors = 0
+        for i, (x, y) in enumerate(zip(data, Y, strict=True), start=1):
+            z = sum((wi * xi for wi, xi in zip(w, x, strict=True)), b * 0) + b
+            y_hat = step(z, fires)
+            error = y - y_hat
+            if error:
+                errors += 1
+                w = tuple(wi + eta * error * xi for wi, xi in zip(w, x, strict=True))
+                b = b + eta * error  # the bias's input is the constant 1
+            updates.append(Update(epoch, i, x, y, z, y_hat, error, w, b))
+        if errors == 0:
+            converged = True
+            break
+    if names is not None:
+        check_names(names)
+        if len(names) != n:
+            raise SymnnError(f"names: expected {n} input names, found {len(names)}")
+    separable, certificate = (True, None) if converged else linearly_separable(data, Y)
+    return PerceptronRun(
+        tuple(data), tuple(Y), tuple(names or (f"x{i}" for i in range(1, n + 1))), eta, fires,
+        exact, start_w, start_b, tuple(updates), epoch, converged, max_epochs, separable,
+        certificate,
+    )  # fmt: skip
+
+
+def _exact_number(value: Any, what: str) -> Fraction:
+    if isinstance(value, Fraction | int) and not isinstance(value, bool):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(repr(value))  # the decimal as written: 0.1 is 1/10
+    if isinstance(value, str):
+        return _fraction(value, what)
+    if isinstance(value, sp.Rational):
+        return Fraction(int(value.p), int(value.q))
+    raise SymnnError(f"{what}: expected a number, found {value!r}")
+
+
+def _float_number(value: Any, what: str) -> float:
+    return float(_exact_number(value, what))

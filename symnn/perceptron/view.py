@@ -1,0 +1,187 @@
+"""The perceptron as recorded steps: the dot product and its angle view, and a training run.
+
+Examples:
+    >>> d = dot_product([1, 1], [2, 0], bias=-1)
+    >>> d.context["values"]["dot"], d.context["values"]["cos"], d.context["values"]["alignment"]
+    (2, sqrt(2)/2, 'aligned')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from symnn.calculus.evaluation import CalculusDerivation, number_row, show, tidy
+from symnn.core.errors import SymnnError
+from symnn.core.expressions import as_point
+from symnn.core.steps import Derivation, Section, Step
+from symnn.perceptron.run import CONVENTIONS, PerceptronRun, hyperplane, step
+
+LATEX_NAMES = {
+    "w·x": r"\mathbf{w} \cdot \mathbf{x}",
+    "|w|": r"\lVert \mathbf{w} \rVert",
+    "|x|": r"\lVert \mathbf{x} \rVert",
+    "cos θ": r"\cos \theta",
+    "θ": r"\theta",
+    "ŷ": r"\hat{y}",
+    "w": r"\mathbf{w}",
+    "x": r"\mathbf{x}",
+}
+
+
+def symbol_names() -> dict[sp.Symbol, str]:
+    """LaTeX names of the display symbols used here."""
+    return {sp.Symbol(k): v for k, v in LATEX_NAMES.items()}
+
+
+def _sym(value: Any) -> sp.Expr:
+    if isinstance(value, Fraction):
+        return show(sp.Rational(value.numerator, value.denominator))
+    if isinstance(value, float):
+        return sp.Float(float(f"{value:.10g}"), 15)
+    return show(sp.sympify(value))
+
+
+def _sum_of_products(w: Sequence[sp.Expr], x: Sequence[sp.Expr], b: sp.Expr | None = None):
+    terms = [
+        sp.Mul(sp.UnevaluatedExpr(wi), sp.UnevaluatedExpr(xi), evaluate=False)
+        for wi, xi in zip(w, x, strict=True)
+    ]
+    if b is not None:
+        terms.append(b)
+    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> Derivation:
+    """w·x + b with the angle view: cos θ = w·x / (|w| |x|), positive exactly when aligned.
+
+    Examples:
+        >>> dot_product("1,-1", "1,1").context["values"]["alignment"]
+        'orthogonal'
+    """
+    w, x = as_point(weights, what="weights"), as_point(point, what="point")
+    if len(w) != len(x):
+        raise SymnnError(f"weights and point: expected the same length, found {len(w)}, {len(x)}")
+    b = as_point(bias, 1, "bias")[0]
+    dot = tidy(sum(wi * xi for wi, xi in zip(w, x, strict=True)))
+    norm_w = sp.sqrt(sum(c**2 for c in w))
+    norm_x = sp.sqrt(sum(c**2 for c in x))
+    S = sp.Symbol
+    steps = [
+        Step(S("w·x"), _sum_of_products(w, x), "dot_product", "multiply matching entries, add"),
+        Step(S("w·x"), dot, "evaluate_at_point"),
+        Step(S("|w|"), norm_w, "magnitude"),
+        Step(S("|x|"), norm_x, "magnitude"),
+    ]
+    values: dict[str, Any] = {"dot": dot, "norm_w": norm_w, "norm_x": norm_x}
+    if norm_w == 0 or norm_x == 0:
+        values.update(cos=None, angle=None, alignment="undefined (a zero vector has no direction)")
+    else:
+        cos = sp.radsimp(dot / (norm_w * norm_x))
+        degrees = sp.nsimplify(sp.acos(cos) * 180 / sp.pi)
+        alignment = "aligned" if dot > 0 else "opposed" if dot < 0 else "orthogonal"
+        why = {
+            "aligned": "θ < 90°: w and x point the same way, so w·x > 0",
+            "opposed": "θ > 90°: w and x point apart, so w·x < 0",
+            "orthogonal": "θ = 90°: w·x = 0, x lies on the boundary direction",
+        }[alignment]
+        steps += [
+            Step(S("cos θ"), cos, "angle"),
+            Step(S("θ"), degrees, "angle", f"in degrees; {why}"),
+        ]
+        values.update(cos=cos, angle=degrees, alignment=alignment)
+    z = dot + b
+    fired = step(z, fires)
+    steps += [
+        Step(S("z"), sp.Add(dot, b, evaluate=False) if b else dot, "dot_product", "z = w·x + b"),
+        Step(S("ŷ"), sp.Integer(fired), "step_activation", f"fires when {CONVENTIONS[fires]}"),
+    ]
+    values.update(z=z, y_hat=fired)
+    plane = hyperplane(w, b, [f"x{i}" for i in range(1, len(w) + 1)])
+    results = (Step(S("z"), z, "result"), Step(plane.lhs, sp.S.Zero, "hyperplane"))
+    numbers = [
+        number_row("w·x", dot),
+        number_row("|w|", norm_w),
+        number_row("|x|", norm_x),
+        number_row("z = w·x + b", z),
+    ]
+    if values["cos"] is not None:
+        numbers += [number_row("cos θ", values["cos"]), number_row("θ (degrees)", values["angle"])]
+    context = {
+        "kind": "dot_product",
+        "values": values,
+        "numbers": numbers,
+        "convention": f"ŷ = 1 when {CONVENTIONS[fires]}, else 0",
+        "symbol_names": symbol_names(),
+    }
+    section = Section(S("w·x"), tuple(steps))
+    return CalculusDerivation(
+        "Dot product, angle and step activation", (section,), results, context
+    )
+
+
+def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivation:
+    """Every presentation as steps: z = w·x + b, ŷ by the step, and the update when ŷ ≠ y.
+
+    Examples:
+        >>> from symnn.perceptron.run import gate, train_perceptron
+        >>> d = run_derivation(train_perceptron(*gate("or")), only_mistakes=True)
+        >>> [str(s.subject) for s in d.sections][:3]
+        ['epoch 1, sample 1', 'epoch 1, sample 2', 'epoch 2, sample 1']
+    """
+    S = sp.Symbol
+    eta = _sym(run.learning_rate)
+    sections = []
+    w, b = run.initial_weights, run.initial_bias
+    for u in run.updates:
+        if only_mistakes and not u.changed:
+            w, b = u.weights, u.bias
+            continue
+        ws, xs, bs = [_sym(v) for v in w], [_sym(v) for v in u.x], _sym(b)
+        verdict = "fires" if u.y_hat else "does not fire"
+        steps = [
+            Step(S("z"), _sum_of_products(ws, xs, bs), "dot_product"),
+            Step(S("z"), _sym(u.z), "evaluate_at_point"),
+            Step(S("ŷ"), sp.Integer(u.y_hat), "step_activation", f"{verdict}: {run.convention}"),
+        ]
+        if u.changed:
+            error = sp.UnevaluatedExpr(sp.Integer(u.error))
+            factor = sp.Mul(eta, error, evaluate=False)
+            moved = [
+                sp.Add(
+                    wi, sp.Mul(eta, error, sp.UnevaluatedExpr(xi), evaluate=False), evaluate=False
+                )
+                for wi, xi in zip(ws, xs, strict=True)
+            ]
+            steps += [
+                Step(S("w"), sp.Tuple(*moved), "perceptron_rule", f"y − ŷ = {u.error}"),
+                Step(S("w"), sp.Tuple(*(_sym(v) for v in u.weights)), "evaluate_at_point"),
+                Step(S("b"), sp.Add(bs, factor, evaluate=False), "perceptron_rule", "input 1"),
+                Step(S("b"), _sym(u.bias), "evaluate_at_point"),
+            ]
+        subject = S(f"epoch {u.epoch}, sample {u.sample}")
+        sections.append(Section(subject, tuple(steps)))
+        w, b = u.weights, u.bias
+    plane = hyperplane(run.weights, run.bias, run.names)
+    results = (
+        Step(S("w"), sp.Tuple(*(_sym(v) for v in run.weights)), "result"),
+        Step(S("b"), _sym(run.bias), "result"),
+        Step(plane.lhs, sp.S.Zero, "hyperplane"),
+    )
+    names = symbol_names()
+    names.update({s.subject: rf"\text{{{s.subject.name}}}" for s in sections})
+    context = {
+        "kind": "perceptron",
+        "rows": run.updates,
+        "summary": run.summary(),
+        "convention": run.convention,
+        "learning_rate": eta,
+        "run": run,
+        "symbol_names": names,
+    }
+    return CalculusDerivation(
+        "Perceptron training, step by step", tuple(sections), results, context
+    )

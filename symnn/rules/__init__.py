@@ -1,0 +1,1 @@
+"""Activations and losses: SymPy functions with derivatives, LaTeX names and NumPy twins."""

@@ -1,0 +1,1 @@
+"""Network specs: frozen dataclasses and TOML spec files."""

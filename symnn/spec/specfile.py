@@ -1,0 +1,155 @@
+"""Network specs from TOML files (stdlib ``tomllib``), with errors naming file, key and value.
+
+name = "2-2-2 worked example"     # optional
+inputs = 2
+loss = "squared_error"
+learning_rate = 0.5               # optional
+notation = "layered"              # optional: layered | neuron
+
+[[layers]]
+units = 2
+activation = "sigmoid"
+weights = [[0.15, 0.20], [0.25, 0.30]]   # optional; rows = units of this layer
+bias = [0.35, 0.35]                      # optional; or false for no bias
+trainable_bias = false                   # optional
+
+[data]                                   # optional; samples as rows
+x = [[0.05, 0.10]]
+y = [[0.01, 0.99]]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from symnn.core.errors import SymnnError
+from symnn.spec.network import Data, Dense, Network
+
+TOP_KEYS = (
+    "name",
+    "inputs",
+    "loss",
+    "loss_params",
+    "learning_rate",
+    "notation",
+    "layers",
+    "data",
+    "train",
+)
+LAYER_KEYS = ("units", "activation", "weights", "bias", "trainable_bias", "activation_params")
+DATA_KEYS = ("x", "y")
+
+
+def _check_keys(table: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in known:
+            raise SymnnError(f"{where}unknown key {key!r}; known: {', '.join(known)}")
+
+
+def _table(value: object, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise SymnnError(f"{key}: expected a table, found {value!r}")
+    return value
+
+
+def network_from_dict(spec: Mapping[str, Any]) -> Network:
+    """A Network from the parsed contents of a spec file (or an equivalent dict)."""
+    _check_keys(spec, TOP_KEYS, "")
+    for required in ("inputs", "layers"):
+        if required not in spec:
+            raise SymnnError(f"{required}: required key is missing")
+    layers = spec["layers"]
+    if not isinstance(layers, list):
+        raise SymnnError(f"layers: expected a list of [[layers]] tables, found {layers!r}")
+    dense = []
+    for index, layer in enumerate(layers, start=1):
+        layer = _table(layer, f"layers[{index}]")
+        _check_keys(layer, LAYER_KEYS, f"layers[{index}]: ")
+        if "units" not in layer:
+            raise SymnnError(f"layers[{index}].units: required key is missing")
+        dense.append(
+            Dense(
+                units=layer["units"],
+                activation=layer.get("activation", "identity"),
+                bias=layer.get("bias", True),
+                weights=layer.get("weights"),
+                trainable_bias=layer.get("trainable_bias", True),
+                activation_params=dict(
+                    _table(layer.get("activation_params", {}), f"layers[{index}].activation_params")
+                ),
+            )
+        )
+    data = None
+    if "data" in spec:
+        table = _table(spec["data"], "data")
+        _check_keys(table, DATA_KEYS, "data: ")
+        if "x" not in table or "y" not in table:
+            raise SymnnError("data: expected both x and y")
+        data = Data(table["x"], table["y"])
+    return Network(
+        inputs=spec["inputs"],
+        layers=dense,
+        loss=spec.get("loss", "squared_error"),
+        loss_params=dict(_table(spec.get("loss_params", {}), "loss_params")),
+        name=spec.get("name", ""),
+        data=data,
+        learning_rate=spec.get("learning_rate"),
+        notation=spec.get("notation", "layered"),
+    )
+
+
+def read_spec(path: str | Path) -> dict[str, Any]:
+    """The parsed TOML of a spec file; errors name the file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except FileNotFoundError:
+        raise SymnnError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SymnnError(f"{path}: not valid TOML: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SymnnError(f"{path}: cannot read: {error}") from None
+
+
+def load_spec(path: str | Path) -> Network:
+    """Read and validate a TOML spec file.
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> spec = pathlib.Path(tempfile.mkdtemp()) / "net.toml"
+        >>> _ = spec.write_text('inputs = 2\\n[[layers]]\\nunits = 1\\nactivation = "sigmoid"\\n')
+        >>> load_spec(spec).widths
+        (2, 1)
+    """
+    try:
+        return network_from_dict(read_spec(path))
+    except SymnnError as error:
+        message = str(error)
+        raise SymnnError(
+            message if message.startswith(f"{path}:") else f"{path}: {message}"
+        ) from None
+
+
+def load_training(path: str | Path):
+    """The spec file's ``[train]`` settings as a TrainConfig (defaults when there is none).
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> spec = pathlib.Path(tempfile.mkdtemp()) / "net.toml"
+        >>> _ = spec.write_text('inputs = 2\\n[train]\\nsteps = 5\\noptimizer = "sgd"\\n')
+        >>> load_training(spec).steps
+        5
+    """
+    from symnn.training.config import training_from_dict
+
+    try:
+        return training_from_dict(read_spec(path).get("train"))
+    except SymnnError as error:
+        message = str(error)
+        raise SymnnError(
+            message if message.startswith(f"{path}:") else f"{path}: {message}"
+        ) from None

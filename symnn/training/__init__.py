@@ -1,0 +1,1 @@
+"""Training with the derived gradients: optimisers, init, datasets, checks, oracle, plots."""

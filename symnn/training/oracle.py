@@ -1,0 +1,101 @@
+"""An independent forward pass written with HIPS autograd, used only as a test oracle.
+
+Nothing here comes from the derivation engine: each rule is written again in ``autograd.numpy``
+and autograd differentiates the composed loss, so agreement with symnn's generated gradients is
+evidence, not an echo. Requires the ``test`` extra (autograd, scipy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from symnn.spec.network import Network
+
+
+def available() -> bool:
+    try:
+        import autograd  # noqa: F401
+        import scipy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _rules():
+    import autograd.numpy as anp
+    from autograd.scipy.special import erf, logsumexp
+
+    def sigmoid(z):
+        return 0.5 * (anp.tanh(0.5 * z) + 1.0)
+
+    activations: dict[str, Callable] = {
+        "identity": lambda z, p: z,
+        "step": lambda z, p: anp.where(z >= 0, 1.0, 0.0) + 0.0 * z,
+        "sigmoid": lambda z, p: sigmoid(z),
+        "tanh": lambda z, p: anp.tanh(z),
+        "relu": lambda z, p: anp.where(z > 0, z, 0.0),
+        "leaky_relu": lambda z, p: anp.where(z > 0, z, p["slope"] * z),
+        "softplus": lambda z, p: anp.logaddexp(0.0, z),
+        "elu": lambda z, p: anp.where(z > 0, z, p["alpha"] * (anp.exp(anp.minimum(z, 0.0)) - 1)),
+        "silu": lambda z, p: z * sigmoid(z),
+        "swish": lambda z, p: z * sigmoid(z),
+        "gelu": lambda z, p: 0.5 * z * (1 + erf(z / np.sqrt(2.0))),
+        "softmax": lambda z, p: anp.exp(z - logsumexp(z, axis=1, keepdims=True)),
+    }
+
+    def huber(r, d):
+        return anp.where(anp.abs(r) <= d, 0.5 * r**2, d * (anp.abs(r) - 0.5 * d))
+
+    losses: dict[str, Callable] = {
+        "squared_error": lambda o, y, p: 0.5 * anp.sum((y - o) ** 2, axis=1),
+        "mse": lambda o, y, p: anp.mean((y - o) ** 2, axis=1),
+        "mae": lambda o, y, p: anp.mean(anp.abs(y - o), axis=1),
+        "huber": lambda o, y, p: anp.mean(huber(o - y, p["delta"]), axis=1),
+        "binary_cross_entropy": lambda o, y, p: (
+            -anp.mean(y * anp.log(o) + (1 - y) * anp.log(1 - o), axis=1)
+        ),
+        "binary_cross_entropy_logits": lambda o, y, p: anp.mean(
+            anp.logaddexp(0.0, o) - y * o, axis=1
+        ),
+        "cross_entropy": lambda o, y, p: -anp.sum(y * anp.log(o), axis=1),
+        "softmax_cross_entropy": lambda o, y, p: (
+            -anp.sum(y * (o - logsumexp(o, axis=1, keepdims=True)), axis=1)
+        ),
+        "hinge": lambda o, y, p: anp.mean(anp.maximum(0.0, 1 - y * o), axis=1),
+        "perceptron": lambda o, y, p: anp.mean(anp.maximum(0.0, -y * o), axis=1),
+    }
+    return anp, activations, losses
+
+
+def loss_function(network: Network) -> Callable[[dict, np.ndarray, np.ndarray], float]:
+    """The mean batch loss as a function of the parameter dict, written in autograd.numpy."""
+    anp, activations, losses = _rules()
+
+    def loss(params, X, Y):
+        a = X
+        for l, layer in enumerate(network.layers, start=1):
+            z = anp.dot(a, params[f"W{l}"].T)
+            if layer.has_bias:
+                z = z + params[f"b{l}"]
+            a = activations[layer.activation](z, dict(layer.activation_params))
+        return anp.mean(losses[network.loss](a, Y, dict(network.loss_params)))
+
+    return loss
+
+
+def gradients(network: Network, params: dict, X: np.ndarray, Y: np.ndarray) -> tuple[float, dict]:
+    """Loss and autograd's gradient for every parameter."""
+    from autograd import value_and_grad
+
+    value, grads = value_and_grad(loss_function(network))(
+        {k: np.asarray(v, dtype=float) for k, v in params.items()}, X, Y
+    )
+    return float(value), grads
+
+
+def covered() -> tuple[set[str], set[str]]:
+    """The activation and loss names the oracle implements (tests compare with the registries)."""
+    _, activations, losses = _rules()
+    return set(activations), set(losses)

@@ -1,0 +1,53 @@
+"""Pictures for notes (matplotlib, the optional ``plot`` extra): one module per subject.
+
+Shared here: loading matplotlib without a display, and saving a figure as PNG and PDF.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from symnn.core.errors import SymnnError
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the non-interactive Agg backend, or a clear error if not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SymnnError(
+            "plots need matplotlib; install it with: pip install 'symnn[plot]'"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(figure: Any, path: str | Path) -> list[Path]:
+    """Save ``figure`` to ``path``; a path without a suffix is saved as both .png and .pdf.
+
+    Metadata that would change from run to run (creation dates) is left out, so the same figure
+    gives the same bytes.
+    """
+    from symnn.core.files import write_bytes
+
+    path = Path(path)
+    targets = [path] if path.suffix else [path.with_suffix(".png"), path.with_suffix(".pdf")]
+    written = []
+    for target in targets:
+        fmt = target.suffix.lstrip(".").lower()
+        if fmt not in ("png", "pdf", "svg"):
+            raise SymnnError(f"{target}: expected a .png, .pdf or .svg file name")
+        import io
+
+        buffer = io.BytesIO()
+        metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
+        if fmt == "svg":
+            metadata = {"Date": None}
+        figure.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata)
+        write_bytes(target, buffer.getvalue())
+        written.append(target)
+    pyplot().close(figure)
+    return written

@@ -1,0 +1,48 @@
+"""The perceptron's points (by label) and the line w·x + b = 0 it learned (two inputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from symnn.core.errors import SymnnError
+from symnn.perceptron.run import PerceptronRun
+from symnn.training.plots import pyplot, save
+
+
+def plot_perceptron(run: PerceptronRun, path: str | Path) -> list[Path]:
+    """Save the points, coloured by label, and the learned boundary (when w ≠ 0).
+
+    Examples:
+        >>> import tempfile
+        >>> from symnn.perceptron.run import gate, train_perceptron
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     [p.name for p in plot_perceptron(train_perceptron(*gate("and")), Path(d) / "p.png")]
+        ['p.png']
+    """
+    if len(run.names) != 2:
+        raise SymnnError(f"perceptron plot: expected two inputs, found {len(run.names)}")
+    plt = pyplot()
+    points = np.array([[float(c) for c in x] for x in run.X])
+    labels = np.array(run.Y)
+    figure, axes = plt.subplots(figsize=(5, 4.5))
+    for label, marker, colour in ((0, "o", "C0"), (1, "s", "C3")):
+        chosen = points[labels == label]
+        axes.scatter(chosen[:, 0], chosen[:, 1], marker=marker, color=colour, label=f"y = {label}")
+    low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
+    w1, w2 = (float(v) for v in run.weights)
+    b = float(run.bias)
+    xs = np.linspace(low[0], high[0], 100)
+    if w2 != 0:
+        axes.plot(xs, -(w1 * xs + b) / w2, "k-", label="w·x + b = 0")
+    elif w1 != 0:
+        axes.axvline(-b / w1, color="k", label="w·x + b = 0")
+    axes.set_xlim(low[0], high[0])
+    axes.set_ylim(low[1], high[1])
+    axes.set_xlabel(run.names[0])
+    axes.set_ylabel(run.names[1])
+    status = "converged" if run.converged else "not converged"
+    axes.set_title(f"Perceptron ({status}): w = ({w1:g}, {w2:g}), b = {b:g}")
+    axes.legend(loc="best", fontsize=8)
+    return save(figure, path)
