@@ -38,6 +38,7 @@ from symnn.core.steps import Derivation, Section, Step
 
 MAX_STEPS = 10_000
 BLOW_UP = 1e150
+MAX_EXACT_DIGITS = 1_000  # digits of a numerator or denominator in an exact run
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,12 @@ def _number_text(number: Any) -> str:
         return ""
     if isinstance(number, float):
         return f"{number:.10g}"
-    if number.is_Integer or (number.is_Rational and show(number) != number):
-        return f"{float(number):.15g}" if not number.is_Integer else str(number)
-    return str(number) if number.is_Rational else f"{float(number):.10g}"
+    try:
+        if number.is_Integer or (number.is_Rational and show(number) != number):
+            return f"{float(number):.15g}" if not number.is_Integer else str(number)
+        return str(number) if number.is_Rational else f"{float(number):.10g}"
+    except OverflowError:  # beyond float range: printed exactly
+        return str(number)
 
 
 def _vector_text(vector: tuple | None) -> str:
@@ -139,6 +143,12 @@ def _exact_values(exprs: Sequence[sp.Expr], symbols, point, what: str) -> tuple:
                 "use floats (leave out --exact / exact=False)"
             )
     return values
+
+
+def _digits(point: tuple) -> int:
+    """The most decimal digits of a numerator or denominator among exact coordinates."""
+    bits = max(max(int(c.p).bit_length(), int(c.q).bit_length()) for c in point)
+    return int(bits * math.log10(2)) + 1
 
 
 def gradient_descent(
@@ -198,8 +208,17 @@ def gradient_descent(
             iterates.append(Iterate(k, point, fx, gx))
             break
         velocity = tuple(mu * v - eta * g for v, g in zip(velocity, gx, strict=True))
+        moved = tuple(c + v for c, v in zip(point, velocity, strict=True))
+        if exact and _digits(moved) > MAX_EXACT_DIGITS:
+            stopped = (
+                f"stopped at step {k}: the next point's exact fractions would have about "
+                f"{_digits(moved):,} digits (over {MAX_EXACT_DIGITS:,}); use floats (leave out "
+                "--exact / exact=False)"
+            )
+            iterates.append(Iterate(k, point, fx, gx))
+            break
         iterates.append(Iterate(k, point, fx, gx, velocity, velocity if mu else None))
-        point = tuple(c + v for c, v in zip(point, velocity, strict=True))
+        point = moved
     context = {
         "title": f"Gradient descent on {f_name}",
         "rule": _rule_text(_number_text(eta), _number_text(mu) if mu else ""),

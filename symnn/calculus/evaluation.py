@@ -13,10 +13,12 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import mpmath
 import sympy as sp
 
 from symnn.core.errors import SymnnError
@@ -71,9 +73,116 @@ def point_map(symbols: Sequence[sp.Symbol], at: Point, what: str = "point") -> d
     return dict(zip(symbols, as_point(at, len(symbols), what), strict=True))
 
 
+MAX_MAGNITUDE = 10_000  # decimal digits: values up to about 10**10000 are evaluated exactly
+
+_MPMATH = {
+    sp.exp: mpmath.exp,
+    sp.log: mpmath.log,
+    sp.sin: mpmath.sin,
+    sp.cos: mpmath.cos,
+    sp.tan: mpmath.tan,
+    sp.asin: mpmath.asin,
+    sp.acos: mpmath.acos,
+    sp.atan: mpmath.atan,
+    sp.sinh: mpmath.sinh,
+    sp.cosh: mpmath.cosh,
+    sp.tanh: mpmath.tanh,
+    sp.Abs: abs,
+    sp.sign: mpmath.sign,
+}
+_GROWING = (sp.exp, sp.sinh, sp.cosh)  # |f(u)| about e^|u|: refused before they are computed
+
+
+class _TooLarge(Exception):
+    def __init__(self, digits: float):
+        self.digits = digits
+
+
+def guard_magnitude(expr: sp.Expr, at: dict, label: str = "f") -> None:
+    """Refuse, before SymPy evaluates anything, a point where some part of ``expr`` is beyond
+    about 10**MAX_MAGNITUDE: SymPy would work for hours on exp(exp(10**6)) (its assumptions
+    evaluate numbers to decide signs).
+
+    Every part is evaluated bottom-up with mpmath at 64 bits, and exp, sinh, cosh and powers
+    are checked before they are computed. Parts it cannot evaluate are left to SymPy.
+
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> guard_magnitude(sp.exp(sp.exp(x)), {x: 10})
+        Traceback (most recent call last):
+        ...
+        symnn.core.errors.SymnnError: f at x = 10: a value of about 10^9,566 arises; ...
+    """
+    memo: dict = {}
+    limit = MAX_MAGNITUDE * math.log(10)
+
+    def digits(number) -> float:
+        size = abs(number)
+        return float(mpmath.log10(size)) if size > 1 else 0.0
+
+    def check(number):
+        if number is not None and digits(number) > MAX_MAGNITUDE:
+            raise _TooLarge(digits(number))
+        return number
+
+    def mp(node: sp.Basic):
+        if node in memo:
+            return memo[node]
+        result = None
+        try:
+            if node in at:
+                result = mp(sp.sympify(at[node]))
+            elif node.is_Rational:
+                result = mpmath.mpf(int(node.p)) / int(node.q)
+            elif node.is_Float:
+                result = mpmath.mpf(node)
+            elif node is sp.pi:
+                result = +mpmath.pi
+            elif node is sp.E:
+                result = +mpmath.e
+            elif node.is_Add or node.is_Mul:
+                parts = [mp(arg) for arg in node.args]
+                if all(part is not None for part in parts):
+                    result = mpmath.fsum(parts) if node.is_Add else mpmath.fprod(parts)
+            elif node.is_Pow:
+                base, exponent = mp(node.base), mp(node.exp)
+                if base is not None and exponent is not None and base != 0:
+                    size = abs(mpmath.re(exponent)) * abs(mpmath.log(abs(base)))
+                    if size > limit:
+                        raise _TooLarge(float(size / math.log(10)))
+                    result = mpmath.power(base, exponent)
+            elif node.func in _MPMATH and len(node.args) == 1:
+                argument = mp(node.args[0])
+                if argument is not None:
+                    if node.func in _GROWING and abs(mpmath.re(argument)) > limit:
+                        raise _TooLarge(float(abs(mpmath.re(argument)) / math.log(10)))
+                    result = _MPMATH[node.func](argument)
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            result = None  # undefined here (log 0, 1/0): SymPy decides and says so
+        memo[node] = check(result)
+        return memo[node]
+
+    try:
+        with mpmath.workprec(64):
+            mp(to_elementary(sp.sympify(expr)))
+    except _TooLarge as large:
+        raise SymnnError(
+            f"{label} at {where(at)}: a value of about 10^{large.digits:,.0f} arises; symnn "
+            f"evaluates numbers up to about 10^{MAX_MAGNITUDE:,} (choose a point nearer the origin)"
+        ) from None
+
+
 def value(expr: sp.Expr, at: dict) -> sp.Expr:
     """The exact value of ``expr`` at a point (symnn functions rewritten so SymPy can evaluate)."""
+    guard_magnitude(expr, at)
     result = to_elementary(sp.sympify(expr).xreplace(at))
+    for number in result.atoms(sp.Rational):
+        bits = max(int(number.p).bit_length(), int(number.q).bit_length())
+        if bits * math.log10(2) > MAX_MAGNITUDE:
+            raise SymnnError(
+                f"at {where(at)}: an exact number of about {int(bits * math.log10(2)):,} digits "
+                f"arises; symnn keeps exact numbers up to about {MAX_MAGNITUDE:,} digits"
+            )
     return sp.nsimplify(result) if result.is_Float else tidy(result)
 
 
@@ -150,7 +259,10 @@ def tidy(expr: sp.Expr) -> sp.Expr:
 def approx(expr: sp.Expr) -> float | None:
     """The float of an exact number, or None when it is not a real number."""
     number = sp.N(to_elementary(expr), 17)
-    return float(number) if number.is_real and number.is_finite else None
+    if not (number.is_real and number.is_finite):
+        return None
+    decimal = float(number)
+    return decimal if math.isfinite(decimal) else None  # beyond float range: exact only
 
 
 def number_row(label: str, expr: sp.Basic, symbol: sp.Basic | None = None) -> dict[str, Any]:

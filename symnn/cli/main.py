@@ -6,12 +6,16 @@ Bad input ends with a one-line message on stderr and exit status 2, never a trac
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from symnn import __version__
 from symnn.cli.commands import COMMANDS
 from symnn.core.errors import SymnnError
+
+INT_DIGITS = 50_000
 
 
 def parser() -> argparse.ArgumentParser:
@@ -29,17 +33,46 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = parser().parse_args(argv)
+    # Exact numbers are bounded (about 10,000 digits, see "Limits and safety"); a sum of their
+    # squares may pass Python's 4,300-digit limit on printing an int, yet prints in milliseconds.
+    if sys.get_int_max_str_digits() and sys.get_int_max_str_digits() < INT_DIGITS:
+        sys.set_int_max_str_digits(INT_DIGITS)
+    with _terminate_cleanly():
+        try:
+            return args.run(args)
+        except SymnnError as error:
+            print(f"symnn: error: {error}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # e.g. `symnn derive … | head`
+            return 0
+        except OSError as error:  # an output path that is a folder, a missing folder, a full disk
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"symnn: error: {where}{error.strerror or error}", file=sys.stderr)
+            return 2
+        except RecursionError:  # a last line of defence; inputs are bounded before this
+            print("symnn: error: input nested too deeply to process", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("symnn: interrupted; no file was left half-written", file=sys.stderr)
+            return 130
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM (``kill``, a CI timeout) unwinds like Ctrl-C, so temporary files are removed."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
     try:
-        return args.run(args)
-    except SymnnError as error:
-        print(f"symnn: error: {error}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # e.g. `symnn derive … | head`
-        return 0
-    except OSError as error:  # an output path that is a folder, a missing folder, a full disk
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"symnn: error: {where}{error.strerror or error}", file=sys.stderr)
-        return 2
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

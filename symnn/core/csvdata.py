@@ -67,7 +67,8 @@ def read_rows(path: str | Path) -> tuple[list[str] | None, list[tuple[int, list[
 def _index(column: Column, header: list[str] | None, width: int, path: Path) -> int:
     if isinstance(column, str) and header is not None and column in header:
         return header.index(column)
-    if isinstance(column, str) and column.lstrip("-").isdigit():
+    digits = column.lstrip("-") if isinstance(column, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= 12:  # not '²' (isdigit, not int)
         column = int(column)
     if isinstance(column, int) and not isinstance(column, bool):
         if -width <= column < width:

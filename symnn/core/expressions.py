@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ MAX_LENGTH = 2000
 MAX_NODES = 1000
 MAX_DEPTH = 60
 MAX_EXPONENT = 1000  # a numeric power beyond this is refused before SymPy tries to compute it
-MAX_DIGITS = 10_000
+MAX_DIGITS = 4_000  # under Python's 4,300-digit limit on printing an int
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
@@ -240,21 +241,52 @@ class _Builder:
         if op in _BINARY:
             if op is ast.Div and right == 0:
                 raise SymnnError(f"expression {self.text!r}: division by zero")
-            return _BINARY[op](left, right)
-        if right.is_number and (not right.is_finite or abs(sp.N(right, 5)) > MAX_EXPONENT):
-            raise SymnnError(
-                f"expression {self.text!r}: exponent {right} too large; expected |n| <= "
-                f"{MAX_EXPONENT}"
-            )
+            return self._checked(lambda: _BINARY[op](left, right), "an arithmetic operation")
+        size = 0.0
+        if right.is_number:
+            size = _magnitude(right)
+            if size is None or size > MAX_EXPONENT:
+                raise SymnnError(
+                    f"expression {self.text!r}: exponent {_short(right)} too large or not "
+                    f"evaluable; expected |n| <= {MAX_EXPONENT}"
+                )
         if left.is_number and right.is_number and left != 0:
             # the number of digits of the result, estimated before SymPy computes it
-            digits = sp.N(abs(right) * sp.log(abs(left), 10), 5)
-            if digits.is_real and digits > MAX_DIGITS:
+            log_base = _magnitude(sp.log(abs(left), 10))
+            if log_base is None:
+                raise SymnnError(
+                    f"expression {self.text!r}: the base {_short(left)} cannot be evaluated"
+                )
+            digits = size * log_base
+            if digits > MAX_DIGITS:
                 raise SymnnError(
                     f"expression {self.text!r}: a power with about {int(digits)} digits; "
                     f"expected at most {MAX_DIGITS}"
                 )
-        return left**right
+        return self._checked(lambda: left**right, "a power")
+
+    def _checked(self, build, what: str) -> sp.Expr:
+        """``build()``, with SymPy's failures on extreme numbers and undefined values (log 0)
+        turned into errors that name the expression."""
+        try:
+            result = build()
+        except (TypeError, ValueError, AttributeError, ArithmeticError) as error:
+            # e.g. atan(tan(1e300)): SymPy's own evaluation fails on a huge argument
+            raise SymnnError(
+                f"expression {self.text!r}: SymPy cannot evaluate {what} here "
+                f"({type(error).__name__}); expected smaller numbers"
+            ) from None
+        if result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise SymnnError(f"expression {self.text!r}: {what} is undefined (infinite) here")
+        number = result.as_coeff_Add()[0] or result.as_coeff_Mul()[0]
+        if number.is_Rational and max(int(number.p).bit_length(), int(number.q).bit_length()) > (
+            MAX_DIGITS * 3.33
+        ):
+            raise SymnnError(
+                f"expression {self.text!r}: an exact number of over {MAX_DIGITS} digits; "
+                "expected smaller numbers"
+            )
+        return result
 
     def _call(self, node: ast.Call) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
@@ -276,7 +308,8 @@ class _Builder:
                 f"expression {self.text!r}: {name} takes {wanted} argument(s), "
                 f"found {len(node.args)}"
             )
-        return function.build(*(self.build(arg) for arg in node.args))
+        arguments = [self.build(arg) for arg in node.args]
+        return self._checked(lambda: function.build(*arguments), f"{name}(...)")
 
 
 _OPERATORS = {
@@ -289,6 +322,22 @@ _OPERATORS = {
     ast.LShift: "<<",
     ast.RShift: ">>",
 }
+
+
+def _magnitude(number: sp.Expr) -> float | None:
+    """|number| as a float, or None when it cannot be evaluated (or is not a real number)."""
+    try:
+        value = complex(sp.N(number, 15))
+    except (TypeError, ValueError, AttributeError, ArithmeticError):
+        return None
+    if value.imag != 0 or not math.isfinite(value.real):
+        return None if value.imag != 0 or value.real != value.real else math.inf
+    return abs(value.real)
+
+
+def _short(number: sp.Expr) -> str:
+    text = str(number)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _parse(text: str, allowed: Sequence[str] | None) -> tuple[sp.Expr, list[str]]:

@@ -78,7 +78,7 @@ def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
         prefix = kind + "_"
         if symbol.name.startswith(prefix):
             rest = symbol.name[len(prefix) :].split("_")
-            if all(part.isdigit() for part in rest):
+            if all(part.isascii() and part.isdigit() for part in rest):
                 return kind, tuple(int(part) for part in rest)
     raise SymnnError(f"{symbol.name!r} is not a symnn quantity")
 
@@ -266,7 +266,7 @@ def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
     if name in _MATRIX_PLAIN:
         return name, None
     kind, _, layer = name.rpartition("_")
-    if kind in _MATRIX_HEADS and layer.isdigit():
+    if kind in _MATRIX_HEADS and layer.isascii() and layer.isdigit():
         return kind, int(layer)
     raise SymnnError(f"{name!r} is not a symnn matrix quantity")
 

@@ -29,6 +29,7 @@ def _cached(network: Network) -> Backprop:
 
 
 DEFAULT_ELEMENT_LIMIT = 10_000  # parameters; about a minute of element-level work
+MAX_LAYERS = 100  # depth of a symbolic derivation; 100 layers take a few seconds
 
 
 def element_limit() -> int:
@@ -36,13 +37,24 @@ def element_limit() -> int:
     text = os.environ.get("SYMNN_ELEMENT_LIMIT")
     if text is None:
         return DEFAULT_ELEMENT_LIMIT
-    if not text.strip().isdigit() or int(text) < 1:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12 or int(digits) < 1:
         raise SymnnError(f"SYMNN_ELEMENT_LIMIT: expected a positive whole number, found {text!r}")
     return int(text)
 
 
 def guard_size(network: Network) -> None:
-    """Stop an element-level request that would run for minutes, before any work is done."""
+    """Stop an element-level request that would run for minutes, before any work is done.
+
+    Both the parameters and the depth count: a chain of 500 layers of width 1 has few
+    parameters, but every δ, printed and simplified, reaches back through all of them.
+    """
+    depth = len(network.layers)
+    if depth > MAX_LAYERS:
+        raise SymnnError(
+            f"the element level would walk {depth:,} layers, over the limit of "
+            f"{MAX_LAYERS}; use the matrix level (--level matrix, derive_matrix)"
+        )
     count, limit = network.parameter_count, element_limit()
     if count > limit:
         raise SymnnError(

@@ -319,8 +319,14 @@ def derive_matrix(net: Network) -> Derivation:
         HadamardProduct(W_2.T*deltavec_2, sigmoid'(zvec_1))
     """
     from symnn.engine.batch import batch_sections
+    from symnn.engine.element import MAX_LAYERS
     from symnn.engine.index_form import index_form_section
 
+    if len(net.layers) > MAX_LAYERS:  # every step is printed and simplified: seconds per layer
+        raise SymnnError(
+            f"the matrix-level derivation would write out {len(net.layers):,} layers, over the "
+            f"limit of {MAX_LAYERS}; derive a shorter network (the steps repeat layer by layer)"
+        )
     layers = layer_symbols(net)
     out = layers[-1]
     forward = [

@@ -7,6 +7,7 @@ the rows show each expression with the numbers put in, the way a hand-worked exa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,6 +79,11 @@ def _point(network: Network, sample: int) -> dict[sp.Symbol, float]:
     return point
 
 
+def _short(expr: sp.Basic) -> str:
+    text = str(expr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Values:
     """Every named quantity of one sample: forward values, adjoints, gradients, local partials."""
 
@@ -121,7 +127,18 @@ class Values:
         names = {a: sp.Dummy(f"v{i}") for i, a in enumerate(values)}
         plain = expr.xreplace(names) if names else expr
         symbols = tuple(names[a] for a in values)
-        return float(_compiled(plain, symbols)(*[values[a] for a in values]))
+        try:
+            with np.errstate(all="ignore"):  # reported below, naming the quantity
+                number = float(_compiled(plain, symbols)(*[values[a] for a in values]))
+        except (ZeroDivisionError, OverflowError, ValueError):  # 1/0, log(0), exp(1000)
+            number = math.nan
+        if not math.isfinite(number):
+            raise SymnnError(
+                f"worked numbers: {_short(expr)} is not a finite number at the spec's values "
+                "(outputs saturated at 0 or 1, or an overflow); use smaller weights, or a fused "
+                "loss (softmax_cross_entropy, binary_cross_entropy_logits)"
+            )
+        return number
 
 
 def shown(value: float, digits: int, bare: bool = False) -> Shown:

@@ -20,6 +20,8 @@ Examples:
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -44,6 +46,9 @@ GATE_INPUTS = ((0, 0), (0, 1), (1, 0), (1, 1))
 CONVENTIONS = {"ge": "w·x + b ≥ 0", "gt": "w·x + b > 0"}
 MAX_EPOCHS = 10_000
 LP_BOUND = 10**9
+MAX_NUMBER_TEXT = 1000  # characters in one number as text
+MAX_EXPONENT = 1000  # |n| in 1e±n: exact arithmetic would build 10**n digit by digit
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
 
 
 def gate(name: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
@@ -60,8 +65,20 @@ def gate(name: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
 
 
 def _fraction(text: str, where: str) -> Fraction:
+    text = text.strip()
+    if len(text) > MAX_NUMBER_TEXT:
+        raise SymnnError(
+            f"{where}: expected a number of at most {MAX_NUMBER_TEXT} characters, "
+            f"found {len(text):,}"
+        )
+    exponent = _EXPONENT.search(text)
+    if exponent and abs(int(exponent.group(1))) > MAX_EXPONENT:
+        raise SymnnError(
+            f"{where}: exponent {exponent.group(1)} in {text!r} too large for exact arithmetic; "
+            f"expected |exponent| <= {MAX_EXPONENT}"
+        )
     try:
-        return Fraction(text.strip())
+        return Fraction(text)
     except (ValueError, ZeroDivisionError):
         raise SymnnError(f"{where}: expected a number, found {text!r}") from None
 
@@ -359,6 +376,11 @@ def train_perceptron(
                 errors += 1
                 w = tuple(wi + eta * error * xi for wi, xi in zip(w, x, strict=True))
                 b = b + eta * error  # the bias's input is the constant 1
+            if not exact and not all(math.isfinite(v) for v in (z, *w, b)):
+                raise SymnnError(
+                    f"float arithmetic overflowed at epoch {epoch}, sample {i} (w·x + b = {z}); "
+                    "use exact arithmetic (drop --no-exact) or smaller numbers"
+                )
             updates.append(Update(epoch, i, x, y, z, y_hat, error, w, b))
         if errors == 0:
             converged = True
@@ -388,4 +410,19 @@ def _exact_number(value: Any, what: str) -> Fraction:
 
 
 def _float_number(value: Any, what: str) -> float:
-    return float(_exact_number(value, what))
+    exact = _exact_number(value, what)
+    try:
+        number = float(exact)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        shown = (
+            str(value)
+            if len(str(value)) <= 40
+            else f"{str(value)[:20]}… ({len(str(value))} characters)"
+        )
+        raise SymnnError(
+            f"{what}: {shown} is beyond float range (about ±1.8e308); "
+            "use exact arithmetic (drop --no-exact)"
+        )
+    return number

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symnn.core.errors import SymnnError
+from symnn.core.errors import SymnnError, short_repr
 from symnn.core.notation import NOTATIONS
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
@@ -22,7 +22,7 @@ PROBABILITY_OUTPUTS = ("sigmoid", "softmax")  # activations whose values lie in 
 
 
 def _fail(key: str, expected: str, found: object) -> SymnnError:
-    return SymnnError(f"{key}: expected {expected}, found {found!r}")
+    return SymnnError(f"{key}: expected {expected}, found {short_repr(found)}")
 
 
 def _positive_int(value: object, key: str) -> int:
@@ -36,9 +36,13 @@ def _positive_int(value: object, key: str) -> int:
 def _finite(value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         raise _fail(key, "a number", value)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise _fail(key, "a number within float range (about ±1.8e308)", value) from None
+    if not math.isfinite(number):
         raise _fail(key, "a finite number", value)
-    return float(value)
+    return number
 
 
 def _vector(values: object, length: int, key: str) -> tuple[float, ...]:
@@ -225,6 +229,9 @@ class Network:
     def _checked_data(self, data: Data) -> Data:
         if not isinstance(data, Data):
             raise _fail("data", "a Data(x, y) table", data)
+        for name, rows in (("x", data.x), ("y", data.y)):
+            if isinstance(rows, str | bytes) or not isinstance(rows, Sequence | np.ndarray):
+                raise _fail(f"data.{name}", "a list of rows (samples as rows)", rows)
         x = _matrix(data.x, (len(data.x), self.inputs), "data.x") if len(data.x) else ()
         y = _matrix(data.y, (len(data.y), self.outputs), "data.y") if len(data.y) else ()
         if len(x) == 0 or len(x) != len(y):

@@ -113,6 +113,8 @@ def read_spec(path: str | Path) -> dict[str, Any]:
         raise SymnnError(f"{path}: not valid TOML: {error}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise SymnnError(f"{path}: cannot read: {error}") from None
+    except RecursionError:
+        raise SymnnError(f"{path}: arrays or tables nested too deeply to be a spec") from None
 
 
 def load_spec(path: str | Path) -> Network:

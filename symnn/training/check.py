@@ -9,11 +9,13 @@ where finite differences carry rounding of about 1e-11·|L|.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from symnn.codegen.element import CompiledGradients, compile_gradients
+from symnn.core.errors import SymnnError
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
 from symnn.training import oracle
@@ -124,6 +126,17 @@ class GradientReport:
         return "\n".join(lines)
 
 
+def _finite(what: str, values: dict, source: str) -> None:
+    for name, value in values.items():
+        if not np.all(np.isfinite(value)):
+            which = f"{what} of {name}" if name else what
+            raise SymnnError(
+                f"{which} is not finite ({source}): the outputs saturate at these parameters "
+                "and data (a log of 0, an overflow); use smaller weights, or a fused loss "
+                "(softmax_cross_entropy, binary_cross_entropy_logits)"
+            )
+
+
 def check_gradients(
     network: Network,
     params: Params | None = None,
@@ -155,11 +168,20 @@ def check_gradients(
         X, Y = network.data.arrays() if network.data else random_batch(network, rng, samples)
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     f = compile_gradients(network)
-    loss, grads = f(params, X, Y)
-    numeric = finite_differences(f, params, X, Y, f.parameter_names, eps)
-    reference = (
-        oracle.gradients(network, params, X, Y)[1] if autodiff and oracle.available() else None
-    )
+    # Saturated outputs (a log of 0) give inf or nan; they are reported below, by name, so the
+    # warnings NumPy and autograd would print on the way are not wanted.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        loss, grads = f(params, X, Y)
+        _finite("the loss", {"": loss}, "symnn's generated code")
+        _finite("the gradient", grads, "symnn's generated code")
+        numeric = finite_differences(f, params, X, Y, f.parameter_names, eps)
+        _finite("the finite difference", numeric, "the loss near these values")
+        reference = (
+            oracle.gradients(network, params, X, Y)[1] if autodiff and oracle.available() else None
+        )
+        if reference is not None:
+            _finite("autograd's gradient", reference, "autograd")
     floor = 1e-4 * max(1.0, abs(loss))
     rows = tuple(
         ParameterCheck(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from symnn.core.errors import SymnnError
+from symnn.core.errors import SymnnError, short_repr
 from symnn.training.init import SCHEMES
 from symnn.training.optimizers import OPTIMIZERS
 
@@ -27,7 +27,7 @@ DEFAULT_SGD_BATCH = 32
 
 
 def _fail(key: str, expected: str, found: object) -> SymnnError:
-    return SymnnError(f"train.{key}: expected {expected}, found {found!r}")
+    return SymnnError(f"train.{key}: expected {expected}, found {short_repr(found)}")
 
 
 def _integer(value: object, key: str, least: int) -> int:
@@ -37,9 +37,15 @@ def _integer(value: object, key: str, least: int) -> int:
 
 
 def _number(value: object, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(key, "a finite number", value)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        raise _fail(key, "a finite number within float range", value) from None
+    if not math.isfinite(number):
+        raise _fail(key, "a finite number", value)
+    return number
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ needs "=" (--at=-1,2) or "--" before the expressions.
 from __future__ import annotations
 
 import argparse
-import json
+import math
 from typing import Any
 
 import sympy as sp
@@ -23,7 +23,7 @@ from symnn.calculus.calculus import (
 from symnn.calculus.code import calculus_code, jacobian_code
 from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
-from symnn.cli.commands.output import emit, emit_document
+from symnn.cli.commands.output import emit, emit_document, json_text
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
 from symnn.output.refresher import render_refresher, text
@@ -133,13 +133,21 @@ def to_json(value: Any) -> Any:
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, bool | str) or value is None:
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # JSON has no Infinity or NaN
     if isinstance(value, sp.Integer):
         return int(value)
     if isinstance(value, sp.Expr) and value.is_number:
-        number = complex(sp.N(value, 17))
-        return number.real if number.imag == 0 else str(value)
+        try:
+            number = complex(sp.N(value, 17))
+        except (TypeError, OverflowError):
+            return None
+        if number.imag != 0:
+            return str(value)
+        # beyond float range (exp(1000)): null here; the exact text is in "exact"
+        return number.real if math.isfinite(number.real) else None
     return str(value)
 
 
@@ -211,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
 
         plot_descent(item, args.plot)
     if args.json:
-        emit(json.dumps(json_object(item), indent=2, ensure_ascii=False), args.output)
+        emit(json_text(json_object(item)), args.output)
         return 0
     emit_document(
         lambda fmt, document: render_refresher(item, fmt, document=document),

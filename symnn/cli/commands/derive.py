@@ -117,6 +117,7 @@ def _derivations(network, args: argparse.Namespace) -> tuple[Derivation | None, 
         if args.numeric:
             raise SymnnError("--numeric: the worked numbers need --level element or both")
         return None, derive_matrix(network)
-    wrt = int(args.wrt) if args.wrt.isdigit() else args.wrt
+    whole = args.wrt.isascii() and args.wrt.isdigit() and len(args.wrt) <= 12
+    wrt = int(args.wrt) if whole else args.wrt
     element = derive(network, wrt, expand=args.expand)
     return element, derive_matrix(network) if args.level == "both" else None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_bytes, write_text
@@ -27,3 +30,19 @@ def emit_document(render: Callable[[str, bool], str], fmt: str, document: bool, 
     from symnn.output.pdf import compile_pdf
 
     write_bytes(path, compile_pdf(render("tex", True)))
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with every non-finite float (inf, nan, NumPy's too) as None: JSON has neither."""
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_text(value: Any, indent: int | None = 2, ensure_ascii: bool = False) -> str:
+    """Strict JSON (never Infinity or NaN): non-finite numbers become null."""
+    return json.dumps(finite_json(value), indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)

@@ -8,12 +8,11 @@ dot product w·x + b of the given weights and point with its angle view instead 
 from __future__ import annotations
 
 import argparse
-import json
 from fractions import Fraction
 from typing import Any
 
 from symnn.cli.commands.calc import exact_json, to_json
-from symnn.cli.commands.output import emit, emit_document
+from symnn.cli.commands.output import emit, emit_document, json_text
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import parse_point
 from symnn.output.refresher import render_refresher
@@ -104,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
         view = dot_product(args.weights, args.point, args.bias, args.threshold)
         if args.json:
             values = view.context["values"]
-            text = json.dumps({"values": to_json(values), "exact": exact_json(values)}, indent=2)
+            values = {"values": to_json(values), "exact": exact_json(values)}
+            text = json_text(values, ensure_ascii=True)
             emit(text, args.output)
         else:
             _emit(view, args)
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
 
         plot_perceptron(result, args.plot)
     if args.json:
-        emit(json.dumps(run_json(result), indent=2, ensure_ascii=False), args.output)
+        emit(json_text(run_json(result)), args.output)
     else:
         _emit(result, args)
     return 0

@@ -9,12 +9,11 @@ the loss before the first update and after each update and params are the final 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from symnn.cli.commands.output import emit
+from symnn.cli.commands.output import emit, json_text
 from symnn.core.errors import SymnnError
 from symnn.spec.network import Network
 from symnn.spec.specfile import load_spec, load_training
@@ -144,5 +143,8 @@ def run(args: argparse.Namespace) -> int:
 
         steps = len(result.loss) - 1
         write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps)
-    emit(json.dumps(result.to_json()) if args.json else _summary(result, len(X)), None)
+    if args.json:
+        emit(json_text(result.to_json(), indent=None, ensure_ascii=True), None)
+    else:
+        emit(_summary(result, len(X)), None)
     return 0

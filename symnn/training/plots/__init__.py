@@ -25,6 +25,20 @@ def pyplot() -> Any:
     return plt
 
 
+def finite_floats(rows: Any, what: str) -> Any:
+    """The numbers as a float array, or a SymnnError when one is beyond float range (a figure
+    cannot place 10^400, and matplotlib would fail or hang on it)."""
+    import numpy as np
+
+    try:
+        array = np.array([[float(v) for v in row] for row in rows], dtype=float)
+    except OverflowError:
+        array = np.array([np.inf])
+    if not np.all(np.isfinite(array)) or np.any(np.abs(array) > 1e100):
+        raise SymnnError(f"plot: {what} too large to draw (beyond ±1e100); leave out the plot")
+    return array
+
+
 def save(figure: Any, path: str | Path) -> list[Path]:
     """Save ``figure`` to ``path``; a path without a suffix is saved as both .png and .pdf.
 
@@ -34,11 +48,15 @@ def save(figure: Any, path: str | Path) -> list[Path]:
     from symnn.core.files import write_bytes
 
     path = Path(path)
+    if path.is_dir() or path.name in ("", ".", ".."):
+        pyplot().close(figure)
+        raise SymnnError(f"{path}: is a folder; expected a file name such as plot.png")
     targets = [path] if path.suffix else [path.with_suffix(".png"), path.with_suffix(".pdf")]
     written = []
     for target in targets:
         fmt = target.suffix.lstrip(".").lower()
         if fmt not in ("png", "pdf", "svg"):
+            pyplot().close(figure)
             raise SymnnError(f"{target}: expected a .png, .pdf or .svg file name")
         import io
 

@@ -11,7 +11,7 @@ from symnn import numerics
 from symnn.calculus.descent import Descent
 from symnn.core.errors import SymnnError
 from symnn.printing.code import CodePrinter
-from symnn.training.plots import pyplot, save
+from symnn.training.plots import finite_floats, pyplot, save
 
 
 def numeric(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
@@ -39,14 +39,17 @@ def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]
         ...     [p.name for p in plot_descent(run, Path(d) / "gd.png")]
         ['gd.png']
     """
+    points = finite_floats([it.point for it in run.iterates], "the iterates are")
+    values = finite_floats([[it.value] for it in run.iterates], "the values are")[:, 0]
     plt = pyplot()
-    points = np.array([[float(c) for c in it.point] for it in run.iterates])
     f = numeric(run.function, run.variables)
     figure, axes = plt.subplots(figsize=(6, 4.5))
     if len(run.variables) == 1:
         xs = np.linspace(*_span(points[:, 0]), 400)
-        axes.plot(xs, np.broadcast_to(f(xs), xs.shape), color="0.3")
-        axes.plot(points[:, 0], [float(it.value) for it in run.iterates], "o-", color="C3")
+        with np.errstate(all="ignore"):
+            ys = np.broadcast_to(f(xs), xs.shape).astype(float)
+        axes.plot(xs, ys, color="0.3")
+        axes.plot(points[:, 0], values, "o-", color="C3")
         axes.set_xlabel(str(run.variables[0]))
         axes.set_ylabel(f"{run.f_name}({run.variables[0]})")
     elif len(run.variables) == 2:

@@ -8,7 +8,7 @@ import numpy as np
 
 from symnn.core.errors import SymnnError
 from symnn.perceptron.run import PerceptronRun
-from symnn.training.plots import pyplot, save
+from symnn.training.plots import finite_floats, pyplot, save
 
 
 def plot_perceptron(run: PerceptronRun, path: str | Path) -> list[Path]:
@@ -23,16 +23,16 @@ def plot_perceptron(run: PerceptronRun, path: str | Path) -> list[Path]:
     """
     if len(run.names) != 2:
         raise SymnnError(f"perceptron plot: expected two inputs, found {len(run.names)}")
+    points = finite_floats(run.X, "the points are")
+    w1, w2 = finite_floats([run.weights], "the weights are")[0]
+    b = finite_floats([[run.bias]], "the bias is")[0, 0]
     plt = pyplot()
-    points = np.array([[float(c) for c in x] for x in run.X])
     labels = np.array(run.Y)
     figure, axes = plt.subplots(figsize=(5, 4.5))
     for label, marker, colour in ((0, "o", "C0"), (1, "s", "C3")):
         chosen = points[labels == label]
         axes.scatter(chosen[:, 0], chosen[:, 1], marker=marker, color=colour, label=f"y = {label}")
     low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
-    w1, w2 = (float(v) for v in run.weights)
-    b = float(run.bias)
     xs = np.linspace(low[0], high[0], 100)
     if w2 != 0:
         axes.plot(xs, -(w1 * xs + b) / w2, "k-", label="w·x + b = 0")

@@ -73,7 +73,12 @@ def decision_regions(
     classes = max(int(regions.max()), int(labels.max())) + 1
     from matplotlib.colors import ListedColormap
 
-    cmap = ListedColormap(COLOURS[:classes] if classes <= len(COLOURS) else None)
+    if classes <= len(COLOURS):
+        cmap = ListedColormap(COLOURS[:classes])
+    else:  # more classes than named colours: evenly spaced ones from a qualitative map
+        from matplotlib import colormaps
+
+        cmap = colormaps["tab20" if classes <= 20 else "viridis"].resampled(classes)
     ax.contourf(
         g0,
         g1,
