@@ -3,8 +3,11 @@
 
 ``write_gallery`` regenerates the folder; it removes only files that its own manifest
 (``.symnn-gallery``, the list of files it wrote last time) names, and it refuses a non-empty folder
-without a manifest, so it never deletes anybody's notes. ``check_gallery`` compares without writing
-and returns a unified diff of every difference, files no example produces included.
+without a manifest, so it never deletes anybody's notes. The manifest is written first, naming
+every file the run may write, so a run interrupted half-way leaves a folder the next run
+recognises and completes. ``check_gallery`` compares without writing and returns a unified diff
+of every difference, files no example produces included. Temporary files of an interrupted write
+(``.NAME.PID-XXXXXXXX.tmp``) are not gallery files: both ignore them, and writing removes them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import difflib
 from pathlib import Path
 
 from symnn.core.errors import SymnnError
-from symnn.core.files import write_bytes
+from symnn.core.files import is_temporary, remove_stale_temporaries, write_bytes
 from symnn.gallery.networks import gallery_files
 
 Files = dict[str, bytes]
@@ -40,7 +43,7 @@ def _on_disk(root: Path) -> Files:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        if path.is_file() and not is_temporary(path.name)
     }
 
 
@@ -55,6 +58,13 @@ def write_gallery(root: str | Path) -> list[str]:
         )
     wanted = _generated()
     ours = set(on_disk.get(MANIFEST, b"").decode("utf-8").split())
+    for folder in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
+        remove_stale_temporaries(folder)
+    if on_disk.get(MANIFEST) != wanted[MANIFEST]:
+        # Claim every file this run may write before writing any, so an interrupted run
+        # leaves a folder the next run knows as its own and finishes.
+        claimed = sorted(ours | set(wanted))
+        write_bytes(root / MANIFEST, "".join(f"{name}\n" for name in claimed).encode("utf-8"))
     changed = sorted(name for name in ours - set(wanted) if name in on_disk)
     for name in changed:
         (root / name).unlink()
