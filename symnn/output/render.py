@@ -24,6 +24,7 @@ import sympy as sp
 from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 from symnn.output.layout import pages
+from symnn.output.sandbox import TemplateSandbox, bounded
 from symnn.printing.latex import SymnnLatexPrinter
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -162,7 +163,7 @@ def template_dirs(user_dir: str | Path | None = None) -> list[Path]:
 
 def environment(user_dir: str | Path | None = None) -> jinja2.Environment:
     """The Jinja environment every output is rendered with."""
-    env = jinja2.Environment(
+    env = TemplateSandbox(  # templates are shared, so untrusted: see symnn.output.sandbox
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(user_dir)]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -183,7 +184,8 @@ def environment(user_dir: str | Path | None = None) -> jinja2.Environment:
 def render(template: str, context: dict[str, Any], user_dir: str | Path | None = None) -> str:
     """Render one template with ``context``; a missing template or variable is a clear error."""
     try:
-        return environment(user_dir).get_template(template).render(**context)
+        chunks = environment(user_dir).get_template(template).generate(**context)
+        return bounded(chunks, template)
     except jinja2.TemplateNotFound as error:
         raise SymnnError(
             f"template {error.name!r} not found in {template_dirs(user_dir)}"
