@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symnn.codegen.element import compile_gradients
+from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
 from symnn.layers import LAYERS
+from symnn.layers.base import without_matrix_rule
 from symnn.spec.network import Dense, Network
 from symnn.spec.specfile import network_from_dict
 from symnn.training import oracle
@@ -45,6 +47,13 @@ def _five_way(net, seed=0, n=5):
     for name in element.parameter_names:
         assert relative_error(grads[name], numeric[name]) < 1e-6, name
         assert relative_error(grads[name], reference[name]) < 1e-10, name
+    if without_matrix_rule(net) is None:
+        matrix = compile_matrix_gradients(net)
+        m_loss, m_grads = matrix(params, X, Y)
+        assert m_loss == pytest.approx(loss, rel=1e-12, abs=1e-12)
+        assert set(m_grads) == set(grads)
+        for name in grads:
+            assert relative_error(m_grads[name], grads[name]) < 1e-10, name
     return params, X, Y, loss, grads
 
 
@@ -160,3 +169,21 @@ def test_the_neuron_notation_needs_a_chain():
     spec = {"inputs": 2, "notation": "neuron", "layers": LAYERS["add"].examples[0]["layers"]}
     with pytest.raises(SymnnError, match="notation: expected 'layered'"):
         network_from_dict(spec)
+
+
+def test_a_layer_without_a_matrix_rule_is_refused_at_the_matrix_level_by_name():
+    class Plain:
+        kind = "plain"
+
+    class Spec:
+        layers = (LAYERS["dense"](2), Plain())
+
+    assert without_matrix_rule(Spec()) == (
+        "layers[2]: the layer kind 'plain' has no matrix-level rule; use the element level"
+    )
+
+
+def test_the_matrix_code_of_a_tied_autoencoder_sums_both_uses():
+    source = compile_matrix_gradients(network_from_dict(LAYERS["dense"].examples[1])).source
+    assert 'grads["W1"] = (Delta1.T @ X + A1.T @ Delta2) / N' in source
+    assert "Z2 = A1 @ W1 + b2" in source

@@ -16,6 +16,7 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.layers.base import (
     NODE_KINDS,
+    ArrayCode,
     GraphBuilder,
     NodeKind,
     OracleContext,
@@ -90,3 +91,11 @@ class Add:
         for x in xs[1:]:
             total = total + x
         return total
+
+    # -- the batched NumPy rule: S = A + B; each input's gradient is the sum's, unchanged ----
+    def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
+        c.emit(f"A{block} = {' + '.join(ins)}")
+
+    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
+        g = c.named(gradient, f"G{block}")
+        return [g] * len(ins), {}

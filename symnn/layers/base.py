@@ -228,3 +228,75 @@ class OracleContext:
     activations: Mapping[str, Callable]
     params: Mapping[str, Any]
     network: Any
+
+
+# -- the batched NumPy rules (samples as rows) that codegen.matrix assembles ------------------
+class ArrayCode:
+    """Collects the lines of a generated function body and the numerics it calls.
+
+    A layer's NumPy rule writes through it: ``numpy_forward(c, block, ins)`` emits the lines
+    that compute ``A{block}`` from the arrays named ``ins``; ``numpy_backward(c, block, g, ins)``
+    turns the code ``g`` of ∂L/∂A{block} (None: the fused loss already wrote Delta{block}) into
+    the code of ∂L/∂(each input) and the per-sample-summed gradient term of each parameter.
+    """
+
+    def __init__(self, network: Any = None) -> None:
+        self.network = network
+        self.lines: list[str] = []
+        self.calls: set[str] = set()
+
+    def emit(self, line: str) -> None:
+        self.lines.append(f"    {line}")
+
+    def expr(self, printer, expr: sp.Expr) -> str:
+        self.calls |= {
+            type(f).code_name for f in expr.atoms(sp.Function) if getattr(type(f), "code_name", "")
+        }
+        return printer.doprint(expr)
+
+    def call(self, name: str, *args: str) -> str:
+        self.calls.add(name)
+        return f"{name}({', '.join(args)})"
+
+    def named(self, text: str, name: str) -> str:
+        """``text`` if it is a bare name, else a new line ``name = text`` and ``name``."""
+        if text.isidentifier():
+            return text
+        self.emit(f"{name} = {text}")
+        return name
+
+
+def is_call(text: str) -> bool:
+    """``name(...)`` whose first parenthesis closes at the very end."""
+    head, paren, _ = text.partition("(")
+    if not paren or not head.replace(".", "_").isidentifier() or not text.endswith(")"):
+        return False
+    depth = 0
+    for position, char in enumerate(text[len(head) :], start=len(head)):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return position == len(text) - 1
+    return False
+
+
+def parenthesised(text: str) -> str:
+    atomic = text.isidentifier() or is_call(text) or text.replace(".", "", 1).isdigit()
+    return text if atomic else f"({text})"
+
+
+def joined(terms: list[str]) -> str:
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    return text
+
+
+def without_matrix_rule(network: Any) -> str | None:
+    """The first layer with no matrix-level rule, as a message naming it (None: all have one)."""
+    for index, found in enumerate(network.layers, start=1):
+        if not hasattr(found, "numpy_forward"):
+            return (
+                f"layers[{index}]: the layer kind {found.kind!r} has no matrix-level rule; "
+                "use the element level"
+            )
+    return None

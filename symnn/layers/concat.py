@@ -15,6 +15,7 @@ from symnn.core import notation as nt
 from symnn.core.steps import RULES
 from symnn.layers.base import (
     NODE_KINDS,
+    ArrayCode,
     GraphBuilder,
     NodeKind,
     OracleContext,
@@ -68,3 +69,14 @@ class Concat:
 
     def oracle(self, o: OracleContext, block: int, xs: list):
         return o.anp.concatenate(xs, axis=1)
+
+    # -- the batched NumPy rule: columns side by side; each input reads its slice back ---------
+    def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
+        c.emit(f"A{block} = numpy.concatenate([{', '.join(ins)}], axis=1)")
+
+    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
+        g = c.named(gradient, f"G{block}")
+        sources = c.network.sources[block - 1]
+        widths = [c.network.widths[b] for b in sources]
+        starts = [sum(widths[:i]) for i in range(len(widths))]
+        return [f"{g}[:, {s}:{s + w}]" for s, w in zip(starts, widths, strict=True)], {}

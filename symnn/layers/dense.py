@@ -19,6 +19,7 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT
 from symnn.layers.base import (
+    ArrayCode,
     GraphBuilder,
     OracleContext,
     ParameterSpec,
@@ -29,11 +30,19 @@ from symnn.layers.base import (
     layer,
     lookup,
     matrix,
+    parenthesised,
     positive_int,
     product,
     vector,
 )
+from symnn.printing.code import CodePrinter
 from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.unit import unit_activation, unit_derivative
+
+
+def unit_printer(layer: int, extra: dict | None = None) -> CodePrinter:
+    """Prints a representative unit's rule with the whole layer's matrices as its names."""
+    return CodePrinter({nt.z(layer, 1): f"Z{layer}", nt.a(layer, 1): f"A{layer}", **(extra or {})})
 
 
 def _size(shape: tuple[int, ...]) -> str:
@@ -228,3 +237,48 @@ class Dense:
         if self.has_bias:
             z = z + o.params[f"b{block}"]
         return o.activations[self.activation](z, dict(self.activation_params))
+
+    # -- the batched NumPy rule (samples as rows): Z = A_prev Wᵀ + b, A = f(Z) ---------------
+    def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
+        (previous,) = ins
+        l = block
+        W = self.weight_name(l, c.network.blocks)
+        # A shared Wᵀ (z = Wᵀ a) reads Z = A W; the layer's own W reads Z = A Wᵀ.
+        product = f"{previous} @ {W}" if self.transpose else f"{previous} @ {W}.T"
+        bias = f" + b{l}" if self.has_bias else ""
+        c.emit(f"Z{l} = {product}{bias}")
+        if not ACTIVATIONS[self.activation].elementwise:
+            c.emit(f"A{l} = {c.call('softmax_rows', f'Z{l}')}")
+        else:
+            rule = unit_activation(self, nt.z(l, 1))
+            c.emit(f"A{l} = {c.expr(unit_printer(l), rule)}")
+
+    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
+        """Δ = ∂L/∂Z from ∂L/∂A; ∂L/∂A_prev = Δ W; ∂L/∂W gains Δᵀ A_prev, ∂L/∂b gains Σ Δ."""
+        (previous,) = ins
+        l = block
+        if gradient is not None:
+            self._through_activation(c, l, gradient)
+        W = self.weight_name(l, c.network.blocks)
+        if self.transpose:
+            back, grads = f"Delta{l} @ {W}.T", {W: f"{previous}.T @ Delta{l}"}
+        else:
+            back, grads = f"Delta{l} @ {W}", {W: f"Delta{l}.T @ {previous}"}
+        if self.has_bias and self.trainable_bias:
+            grads[f"b{l}"] = f"Delta{l}.sum(axis=0)"
+        return [back], grads
+
+    def _through_activation(self, c: ArrayCode, l: int, gradient: str) -> None:
+        """Δ^{(l)} from the gradient with respect to A^{(l)}: ⊙ f'(Z), or the softmax rule."""
+        if self.activation == "identity":
+            c.emit(f"Delta{l} = {gradient}")
+        elif ACTIVATIONS[self.activation].elementwise:
+            derivative = unit_derivative(self, nt.z(l, 1), nt.a(l, 1))
+            if derivative == 0:  # the step: f' = 0, nothing flows back through this layer
+                c.emit(f"Delta{l} = numpy.zeros_like(Z{l})")
+                return
+            text = c.expr(unit_printer(l), derivative)
+            c.emit(f"Delta{l} = {parenthesised(gradient)} * {parenthesised(text)}")
+        else:
+            c.emit(f"G{l} = {gradient}")
+            c.emit(f"Delta{l} = A{l} * (G{l} - numpy.sum(G{l} * A{l}, axis=1, keepdims=True))")
