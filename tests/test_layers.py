@@ -7,6 +7,7 @@ HIPS autograd through each layer's own oracle forward. Plus the graph spec's err
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -187,3 +188,44 @@ def test_the_matrix_code_of_a_tied_autoencoder_sums_both_uses():
     source = compile_matrix_gradients(network_from_dict(LAYERS["dense"].examples[1])).source
     assert 'grads["W1"] = (Delta1.T @ X + A1.T @ Delta2) / N' in source
     assert "Z2 = A1 @ W1 + b2" in source
+
+
+MATRIX_EXAMPLES = [
+    pytest.param(spec, id=f"{kind}-{i}")
+    for kind in LAYERS
+    for i, spec in enumerate(LAYERS[kind].examples)
+    if all(layer.get("kind", "dense") in ("dense", "add") for layer in spec["layers"])
+]
+
+
+@pytest.mark.parametrize("spec", MATRIX_EXAMPLES)
+def test_every_matrix_step_equals_the_element_level(spec):
+    """The matrix rules (forward, Jacobians, adjoints, gradients) instantiated at the widths."""
+    from symnn.engine.matrix import derive_matrix
+    from tests.test_matrix import _check_step, _environment
+
+    net = network_from_dict(spec)
+    env = _environment(net)
+    derivation = derive_matrix(net)
+    for step in derivation.steps + list(derivation.results):
+        _check_step(step, net, env)
+
+
+def test_a_residual_block_shows_identity_plus_the_jacobian_of_its_branch():
+    from symnn.core.matexpr import Jac
+    from symnn.engine.matrix import derive_matrix
+
+    net = network_from_dict(LAYERS["add"].examples[0])
+    steps = [s for s in derive_matrix(net).steps if s.rule == "residual_jacobian"]
+    assert len(steps) == 1
+    a1, a2, a3 = (sp.MatrixSymbol(f"avec_{l}", 2, 1) for l in (1, 2, 3))
+    assert steps[0].lhs == Jac(a3, a1)
+    assert steps[0].rhs.args == (sp.Identity(2), Jac(a2, a1))
+
+
+def test_concat_has_no_matrix_derivation_rule_and_says_so():
+    from symnn.engine.matrix import derive_matrix
+
+    net = network_from_dict(LAYERS["concat"].examples[0])
+    with pytest.raises(SymnnError, match=r"layers\[3\]: the layer kind 'concat' has no matrix"):
+        derive_matrix(net)
