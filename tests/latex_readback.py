@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 
 import sympy as sp
-
 from symnn.engine.matexpr import HadamardDivide
 
 _T = sp.Function("T", commutative=False)

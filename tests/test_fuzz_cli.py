@@ -30,6 +30,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ from symnn.core.expressions import variables_in
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
 from tests.cli_harness import Outcome, run_cli, strict_json, temporary_files
+from tests.helpers import output_activation_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("SYMNN_FUZZ_EXAMPLES", "12"))
@@ -103,7 +105,7 @@ def matrix(draw, rows: int, cols: int, wild: bool = True) -> str:
 def spec_text(draw) -> str:
     """A spec: mostly well-formed small networks with a hostile value here and there."""
     widths = [draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 3)) + 1)]
-    wild = draw(st.integers(0, 3)) == 0  # else mostly well-formed, a bad value now and then
+    wild = draw(st.integers(0, 3)) == 3  # else mostly well-formed, a bad value now and then
     activations = list(ACTIVATIONS) + (["sigmoud", "", "²", "SIGMOID"] if wild else [])
     losses = list(LOSSES) + (["mse ", "crossentropy"] if wild else [])
     lines = []
@@ -118,15 +120,23 @@ def spec_text(draw) -> str:
     if draw(st.booleans()):
         lines.append(f"name = {toml_string(draw(TEXT))}")
     maybe("inputs", str(widths[0]))
-    maybe("loss", toml_string(draw(st.sampled_from(losses))))
+    loss = draw(st.sampled_from(losses))
+    maybe("loss", toml_string(loss))
     maybe("learning_rate", draw(st.sampled_from(["0.5", "0.1", "1"])))
     maybe("notation", toml_string(draw(st.sampled_from(["layered", "neuron", "other"]))))
     if draw(st.integers(0, 30)) == 0:
         lines.append(f"unknown_key = {toml_value(draw)}")
-    for previous, units in zip(widths, widths[1:], strict=False):
+    last = len(widths) - 1
+    for number, (previous, units) in enumerate(zip(widths, widths[1:], strict=False), start=1):
         lines.append("[[layers]]")
+        if number == last and not wild and loss in LOSSES:  # an output the loss accepts
+            activation = output_activation_for(loss)
+            units = max(units, 2 if activation == "softmax" else 1, LOSSES[loss].min_outputs)
+            widths[-1] = units
+        else:
+            activation = draw(st.sampled_from(activations))
         maybe("units", str(units))
-        maybe("activation", toml_string(draw(st.sampled_from(activations))))
+        maybe("activation", toml_string(activation))
         if draw(st.booleans()):
             lines.append(f"weights = {matrix(draw, units, previous, wild)}")
         if draw(st.integers(0, 3)) == 0:
@@ -144,7 +154,14 @@ def spec_text(draw) -> str:
         lines.append("[data]")
         samples = draw(st.integers(1, 3))
         maybe("x", matrix(draw, samples, widths[0], wild))
-        maybe("y", matrix(draw, samples, widths[-1], wild))
+        if wild or loss not in LOSSES:
+            maybe("y", matrix(draw, samples, widths[-1], wild))
+        else:  # targets the loss accepts: one-hot rows, or ±1 for hinge and perceptron
+            hot = [draw(st.integers(0, widths[-1] - 1)) for _ in range(samples)]
+            rows = np.array([[1.0 if k == h else 0.0 for k in range(widths[-1])] for h in hot])
+            if not LOSSES[loss].check_targets(rows):
+                rows = 2 * rows - 1
+            maybe("y", "[" + ", ".join(str(list(row)) for row in rows.tolist()) + "]")
     if draw(st.integers(0, 4)) == 0:
         lines.append("[train]")
         maybe("steps", str(draw(st.integers(0, 5))))
@@ -161,35 +178,41 @@ def spec_text(draw) -> str:
 @st.composite
 def spec_args(draw) -> tuple[dict[str, str], list[str]]:
     files = {"spec.toml": draw(spec_text())}
+    wild = draw(st.integers(0, 3)) == 3  # else options that fit together
     command = draw(st.sampled_from(["derive", "derive", "derive", "check", "train"]))
     argv = [command, "spec.toml"]
     if command == "derive":
-        wrt = ["all", "W1", "W1[1,1]", "b1[1]", "W2", "1", "2", "layer 1", "²", "W9[1,1]", "0"]
-        if draw(st.booleans()):
-            argv += ["--wrt", draw(st.sampled_from(wrt) | TEXT)]
-        if draw(st.booleans()):
-            argv += ["--level", draw(st.sampled_from(["element", "matrix", "both"]))]
-        if draw(st.booleans()):
-            argv += ["--format", draw(st.sampled_from(["text", "tex", "md", "article", "beamer"]))]
-        if draw(st.integers(0, 3)) == 0:
+        level = draw(st.sampled_from(["element", "element", "matrix", "both"]))
+        argv += ["--level", level]
+        wrt = ["all", "W1", "W1[1,1]", "b1[1]", "W2", "1", "2", "layer 1"]
+        wrt += ["²", "W9[1,1]", "0"] if wild else []
+        if (wild or level != "matrix") and draw(st.booleans()):
+            argv += ["--wrt", draw(st.sampled_from(wrt) | TEXT if wild else st.sampled_from(wrt))]
+        formats = ["text", "tex", "md", "article", "beamer"]
+        fmt = draw(st.sampled_from(formats))
+        argv += ["--format", fmt]
+        if (wild or (fmt != "text" and level != "matrix")) and draw(st.integers(0, 2)) == 0:
             argv.append("--numeric")
         if draw(st.integers(0, 3)) == 0:
-            argv += ["--notation", draw(st.sampled_from(["layered", "neuron", "x"]))]
+            notations = ["layered", "neuron"] + (["x"] if wild else [])
+            argv += ["--notation", draw(st.sampled_from(notations))]
+        if draw(st.integers(0, 4)) == 0:
+            outputs = ["out.txt", "link.txt"] + ([".", "missing/dir/out.txt"] if wild else [])
+            argv += ["-o", draw(st.sampled_from(outputs))]
     elif command == "train":
         argv += ["--data", draw(st.sampled_from(["and", "xor", "moons", "iris", "none"]))]
         argv += ["--steps", str(draw(st.integers(0, 4)))]
         if draw(st.booleans()):
             argv.append("--json")
         if draw(st.integers(0, 3)) == 0:
-            argv += ["--lr", draw(st.sampled_from(["0.5", "1e300", "-1", "0", "nan"]))]
-    if draw(st.integers(0, 4)) == 0:
-        argv += ["-o", draw(st.sampled_from(["out.txt", ".", "missing/dir/out.txt", "link.txt"]))]
+            rates = ["0.5", "2"] + (["1e300", "-1", "0", "nan"] if wild else [])
+            argv += ["--lr", draw(st.sampled_from(rates))]
     return files, argv
 
 
 @st.composite
 def csv_args(draw) -> tuple[dict[str, str], list[str]]:
-    wild = draw(st.integers(0, 3)) == 0
+    wild = draw(st.integers(0, 3)) == 3
     names = [draw(st.sampled_from(["x1", "x2", "y", "a", "²", "a$b", "", "x1"])) for _ in range(3)]
     if not wild:
         names = ["x1", "x2", "y"]
@@ -288,7 +311,7 @@ def calc_args(draw) -> tuple[dict[str, str], list[str]]:
             + ["descent", "descent"]
         )
     )
-    wild = draw(st.integers(0, 2)) == 0
+    wild = draw(st.integers(0, 2)) == 2
     argv = ["calc", kind]
     exprs = [draw(expressions(wild))]
     if kind == "jacobian":
@@ -377,6 +400,7 @@ def record(outcome: Outcome, problems: list[str], cls: str) -> None:
         COUNTS["tracebacks"] += 1
     elif outcome.code == 0 or outcome.code == 1:
         COUNTS["results"] += 1
+        COUNTS[f"results_{cls}"] += 1
     elif outcome.clean_error:
         COUNTS["clean_errors"] += 1
     if problems:

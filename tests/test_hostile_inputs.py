@@ -196,6 +196,12 @@ def test_calc_at_a_point_whose_values_are_astronomical():
     refused(["calc", "hessian", "--at", "30000", "cosh(x)"], "arises", bound=5)
 
 
+def test_a_point_where_f_is_undefined_is_named_as_such():
+    refused(
+        ["calc", "gradient", "log(x)", "--at", "0"], "f is not defined (finite and real) at x = 0"
+    )
+
+
 def test_exact_descent_whose_digits_double_each_step():
     out = ran(["calc", "descent", "1/x", "--from", "1", "--lr", "0.1", "--steps", "50", "--exact"])
     assert "stopped at step" in out.stdout and "(over 1,000); use floats" in out.stdout

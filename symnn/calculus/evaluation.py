@@ -108,10 +108,11 @@ def guard_magnitude(expr: sp.Expr, at: dict, label: str = "f") -> None:
 
     Examples:
         >>> x = sp.Symbol("x")
-        >>> guard_magnitude(sp.exp(sp.exp(x)), {x: 10})
+        >>> guard_magnitude(sp.exp(sp.exp(x)), {x: 10})  # about 10^9566: evaluated exactly
+        >>> guard_magnitude(sp.exp(sp.exp(x)), {x: 11})
         Traceback (most recent call last):
         ...
-        symnn.core.errors.SymnnError: f at x = 10: a value of about 10^9,566 arises; ...
+        symnn.core.errors.SymnnError: f at x = 11: a value of about 10^26,003 arises; ...
     """
     memo: dict = {}
     limit = MAX_MAGNITUDE * math.log(10)
@@ -121,7 +122,9 @@ def guard_magnitude(expr: sp.Expr, at: dict, label: str = "f") -> None:
         return float(mpmath.log10(size)) if size > 1 else 0.0
 
     def check(number):
-        if number is not None and digits(number) > MAX_MAGNITUDE:
+        if number is None or not mpmath.isfinite(number):
+            return None  # log(0) and the like: undefined here, which SymPy reports
+        if digits(number) > MAX_MAGNITUDE:
             raise _TooLarge(digits(number))
         return number
 
