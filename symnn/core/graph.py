@@ -17,7 +17,9 @@ from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
 
-ROLES = ("weighted_input", "activation", "loss")
+# A program's nodes (symnn.core.program) are "program_value": a named scalar whose adjoint is
+# ∂output/∂node.
+ROLES = ("weighted_input", "activation", "loss", "program_value")
 _CANONICAL = cmp_to_key(sp.Basic.compare)
 
 

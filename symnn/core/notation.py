@@ -67,6 +67,12 @@ def grad_a(layer: int, j: int) -> sp.Symbol:
     return sp.Symbol(f"dL_da_{layer}_{j}", real=True)
 
 
+@cache
+def program_adjoint(node: sp.Symbol) -> sp.Symbol:
+    """∂(output)/∂node of a program's node or input; no program name can look like it."""
+    return sp.Symbol(f"grad({node.name})", real=True)
+
+
 _KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y")
 
 

@@ -30,6 +30,8 @@ def adjoint_symbol(d: Definition) -> sp.Expr:
         return nt.delta(d.layer, d.unit)
     if d.role == "activation":
         return nt.grad_a(d.layer, d.unit)
+    if d.role == "program_value":  # a program's output too: its seed may be any upstream gradient
+        return nt.program_adjoint(d.symbol)
     return sp.S.One  # ∂L/∂L
 
 
@@ -57,10 +59,12 @@ class Backprop:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         # A node's expression written back as its name: σ(z) -> a. Bare symbols (identity) stay.
+        # A program's node names its own expression too (exp(d) -> e), unless it is a number.
         self._names = {
             d.expr: d.symbol
             for d in graph.definitions
-            if d.role == "activation" and not isinstance(d.expr, sp.Symbol)
+            if (d.role == "activation" or (d.role == "program_value" and not d.expr.is_number))
+            and not isinstance(d.expr, sp.Symbol)
         }
 
     @cached_property

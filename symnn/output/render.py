@@ -25,6 +25,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 from symnn.output.layout import pages
 from symnn.printing.latex import SymnnLatexPrinter
+from symnn.printing.numbers import format_number
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SOURCE_TEMPLATES = PACKAGE_DIR.parent / "templates"
@@ -118,18 +119,6 @@ def escape_markdown(text: object) -> str:
         _MARKDOWN_ENTITIES.get(ch, "\\" + ch if ch in _MARKDOWN_SPECIALS else ch) for ch in text
     )
     return "\\" + escaped if text[:1] in _MARKDOWN_LINE_START else escaped
-
-
-def format_number(value: object, digits: int = 6) -> str:
-    """A number to ``digits`` significant digits, without trailing zeros or a `+` in exponents."""
-    number = float(value)
-    if number == 0:
-        return "0"
-    text = f"{number:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
-    return text
 
 
 @jinja2.pass_context
