@@ -165,5 +165,7 @@ def gallery_files() -> Files:
     return files
 
 
-# The calculus refresher, gradient descent and the perceptron register their gallery entries there.
+# Computational graphs, the calculus refresher, gradient descent and the perceptron register their
+# gallery entries there.
+import symnn.gallery.programs  # noqa: E402, F401  # computational graphs of small programs
 import symnn.gallery.refresher  # noqa: E402, F401
