@@ -20,9 +20,8 @@ from __future__ import annotations
 import re
 
 from symnn import numerics
-from symnn.core import notation as nt
 from symnn.core.program import Program
-from symnn.engine.backprop import Backprop
+from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.engine.program import program_graph
 from symnn.printing.code import CodePrinter
 
@@ -43,7 +42,7 @@ def program_source(program: Program, name: str = "forward_backward") -> str:
     grad = _fresh("grad", taken)
     value = _fresh("value", taken | {grad})
     seed = _fresh("seed", taken | {grad, value})
-    names = {nt.program_adjoint(s): f'{grad}["{s.name}"]' for s in symbols}
+    names = {adjoint_symbol(d): f'{grad}["{d.symbol.name}"]' for d in graph.definitions}
     printer = CodePrinter(names)
     body = []
     for n in program.nodes:
@@ -56,9 +55,9 @@ def program_source(program: Program, name: str = "forward_backward") -> str:
     ]
     for d in reversed(graph.definitions[:-1]):
         adjoint = printer.doprint(backprop.adjoints[d.symbol])
-        body.append(f"{names[nt.program_adjoint(d.symbol)]} = {adjoint}")
+        body.append(f"{names[adjoint_symbol(d)]} = {adjoint}")
     for s in program.inputs:
-        body.append(f"{names[nt.program_adjoint(s)]} = {printer.doprint(backprop.gradients[s])}")
+        body.append(f'{grad}["{s.name}"] = {printer.doprint(backprop.gradients[s])}')
     text = "\n".join(body)
     calls = sorted(n for n in numerics.NAMESPACE if re.search(rf"\b{n}\(", text))
     args = ", ".join([*(s.name for s in program.inputs), f"{seed}=1.0"])

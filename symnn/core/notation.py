@@ -68,9 +68,9 @@ def grad_a(layer: int, j: int) -> sp.Symbol:
 
 
 @cache
-def program_adjoint(node: sp.Symbol) -> sp.Symbol:
-    """∂(output)/∂node of a program's node or input; no program name can look like it."""
-    return sp.Symbol(f"grad({node.name})", real=True)
+def program_adjoint(layer: int, unit: int) -> sp.Symbol:
+    """∂(output)/∂node for node number ``unit`` of a program (layer 0); no name looks like it."""
+    return sp.Symbol(f"grad(node {unit})", real=True)
 
 
 _KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y")

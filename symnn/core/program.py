@@ -30,9 +30,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import sympy as sp
 
+from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import (
     _BINARY,
@@ -44,6 +46,22 @@ from symnn.core.expressions import (
     check_name,
 )
 from symnn.core.functions import Maximum, Minimum, ReLU, Step
+from symnn.core.graph import NODE_KINDS, NodeKind
+
+# A program's node: a named scalar whose adjoint is ∂output/∂node, its local step the gate's local
+# gradient; like an activation, its expression reads as its name in later derivatives (exp(d) = e).
+PROGRAM_VALUE = NODE_KINDS.add(
+    "program_value",
+    NodeKind(
+        "program_value",
+        nt.program_adjoint,
+        "local_gradient",
+        "program value",
+        "v",
+        "grad",
+        names_expression=True,
+    ),
+)
 
 PROGRAM_FUNCTIONS: dict[str, MathFunction] = {
     **FUNCTIONS,
@@ -437,6 +455,30 @@ def parse_program(
     inputs = tuple(symbol(n) for n in reader.inputs)
     values_in_order = tuple(reader.inputs[s.name] for s in inputs)
     return Program(inputs, values_in_order, tuple(nodes), text.strip(), gates)
+
+
+def load_program(
+    path: str | Path,
+    values: Mapping[str, object] | str | None = None,
+    output: str | None = None,
+    gates: bool = False,
+) -> Program:
+    """A program from a file (UTF-8 text, one assignment per line); see ``parse_program``.
+
+    Examples:
+        >>> load_program("examples/cs231n_add_mul.txt").output
+        f
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SymnnError(f"program file {str(path)!r}: not found")
+    if path.stat().st_size > MAX_PROGRAM_LENGTH * 4:
+        raise SymnnError(f"program file {str(path)!r}: larger than {MAX_PROGRAM_LENGTH * 4} bytes")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SymnnError(f"program file {str(path)!r}: not UTF-8 text") from None
+    return parse_program(text, values, output, gates)
 
 
 def parse_values(values: Mapping[str, object] | str | None) -> dict[str, sp.Expr]:

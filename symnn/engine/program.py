@@ -25,16 +25,13 @@ from functools import cached_property
 
 import sympy as sp
 
-from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.functions import Maximum, Minimum, to_elementary
 from symnn.core.graph import Definition, Graph, Parameter
-from symnn.core.program import Program
+from symnn.core.program import PROGRAM_VALUE, Program
 from symnn.core.steps import Derivation, Section, Step
 from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.printing.numbers import format_number
-
-ROLE = "program_value"
 
 
 class Times(sp.Function):
@@ -112,15 +109,20 @@ def program_graph(program: Program) -> Graph:
     """
     leaves = tuple(Parameter(s.name, sp.Array([s]), 0, True) for s in program.inputs)
     definitions = tuple(
-        Definition(n.symbol, n.expr, ROLE, 0, i) for i, n in enumerate(program.nodes, start=1)
+        Definition(n.symbol, n.expr, PROGRAM_VALUE, 0, i)
+        for i, n in enumerate(program.nodes, start=1)
     )
     return Graph(None, (), (), leaves, definitions)  # type: ignore[arg-type]  # no network
 
 
-def shown(expr: sp.Basic, output: sp.Symbol, symbols: list[sp.Symbol]) -> sp.Basic:
+def shown(expr: sp.Basic, graph: Graph) -> sp.Basic:
     """``expr`` with each named adjoint written ∂output/∂node, as documents show it."""
+    output = graph.loss
     return expr.xreplace(
-        {nt.program_adjoint(s): sp.Derivative(output, s, evaluate=False) for s in symbols}
+        {
+            adjoint_symbol(d): sp.Derivative(output, d.symbol, evaluate=False)
+            for d in graph.definitions
+        }
     )
 
 
@@ -222,7 +224,7 @@ class ProgramRun:
         return [*self.program.inputs, *(n.symbol for n in self.program.nodes)]
 
     def show(self, expr: sp.Basic) -> sp.Basic:
-        return shown(expr, self.program.output, self.symbols)
+        return shown(expr, self.graph)
 
     def approx(self, value: sp.Expr) -> sp.Expr:
         return Approx(value, self.digits)
@@ -262,7 +264,7 @@ class ProgramRun:
             steps.append(Step(product, self.approx(flow.value), "evaluate_at_point"))
         return steps
 
-    def sum_steps(self, symbol: sp.Symbol, adjoint: sp.Symbol) -> list[Step]:
+    def sum_steps(self, symbol: sp.Symbol, adjoint: sp.Expr) -> list[Step]:
         flows = [f for f in self.flows if f.parent == symbol]
         lhs = self.show(adjoint)
         if not flows:
@@ -288,18 +290,15 @@ class ProgramRun:
             Section(self.show(adjoint_symbol(d)), tuple(self.node_steps(d)))
             for d in reversed(self.graph.definitions)
         ]
+        output = self.program.output
         sections += [
-            Section(
-                self.show(nt.program_adjoint(s)),
-                tuple(self.sum_steps(s, nt.program_adjoint(s))),
-            )
+            Section(_partial(output, s), tuple(self.sum_steps(s, _partial(output, s))))
             for s in self.program.inputs
         ]
         results = tuple(
-            Step(self.show(nt.program_adjoint(s)), self.approx(self.gradients[s]), "result")
+            Step(_partial(output, s), self.approx(self.gradients[s]), "result")
             for s in self.program.inputs
         )
-        output = self.program.output
         results = (Step(output, self.approx(self.values[output]), "result"), *results)
         return Derivation(
             f"Backward pass through the graph of {output}",
@@ -307,6 +306,10 @@ class ProgramRun:
             results,
             {"program": self.program, "run": self},
         )
+
+
+def _partial(output: sp.Symbol, s: sp.Symbol) -> sp.Derivative:
+    return sp.Derivative(output, s, evaluate=False)
 
 
 def nt_symbol(name: str | sp.Symbol, run: ProgramRun) -> sp.Symbol:

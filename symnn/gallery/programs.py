@@ -12,7 +12,7 @@ Examples:
 from __future__ import annotations
 
 from symnn.codegen.program import program_source
-from symnn.core.program import parse_program
+from symnn.core.program import load_program
 from symnn.engine.program import run_program
 from symnn.gallery.networks import Files, bundled_spec, example
 from symnn.output.circuit import render_circuit
@@ -39,7 +39,7 @@ PROGRAMS = [
 def _computational_graphs() -> Files:
     files: Files = {}
     for name, file, gates in PROGRAMS:
-        program = parse_program(bundled_spec(file).read_text(encoding="utf-8"), gates=gates)
+        program = load_program(bundled_spec(file), gates=gates)
         run = run_program(program, digits=6)
         files[f"{name}.tex"] = render_program(run, "tex")
         files[f"{name}.md"] = render_program(run, "md")

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from symnn.cli.commands.calc import exact_json, to_json
 from symnn.cli.commands.output import emit
 from symnn.core.errors import SymnnError
-from symnn.core.program import Program, parse_program
+from symnn.core.program import Program, load_program, parse_program
 from symnn.engine.program import ProgramRun, run_program
 from symnn.printing.text import text
 
 FORMATS = ("text", "tex", "article", "beamer", "md", "pdf", "circuit", "py")
-MAX_FILE = 100_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,19 +59,9 @@ def read_program(args: argparse.Namespace) -> Program:
     """The program from the file or -e, with the command line's values and choices."""
     if (args.file is None) == (args.program is None):
         raise SymnnError("graph: expected a program file or -e 'program text' (one of them)")
-    if args.program is not None:
-        source = args.program
-    else:
-        path = Path(args.file)
-        if not path.is_file():
-            raise SymnnError(f"program file {args.file!r}: not found")
-        if path.stat().st_size > MAX_FILE:
-            raise SymnnError(f"program file {args.file!r}: larger than {MAX_FILE} bytes")
-        try:
-            source = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise SymnnError(f"program file {args.file!r}: not UTF-8 text") from None
-    return parse_program(source, args.at, args.output_node, args.gates)
+    if args.program is None:
+        return load_program(args.file, args.at, args.output_node, args.gates)
+    return parse_program(args.program, args.at, args.output_node, args.gates)
 
 
 def json_object(run: ProgramRun) -> dict:
