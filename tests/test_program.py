@@ -249,6 +249,31 @@ def test_circuit_labels_wires_with_values_above_and_gradients_below():
     assert "visible on=<1->" in revealed and "visible on=<8->" in revealed
 
 
+def test_cli_formats(tmp_path):
+    sigmoid = EXAMPLES / "cs231n_sigmoid.txt"
+    circuit = run_cli("graph", sigmoid, "--gates", "--format", "circuit", "--digits", "2")
+    assert circuit.returncode == 0, circuit.stderr
+    assert circuit.stdout.startswith("% requires: tikz") and "{$\\exp$}" in circuit.stdout
+    for fmt, marker in [("tex", "\\begin{tabular}"), ("md", "| node |"), ("beamer", "visible on")]:
+        result = run_cli("graph", sigmoid, "--gates", "--format", fmt)
+        assert result.returncode == 0 and marker in result.stdout, (fmt, result.stderr)
+    seeded = run_cli(
+        "graph", "-e", "f = w*x", "--at", "w=2,x=-1", "--seed-gradient", "0.5", "--json"
+    )
+    nodes = {n["name"]: n for n in json.loads(seeded.stdout)["nodes"]}
+    assert nodes["w"]["gradient"] == -0.5 and nodes["x"]["gradient"] == 1.0
+    named = run_cli("graph", EXAMPLES / "micrograd.txt", "--output-node", "e", "--json")
+    assert json.loads(named.stdout)["output"] == "e"
+    code = run_cli("graph", EXAMPLES / "micrograd.txt", "--format", "py")
+    assert code.returncode == 0 and "def forward_backward(a, b, seed=1.0):" in code.stdout
+    assert run_cli("graph", EXAMPLES / "micrograd.txt", "--format", "pdf").returncode == 2
+    if pdflatex() is not None:
+        out = tmp_path / "sigmoid.pdf"
+        result = run_cli("graph", sigmoid, "--gates", "--format", "pdf", "-o", out)
+        assert result.returncode == 0, result.stderr
+        assert out.read_bytes().startswith(b"%PDF")
+
+
 @pytest.mark.skipif(pdflatex() is None, reason="pdflatex is missing")
 @pytest.mark.parametrize("fmt", ["article", "beamer"])
 def test_documents_with_circuits_compile(fmt):
