@@ -242,9 +242,9 @@ def test_markdown_and_tex_carry_the_table_and_steps():
 def test_circuit_labels_wires_with_values_above_and_gradients_below():
     run = run_program(load("cs231n_sigmoid.txt", gates=True))
     tikz = render_circuit(run, digits=2)
-    assert tikz.count("node[value]") == len(run.flows) + 1
+    assert tikz.count("node[value") == len(run.flows) + 1
     assert "{$\\exp$}" in tikz and "{$1/x$}" in tikz and "{$+1$}" in tikz
-    assert "node[value] {$0.37$} node[gradient] {$-0.53$}" in tikz  # exp -> +1
+    assert "node[value, pos=0.5] {$0.37$} node[gradient, pos=0.5] {$-0.53$}" in tikz  # exp, +1
     revealed = render_circuit(run, reveal=True)
     assert "visible on=<1->" in revealed and "visible on=<8->" in revealed
 

@@ -1,8 +1,9 @@
 """A program's circuit diagram, as in the CS231n notes: gates as nodes, values above the wires,
 gradients below, laid out from the same graph and numbers as the derivation.
 
-Layout only: the columns are the nodes' depths (an input sits just before its first consumer),
-each gate at the mean height of its inputs, pushed apart where two would overlap. Each wire u → v
+Layout only: the columns are the nodes' depths (an input sits just before its first consumer, and
+is drawn again just before any gate further right that reads it), each gate at the mean height of
+its inputs, pushed apart where two would overlap. Each wire u → v
 carries u's forward value above it and, below it, what flows back along it:
 ∂out/∂v · ∂v/∂u (at a fork each wire carries its own share; the node's gradient is their sum).
 On slides the gradients appear node by node, in backward order.
@@ -72,6 +73,7 @@ class Wire:
     gradient: str
     overlay: int
     bend: int = 0  # degrees: a wire that skips columns curves around the gates between
+    pos: float = 0.5  # where along the wire its numbers sit (nearer the source at a fork)
 
     @property
     def path(self) -> str:
@@ -158,6 +160,10 @@ def circuit_context(run: ProgramRun, digits: int = 4) -> dict[str, Any]:
         )
         for s in run.symbols
     ]
+
+    def places_label(symbol: sp.Symbol) -> str:
+        return printer.doprint(symbol)
+
     backward = [d.symbol for d in reversed(graph.definitions)]
     overlay = {s: i for i, s in enumerate(backward, start=1)}
 
@@ -170,14 +176,36 @@ def circuit_context(run: ProgramRun, digits: int = 4) -> dict[str, Any]:
             return 0
         return 25 if y1 >= y0 else -25
 
+    # An input read by a gate further right is drawn again just before that gate, so its wires
+    # do not cross the whole picture.
+    sources: dict[tuple[sp.Symbol, sp.Symbol], str] = {}
+    copies: dict[sp.Symbol, int] = {}
+    for f in run.flows:
+        (x0, _), (x1, y1) = where[f.parent], where[f.child]
+        if f.parent not in program.inputs or x1 - x0 <= 1:
+            continue
+        k = copies.get(f.child, 0)
+        copies[f.child] = k + 1
+        key = f"{keys[f.parent]}c{keys[f.child]}"
+        sources[f.parent, f.child] = key
+        y = y1 - 0.8 - 0.6 * k
+        places.append(
+            Place(key, (x1 - 0.75) * X_STEP, y * Y_STEP, places_label(f.parent), False, "")
+        )
+
+    forks: dict[sp.Symbol, int] = {}
+    for f in run.flows:
+        if (f.parent, f.child) not in sources:
+            forks[f.parent] = forks.get(f.parent, 0) + 1
     wires = [
         Wire(
-            keys[f.parent],
+            sources.get((f.parent, f.child), keys[f.parent]),
             keys[f.child],
             number(run.values[f.parent]),
             number(f.value),
             overlay[f.child],
-            bend(f),
+            0 if (f.parent, f.child) in sources else bend(f),
+            0.35 if (f.parent, f.child) in sources else 0.5 if forks[f.parent] == 1 else 0.3,
         )
         for f in run.flows
     ]

@@ -68,7 +68,8 @@ def _conventions(run: ProgramRun) -> list[str]:
     notes = [
         "Each wire carries the forward value of its source above it and, below it, the gradient "
         "flowing back along it: the upstream gradient of its target times the target's local "
-        "gradient. Where a node feeds several others its gradient is the sum of those wires.",
+        "gradient. Where a node feeds several others its gradient is the sum of those wires "
+        "(an input read by a gate further right is drawn again just before that gate).",
         "relu'(0) = 0, step' = 0 and |x|'(0) = 0; max(x, y) routes the gradient to the larger "
         "input, min to the smaller, and on a tie all of it goes to the first argument.",
     ]
