@@ -163,6 +163,21 @@ def test_errors_name_line_and_column(text, message):
     assert message in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("b = a - 1; c = 1/b", "line 1, node c: not a finite real number at these inputs (zoo)"),
+        ("c = log(a - 5)", "line 1, node c: not a finite real number"),
+        ("c = sqrt(a - 3)", "line 1, node c: not a finite real number"),
+        ("c = exp(exp(exp(10*a)))", "beyond floating point"),
+    ],
+)
+def test_values_that_are_not_finite_reals_are_errors(text, message):
+    with pytest.raises(SymnnError) as error:
+        run_program(parse_program(text, "a=1")).gradients
+    assert message in str(error.value)
+
+
 def test_values_from_the_command_line_and_a_named_output():
     program = parse_program("c = a + b\nd = c*a\ne = d + 1", "a=1/2, b=2", output="d")
     assert program.output.name == "d" and [n.symbol.name for n in program.nodes] == ["c", "d"]

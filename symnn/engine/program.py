@@ -20,9 +20,11 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import sympy as sp
 
 from symnn.core.errors import SymnnError
@@ -31,6 +33,8 @@ from symnn.core.graph import Definition, Graph, Parameter
 from symnn.core.program import PROGRAM_VALUE, Program
 from symnn.core.steps import Derivation, Section, Step
 from symnn.engine.backprop import Backprop, adjoint_symbol
+from symnn.numerics import NAMESPACE
+from symnn.printing.code import CodePrinter
 from symnn.printing.numbers import format_number
 
 
@@ -87,6 +91,14 @@ class Approx(sp.Function):
             return exact
         decimal = self._decimal().replace(r" \cdot 10^{", "e").rstrip("}")
         return f"{exact} ≈ {decimal}"
+
+
+def _float(expr: sp.Expr, values: dict[sp.Symbol, float]) -> float:
+    """``expr`` in float64 through the stable NumPy rules (nan where it is undefined)."""
+    symbols = sorted(expr.free_symbols, key=sp.default_sort_key)
+    f = sp.lambdify(symbols, expr, modules=[{"numpy": np, **NAMESPACE}], printer=CodePrinter())
+    with np.errstate(all="ignore"):
+        return float(np.real(f(*[np.float64(values[s]) for s in symbols])))
 
 
 def _needs_brackets(value: sp.Basic) -> bool:
@@ -153,10 +165,16 @@ class ProgramRun:
         self.simplify = simplify
         self.graph = program_graph(program)
         self.backprop = Backprop(self.graph)
+        self._floats: dict[sp.Symbol, float] = {}
 
     # -- numbers ---------------------------------------------------------------------------
     def _number(self, expr: sp.Expr, known: dict[sp.Symbol, sp.Expr], what: str) -> sp.Expr:
         value = to_elementary(expr.xreplace(known))
+        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise SymnnError(f"{what}: not a finite real number at these inputs ({value})")
+        # In float64 before any decimal: exp(exp(exp(10))) has none that SymPy could reach.
+        if math.isinf(_float(expr, self._floats)):
+            raise SymnnError(f"{what}: beyond floating point at these inputs ({expr})")
         if self.simplify and not value.is_Rational and sp.count_ops(value) < 60:
             value = sp.simplify(value)
         if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I):
@@ -170,9 +188,11 @@ class ProgramRun:
     def values(self) -> dict[sp.Symbol, sp.Expr]:
         """Every input's and node's forward value, exactly, in program order."""
         known = dict(self.program.input_values)
+        self._floats.update({s: float(v) for s, v in known.items()})
         for n in self.program.nodes:
             where = f"line {n.line}, node {n.symbol.name}"
             known[n.symbol] = self._number(n.expr, known, where)
+            self._floats[n.symbol] = float(sp.N(known[n.symbol], 17))
         return known
 
     @cached_property

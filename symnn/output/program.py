@@ -147,7 +147,8 @@ def program_text(run: ProgramRun) -> str:
         definition = "input" if row.definition is None else text(row.definition)
         rows.append((row.symbol.name, definition, text(row.value), text(row.gradient)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = [f"Computational graph of {out.name} ({len(program.nodes)} nodes)", ""]
+    count = len(program.nodes)
+    lines = [f"Computational graph of {out.name} ({count} node{'s' * (count != 1)})", ""]
     for r in rows:
         lines.append(
             "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
