@@ -26,6 +26,9 @@ from symnn.core.steps import Derivation, Step
 from symnn.engine import derive, jacobian
 from symnn.engine.blocks import block_jacobian, explicit_jacobian
 from symnn.engine.matrix import derive_matrix
+from symnn.layers import LAYERS
+from symnn.layers.add import Add
+from symnn.layers.concat import Concat
 from symnn.output.document import render_derivation
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import PerceptronRun, gate, linearly_separable, train_perceptron
@@ -46,10 +49,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "LAYERS",
     "LOSSES",
     "NOTATIONS",
     "Activation",
+    "Add",
     "CompiledGradients",
+    "Concat",
     "Data",
     "Dataset",
     "Dense",
