@@ -6,7 +6,8 @@ import pytest
 import sympy as sp
 
 from symnn.core.graph import build_graph
-from symnn.engine import backprop_for, derive, jacobian
+from symnn.engine import backprop_for, derive
+from symnn.engine.jacobian import jacobian
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
 from symnn.training.check import check_gradients, random_batch
