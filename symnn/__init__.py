@@ -20,7 +20,7 @@ from symnn.codegen.element import CompiledGradients, compile_gradients
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import parse_expression, parse_point
-from symnn.core.graph import Graph, build_graph
+from symnn.core.graph import Graph
 from symnn.core.notation import NOTATIONS
 from symnn.core.steps import Derivation, Step
 from symnn.engine import derive
@@ -34,6 +34,7 @@ from symnn.perceptron.run import PerceptronRun, gate, linearly_separable, train_
 from symnn.perceptron.view import dot_product
 from symnn.rules.activations import ACTIVATIONS, Activation
 from symnn.rules.losses import LOSSES, Loss
+from symnn.spec.build import build_graph
 from symnn.spec.network import Data, Dense, Network
 from symnn.spec.specfile import load_spec
 from symnn.training.check import GradientReport, check_gradients

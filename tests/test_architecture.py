@@ -44,10 +44,6 @@ RANK = {package: rank for rank, level in enumerate(LEVELS) for package in level}
 # Imports that break the direction today and are on their way out, each with where it goes. The
 # test fails once an entry is no longer needed, so the list cannot outlive its reason.
 PENDING = {
-    # build_graph moves to spec/build.py with the layer plug-ins (issue 13, items 1-2).
-    ("symnn.core.graph", "symnn.rules.activations"),
-    ("symnn.core.graph", "symnn.rules.losses"),
-    ("symnn.core.graph", "symnn.spec.network"),
     # The worked numbers split into engine/values.py (numbers) and output/numbers.py (layout).
     ("symnn.engine.worked", "symnn.output.render"),
 }
