@@ -92,7 +92,7 @@ def test_a_shared_weight_sums_its_uses_and_the_derivation_says_so():
     d = derive(net, "W1[1,2]")
     chain = d.sections[0].steps[0]
     assert "shared by layers 1 and 2" in chain.note
-    assert chain.rule == "multivariate_chain_rule"
+    assert chain.rule == "shared_weight"
     assert len(d.results[0].rhs.args) == 2  # one term per use
 
 
@@ -229,3 +229,25 @@ def test_concat_has_no_matrix_derivation_rule_and_says_so():
     net = network_from_dict(LAYERS["concat"].examples[0])
     with pytest.raises(SymnnError, match=r"layers\[3\]: the layer kind 'concat' has no matrix"):
         derive_matrix(net)
+
+
+@pytest.mark.parametrize("spec", ["residual", "tied_autoencoder"])
+@pytest.mark.parametrize("level", ["element", "matrix"])
+def test_symnn_check_passes_on_the_gallery_graphs_at_both_levels(spec, level, capsys):
+    from pathlib import Path
+
+    from symnn.cli.main import main
+
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{spec}.toml"
+    assert main(["check", str(path), "--level", level]) == 0
+    assert "PASS" in capsys.readouterr().out
+
+
+def test_the_cli_refuses_a_bad_graph_in_one_line(tmp_path, capsys):
+    from symnn.cli.main import main
+
+    spec = tmp_path / "bad.toml"
+    spec.write_text('inputs = 2\n[[layers]]\nunits = 2\ninputs = ["nowhere"]\n')
+    assert main(["derive", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "layers[1].inputs: unknown layer 'nowhere'" in err

@@ -110,3 +110,37 @@ def _softmax_cross_entropy() -> Files:
         **_documents(derive_matrix(net), "matrix"),
         "gradients.py": element_source(net),
     }
+
+
+@example(
+    "residual",
+    "A residual block: a + F(a), element and matrix level, with numbers",
+    'A skip connection (kind = "add"): each gradient reaching the block\'s input is the sum of '
+    "what flows through F and what skips it; the matrix level shows ∂/∂a (a + F(a)) = I + J_F. "
+    "With numbers for one sample and the vectorised NumPy assembled from the layers' rules.",
+)
+def _residual() -> Files:
+    net = load_spec(bundled_spec("residual.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "tied-autoencoder",
+    "A tied autoencoder: one weight used twice",
+    "The decoder reads the encoder's weights transposed (weights_from, transpose), so W¹'s "
+    "gradient is the sum over its two uses, at the element level (with numbers) and in matrix "
+    "form, δ¹ xᵀ + a¹ δ²ᵀ.",
+)
+def _tied_autoencoder() -> Files:
+    net = load_spec(bundled_spec("tied_autoencoder.toml"))
+    return {
+        **_documents(derive(net, "W1"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
