@@ -14,7 +14,8 @@ from __future__ import annotations
 from symnn.codegen.program import program_source
 from symnn.core.program import load_program
 from symnn.engine.program import run_program
-from symnn.gallery.networks import Files, bundled_spec, example
+from symnn.gallery.networks import bundled_spec
+from symnn.gallery.registry import Files, example
 from symnn.output.circuit import render_circuit
 from symnn.output.program import render_program
 
