@@ -38,7 +38,7 @@ class Outcome:
     @property
     def clean_error(self) -> bool:
         """Exit 2 with one line on stderr naming the problem."""
-        lines = self.stderr.strip().splitlines()
+        lines = self.stderr.strip().split("\n")  # not splitlines: \x0c and \x85 are in argv
         return self.code == 2 and len(lines) >= 1 and lines[-1].startswith(("symnn", "usage:"))
 
     def problems(self) -> list[str]:

@@ -196,6 +196,15 @@ def test_calc_at_a_point_whose_values_are_astronomical():
     refused(["calc", "hessian", "--at", "30000", "cosh(x)"], "arises", bound=5)
 
 
+def test_descent_into_complex_values_or_nothing_to_plot(tmp_path):
+    plot = str(tmp_path / "gd.png")
+    out = ran(["calc", "descent", "--from=2", "--steps", "1", "--lr=0.5", "--", "--(x^x)"])
+    assert "stopped at step" in out.stdout
+    argv = ["calc", "descent", "--from=1e300", "--steps", "0", "--plot", plot, "sigmoid(-y)"]
+    outcome = ran(argv)
+    assert outcome.code == 0 or outcome.clean_error
+
+
 def test_a_point_where_f_is_undefined_is_named_as_such():
     refused(
         ["calc", "gradient", "log(x)", "--at", "0"], "f is not defined (finite and real) at x = 0"

@@ -196,7 +196,8 @@ def gradient_descent(
             fx, gx = evaluate_f(point), evaluate_g(point)
         except SymnnError:
             raise
-        except (OverflowError, ValueError, ZeroDivisionError) as error:
+        except (OverflowError, ValueError, ZeroDivisionError, TypeError) as error:
+            # TypeError: a complex value (x**x at negative x) has no float
             stopped = f"stopped at step {k}: f or its gradient cannot be evaluated ({error})"
             break
         if not exact and not all(math.isfinite(v) and abs(v) < BLOW_UP for v in (fx, *gx)):

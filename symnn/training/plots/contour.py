@@ -39,6 +39,8 @@ def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]
         ...     [p.name for p in plot_descent(run, Path(d) / "gd.png")]
         ['gd.png']
     """
+    if not run.iterates:
+        raise SymnnError(f"plot: no iterates to draw ({run.stopped or 'the run is empty'})")
     points = finite_floats([it.point for it in run.iterates], "the iterates are")
     values = finite_floats([[it.value] for it in run.iterates], "the values are")[:, 0]
     plt = pyplot()
