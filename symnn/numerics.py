@@ -10,10 +10,16 @@ import math
 
 import numpy as np
 
-try:  # SciPy's erf is vectorised C; the fallback is exact but slower.
-    from scipy.special import erf as _erf
-except ImportError:  # pragma: no cover - exercised only without SciPy
-    _erf = np.vectorize(math.erf, otypes=[float])
+
+def _erf(x):
+    """erf, looked up on first use: importing scipy.special costs more than all of symnn."""
+    global _erf
+    try:  # SciPy's erf is vectorised C; the fallback is exact but slower.
+        from scipy.special import erf as found
+    except ImportError:  # pragma: no cover - exercised only without SciPy
+        found = np.vectorize(math.erf, otypes=[float])
+    _erf = found
+    return found(x)
 
 
 def sigmoid(z):

@@ -25,7 +25,18 @@ def available() -> bool:
 
 def _rules():
     import autograd.numpy as anp
-    from autograd.scipy.special import erf, logsumexp
+
+    def erf(x):
+        # On first use: autograd.scipy imports scipy.stats, seconds of CPU for gelu alone.
+        from autograd.scipy.special import erf as autograd_erf
+
+        return autograd_erf(x)
+
+    def logsumexp(z, axis, keepdims):
+        # The maximum's own derivative cancels (the sum is shift invariant); autograd checks that.
+        top = anp.max(z, axis=axis, keepdims=True)
+        total = top + anp.log(anp.sum(anp.exp(z - top), axis=axis, keepdims=True))
+        return total if keepdims else anp.squeeze(total, axis=axis)
 
     def sigmoid(z):
         return 0.5 * (anp.tanh(0.5 * z) + 1.0)

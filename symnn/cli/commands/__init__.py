@@ -1,6 +1,25 @@
-"""Subcommands of the command line; each module offers ``register(subparsers)``."""
+"""Subcommands of the command line: ``symnn.cli.commands.<name>`` offers ``register(subparsers)``.
 
-from symnn.cli.commands import calc, check, derive, gallery, perceptron, train
+A command's module (and SymPy, NumPy, Jinja behind it) is imported only when that command runs:
+``symnn --help`` lists the commands from the summaries here.
+"""
 
-COMMANDS = [derive, check, train, gallery]
-COMMANDS += [calc, perceptron]
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# Command name: its one-line summary, in the order `symnn --help` lists them.
+SUMMARIES = {
+    "derive": "derive gradients step by step",
+    "check": "verify the generated gradients",
+    "train": "train with the generated gradients",
+    "gallery": "regenerate or check the derivations/ gallery",
+    "calc": "calculus refresher and gradient descent",
+    "perceptron": "train a perceptron step by step",
+}
+
+
+def command_module(name: str) -> ModuleType:
+    """The module of command ``name`` (imported now)."""
+    return importlib.import_module(f"symnn.cli.commands.{name}")

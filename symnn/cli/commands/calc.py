@@ -23,6 +23,7 @@ from symnn.calculus.calculus import (
 from symnn.calculus.code import calculus_code, jacobian_code
 from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
+from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit, emit_document
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
@@ -47,9 +48,7 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    calc = sub.add_parser(
-        "calc", help="calculus refresher and gradient descent", description=__doc__
-    )
+    calc = sub.add_parser("calc", help=SUMMARIES["calc"], description=__doc__)
     kinds = calc.add_subparsers(dest="kind", required=True, metavar="KIND")
 
     def kind(name: str, help_text: str) -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_bytes
@@ -17,7 +18,6 @@ from symnn.core.notation import NOTATIONS
 from symnn.core.steps import Derivation
 from symnn.engine import derive
 from symnn.engine.matrix import derive_matrix
-from symnn.output.document import render_derivation
 from symnn.printing.latex import PARTIAL_STYLES
 from symnn.spec.specfile import load_spec
 
@@ -28,7 +28,7 @@ LEVELS = ("element", "matrix", "both")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "derive",
-        help="derive gradients step by step",
+        help=SUMMARIES["derive"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         parts = [derivation, matrix] if derivation is not None else [matrix]
         emit("\n\n".join(str(d) for d in parts if d is not None), args.output)
         return 0
+    from symnn.output.document import render_derivation  # Jinja: only documents need it
+
     fmt = "article" if args.format == "pdf" else args.format
     text = render_derivation(
         derivation if derivation is not None else matrix,

@@ -12,6 +12,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
+from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.calc import exact_json, to_json
 from symnn.cli.commands.output import emit, emit_document
 from symnn.core.errors import SymnnError
@@ -22,7 +23,7 @@ from symnn.perceptron.view import dot_product
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("perceptron", help="train a perceptron step by step", description=__doc__)
+    p = sub.add_parser("perceptron", help=SUMMARIES["perceptron"], description=__doc__)
     source = p.add_mutually_exclusive_group()
     source.add_argument("--gate", choices=list(GATES), help="train on a logic gate's truth table")
     source.add_argument("--csv", help="CSV file with a header row: inputs, then a 0/1 label")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit
 from symnn.core.errors import SymnnError
 from symnn.spec.network import Network
@@ -29,7 +30,7 @@ def _columns(text: str | None) -> list[str] | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train with the generated gradients", description=__doc__)
+    p = sub.add_parser("train", help=SUMMARIES["train"], description=__doc__)
     p.add_argument("spec", help="network spec file (TOML)")
     p.add_argument(
         "--data",
