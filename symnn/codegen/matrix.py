@@ -2,7 +2,8 @@
 
 Samples are the rows of X and Y. The generated function follows the batched results of
 ``derive_matrix``: Z = A_prev Wᵀ + b, A = f(Z), Δ^{(L)} from the loss rule, Δ^{(l)} =
-(Δ^{(l+1)} W^{(l+1)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev / N, ∂L/∂b = Σ_rows Δ / N. Elementwise
+(Δ^{(l+1)} W^{(l+1)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev / N, ∂L/∂b = Σ_rows Δ / N, the 1/N of
+the batch mean applied once, to Δ^{(L)}, so that it reaches every gradient already. Elementwise
 rules (f, f', ∂L/∂ŷ) are the element-level SymPy rules of one representative unit printed with
 whole matrices for names, so both levels rest on the same rules; softmax and log-sum-exp use
 their matrix rules with the row maximum subtracted (``symnn.numerics``).
@@ -14,6 +15,7 @@ import sympy as sp
 
 from symnn.codegen.element import CompiledGradients, function_header, load_function
 from symnn.core import notation as nt
+from symnn.core.functions import Indicator
 from symnn.engine.matexpr import loss_parts, unit_activation, unit_derivative
 from symnn.printing.code import CodePrinter
 from symnn.rules.activations import ACTIVATIONS
@@ -119,8 +121,11 @@ def _through_activation(net: Network, l: int, gradient: str, src: _Source) -> No
         if derivative == 0:  # the step: f' = 0, nothing flows back through this layer
             src.emit(f"Delta{l} = numpy.zeros_like(Z{l})")
             return
-        text = src.expr(_unit_printer(l), derivative)
-        src.emit(f"Delta{l} = {_parenthesised(gradient)} * {_parenthesised(text)}")
+        if isinstance(derivative, Indicator) and derivative.args[0] == nt.z(l, 1):
+            text = f"(Z{l} > 0)"  # ReLU′ as a boolean mask: one comparison, no float copy
+        else:
+            text = _parenthesised(src.expr(_unit_printer(l), derivative))
+        src.emit(f"Delta{l} = {_parenthesised(gradient)} * {text}")
     else:
         src.emit(f"G{l} = {gradient}")
         src.emit(f"Delta{l} = A{l} * (G{l} - numpy.sum(G{l} * A{l}, axis=1, keepdims=True))")
@@ -128,6 +133,7 @@ def _through_activation(net: Network, l: int, gradient: str, src: _Source) -> No
 
 def _backward(net: Network, src: _Source) -> None:
     _output_delta(net, src)
+    _mean_over_batch(net, src)
     for l in range(len(net.layers) - 1, 0, -1):
         _through_activation(net, l, f"Delta{l + 1} @ W{l + 1}", src)
 
@@ -145,13 +151,21 @@ def _output_delta(net: Network, src: _Source) -> None:
     _through_activation(net, depth, gradient, src)
 
 
+def _mean_over_batch(net: Network, src: _Source) -> None:
+    """Δ^{(L)} /= N once: every Δ below and every gradient is then of the mean loss already."""
+    depth = len(net.layers)
+    last = src.lines[-1].strip()
+    fresh = not last.partition(" = ")[2].isidentifier()  # a computed array, no other name's
+    src.emit(f"Delta{depth} *= 1 / N" if fresh else f"Delta{depth} = Delta{depth} / N")
+
+
 def _gradients(net: Network, src: _Source) -> None:
     src.emit("grads = {}")
     for l, layer in enumerate(net.layers, start=1):
         previous = "X" if l == 1 else f"A{l - 1}"
-        src.emit(f'grads["W{l}"] = Delta{l}.T @ {previous} / N')
+        src.emit(f'grads["W{l}"] = Delta{l}.T @ {previous}')
         if layer.has_bias and layer.trainable_bias:
-            src.emit(f'grads["b{l}"] = Delta{l}.sum(axis=0) / N')
+            src.emit(f'grads["b{l}"] = Delta{l}.sum(axis=0)')
 
 
 def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
@@ -166,17 +180,18 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
         A1 = relu(Z1)
         Z2 = A1 @ W2.T + b2
         A2 = Z2
-        # per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row
+        # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
         L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
         Delta2 = A2 - Y
-        Delta1 = (Delta2 @ W2) * indicator(Z1)
+        Delta2 *= 1 / N
+        Delta1 = (Delta2 @ W2) * (Z1 > 0)
     """
     src = _Source()
     src.emit("# forward: Z = A_prev Wᵀ + b, A = f(Z), one sample per row")
     _forward(net, src)
-    src.emit("# per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row")
+    src.emit("# per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row")
     _backward(net, src)
-    src.emit("# gradients: the mean over the batch of the per-sample gradients")
+    src.emit("# gradients of the mean loss: the 1/N is in Δ already")
     _gradients(net, src)
     src.emit("return float(numpy.mean(L)), grads")
     header = function_header(
