@@ -21,17 +21,18 @@ def loss_and_gradients(params, X, Y):
     A2 = numpy.tanh(Z2)
     Z3 = A2 @ W3.T + b3
     A3 = sigmoid(Z3)
-    # per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row
+    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
     L = numpy.sum(-1/2*Y*numpy.log(A3) - 1/2*(1 - Y)*numpy.log(1 - A3), axis=1)
     Delta3 = ((1/2)*(1 - Y)/(1 - A3) - 1/2*Y/A3) * (A3*(1 - A3))
+    Delta3 *= 1 / N
     Delta2 = (Delta3 @ W3) * (1 - A2**2)
     Delta1 = (Delta2 @ W2) * (1 - A1**2)
-    # gradients: the mean over the batch of the per-sample gradients
+    # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
-    grads["W1"] = Delta1.T @ X / N
-    grads["b1"] = Delta1.sum(axis=0) / N
-    grads["W2"] = Delta2.T @ A1 / N
-    grads["b2"] = Delta2.sum(axis=0) / N
-    grads["W3"] = Delta3.T @ A2 / N
-    grads["b3"] = Delta3.sum(axis=0) / N
+    grads["W1"] = Delta1.T @ X
+    grads["b1"] = Delta1.sum(axis=0)
+    grads["W2"] = Delta2.T @ A1
+    grads["b2"] = Delta2.sum(axis=0)
+    grads["W3"] = Delta3.T @ A2
+    grads["b3"] = Delta3.sum(axis=0)
     return float(numpy.mean(L)), grads
