@@ -32,14 +32,14 @@ _EXPORTS = {
     "parse_expression": "symnn.core.expressions",
     "parse_point": "symnn.core.expressions",
     "Graph": "symnn.core.graph",
-    "build_graph": "symnn.core.graph",
+    "build_graph": "symnn.spec.build",
     "NOTATIONS": "symnn.core.notation",
     "Derivation": "symnn.core.steps",
     "Step": "symnn.core.steps",
     "derive": "symnn.engine",
     "jacobian": "symnn.engine",
-    "block_jacobian": "symnn.engine.jacobian",
-    "explicit_jacobian": "symnn.engine.jacobian",
+    "block_jacobian": "symnn.engine.blocks",
+    "explicit_jacobian": "symnn.engine.blocks",
     "derive_matrix": "symnn.engine.matrix",
     "render_derivation": "symnn.output.document",
     "render_refresher": "symnn.output.refresher",
@@ -157,11 +157,11 @@ if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
     from symnn.codegen.matrix import compile_matrix_gradients
     from symnn.core.errors import SymnnError
     from symnn.core.expressions import parse_expression, parse_point
-    from symnn.core.graph import Graph, build_graph
+    from symnn.core.graph import Graph
     from symnn.core.notation import NOTATIONS
     from symnn.core.steps import Derivation, Step
     from symnn.engine import derive, jacobian
-    from symnn.engine.jacobian import block_jacobian, explicit_jacobian
+    from symnn.engine.blocks import block_jacobian, explicit_jacobian
     from symnn.engine.matrix import derive_matrix
     from symnn.output.document import render_derivation
     from symnn.output.refresher import render_refresher
@@ -169,6 +169,7 @@ if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
     from symnn.perceptron.view import dot_product
     from symnn.rules.activations import ACTIVATIONS, Activation
     from symnn.rules.losses import LOSSES, Loss
+    from symnn.spec.build import build_graph
     from symnn.spec.network import Data, Dense, Network
     from symnn.spec.specfile import load_spec, load_training
     from symnn.training.check import GradientReport, check_gradients

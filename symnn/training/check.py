@@ -149,7 +149,7 @@ def check_gradients(
     """
     rng = np.random.default_rng(seed)
     if params is None:
-        given = all(layer.weights is not None for layer in network.layers)
+        given = network.has_given_weights
         params = network.given_params() if given else random_params(network, rng)
     if X is None or Y is None:
         X, Y = network.data.arrays() if network.data else random_batch(network, rng, samples)
