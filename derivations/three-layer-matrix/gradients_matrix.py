@@ -23,8 +23,7 @@ def loss_and_gradients(params, X, Y):
     A3 = sigmoid(Z3)
     # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
     L = numpy.sum(-1/2*Y*numpy.log(A3) - 1/2*(1 - Y)*numpy.log(1 - A3), axis=1)
-    Delta3 = ((1/2)*(1 - Y)/(1 - A3) - 1/2*Y/A3) * (A3*(1 - A3))
-    Delta3 *= 1 / N
+    Delta3 = (((1/2)*(1 - Y)/(1 - A3) - 1/2*Y/A3) / N) * (A3*(1 - A3))
     Delta2 = (Delta3 @ W3) * (1 - A2**2)
     Delta1 = (Delta2 @ W2) * (1 - A1**2)
     # gradients of the mean loss: the 1/N is in Δ already
