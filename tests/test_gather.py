@@ -154,6 +154,7 @@ def test_outer_product_form(code):
 @given(st.from_regex(r"[a-zA-Z][a-z0-9_]{0,6}", fullmatch=True), st.text("xyzw_1290", min_size=1))
 def test_fast_product_is_sympys_product(left, right):
     a, b = sp.Symbol(left, real=True), sp.Symbol(right)
-    for x, y in ((a, b), (b, a), (a, a)):
+    c, d = sp.Symbol(right, real=True), sp.Dummy(right, real=True)  # c: ordered by name alone
+    for x, y in ((a, b), (b, a), (a, a), (a, c), (c, a), (c, d), (d, a)):
         fast = product(x, y)
         assert fast == x * y and fast.args == (x * y).args and hash(fast) == hash(x * y)

@@ -222,10 +222,9 @@ class Dense:
             g.parameter(f"b{l}", sp.Array([nt.b(l, j) for j in units]), l, self.trainable_bias)
         zs = []
         for j in units:
-            weighted = sp.Add(
-                *[product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
-            )
-            zs.append(weighted + nt.b(l, j) if self.has_bias else weighted)
+            terms = [product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
+            bias = [nt.b(l, j)] if self.has_bias else []
+            zs.append(sp.Add(*terms, *bias))  # one flatten and sort per unit, bias included
         z = g.define([nt.z(l, j) for j in units], zs, WEIGHTED_INPUT, l)
         hyper = {k: constant(v) for k, v in self.activation_params.items()}
         activations = ACTIVATIONS[self.activation].apply(z, hyper)
