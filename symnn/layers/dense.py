@@ -18,7 +18,7 @@ import sympy as sp
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.functions import Indicator
-from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT
+from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT, weighted_sum
 from symnn.layers.base import (
     ArrayCode,
     GraphBuilder,
@@ -224,7 +224,7 @@ class Dense:
         for j in units:
             terms = [product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
             bias = [nt.b(l, j)] if self.has_bias else []
-            zs.append(sp.Add(*terms, *bias))  # one flatten and sort per unit, bias included
+            zs.append(weighted_sum(terms, bias))  # Add(*terms, *bias), sorted by name
         z = g.define([nt.z(l, j) for j in units], zs, WEIGHTED_INPUT, l)
         hyper = {k: constant(v) for k, v in self.activation_params.items()}
         activations = ACTIVATIONS[self.activation].apply(z, hyper)
