@@ -30,10 +30,10 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     the same assumptions (all of symnn's) are in that order when sorted by name: ``Basic.compare``
     compares their classes, then (name, *assumptions), and only the name differs.
     """
+    if type(a) is type(b) is sp.Symbol and a.name != b.name and a._assumptions0 == b._assumptions0:
+        pair = (a, b) if a.name < b.name else (b, a)
+        return sp.Mul._from_args(pair, a.is_commutative)  # both alike: no fuzzy_and
     if a.is_Symbol and b.is_Symbol and a != b:
-        if type(a) is type(b) is sp.Symbol and a._assumptions0 == b._assumptions0:
-            pair = (a, b) if a.name < b.name else (b, a)
-            return sp.Mul._from_args(pair, a.is_commutative)  # both alike: no fuzzy_and
         return sp.Mul._from_args(tuple(sorted((a, b), key=_CANONICAL)))
     return a * b
 
