@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 # Public names and the module each lives in. They are imported on first use (PEP 562), so
 # `symnn --help` and `import symnn` do not pay for SymPy printing, SciPy or Jinja until asked.
+# The notebook views (symnn.output.notebook) register themselves the first time one is shown.
 _EXPORTS = {
     "derivative": "symnn.calculus.calculus",
     "directional_derivative": "symnn.calculus.calculus",
@@ -32,15 +33,17 @@ _EXPORTS = {
     "parse_expression": "symnn.core.expressions",
     "parse_point": "symnn.core.expressions",
     "Graph": "symnn.core.graph",
-    "build_graph": "symnn.spec.build",
     "NOTATIONS": "symnn.core.notation",
     "Derivation": "symnn.core.steps",
     "Step": "symnn.core.steps",
     "derive": "symnn.engine",
-    "jacobian": "symnn.engine",
     "block_jacobian": "symnn.engine.blocks",
     "explicit_jacobian": "symnn.engine.blocks",
+    "jacobian": "symnn.engine.jacobian",
     "derive_matrix": "symnn.engine.matrix",
+    "LAYERS": "symnn.layers",
+    "Add": "symnn.layers.add",
+    "Concat": "symnn.layers.concat",
     "render_derivation": "symnn.output.document",
     "render_refresher": "symnn.output.refresher",
     "PerceptronRun": "symnn.perceptron.run",
@@ -52,14 +55,15 @@ _EXPORTS = {
     "Activation": "symnn.rules.activations",
     "LOSSES": "symnn.rules.losses",
     "Loss": "symnn.rules.losses",
+    "build_graph": "symnn.spec.build",
     "Data": "symnn.spec.network",
     "Dense": "symnn.spec.network",
     "Network": "symnn.spec.network",
     "load_spec": "symnn.spec.specfile",
-    "load_training": "symnn.spec.specfile",
     "GradientReport": "symnn.training.check",
     "check_gradients": "symnn.training.check",
     "TrainConfig": "symnn.training.config",
+    "load_training": "symnn.training.config",
     "Dataset": "symnn.training.datasets",
     "load_dataset": "symnn.training.datasets",
     "initial_params": "symnn.training.init",
@@ -73,10 +77,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "LAYERS",
     "LOSSES",
     "NOTATIONS",
     "Activation",
+    "Add",
     "CompiledGradients",
+    "Concat",
     "Data",
     "Dataset",
     "Dense",
@@ -160,9 +167,13 @@ if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
     from symnn.core.graph import Graph
     from symnn.core.notation import NOTATIONS
     from symnn.core.steps import Derivation, Step
-    from symnn.engine import derive, jacobian
+    from symnn.engine import derive
     from symnn.engine.blocks import block_jacobian, explicit_jacobian
+    from symnn.engine.jacobian import jacobian
     from symnn.engine.matrix import derive_matrix
+    from symnn.layers import LAYERS
+    from symnn.layers.add import Add
+    from symnn.layers.concat import Concat
     from symnn.output.document import render_derivation
     from symnn.output.refresher import render_refresher
     from symnn.perceptron.run import PerceptronRun, gate, linearly_separable, train_perceptron
@@ -171,9 +182,9 @@ if TYPE_CHECKING:  # static checkers and IDEs see the eager imports
     from symnn.rules.losses import LOSSES, Loss
     from symnn.spec.build import build_graph
     from symnn.spec.network import Data, Dense, Network
-    from symnn.spec.specfile import load_spec, load_training
+    from symnn.spec.specfile import load_spec
     from symnn.training.check import GradientReport, check_gradients
-    from symnn.training.config import TrainConfig
+    from symnn.training.config import TrainConfig, load_training
     from symnn.training.datasets import Dataset, load_dataset
     from symnn.training.init import initial_params
     from symnn.training.train import TrainResult, accuracy, train

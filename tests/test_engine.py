@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symnn.engine import backprop_for, derive, jacobian
+from symnn.engine import backprop_for, derive
+from symnn.engine.jacobian import jacobian
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
 from symnn.spec.build import build_graph

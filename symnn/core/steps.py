@@ -11,6 +11,8 @@ from typing import Any
 
 import sympy as sp
 
+from symnn.core import display
+
 RULES = {
     "definition": "definition",
     "chain_rule": "chain rule",
@@ -128,28 +130,16 @@ class Derivation:
                 return step.rhs
         raise KeyError(lhs)
 
-    def _repr_latex_(self) -> str:
+    def _repr_latex_(self) -> str | None:
         """Jupyter's LaTeX view: the steps in one ``aligned`` display."""
-        from symnn.output.document import render_derivation
+        return display.show(self, "latex")
 
-        return render_derivation(self, "aligned")
-
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str | None:
         """Jupyter's Markdown view: the whole document, with ``$$`` blocks."""
-        from symnn.output.document import render_derivation
-
-        return render_derivation(self, "md")
+        return display.show(self, "markdown")
 
     def __str__(self) -> str:
-        from symnn.printing.text import text
-
-        lines = [self.title]
-        for section in self.sections:
-            lines.append(f"\n{text(section.subject)}")
-            lines += [f"  {text(s.lhs)} = {text(s.rhs)}    [{s.rule_text}]" for s in section.steps]
-        lines.append("\nResults")
-        lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in self.results]
-        return "\n".join(lines)
+        return display.show(self, "text") or self.title
 
 
 def sections(*pairs: tuple[sp.Basic, Sequence[Step]]) -> tuple[Section, ...]:

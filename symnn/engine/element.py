@@ -189,7 +189,7 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
     if len(layers) > 1:  # a shared (tied) weight: one term per use
         uses = " and ".join(map(str, layers))
         note = f"the weight is shared by layers {uses}: its gradient is the sum over its uses"
-        chain = Step(chain.lhs, chain.rhs, chain.rule, note)
+        chain = Step(chain.lhs, chain.rhs, "shared_weight", note)
     steps = [chain]
     for child in children:
         steps += _local_steps(bp, child, theta)
@@ -237,5 +237,5 @@ def derive(
         title=f"Backpropagation: {_describe(wrt)}",
         sections=sections(*ordered),
         results=tuple(results),
-        context={"graph": graph, "parameters": thetas, "level": "element"},
+        context={"graph": graph, "parameters": thetas, "level": "element", "backprop": bp},
     )

@@ -41,6 +41,7 @@ _LATEX_SPECIALS = {
     "_": r"\_",
     "~": r"\textasciitilde{}",
     "%": r"\%",
+    "|": r"\ensuremath{|}",  # text mode would print an em dash
 }
 _MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#|$~")
 # These mark up only at the start of a line (a list item, a numbered list, an image).
@@ -72,6 +73,12 @@ _UNICODE_MATH |= {
     "½": r"\tfrac{1}{2}",
     "′": "'",
     "ᵀ": r"^{\mathsf{T}}",
+    "∇": r"\nabla",
+    "←": r"\leftarrow",
+    "≠": r"\neq",
+    "≈": r"\approx",
+    "ŷ": r"\hat{y}",
+    "°": r"^{\circ}",
 }
 # Sub- and superscript digits (n₀, x²) as LaTeX scripts.
 _UNICODE_MATH |= {chr(0x2080 + d): f"_{{{d}}}" for d in range(10)}

@@ -142,24 +142,3 @@ def load_spec(path: str | Path) -> Network:
         raise SymnnError(
             message if message.startswith(f"{path}:") else f"{path}: {message}"
         ) from None
-
-
-def load_training(path: str | Path):
-    """The spec file's ``[train]`` settings as a TrainConfig (defaults when there is none).
-
-    Examples:
-        >>> import pathlib, tempfile
-        >>> spec = pathlib.Path(tempfile.mkdtemp()) / "net.toml"
-        >>> _ = spec.write_text('inputs = 2\\n[train]\\nsteps = 5\\noptimizer = "sgd"\\n')
-        >>> load_training(spec).steps
-        5
-    """
-    from symnn.training.config import training_from_dict
-
-    try:
-        return training_from_dict(read_spec(path).get("train"))
-    except SymnnError as error:
-        message = str(error)
-        raise SymnnError(
-            message if message.startswith(f"{path}:") else f"{path}: {message}"
-        ) from None
