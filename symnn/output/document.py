@@ -11,7 +11,7 @@ appears when the derivation carries its graph in ``context["graph"]``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.graph import Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
 from symnn.engine.jacobian import jacobian
+from symnn.engine.shapes import check_shapes, shape_lines
 from symnn.output.layout import Piece, Row, break_row, visible_width
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
@@ -40,7 +41,9 @@ FORMATS = {
 # the rule in words takes (slides put the rule in a tag that moves below a full line).
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
+PAPERS = ("a4", "letter")  # standalone documents (templates/_preamble.tex.j2)
 MAX_MATRIX = 6  # wider Jacobians are described, not printed
+SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
 ROLE_WORDS = {"weighted_input": "weighted input", "activation": "activation", "loss": "loss"}
 
 
@@ -118,12 +121,22 @@ class _Builder:
             (visible_width(self.printer.doprint(lhs)) for lhs, _, _ in entries if lhs is not None),
             default=0,
         )
-        rule_width = self.rule_width * max((len(rule) for _, _, rule in entries), default=0)
-        budget = max(self.width - lhs_width - rule_width, self.width / 3)
-        return tuple(
-            break_row(lhs, pieces, self.printer.doprint, budget, rule)
-            for lhs, pieces, rule in entries
-        )
+        # Rules so long that the maths beside them would have under a third of the line go on a
+        # line of their own, under their row; the others share the column at the right.
+        lengths = sorted({len(rule) for _, _, rule in entries}, reverse=True) + [0]
+        beside = lengths[0]
+        for length in lengths:
+            beside = length
+            if self.width - lhs_width - self.rule_width * length >= self.width / 3:
+                break
+        budget = max(self.width - lhs_width - self.rule_width * beside, self.width / 3)
+        rows = []
+        for lhs, pieces, rule in entries:
+            row = break_row(lhs, pieces, self.printer.doprint, budget, rule)
+            if len(rule) > beside:
+                row = replace(row, rule_below=True)
+            rows.append(row)
+        return tuple(rows)
 
     def steps(self, steps: Sequence[Step]) -> tuple[Row, ...]:
         entries, previous = [], None
@@ -365,6 +378,11 @@ def context(
     graph: Graph | None = derivation.context.get("graph")
     if notation is None:
         notation = graph.network.notation if graph is not None else "layered"
+    # What is typeset is checked like what is computed: every product conforms (a shape error is a
+    # bug, raised before anything is laid out), and each matrix quantity's shape is stated.
+    level = derivation if derivation.context.get("level") == "matrix" else matrix
+    if level is not None:
+        check_shapes(level)
     style = nt.NOTATIONS[notation]
     namer = style.namer(graph.shape) if graph is not None else None
     printer = SymnnLatexPrinter(partial=partial, namer=namer)
@@ -372,6 +390,7 @@ def context(
     depth = len(graph.network.layers) if graph is not None else 0
     ctx: dict[str, Any] = {
         "printer": printer,
+        "fmt": fmt,
         "title": derivation.title,
         "name": graph.network.name if graph is not None else "",
         "notation": style,
@@ -382,6 +401,7 @@ def context(
         "numeric": None,
         "matrix": None,
     }
+    ctx["shapes"] = [] if level is None else shape_lines(level, SHAPES_PER_LINE[fmt])
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
@@ -415,6 +435,7 @@ def render_derivation(
     digits: int = 6,
     template_dir: str | Path | None = None,
     matrix: Derivation | None = None,
+    paper: str = "a4",
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
@@ -423,6 +444,7 @@ def render_derivation(
     at the spec's data, weights and learning rate (True, or a Network carrying them); ``digits``
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
     ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
+    ``paper`` ("a4" or "letter") is the paper of a standalone article.
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -431,5 +453,7 @@ def render_derivation(
         >>> "derivative of a weighted sum" in text and "$$" in text
         True
     """
+    if paper not in PAPERS:
+        raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
     ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix)
-    return render(FORMATS[fmt], ctx, template_dir)
+    return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)
