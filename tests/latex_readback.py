@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symnn.engine.matexpr import HadamardDivide
+from symnn.core.matexpr import HadamardDivide
 
 _T = sp.Function("T", commutative=False)
 _H = sp.Function("H", commutative=False)

@@ -11,8 +11,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Diag, Jac
 from symnn.core.steps import Derivation, Section, Step
-from symnn.engine.matexpr import Diag, Jac
 from symnn.engine.matrix import derive_matrix
 from symnn.engine.shapes import check_shapes
 from symnn.output.document import render_derivation

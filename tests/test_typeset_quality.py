@@ -60,18 +60,29 @@ def type3(fonts: str) -> list[str]:
     return [line for line in fonts.splitlines() if " Type 3 " in line]
 
 
+def _as_used(path: Path) -> str:
+    """A fragment as documents use it: a circuit is scaled to the line, as program articles do."""
+    text = path.read_text()
+    if path.stem.endswith("_circuit"):
+        return "\\resizebox{\\linewidth}{!}{%\n" + text + "}\n"
+    return text
+
+
 @pytest.fixture(scope="session")
 def gallery_build(tmp_path_factory):
     folder = tmp_path_factory.mktemp("gallery-pdf")
     head = (
-        "\\documentclass[11pt]{article}\n" + render("_preamble.tex.j2", {}) + "\\begin{document}\n"
+        "\\documentclass[11pt]{article}\n"
+        + render("_preamble.tex.j2", {})
+        + "\\usepackage{tikz}\n"  # the computational-graph circuits
+        + "\\begin{document}\n"
     )
     lines, starts = head.count("\n"), []
     body = []
     for path in GALLERY_TEX:
         text = (
             f"\\section*{{{path.parent.name}/{path.name.replace('_', ' ')}}}\n"
-            + path.read_text()
+            + _as_used(path)
             + "\n\\clearpage\n"
         )
         starts.append((lines + 1, path))

@@ -13,8 +13,8 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Apply, Diag, HadamardDivide
 from symnn.core.steps import Derivation, Step
-from symnn.engine.matexpr import Apply, Diag, HadamardDivide
 
 _KINDS = ["xvec", "x", "yvec", "y", "w", "bvec", "zvec", "z", "avec", "a", "deltavec", "delta"]
 

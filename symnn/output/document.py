@@ -19,11 +19,13 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.graph import Graph
+from symnn.core.graph import ACTIVATION, Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
-from symnn.engine.jacobian import jacobian
+from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
+from symnn.engine.values import WorkedNumbers, worked_numbers
 from symnn.output.layout import Piece, Row, break_row, visible_width
+from symnn.output.numbers import Worked
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
 from symnn.rules.activations import ACTIVATIONS
@@ -42,19 +44,7 @@ FORMATS = {
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
 PAPERS = ("a4", "letter")  # standalone documents (templates/_preamble.tex.j2)
-MAX_MATRIX = 6  # wider Jacobians are described, not printed
 SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
-ROLE_WORDS = {"weighted_input": "weighted input", "activation": "activation", "loss": "loss"}
-
-
-class JacobianOf(sp.Function):
-    """∂(u_1, …, u_m)/∂(v_1, …, v_n), the name of a Jacobian matrix."""
-
-    def _latex(self, printer) -> str:
-        outs, ins = self.args
-        top = ", ".join(printer._print(u) for u in outs)
-        bottom = ", ".join(printer._print(v) for v in ins)
-        return rf"\frac{{\partial ({top})}}{{\partial ({bottom})}}"
 
 
 @dataclass(frozen=True)
@@ -79,16 +69,6 @@ class Group:
 
     title: str
     blocks: tuple[Block, ...]
-
-
-@dataclass(frozen=True)
-class Jacobian:
-    """A Jacobian's name, its matrix (None when too large to print) and a caption in words."""
-
-    name: sp.Basic
-    matrix: sp.Matrix | None
-    caption: str
-    wide: bool = False  # name and matrix do not fit on one line: the matrix goes below
 
 
 def _fit(j: Jacobian, builder: _Builder) -> Jacobian:
@@ -263,50 +243,12 @@ def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
     """The forward pass and the loss as definitions, in graph order."""
     entries = []
     for d in graph.definitions:
-        if d.role == "activation":
+        if d.kind is ACTIVATION:
             rule = ACTIVATIONS[graph.network.layers[d.layer - 1].activation].title
         else:
-            rule = ROLE_WORDS[d.role]
+            rule = d.kind.heading
         entries.append((d.symbol, [Piece("=", d.expr)], rule))
     return list(builder.rows(entries))
-
-
-def _matrix_of(graph: Graph, outs: list[sp.Symbol], ins: list[sp.Symbol], what: str) -> Jacobian:
-    caption = f"{what} ({len(outs)} by {len(ins)})"
-    name = JacobianOf(sp.Tuple(*outs), sp.Tuple(*ins))
-    if max(len(outs), len(ins)) > MAX_MATRIX:
-        return Jacobian(name, None, caption + ", too large to print here")
-    return Jacobian(name, jacobian(graph, outs, ins), caption)
-
-
-def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
-    """Each layer's Jacobians: activations by weighted inputs, weighted inputs by those below."""
-    found = []
-    widths = graph.network.widths
-    for l in layers:
-        zs = [nt.z(l, j) for j in range(1, widths[l] + 1)]
-        acts = [nt.a(l, j) for j in range(1, widths[l] + 1)]
-        activation = ACTIVATIONS[graph.network.layers[l - 1].activation]
-        what = "diagonal, as each unit reads only its own weighted input"
-        if not activation.elementwise:
-            what = "full, as every output of the layer reads every weighted input"
-        found.append(
-            _matrix_of(graph, acts, zs, f"Layer {l}, activations by weighted inputs: {what}")
-        )
-        if l > 1:
-            below = [nt.a(l - 1, k) for k in range(1, widths[l - 1] + 1)]
-            what = f"Layer {l}, weighted inputs by the activations below: the weight matrix"
-            found.append(_matrix_of(graph, zs, below, what))
-    return found
-
-
-def _layers_touched(derivation: Derivation, graph: Graph) -> list[int]:
-    layers = set()
-    for section in derivation.sections:
-        kind = _kind(section.subject)
-        if kind is not None:
-            layers.add(kind[1][0])
-    return sorted(layers, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -339,15 +281,13 @@ def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> l
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
 
-def _numeric_context(derivation: Derivation, network: Network, builder: _Builder, digits: int):
-    from symnn.engine.worked import Worked
-
-    worked = Worked(derivation, network, digits)
+def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
+    worked = Worked(numbers, digits)
     backward = []
     for subject, lines in worked.backward():
         words, term = _heading(subject)
         backward.append(Block(subject, builder.numeric(lines), words, term))
-    samples = len(worked.samples)
+    samples = worked.samples
     return {
         "given": _given_lines(worked.given()),
         "forward": builder.numeric(worked.forward()),
@@ -364,11 +304,18 @@ def context(
     fmt: str,
     notation: str | None = None,
     partial: str = "frac",
-    numeric: bool | Network = False,
+    numeric: bool | Network | WorkedNumbers = False,
     digits: int = 6,
     matrix: Derivation | None = None,
+    jacobians: Sequence[Jacobian] | None = None,
 ) -> dict[str, Any]:
-    """Everything the templates lay out, computed here so that templates hold no maths."""
+    """Everything the templates lay out, so that templates hold no maths.
+
+    The Jacobians and the worked numbers arrive as data: ``jacobians`` (default: those the
+    derivation recorded, ``symnn.engine.jacobian.derivation_jacobians``) and ``numeric`` as
+    ``WorkedNumbers`` (True or a Network: ``symnn.engine.values.worked_numbers`` of it, which
+    reuses the derivation's reverse walk).
+    """
     if fmt not in FORMATS:
         raise SymnnError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if partial not in PARTIAL_STYLES:
@@ -409,20 +356,22 @@ def context(
             "results": results(matrix, builder),
         }
     if graph is not None:
+        if jacobians is None:
+            jacobians = derivation_jacobians(derivation)
         loss = LOSSES[graph.network.loss]
         ctx["network"] = {
             "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
             "forward": forward_rows(graph, builder),
-            "jacobians": [
-                _fit(j, builder) for j in jacobians(graph, _layers_touched(derivation, graph))
-            ],
+            "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:
         if graph is None:
             raise SymnnError("numbers need an element-level derivation of a network")
-        network = numeric if isinstance(numeric, Network) else graph.network
-        ctx["numeric"] = _numeric_context(derivation, network, builder, digits)
+        if not isinstance(numeric, WorkedNumbers):
+            network = numeric if isinstance(numeric, Network) else None
+            numeric = worked_numbers(derivation, network)
+        ctx["numeric"] = _numeric_context(numeric, builder, digits)
     return ctx
 
 
@@ -431,17 +380,19 @@ def render_derivation(
     fmt: str = "tex",
     notation: str | None = None,
     partial: str = "frac",
-    numeric: bool | Network = False,
+    numeric: bool | Network | WorkedNumbers = False,
     digits: int = 6,
     template_dir: str | Path | None = None,
     matrix: Derivation | None = None,
     paper: str = "a4",
+    jacobians: Sequence[Jacobian] | None = None,
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
     ``notation`` is a preset of ``NOTATIONS`` (default: the network's own, else "layered");
     ``partial`` is "frac" (∂L/∂w as a fraction) or "slash"; ``numeric`` adds the worked example
-    at the spec's data, weights and learning rate (True, or a Network carrying them); ``digits``
+    at the spec's data, weights and learning rate (True, a Network carrying them, or the
+    ``WorkedNumbers`` already computed); ``digits``
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
     ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
     ``paper`` ("a4" or "letter") is the paper of a standalone article.
@@ -455,5 +406,5 @@ def render_derivation(
     """
     if paper not in PAPERS:
         raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
-    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix)
+    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix, jacobians)
     return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)
