@@ -46,7 +46,7 @@ _LATEX_SPECIALS = {
     "%": r"\%",
     "|": r"\ensuremath{|}",  # text mode would print an em dash
 }
-_MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#|$~")
+_MARKDOWN_SPECIALS = set("`*_{}<>#|$~")
 # These mark up only at the start of a line (a list item, a numbered list, an image).
 _MARKDOWN_LINE_START = set("+-.!")
 # Characters pdflatex cannot typeset from UTF-8 text by default, as the mathematics they name.
@@ -112,8 +112,10 @@ def _escape_char(ch: str) -> str:
     return ch
 
 
-# \( \) \[ \] open and close mathematics in Jupyter's MathJax, so brackets become entities.
-_MARKDOWN_ENTITIES = {"&": "&amp;", "(": "&#40;", ")": "&#41;", "[": "&#91;", "]": "&#93;"}
+# \( \) \[ \] open and close mathematics in Jupyter's MathJax: a backslash becomes an entity, so
+# none can form, and parentheses stay as written (headings read "(1, 1)", not "&#40;1, 1&#41;").
+# Square brackets stay entities: unescaped, "[a](b)" would be a link.
+_MARKDOWN_ENTITIES = {"&": "&amp;", "\\": "&#92;", "[": "&#91;", "]": "&#93;"}
 
 
 def escape_markdown(text: object) -> str:
@@ -121,7 +123,7 @@ def escape_markdown(text: object) -> str:
 
     Examples:
         >>> print(escape_markdown("W1[1,1] (a_1) costs $5"))
-        W1&#91;1,1&#93; &#40;a\\_1&#41; costs \\$5
+        W1&#91;1,1&#93; (a\\_1) costs \\$5
     """
     text = str(text)
     escaped = "".join(
