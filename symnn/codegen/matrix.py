@@ -10,13 +10,17 @@ their matrix rules with the row maximum subtracted (``symnn.numerics``).
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
+from symnn import numerics
 from symnn.codegen.element import CompiledGradients, function_header, load_function
 from symnn.core import notation as nt
 from symnn.engine.matexpr import loss_parts, unit_activation, unit_derivative
 from symnn.printing.code import CodePrinter
 from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.fused import FusedOutput, fused_output
 from symnn.spec.network import Network
 
 FUNCTION_NAME = "loss_and_gradients"
@@ -134,15 +138,27 @@ def _backward(net: Network, src: _Source) -> None:
 
 def _output_delta(net: Network, src: _Source) -> None:
     depth = len(net.layers)
-    if net.layers[-1].activation == "softmax" and net.loss == "cross_entropy":
-        # −Σ y log softmax(z) = log Σ e^z · Σ y − yᵀz, never log(0); and (diag(s) − s sᵀ)(−y ⊘ s)
-        # = s (Σ_k y_k) − y: exact for any y, s − y for distributions.
-        lse = src.call("logsumexp_rows", f"Z{depth}")
-        src.emit(f"L = {lse} * numpy.sum(Y, axis=1) - numpy.sum(Y * Z{depth}, axis=1)")
-        src.emit(f"Delta{depth} = A{depth} * numpy.sum(Y, axis=1, keepdims=True) - Y")
+    fused = fused_output(net.layers[-1].activation, net.loss, net.outputs)
+    if fused is not None:
+        _fused_output_delta(net, fused, src)
         return
     gradient = _loss_and_output_gradient(net, src)
     _through_activation(net, depth, gradient, src)
+
+
+def _fused_output_delta(net: Network, fused: FusedOutput, src: _Source) -> None:
+    """L and Δ of the output layer in the fused, stable form of ``symnn.rules.fused``."""
+    depth, units = len(net.layers), range(1, net.outputs + 1)
+    if fused.matrix is not None:
+        for line in fused.matrix(f"Z{depth}", f"A{depth}", "Y", f"Delta{depth}"):
+            src.calls |= {f for f in numerics.NAMESPACE if re.search(rf"\b{f}\(", line)}
+            src.emit(line)
+        return
+    z, a, y = ([symbol(depth, k) for k in units] for symbol in (nt.z, nt.a, lambda _, k: nt.y(k)))
+    printer = _unit_printer(depth, {nt.y(1): "Y"})
+    unit_one = [t for t in fused.terms(z, a, y) if not t.has(*z[1:], *a[1:], *y[1:])]
+    src.emit(f"L = numpy.sum({src.expr(printer, sp.Add(*unit_one))}, axis=1)")
+    src.emit(f"Delta{depth} = {src.expr(printer, fused.deltas(z, a, y)[0])}")
 
 
 def _gradients(net: Network, src: _Source) -> None:

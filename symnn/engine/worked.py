@@ -19,6 +19,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation, Step
 from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.engine.element import backprop_for
+from symnn.engine.stable import stable_backward, stable_forward, stable_output, textbook_value
 from symnn.numerics import NAMESPACE
 from symnn.output.render import format_number
 from symnn.printing.code import CodePrinter
@@ -84,10 +85,20 @@ class Values:
     def __init__(self, bp: Backprop, point: dict[sp.Symbol, float]) -> None:
         self.bp = bp
         self.values = dict(point)
-        for d in bp.graph.definitions:
-            self.values[d.symbol] = self.of(d.expr)
-        for d in reversed(bp.graph.definitions[:-1]):  # children's adjoints come first
-            self.values[adjoint_symbol(d)] = self.of(bp.adjoints[d.symbol])
+        # The loss and output δ as the generated code evaluates them: fused and stable where the
+        # output activation and loss form a textbook pair (symnn.engine.stable).
+        for symbol, expr in stable_forward(bp):
+            self.values[symbol] = self.of(expr)
+        stable = stable_output(bp.graph)
+        for symbol, expr in stable_backward(bp):  # children's adjoints come first
+            self.values[symbol] = self.of(expr)
+        for d in bp.graph.definitions[:-1]:
+            name = adjoint_symbol(d)
+            if name not in self.values:  # an output ∂L/∂a: shown as written, ∞ where it is
+                self.values[name] = textbook_value(
+                    bp.adjoints[d.symbol], self.values, bp.graph, self.of
+                )
+        self.fused = stable.fused if stable is not None else None
 
     def gradient(self, theta: sp.Symbol) -> float:
         return self.of(self.bp.gradients[theta])
@@ -121,7 +132,11 @@ class Values:
         names = {a: sp.Dummy(f"v{i}") for i, a in enumerate(values)}
         plain = expr.xreplace(names) if names else expr
         symbols = tuple(names[a] for a in values)
-        return float(_compiled(plain, symbols)(*[values[a] for a in values]))
+        # numpy floats: a textbook factor at a saturated output is ±inf (or a nan the caller
+        # replaces), never a ZeroDivisionError.
+        arguments = [np.float64(values[a]) for a in values]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return float(_compiled(plain, symbols)(*arguments))
 
 
 def shown(value: float, digits: int, bare: bool = False) -> Shown:
@@ -183,6 +198,10 @@ class Worked:
     def _line(self, lhs: sp.Basic, rhs: sp.Basic | None, values: Values) -> NumericLine:
         expr = lhs if rhs is None else rhs
         value = values.of(expr)
+        if not np.isfinite(value) and rhs is not None:
+            # ∞ · 0 in a textbook product at a saturated output: the quantity itself is the
+            # stable, finite value the code computes.
+            value = values.of(lhs)
         if expr.is_Number:  # ∂z/∂b = 1: nothing to put in, nothing to compute
             return NumericLine(lhs, rhs, None, None)
         numbers = with_numbers(expr, values.atoms(expr), self.digits)

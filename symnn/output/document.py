@@ -10,6 +10,7 @@ appears when the derivation carries its graph in ``context["graph"]``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.graph import Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
 from symnn.engine.jacobian import jacobian
+from symnn.engine.stable import stable_output
 from symnn.output.layout import Piece, Row, break_row, visible_width
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
@@ -343,6 +345,7 @@ def _numeric_context(derivation: Derivation, network: Network, builder: _Builder
         "updates": builder.numeric(worked.updates()),
         "samples": samples,
         "digits": digits,
+        "infinite": any(not math.isfinite(v) for v in worked.first.values.values()),
     }
 
 
@@ -393,6 +396,7 @@ def context(
         ctx["network"] = {
             "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
+            "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
             "jacobians": [
                 _fit(j, builder) for j in jacobians(graph, _layers_touched(derivation, graph))

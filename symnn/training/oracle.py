@@ -69,9 +69,42 @@ def _rules():
     return anp, activations, losses
 
 
+def _fused_losses(anp) -> dict[tuple[str, str], Callable]:
+    """Probability losses on their output activation, from the logits z (saturation-proof).
+
+    Written again here from log σ(z) = −log(1 + e^{−z}) and log softmax(z) = z − log Σ e^z, not
+    taken from symnn.rules.fused, so the oracle stays independent.
+    """
+    from autograd.scipy.special import logsumexp
+
+    def log_softmax(z):
+        return z - logsumexp(z, axis=1, keepdims=True)
+
+    def log_one_minus_softmax(z):
+        # log Σ_{j≠k} e^{z_j} − log Σ_j e^{z_j}, column k masked out with −inf.
+        k = z.shape[1]
+        masked = z[:, None, :] + np.where(np.eye(k, dtype=bool), -np.inf, 0.0)[None, :, :]
+        return logsumexp(masked, axis=2) - logsumexp(z, axis=1, keepdims=True)
+
+    return {
+        ("sigmoid", "binary_cross_entropy"): lambda z, y: anp.mean(
+            y * anp.logaddexp(0.0, -z) + (1 - y) * anp.logaddexp(0.0, z), axis=1
+        ),
+        ("sigmoid", "cross_entropy"): lambda z, y: anp.sum(y * anp.logaddexp(0.0, -z), axis=1),
+        ("softmax", "cross_entropy"): lambda z, y: -anp.sum(y * log_softmax(z), axis=1),
+        ("softmax", "binary_cross_entropy"): lambda z, y: (
+            -anp.mean(y * log_softmax(z) + (1 - y) * log_one_minus_softmax(z), axis=1)
+        ),
+    }
+
+
 def loss_function(network: Network) -> Callable[[dict, np.ndarray, np.ndarray], float]:
     """The mean batch loss as a function of the parameter dict, written in autograd.numpy."""
     anp, activations, losses = _rules()
+
+    fused = _fused_losses(anp).get((network.layers[-1].activation, network.loss))
+    if network.outputs < 2 and network.layers[-1].activation == "softmax":
+        fused = None  # a softmax of one unit is the constant 1
 
     def loss(params, X, Y):
         a = X
@@ -79,6 +112,8 @@ def loss_function(network: Network) -> Callable[[dict, np.ndarray, np.ndarray], 
             z = anp.dot(a, params[f"W{l}"].T)
             if layer.has_bias:
                 z = z + params[f"b{l}"]
+            if fused is not None and l == len(network.layers):
+                return anp.mean(fused(z, Y))
             a = activations[layer.activation](z, dict(layer.activation_params))
         return anp.mean(losses[network.loss](a, Y, dict(network.loss_params)))
 

@@ -23,7 +23,10 @@ from symnn.core.errors import SymnnError
 from symnn.core.files import write_text
 from symnn.engine.backprop import adjoint_symbol
 from symnn.engine.element import backprop_for
+from symnn.engine.stable import stable_output, textbook_value
+from symnn.numerics import NAMESPACE
 from symnn.output.render import format_number, render
+from symnn.printing.code import CodePrinter
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
@@ -44,6 +47,15 @@ def _printer(names: dict[sp.Symbol, str]) -> SymnnLatexPrinter:
 def _number(value: float, digits: int) -> str:
     text = format_number(value, digits)
     return rf"\left({text}\right)" if text.startswith("-") else text
+
+
+def _evaluator(values: dict[sp.Symbol, float]):
+    def evaluate(expr: sp.Expr) -> float:
+        symbols = sorted(expr.free_symbols, key=sp.default_sort_key)
+        f = sp.lambdify(symbols, expr, modules=[{"numpy": np, **NAMESPACE}], printer=CodePrinter())
+        return float(f(*[np.float64(values[s]) for s in symbols]))
+
+    return evaluate
 
 
 def _table_steps(steps: int) -> list[int]:
@@ -75,6 +87,12 @@ def worked_step_context(
     for p in graph.parameters:
         for index, s in p.entries():
             values[s] = float(np.asarray(params[p.name], dtype=float)[index])
+    for d in graph.definitions[:-1]:
+        # The trace skips an output ∂L/∂a that a fused loss (symnn.engine.stable) does not need;
+        # it is shown as written, ∞ where it is infinite.
+        if adjoint_symbol(d) not in values:
+            expr = bp.adjoints[d.symbol]
+            values[adjoint_symbol(d)] = textbook_value(expr, values, graph, _evaluator(values))
     symbols = list(values)
     printer = SymnnLatexPrinter(notation.symbol_names(symbols, shape))
     numbers = _printer({s: _number(v, digits) for s, v in values.items()})
@@ -105,6 +123,8 @@ def worked_step_context(
         "widths": network.widths,
         "activations": [layer.activation for layer in network.layers],
         "loss_name": LOSSES[network.loss].title,
+        "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
+        "infinite": any(not np.isfinite(row["value"]) for row in backward),
         "notation": notation.description,
         "printer": printer,
         "digits": digits,
