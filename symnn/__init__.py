@@ -24,7 +24,7 @@ from symnn.core.graph import Graph, build_graph
 from symnn.core.notation import NOTATIONS
 from symnn.core.steps import Derivation, Step
 from symnn.engine import derive, jacobian
-from symnn.engine.jacobian import block_jacobian, explicit_jacobian
+from symnn.engine.blocks import block_jacobian, explicit_jacobian
 from symnn.engine.matrix import derive_matrix
 from symnn.output.document import render_derivation
 from symnn.output.refresher import render_refresher

@@ -17,10 +17,10 @@ import sympy as sp
 from symnn import numerics
 from symnn.codegen.element import CompiledGradients, function_header, load_function
 from symnn.core import notation as nt
-from symnn.engine.matexpr import loss_parts, unit_activation, unit_derivative
 from symnn.printing.code import CodePrinter
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.fused import FusedOutput, fused_output
+from symnn.rules.unit import loss_parts, unit_activation, unit_derivative
 from symnn.spec.network import Network
 
 FUNCTION_NAME = "loss_and_gradients"

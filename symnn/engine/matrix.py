@@ -16,20 +16,11 @@ import sympy as sp
 from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac, lift
 from symnn.core.steps import Derivation, Section, Step
-from symnn.engine.matexpr import (
-    Apply,
-    Diag,
-    Grad,
-    HadamardDivide,
-    Jac,
-    hyperparameters,
-    lift,
-    loss_parts,
-    unit_derivative,
-)
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
+from symnn.rules.unit import hyperparameters, loss_parts, unit_derivative
 from symnn.spec.network import Dense, Network
 
 CONVENTIONS = {

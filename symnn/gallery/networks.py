@@ -143,7 +143,7 @@ def _index(built: dict[str, Files]) -> str:
     lines = [
         "# The symnn gallery",
         "",
-        "Every file here is produced by `symnn gallery` from `symnn/examples.py`; CI runs",
+        "Every file here is produced by `symnn gallery` from `symnn/gallery/networks.py`; CI runs",
         "`symnn gallery --check`, so nothing in this folder can drift from the code.",
         "",
     ]
