@@ -154,7 +154,10 @@ def _fused_output_delta(net: Network, fused: FusedOutput, src: _Source) -> None:
             src.calls |= {f for f in numerics.NAMESPACE if re.search(rf"\b{f}\(", line)}
             src.emit(line)
         return
-    z, a, y = ([symbol(depth, k) for k in units] for symbol in (nt.z, nt.a, lambda _, k: nt.y(k)))
+    z = [nt.z(depth, k) for k in units]
+    a = [nt.a(depth, k) for k in units]
+    y = [nt.y(k) for k in units]
+    # Elementwise pair: unit 1's loss term and δ, printed with the whole matrices as names.
     printer = _unit_printer(depth, {nt.y(1): "Y"})
     unit_one = [t for t in fused.terms(z, a, y) if not t.has(*z[1:], *a[1:], *y[1:])]
     src.emit(f"L = numpy.sum({src.expr(printer, sp.Add(*unit_one))}, axis=1)")
