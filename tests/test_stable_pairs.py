@@ -23,9 +23,9 @@ import sympy as sp
 from symnn.codegen.element import compile_gradients
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.functions import GELU, NormalCDF, Sigmoid, Softmax, to_elementary
-from symnn.core.graph import build_graph
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
+from symnn.spec.build import build_graph
 from symnn.spec.network import PROBABILITY_OUTPUTS, Dense, Network
 
 LOGITS = (1000.0, -1000.0, 1e5, -1e5)

@@ -33,11 +33,8 @@ def _symbol_matrix(symbol: sp.MatrixSymbol, net: Network) -> sp.Matrix:
     if kind in ("Xbatch", "Ybatch"):  # one sample: the batch is the transposed vector
         return _symbol_matrix(sp.MatrixSymbol(kind[0].lower() + "vec", 1, 1), net).T
     if kind == "W":
-        return sp.Matrix(
-            widths[layer],
-            widths[layer - 1],
-            lambda j, k: nt.w(layer, j + 1, k + 1),
-        )
+        rows, cols = dict(net.parameter_shapes())[f"W{layer}"]  # a layer may read any block
+        return sp.Matrix(rows, cols, lambda j, k: nt.w(layer, j + 1, k + 1))
     units = range(1, widths[layer] + 1)
     if kind == "bvec":
         has_bias = net.layers[layer - 1].has_bias

@@ -92,6 +92,8 @@ def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
     found = []
     widths = graph.network.widths
     for l in layers:
+        if not graph.is_defined(nt.z(l, 1)):
+            continue  # a block without weighted inputs (a sum, a concatenation)
         zs = [nt.z(l, j) for j in range(1, widths[l] + 1)]
         acts = [nt.a(l, j) for j in range(1, widths[l] + 1)]
         activation = ACTIVATIONS[graph.network.layers[l - 1].activation]
@@ -101,8 +103,9 @@ def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
         found.append(
             _matrix_of(graph, acts, zs, f"Layer {l}, activations by weighted inputs: {what}")
         )
-        if l > 1:
-            below = [nt.a(l - 1, k) for k in range(1, widths[l - 1] + 1)]
+        source, *more = graph.network.sources[l - 1]
+        if source > 0 and not more:
+            below = [nt.a(source, k) for k in range(1, widths[source] + 1)]
             what = f"Layer {l}, weighted inputs by the activations below: the weight matrix"
             found.append(_matrix_of(graph, zs, below, what))
     return found

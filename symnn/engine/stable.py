@@ -40,7 +40,8 @@ def stable_output(graph: Graph) -> StableOutput | None:
     """
     net = graph.network
     depth, outputs = len(net.layers), net.outputs
-    fused = fused_output(net.layers[-1].activation, net.loss, outputs)
+    output = getattr(net.layers[-1], "activation", None)  # a layer kind without one: no pair
+    fused = fused_output(output, net.loss, outputs) if output is not None else None
     if fused is None:
         return None
     units = range(1, outputs + 1)

@@ -20,7 +20,7 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.graph import Graph
+from symnn.core.graph import ACTIVATION, Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
 from symnn.engine.jacobian import Jacobian, jacobians
 from symnn.engine.stable import stable_output
@@ -42,7 +42,6 @@ FORMATS = {
 # the rule in words takes (slides put the rule in a tag that moves below a full line).
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
-ROLE_WORDS = {"weighted_input": "weighted input", "activation": "activation", "loss": "loss"}
 
 
 @dataclass(frozen=True)
@@ -231,10 +230,10 @@ def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
     """The forward pass and the loss as definitions, in graph order."""
     entries = []
     for d in graph.definitions:
-        if d.role == "activation":
+        if d.kind is ACTIVATION:
             rule = ACTIVATIONS[graph.network.layers[d.layer - 1].activation].title
         else:
-            rule = ROLE_WORDS[d.role]
+            rule = d.kind.heading
         entries.append((d.symbol, [Piece("=", d.expr)], rule))
     return list(builder.rows(entries))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from symnn.layers.base import OracleContext
 from symnn.spec.network import Network
 
 
@@ -102,20 +103,25 @@ def loss_function(network: Network) -> Callable[[dict, np.ndarray, np.ndarray], 
     """The mean batch loss as a function of the parameter dict, written in autograd.numpy."""
     anp, activations, losses = _rules()
 
-    fused = _fused_losses(anp).get((network.layers[-1].activation, network.loss))
-    if network.outputs < 2 and network.layers[-1].activation == "softmax":
+    output = getattr(network.layers[-1], "activation", None)
+    fused = _fused_losses(anp).get((output, network.loss))
+    if network.outputs < 2 and output == "softmax":
         fused = None  # a softmax of one unit is the constant 1
 
     def loss(params, X, Y):
-        a = X
-        for l, layer in enumerate(network.layers, start=1):
-            z = anp.dot(a, params[f"W{l}"].T)
-            if layer.has_bias:
-                z = z + params[f"b{l}"]
-            if fused is not None and l == len(network.layers):
-                return anp.mean(fused(z, Y))
-            a = activations[layer.activation](z, dict(layer.activation_params))
-        return anp.mean(losses[network.loss](a, Y, dict(network.loss_params)))
+        # Each layer's own forward (symnn.layers), in autograd.numpy: no engine code runs here.
+        o = OracleContext(anp, activations, params, network)
+        blocks = [X]
+        last = len(network.layers)
+        for l, (layer, sources) in enumerate(zip(network.layers, network.sources, strict=True), 1):
+            context = o
+            if fused is not None and l == last:  # the logits: the fused loss applies the output
+                logits = {**activations, layer.activation: lambda z, p: z}
+                context = OracleContext(anp, logits, params, network)
+            blocks.append(layer.oracle(context, l, [blocks[b] for b in sources]))
+        if fused is not None:
+            return anp.mean(fused(blocks[-1], Y))
+        return anp.mean(losses[network.loss](blocks[-1], Y, dict(network.loss_params)))
 
     return loss
 

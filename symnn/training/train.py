@@ -108,7 +108,7 @@ def predict_classes(network: Network, params: Params, X: np.ndarray, rule: str) 
     if rule == "sign":
         return np.where(out >= 0, 1.0, -1.0)
     cut = 0.0 if LOSSES[network.loss].output_activation == "identity" else 0.5
-    if network.layers[-1].activation in ("sigmoid", "softmax"):
+    if network.output_activation in ("sigmoid", "softmax"):
         cut = 0.5
     return np.where(out >= cut, 1.0, 0.0)
 

@@ -14,10 +14,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="network spec file (TOML)")
     p.add_argument("--tolerance", type=float, default=1e-6, help="worst relative error allowed")
     p.add_argument("--seed", type=int, default=0, help="seed for parameters/data not in the spec")
+    p.add_argument(
+        "--level",
+        choices=("element", "matrix"),
+        default="element",
+        help="which generated code to check: element (per unit, default) or matrix (vectorised)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = check_gradients(load_spec(args.spec), seed=args.seed, tolerance=args.tolerance)
+    network = load_spec(args.spec)
+    report = check_gradients(network, seed=args.seed, tolerance=args.tolerance, level=args.level)
     emit(report.table(), None)
     return 0 if report.passed else 1
