@@ -209,8 +209,8 @@ def test_a_saturated_textbook_network_trains_the_same_at_both_levels(activation,
         np.testing.assert_allclose(element.params[name], matrix.params[name], rtol=1e-12)
 
 
-def test_element_layouts_agree_on_the_fused_pairs():
-    """The gathered layout evaluates the same fused forms as one line per unit."""
+def test_element_layouts_and_matrix_agree_on_the_fused_pairs():
+    """Three outputs: the gathered layout and the matrix level give what one line per unit does."""
     for loss, activation in PAIRS:
         if not LOSSES[loss].probabilities:
             continue
@@ -218,10 +218,13 @@ def test_element_layouts_agree_on_the_fused_pairs():
         params = _params_3(1000.0)
         X, Y = [[1.0, -1.0]], [[0.0, 1.0, 0.0]]
         units = compile_gradients(net, layout="units")(params, X, Y)
-        layers = compile_gradients(net, layout="layers")(params, X, Y)
-        assert np.isfinite(units[0]) and units[0] == pytest.approx(layers[0], rel=1e-12)
-        for name in units[1]:
-            np.testing.assert_allclose(units[1][name], layers[1][name], rtol=1e-12, atol=1e-300)
+        for other in (
+            compile_gradients(net, layout="layers")(params, X, Y),
+            compile_matrix_gradients(net)(params, X, Y),
+        ):
+            assert np.isfinite(units[0]) and units[0] == pytest.approx(other[0], rel=1e-12)
+            for name in units[1]:
+                np.testing.assert_allclose(units[1][name], other[1][name], rtol=1e-12, atol=1e-300)
 
 
 def _params_3(logit: float) -> dict[str, np.ndarray]:
