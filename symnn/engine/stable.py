@@ -32,7 +32,7 @@ def stable_output(graph: Graph) -> StableOutput | None:
     """The fused evaluation of the graph's output layer and loss, or None when there is none.
 
     Examples:
-        >>> from symnn.core.graph import build_graph
+        >>> from symnn.spec.build import build_graph
         >>> from symnn.spec.network import Network, Dense
         >>> g = build_graph(Network(1, [Dense(1, "sigmoid")], "binary_cross_entropy"))
         >>> stable_output(g).deltas
