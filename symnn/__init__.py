@@ -17,6 +17,7 @@ from symnn.calculus.code import calculus_code, jacobian_code
 from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.codegen.element import CompiledGradients, compile_gradients
+from symnn.codegen.export import export
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import parse_expression, parse_point
@@ -30,14 +31,19 @@ from symnn.output.document import render_derivation
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import PerceptronRun, gate, linearly_separable, train_perceptron
 from symnn.perceptron.view import dot_product
+from symnn.printing.session import init_printing
 from symnn.rules.activations import ACTIVATIONS, Activation
 from symnn.rules.losses import LOSSES, Loss
 from symnn.spec.network import Data, Dense, Network
 from symnn.spec.specfile import load_spec, load_training
-from symnn.training.check import GradientReport, check_gradients
+from symnn.training.check import GradientReport, check_function, check_gradients
 from symnn.training.config import TrainConfig
 from symnn.training.datasets import Dataset, load_dataset
 from symnn.training.init import initial_params
+from symnn.training.plots import save as save_figure
+from symnn.training.plots.contour import descent_figure
+from symnn.training.plots.perceptron import perceptron_figure
+from symnn.training.plots.training import training_figure
 from symnn.training.train import TrainResult, accuracy, train
 from symnn.training.worked_step import worked_step
 
@@ -67,19 +73,23 @@ __all__ = [
     "block_jacobian",
     "build_graph",
     "calculus_code",
+    "check_function",
     "check_gradients",
     "compile_gradients",
     "compile_matrix_gradients",
     "derivative",
+    "descent_figure",
     "derive",
     "derive_matrix",
     "directional_derivative",
     "dot_product",
     "explicit_jacobian",
+    "export",
     "gate",
     "gradient",
     "gradient_descent",
     "hessian",
+    "init_printing",
     "initial_params",
     "jacobian",
     "jacobian_code",
@@ -91,10 +101,13 @@ __all__ = [
     "load_training",
     "parse_expression",
     "parse_point",
+    "perceptron_figure",
     "render_derivation",
     "render_refresher",
+    "save_figure",
     "taylor",
     "train",
+    "training_figure",
     "train_perceptron",
     "worked_step",
 ]

@@ -97,6 +97,19 @@ class Step:
     def rule_text(self) -> str:
         return RULES[self.rule]
 
+    def __repr__(self) -> str:
+        from symnn.printing.text import text
+
+        return f"Step({text(self.lhs)} = {text(self.rhs)}  [{self.rule_text}])"
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's view: the step typeset in the layered notation, its rule beside it."""
+        from symnn.printing.session import document_latex
+
+        rule = self.rule_text.replace("\\", "").replace("{", "").replace("}", "")
+        lhs, rhs = document_latex(self.lhs), document_latex(self.rhs)
+        return f"$\\displaystyle {lhs} = {rhs} \\qquad \\text{{({rule})}}$"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -124,6 +137,10 @@ class Derivation:
             if step.lhs == lhs:
                 return step.rhs
         raise KeyError(lhs)
+
+    def __repr__(self) -> str:
+        counts = f"{len(self.sections)} sections, {len(self.steps)} steps"
+        return f"<Derivation {self.title!r}: {counts}, {len(self.results)} results>"
 
     def _repr_latex_(self) -> str:
         """Jupyter's LaTeX view: the steps in one ``aligned`` display."""

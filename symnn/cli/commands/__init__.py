@@ -1,6 +1,6 @@
 """Subcommands of the command line; each module offers ``register(subparsers)``."""
 
-from symnn.cli.commands import calc, check, derive, gallery, perceptron, train
+from symnn.cli.commands import calc, check, derive, examples, export, gallery, perceptron, train
 
-COMMANDS = [derive, check, train, gallery]
-COMMANDS += [calc, perceptron]
+COMMANDS = [derive, check, export, train, gallery]
+COMMANDS += [calc, perceptron, examples]
