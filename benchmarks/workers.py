@@ -37,10 +37,10 @@ from benchmarks import hand_numpy  # noqa: E402
 from benchmarks.shapes import shape  # noqa: E402
 from benchmarks.timing import interleaved, median  # noqa: E402
 from symnn.codegen.element import compile_gradients  # noqa: E402
-from symnn.core.graph import build_graph  # noqa: E402
 from symnn.engine.element import backprop_for  # noqa: E402
 from symnn.numerics import NAMESPACE  # noqa: E402
 from symnn.printing.code import CodePrinter  # noqa: E402
+from symnn.spec.build import build_graph  # noqa: E402
 from symnn.training.check import random_batch, random_params  # noqa: E402
 
 

@@ -21,12 +21,14 @@ from symnn.codegen.export import export
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import parse_expression, parse_point
-from symnn.core.graph import Graph, build_graph
+from symnn.core.graph import Graph
 from symnn.core.notation import NOTATIONS
 from symnn.core.steps import Derivation, Step
-from symnn.engine import derive, jacobian
-from symnn.engine.jacobian import block_jacobian, explicit_jacobian
+from symnn.engine import derive
+from symnn.engine.blocks import block_jacobian, explicit_jacobian
+from symnn.engine.jacobian import jacobian
 from symnn.engine.matrix import derive_matrix
+from symnn.output import notebook as _notebook  # noqa: F401  (registers the notebook views)
 from symnn.output.document import render_derivation
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import PerceptronRun, gate, linearly_separable, train_perceptron
@@ -34,10 +36,11 @@ from symnn.perceptron.view import dot_product
 from symnn.printing.session import init_printing
 from symnn.rules.activations import ACTIVATIONS, Activation
 from symnn.rules.losses import LOSSES, Loss
+from symnn.spec.build import build_graph
 from symnn.spec.network import Data, Dense, Network
-from symnn.spec.specfile import load_spec, load_training
+from symnn.spec.specfile import load_spec
 from symnn.training.check import GradientReport, check_function, check_gradients
-from symnn.training.config import TrainConfig
+from symnn.training.config import TrainConfig, load_training
 from symnn.training.datasets import Dataset, load_dataset
 from symnn.training.init import initial_params
 from symnn.training.plots import save as save_figure

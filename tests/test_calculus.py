@@ -301,8 +301,8 @@ def test_latex_article_compiles(tmp_path):
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_every_worked_example_renders_and_compiles(tmp_path):
-    from symnn.gallery.networks import gallery_files
     from symnn.gallery.refresher import worked_examples
+    from symnn.gallery.write import gallery_files
 
     folders = ("calculus-refresher/", "gradient-descent/", "perceptron/")
     files = {n: c for n, c in gallery_files().items() if n.startswith(folders)}
@@ -365,6 +365,7 @@ def test_notebooks_show_the_calculus_templates():
     from symnn.perceptron.run import gate, train_perceptron
 
     assert gradient("x**2 + 4*y**2", at="1,1")._repr_markdown_().startswith("# Gradient")
+    assert gradient("x**2", at="1")._repr_latex_() is None  # the Markdown carries the maths
     assert (
         "3.9456" in gradient_descent("(x - 3)**2 + 2*(y + 1)**2", "0,0", "0.1", 2)._repr_markdown_()
     )

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symnn.core.graph import build_graph
-from symnn.engine import backprop_for, derive, jacobian
+from symnn.engine import backprop_for, derive
+from symnn.engine.jacobian import jacobian
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
+from symnn.spec.build import build_graph
 from symnn.training.check import check_gradients, random_batch
 from tests.helpers import ELEMENTWISE, evaluate, network, random_point
 
@@ -143,3 +144,32 @@ def test_jacobian_of_the_network_output_with_respect_to_its_input():
         for k, x in enumerate(graph.inputs):
             reference = evaluate(sp.diff(out, x), point)
             assert evaluate(J[i, k], point) == pytest.approx(reference, rel=1e-10)
+
+
+def test_a_node_of_an_unknown_kind_is_an_error_naming_it():
+    """A node kind the engine does not know never gets a silent adjoint of 1."""
+    from dataclasses import replace
+
+    from symnn.core.errors import SymnnError
+    from symnn.core.graph import ACTIVATION, NodeKind
+
+    graph = build_graph(network((2, 2, 1), "sigmoid", "squared_error"))
+    residual = NodeKind("residual", ACTIVATION.adjoint, "sum_rule", "residual")
+    definitions = tuple(
+        replace(d, kind=residual) if str(d.symbol) == "a_1_1" else d for d in graph.definitions
+    )
+    with pytest.raises(SymnnError, match="a_1_1: unknown node kind 'residual'; known: "):
+        backprop_for(replace(graph, definitions=definitions))
+
+
+def test_parameters_of_any_rank_list_their_entries_row_major():
+    from symnn.core.graph import Parameter
+
+    kernel = sp.Array(
+        [[[sp.Symbol(f"k_{i}{j}{k}") for k in range(2)] for j in range(2)] for i in range(2)]
+    )
+    entries = Parameter("K1", kernel, 1, True).entries()
+    assert [index for index, _ in entries] == [
+        (i, j, k) for i in range(2) for j in range(2) for k in range(2)
+    ]
+    assert all(kernel[index] == symbol for index, symbol in entries)

@@ -7,8 +7,9 @@ import pytest
 
 from symnn import train
 from symnn.perceptron.run import train_perceptron
-from symnn.spec.specfile import load_spec, load_training
+from symnn.spec.specfile import load_spec
 from symnn.training.check import check_gradients
+from symnn.training.config import load_training
 
 SPECS = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.toml"))
 

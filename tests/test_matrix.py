@@ -16,16 +16,18 @@ from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.engine.backprop import adjoint_symbol
+from symnn.engine.blocks import block_jacobian, explicit_jacobian
 from symnn.engine.element import backprop_for
 from symnn.engine.index_form import LAYER, ActivationDerivative, index_recursion
-from symnn.engine.jacobian import block_jacobian, explicit_jacobian, jacobian
-from symnn.engine.matexpr import instantiate, unit_derivative
+from symnn.engine.instantiate import instantiate
+from symnn.engine.jacobian import jacobian
 from symnn.engine.matrix import BATCH_LOSS, derive_matrix
 from symnn.numerics import NAMESPACE
 from symnn.printing.code import CodePrinter
 from symnn.printing.latex import tex
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
+from symnn.rules.unit import unit_derivative
 from symnn.spec.network import Dense, Network
 from symnn.training.check import random_batch
 from tests.helpers import network

@@ -12,8 +12,8 @@ import sympy as sp
 from symnn.codegen.element import compile_gradients
 from symnn.core.errors import SymnnError
 from symnn.core.functions import to_elementary
-from symnn.core.graph import build_graph
 from symnn.engine import derive
+from symnn.spec.build import build_graph
 from symnn.spec.network import Dense, Network
 
 ROOT = Path(__file__).resolve().parent.parent

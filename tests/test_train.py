@@ -10,10 +10,10 @@ from symnn.codegen.element import compile_gradients
 from symnn.codegen.forward import compile_forward, trace
 from symnn.core.errors import SymnnError
 from symnn.spec.network import Dense, Network
-from symnn.spec.specfile import load_spec, load_training
+from symnn.spec.specfile import load_spec
 from symnn.training import oracle
 from symnn.training.check import random_batch
-from symnn.training.config import TrainConfig, training_from_dict
+from symnn.training.config import TrainConfig, load_training, training_from_dict
 from symnn.training.datasets import load_dataset
 from symnn.training.init import initial_params
 from symnn.training.optimizers import GradientDescent, Momentum

@@ -31,6 +31,7 @@ from symnn.calculus.evaluation import (
     symbol_names,
     value,
 )
+from symnn.core import display
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_number, as_point
 from symnn.core.functions import to_elementary
@@ -115,10 +116,8 @@ class Descent:
             lines += ["", self.stopped]
         return "\n".join(lines)
 
-    def _repr_markdown_(self) -> str:
-        from symnn.output.refresher import render_refresher
-
-        return render_refresher(self, "md")
+    def _repr_markdown_(self) -> str | None:
+        return display.show(self, "markdown")
 
     def derivation(self) -> Derivation:
         """The run as recorded steps: the gradient, then per step its value, update and f."""

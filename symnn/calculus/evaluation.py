@@ -185,12 +185,8 @@ def show(expr: sp.Expr) -> sp.Expr:
 
 
 class CalculusDerivation(Derivation):
-    """A ``Derivation`` of the calculus refresher; notebooks show it through its own templates."""
+    """A ``Derivation`` of the calculus refresher; notebooks show it through its own templates.
 
-    def _repr_markdown_(self) -> str:
-        from symnn.output.refresher import render_refresher
-
-        return render_refresher(self, "md")
-
-    def _repr_latex_(self) -> None:  # the Markdown view carries the maths
-        return None
+    Its views are registered in ``symnn.output.notebook``: the refresher's Markdown, and no
+    LaTeX view (the Markdown carries the maths).
+    """

@@ -23,6 +23,7 @@ from symnn.codegen.element import (
     function_header,
     load_function,
 )
+from symnn.core.graph import LOSS_NODE
 from symnn.engine.element import backprop_for
 from symnn.printing.code import CodePrinter
 from symnn.spec.network import Network
@@ -43,7 +44,7 @@ def forward_source(network: Network) -> str:
     """Source of ``forward(params, X) -> outputs`` (rows are samples, columns output units)."""
     graph = backprop_for(network).graph
     printer = CodePrinter(_names(graph))
-    forward = [(d.symbol, d.expr) for d in graph.definitions if d.role != "loss"]
+    forward = [(d.symbol, d.expr) for d in graph.definitions if d.kind is not LOSS_NODE]
     outputs = ", ".join(_column(s.name) for s in graph.outputs)
     body = _lines(printer, _with_cse(forward))
     footer = [f"    return numpy.stack([{outputs}], axis=1)", ""]

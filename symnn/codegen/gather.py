@@ -74,11 +74,10 @@ def columns(graph: Graph) -> dict[sp.Symbol, Column]:
             found[s] = Column(array, k, len(symbols), True)
     widths = graph.network.widths
     for d in graph.definitions[:-1]:
-        kind = "z" if d.role == "weighted_input" else "a"
         size = widths[d.layer]
-        found[d.symbol] = Column(f"{kind}_{d.layer}", d.unit - 1, size, True)
-        adjoint = "delta" if d.role == "weighted_input" else "dL_da"
-        found[adjoint_symbol(d)] = Column(f"{adjoint}_{d.layer}", d.unit - 1, size, True)
+        found[d.symbol] = Column(f"{d.kind.array}_{d.layer}", d.unit - 1, size, True)
+        adjoint = Column(f"{d.kind.adjoint_array}_{d.layer}", d.unit - 1, size, True)
+        found[adjoint_symbol(d)] = adjoint
     for p in graph.parameters:
         if len(p.shape) == 1:
             for (i,), s in p.entries():

@@ -1,95 +1,42 @@
 """Matrix derivation -> vectorised NumPy: forward and backward as matrix operations over a batch.
 
-Samples are the rows of X and Y. The generated function follows the batched results of
-``derive_matrix``: Z = A_prev Wᵀ + b, A = f(Z), Δ^{(L)} from the loss rule, Δ^{(l)} =
-(Δ^{(l+1)} W^{(l+1)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev / N, ∂L/∂b = Σ_rows Δ / N. Elementwise
-rules (f, f', ∂L/∂ŷ) are the element-level SymPy rules of one representative unit printed with
-whole matrices for names, so both levels rest on the same rules; softmax and log-sum-exp use
-their matrix rules with the row maximum subtracted (``symnn.numerics``).
+Samples are the rows of X and Y. The function is assembled from each layer's NumPy rule
+(``numpy_forward``/``numpy_backward`` in ``symnn/layers``): forward block by block, then backward
+from the loss, each block's gradient the sum of what the layers reading it send back, and each
+parameter's gradient the sum over its uses. For dense layers: Z = A_prev Wᵀ + b, A = f(Z),
+Δ^{(l)} = (Σ_readers ∂L/∂A^{(l)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev / N, ∂L/∂b = Σ_rows Δ / N.
+Elementwise rules (f, f', ∂L/∂ŷ) are the element-level SymPy rules of one representative unit
+printed with whole matrices for names, so both levels rest on the same rules; softmax and
+log-sum-exp use their matrix rules with the row maximum subtracted (``symnn.numerics``).
 """
 
 from __future__ import annotations
 
-import sympy as sp
-
 from symnn.codegen.element import CompiledGradients, function_header, load_function
 from symnn.core import notation as nt
-from symnn.engine.matexpr import loss_parts, unit_activation, unit_derivative
-from symnn.printing.code import CodePrinter
-from symnn.rules.activations import ACTIVATIONS
+from symnn.core.errors import SymnnError
+from symnn.layers.base import ArrayCode, joined, without_matrix_rule
+from symnn.layers.dense import unit_printer
+from symnn.rules.unit import loss_parts
 from symnn.spec.network import Network
 
 FUNCTION_NAME = "loss_and_gradients"
 
 
-def _unit_printer(layer: int, extra: dict | None = None) -> CodePrinter:
-    """Prints a representative unit's rule with the whole layer's matrices as its names."""
-    return CodePrinter({nt.z(layer, 1): f"Z{layer}", nt.a(layer, 1): f"A{layer}", **(extra or {})})
+def _array(block: int) -> str:
+    return "X" if block == 0 else f"A{block}"
 
 
-def _is_call(text: str) -> bool:
-    """``name(...)`` whose first parenthesis closes at the very end."""
-    head, paren, _ = text.partition("(")
-    if not paren or not head.replace(".", "_").isidentifier() or not text.endswith(")"):
-        return False
-    depth = 0
-    for position, char in enumerate(text[len(head) :], start=len(head)):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0:
-            return position == len(text) - 1
-    return False
+def _forward(net: Network, src: ArrayCode) -> None:
+    for l, (layer, sources) in enumerate(zip(net.layers, net.sources, strict=True), start=1):
+        layer.numpy_forward(src, l, [_array(b) for b in sources])
 
 
-def _parenthesised(text: str) -> str:
-    atomic = text.isidentifier() or _is_call(text) or text.replace(".", "", 1).isdigit()
-    return text if atomic else f"({text})"
-
-
-def _joined(terms: list[str]) -> str:
-    text = terms[0]
-    for term in terms[1:]:
-        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
-    return text
-
-
-class _Source:
-    """Collects the lines of the function body and the numerics it calls."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.calls: set[str] = set()
-
-    def emit(self, line: str) -> None:
-        self.lines.append(f"    {line}")
-
-    def expr(self, printer: CodePrinter, expr: sp.Expr) -> str:
-        self.calls |= {
-            type(f).code_name for f in expr.atoms(sp.Function) if getattr(type(f), "code_name", "")
-        }
-        return printer.doprint(expr)
-
-    def call(self, name: str, *args: str) -> str:
-        self.calls.add(name)
-        return f"{name}({', '.join(args)})"
-
-
-def _forward(net: Network, src: _Source) -> None:
-    for l, layer in enumerate(net.layers, start=1):
-        previous = "X" if l == 1 else f"A{l - 1}"
-        bias = f" + b{l}" if layer.has_bias else ""
-        src.emit(f"Z{l} = {previous} @ W{l}.T{bias}")
-        if not ACTIVATIONS[layer.activation].elementwise:
-            src.emit(f"A{l} = {src.call('softmax_rows', f'Z{l}')}")
-        else:
-            rule = unit_activation(layer, nt.z(l, 1))
-            src.emit(f"A{l} = {src.expr(_unit_printer(l), rule)}")
-
-
-def _loss_and_output_gradient(net: Network, src: _Source) -> str | None:
+def _loss_and_output_gradient(net: Network, src: ArrayCode) -> str | None:
     """Emit L (per sample) and return the code of ∂L/∂ŷ (None when it is folded into Δ)."""
     depth = len(net.layers)
     parts = loss_parts(net)
-    printer = _unit_printer(depth, {nt.y(1): "Y"})
+    printer = unit_printer(depth, {nt.y(1): "Y"})
     loss_terms, gradient_terms = [], []
     if parts.term != 0:
         loss_terms.append(f"numpy.sum({src.expr(printer, parts.term)}, axis=1)")
@@ -105,34 +52,32 @@ def _loss_and_output_gradient(net: Network, src: _Source) -> str | None:
         src.emit(f"S{depth}, LSE{depth} = {fused}")
         loss_terms.insert(0, f"LSE{depth}")
         gradient_terms.insert(0, f"S{depth}")
-    src.emit(f"L = {_joined(loss_terms) if loss_terms else 'numpy.zeros(N)'}")
-    return _joined(gradient_terms) if gradient_terms else f"numpy.zeros_like(A{depth})"
+    src.emit(f"L = {joined(loss_terms) if loss_terms else 'numpy.zeros(N)'}")
+    return joined(gradient_terms) if gradient_terms else f"numpy.zeros_like(A{depth})"
 
 
-def _through_activation(net: Network, l: int, gradient: str, src: _Source) -> None:
-    """Δ^{(l)} from the gradient with respect to A^{(l)}: ⊙ f'(Z), or the softmax rule."""
-    layer = net.layers[l - 1]
-    if layer.activation == "identity":
-        src.emit(f"Delta{l} = {gradient}")
-    elif ACTIVATIONS[layer.activation].elementwise:
-        derivative = unit_derivative(layer, nt.z(l, 1), nt.a(l, 1))
-        if derivative == 0:  # the step: f' = 0, nothing flows back through this layer
-            src.emit(f"Delta{l} = numpy.zeros_like(Z{l})")
-            return
-        text = src.expr(_unit_printer(l), derivative)
-        src.emit(f"Delta{l} = {_parenthesised(gradient)} * {_parenthesised(text)}")
-    else:
-        src.emit(f"G{l} = {gradient}")
-        src.emit(f"Delta{l} = A{l} * (G{l} - numpy.sum(G{l} * A{l}, axis=1, keepdims=True))")
+def _backward(net: Network, src: ArrayCode) -> dict[str, list[str]]:
+    """Δ of every layer, output first: each block's gradient is the sum of what its readers send.
+
+    Returns each parameter's gradient terms (one per use: a shared weight has several).
+    """
+    depth = len(net.layers)
+    gradient = _output_gradient(net, src)
+    into: dict[int, list[str]] = {b: [] for b in range(depth)}
+    grads: dict[str, list[str]] = {}
+    for l in range(depth, 0, -1):
+        layer, sources = net.layers[l - 1], net.sources[l - 1]
+        g = gradient if l == depth else joined(into[l])
+        back, owned = layer.numpy_backward(src, l, g, [_array(b) for b in sources])
+        for b, code in zip(sources, back, strict=True):
+            into[b].append(code)
+        for name, term in owned.items():
+            grads.setdefault(name, []).insert(0, term)  # forward order of the uses
+    return grads
 
 
-def _backward(net: Network, src: _Source) -> None:
-    _output_delta(net, src)
-    for l in range(len(net.layers) - 1, 0, -1):
-        _through_activation(net, l, f"Delta{l + 1} @ W{l + 1}", src)
-
-
-def _output_delta(net: Network, src: _Source) -> None:
+def _output_gradient(net: Network, src: ArrayCode) -> str | None:
+    """Emit L; return the code of ∂L/∂A at the output (None when Δ is fused with the loss)."""
     depth = len(net.layers)
     if net.layers[-1].activation == "softmax" and net.loss == "cross_entropy":
         # −Σ y log softmax(z) = log Σ e^z · Σ y − yᵀz, never log(0); and (diag(s) − s sᵀ)(−y ⊘ s)
@@ -140,18 +85,17 @@ def _output_delta(net: Network, src: _Source) -> None:
         lse = src.call("logsumexp_rows", f"Z{depth}")
         src.emit(f"L = {lse} * numpy.sum(Y, axis=1) - numpy.sum(Y * Z{depth}, axis=1)")
         src.emit(f"Delta{depth} = A{depth} * numpy.sum(Y, axis=1, keepdims=True) - Y")
-        return
-    gradient = _loss_and_output_gradient(net, src)
-    _through_activation(net, depth, gradient, src)
+        return None
+    return _loss_and_output_gradient(net, src)
 
 
-def _gradients(net: Network, src: _Source) -> None:
+def _gradients(net: Network, grads: dict[str, list[str]], src: ArrayCode) -> None:
     src.emit("grads = {}")
-    for l, layer in enumerate(net.layers, start=1):
-        previous = "X" if l == 1 else f"A{l - 1}"
-        src.emit(f'grads["W{l}"] = Delta{l}.T @ {previous} / N')
-        if layer.has_bias and layer.trainable_bias:
-            src.emit(f'grads["b{l}"] = Delta{l}.sum(axis=0) / N')
+    for name, _ in net.parameter_shapes():
+        if name in grads:
+            terms = grads[name]
+            total = terms[0] if len(terms) == 1 else f"({' + '.join(terms)})"
+            src.emit(f'grads["{name}"] = {total} / N')
 
 
 def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
@@ -171,13 +115,16 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
         Delta2 = A2 - Y
         Delta1 = (Delta2 @ W2) * indicator(Z1)
     """
-    src = _Source()
+    missing = without_matrix_rule(net)
+    if missing:
+        raise SymnnError(missing)
+    src = ArrayCode(net)
     src.emit("# forward: Z = A_prev Wᵀ + b, A = f(Z), one sample per row")
     _forward(net, src)
     src.emit("# per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row")
-    _backward(net, src)
+    grads = _backward(net, src)
     src.emit("# gradients: the mean over the batch of the per-sample gradients")
-    _gradients(net, src)
+    _gradients(net, grads, src)
     src.emit("return float(numpy.mean(L)), grads")
     header = function_header(
         name,

@@ -6,18 +6,18 @@ earlier symbols; a node may feed several others, and the reverse walk sums over 
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, cmp_to_key
+from typing import Any
 
 import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.rules.activations import ACTIVATIONS
-from symnn.rules.losses import LOSSES
-from symnn.spec.network import Network
+from symnn.core.registry import Registry
 
-ROLES = ("weighted_input", "activation", "loss")
 _CANONICAL = cmp_to_key(sp.Basic.compare)
 
 
@@ -33,14 +33,64 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
 
 
 @dataclass(frozen=True)
+class NodeKind:
+    """What a node is: how its adjoint is named and typeset, and which rule its local step cites.
+
+    ``adjoint(block, unit)`` is the symbol of ∂L/∂node (δ for a weighted input, ∂L/∂a for a
+    block's output); ``local_rule`` is the RULES key a child's local step of this kind cites;
+    ``array`` is the family of the node's symbol ("z" or "a"), whose adjoint family is
+    ``adjoint_array``; ``order`` sorts a block's nodes for reading (outputs first).
+    """
+
+    name: str
+    adjoint: Callable[[int, int], sp.Expr]
+    local_rule: str
+    heading: str
+    array: str = "a"
+    adjoint_array: str = "dL_da"
+    order: int = 0
+
+
+def _loss_adjoint(block: int, unit: int) -> sp.Expr:
+    return sp.S.One  # ∂L/∂L, stated by the kind, not a default
+
+
+NODE_KINDS: Registry[NodeKind] = Registry("node kind")
+WEIGHTED_INPUT = NODE_KINDS.add(
+    "weighted_input",
+    NodeKind("weighted_input", nt.delta, "linear", "weighted input", "z", "delta", 1),
+)
+ACTIVATION = NODE_KINDS.add(
+    "activation", NodeKind("activation", nt.grad_a, "activation_derivative", "activation")
+)
+LOSS_NODE = NODE_KINDS.add(
+    "loss", NodeKind("loss", _loss_adjoint, "loss_derivative", "loss", "L", "")
+)
+
+
+def node_kind(kind: object) -> NodeKind:
+    """``kind`` if it is a registered node kind; anything else is an error naming it."""
+    name = getattr(kind, "name", kind)
+    if isinstance(name, str) and name in NODE_KINDS and NODE_KINDS[name] == kind:
+        return kind
+    known = ", ".join(NODE_KINDS.names())
+    raise SymnnError(f"unknown node kind {name!r}; known: {known}")
+
+
+@dataclass(frozen=True)
 class Definition:
-    """``symbol := expr``; ``role`` is one of ROLES, ``layer``/``unit`` locate it (1-based)."""
+    """``symbol := expr``; ``kind`` is its NodeKind, ``layer``/``unit`` locate it (1-based)."""
 
     symbol: sp.Symbol
     expr: sp.Expr
-    role: str
+    kind: NodeKind
     layer: int
     unit: int
+
+    @property
+    def role(self) -> str:
+        """The kind's name ("weighted_input", "activation", "sum", …, "loss")."""
+        return self.kind.name
 
 
 @dataclass(frozen=True)
@@ -64,17 +114,20 @@ class Parameter:
     def _entries(self) -> tuple[tuple[tuple[int, ...], sp.Symbol], ...]:
         # The array's flat storage, read once: indexing (and tolist) parse each index at ~15 µs.
         flat = self.symbols._array
-        if len(self.shape) == 1:
+        shape = tuple(int(n) for n in self.shape)  # the shape holds SymPy Integers
+        if len(shape) == 1:
             return tuple(((i,), s) for i, s in enumerate(flat))
-        cols = int(self.shape[1])  # the shape holds SymPy Integers; indices are ints
-        return tuple(((i // cols, i % cols), s) for i, s in enumerate(flat))
+        if len(shape) == 2:
+            cols = shape[1]
+            return tuple(((i // cols, i % cols), s) for i, s in enumerate(flat))
+        return tuple(zip(itertools.product(*map(range, shape)), flat, strict=True))
 
 
 @dataclass(frozen=True)
 class Graph:
     """Inputs, targets, parameters and the ordered definitions ending in the loss."""
 
-    network: Network
+    network: Any  # the spec it was built from (symnn.spec.network.Network)
     inputs: tuple[sp.Symbol, ...]
     targets: tuple[sp.Symbol, ...]
     parameters: tuple[Parameter, ...]
@@ -87,9 +140,7 @@ class Graph:
     @property
     def outputs(self) -> tuple[sp.Symbol, ...]:
         depth = len(self.network.layers)
-        return tuple(
-            d.symbol for d in self.definitions if d.role == "activation" and d.layer == depth
-        )
+        return tuple(d.symbol for d in self.definitions if d.layer == depth and d.kind.array == "a")
 
     @property
     def shape(self) -> nt.Shape:
@@ -162,47 +213,3 @@ class Graph:
 def _constant(value: float) -> sp.Expr:
     # Hyperparameters print as written: 0.01 stays 0.01, 1.0 becomes 1.
     return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value, 15)
-
-
-def build_graph(network: Network) -> Graph:
-    """Turn a network spec into its graph of definitions.
-
-    Examples:
-        >>> from symnn.spec.network import Network, Dense
-        >>> g = build_graph(Network(1, [Dense(1, "sigmoid")], "squared_error"))
-        >>> [str(d.symbol) for d in g.definitions]
-        ['z_1_1', 'a_1_1', 'L']
-        >>> g.definitions[0].expr
-        b_1_1 + w_1_1_1*x_1
-    """
-    inputs = tuple(nt.x(k) for k in range(1, network.inputs + 1))
-    targets = tuple(nt.y(k) for k in range(1, network.outputs + 1))
-    parameters: list[Parameter] = []
-    definitions: list[Definition] = []
-    previous: list[sp.Expr] = list(inputs)
-    for l, layer in enumerate(network.layers, start=1):
-        units = range(1, layer.units + 1)
-        rows = [[nt.w(l, j, k) for k in range(1, len(previous) + 1)] for j in units]
-        W = sp.Array(rows)
-        parameters.append(Parameter(f"W{l}", W, l, True))
-        if layer.has_bias:
-            parameters.append(
-                Parameter(f"b{l}", sp.Array([nt.b(l, j) for j in units]), l, layer.trainable_bias)
-            )
-        zs = []
-        for j in units:
-            weighted = sp.Add(
-                *[product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
-            )
-            expr = weighted + nt.b(l, j) if layer.has_bias else weighted
-            definitions.append(Definition(nt.z(l, j), expr, "weighted_input", l, j))
-            zs.append(nt.z(l, j))
-        hyper = {k: _constant(v) for k, v in layer.activation_params.items()}
-        activations = ACTIVATIONS[layer.activation].apply(zs, hyper)
-        for j, expr in zip(units, activations, strict=True):
-            definitions.append(Definition(nt.a(l, j), expr, "activation", l, j))
-        previous = [nt.a(l, j) for j in units]
-    loss = LOSSES[network.loss]
-    hyper = {k: _constant(v) for k, v in network.loss_params.items()}
-    definitions.append(Definition(nt.LOSS, loss.build(previous, targets, hyper), "loss", 0, 0))
-    return Graph(network, inputs, targets, tuple(parameters), tuple(definitions))

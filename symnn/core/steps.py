@@ -11,6 +11,8 @@ from typing import Any
 
 import sympy as sp
 
+from symnn.core import display
+
 RULES = {
     "definition": "definition",
     "chain_rule": "chain rule",
@@ -29,6 +31,9 @@ RULES = {
     "jacobian_elementwise": "Jacobian of an elementwise activation: diag(f'(z))",
     "jacobian_softmax": "Jacobian of softmax: diag(s) − s sᵀ",
     "jacobian_chain_rule": "Jacobians of a composition multiply",
+    "residual_jacobian": "a skip connection: ∂/∂a (a + F(a)) = I + J_F",
+    "sum_jacobian": "the Jacobian of a sum by one of its terms is the identity",
+    "shared_weight": "a shared weight: its gradient is the sum over its uses",
     "jacobian_weights": "∂z_i/∂w_jk = [i = j] a_k",
     "kronecker_sum": "the Kronecker delta picks one term of the sum",
     "outer_product": "∂L/∂w_jk = δ_j a_k for all j, k is the outer product δ aᵀ",
@@ -98,17 +103,11 @@ class Step:
         return RULES[self.rule]
 
     def __repr__(self) -> str:
-        from symnn.printing.text import text
+        return f"Step({display.show(self, 'text')}  [{self.rule_text}])"
 
-        return f"Step({text(self.lhs)} = {text(self.rhs)}  [{self.rule_text}])"
-
-    def _repr_latex_(self) -> str:
+    def _repr_latex_(self) -> str | None:
         """Jupyter's view: the step typeset in the layered notation, its rule beside it."""
-        from symnn.printing.session import document_latex
-
-        rule = self.rule_text.replace("\\", "").replace("{", "").replace("}", "")
-        lhs, rhs = document_latex(self.lhs), document_latex(self.rhs)
-        return f"$\\displaystyle {lhs} = {rhs} \\qquad \\text{{({rule})}}$"
+        return display.show(self, "latex")
 
 
 @dataclass(frozen=True)
@@ -142,28 +141,16 @@ class Derivation:
         counts = f"{len(self.sections)} sections, {len(self.steps)} steps"
         return f"<Derivation {self.title!r}: {counts}, {len(self.results)} results>"
 
-    def _repr_latex_(self) -> str:
+    def _repr_latex_(self) -> str | None:
         """Jupyter's LaTeX view: the steps in one ``aligned`` display."""
-        from symnn.output.document import render_derivation
+        return display.show(self, "latex")
 
-        return render_derivation(self, "aligned")
-
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str | None:
         """Jupyter's Markdown view: the whole document, with ``$$`` blocks."""
-        from symnn.output.document import render_derivation
-
-        return render_derivation(self, "md")
+        return display.show(self, "markdown")
 
     def __str__(self) -> str:
-        from symnn.printing.text import text
-
-        lines = [self.title]
-        for section in self.sections:
-            lines.append(f"\n{text(section.subject)}")
-            lines += [f"  {text(s.lhs)} = {text(s.rhs)}    [{s.rule_text}]" for s in section.steps]
-        lines.append("\nResults")
-        lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in self.results]
-        return "\n".join(lines)
+        return display.show(self, "text") or self.title
 
 
 def sections(*pairs: tuple[sp.Basic, Sequence[Step]]) -> tuple[Section, ...]:

@@ -12,8 +12,8 @@ from functools import cached_property
 
 import sympy as sp
 
-from symnn.core import notation as nt
-from symnn.core.graph import Definition, Graph, product
+from symnn.core.errors import SymnnError
+from symnn.core.graph import ACTIVATION, LOSS_NODE, Definition, Graph, node_kind, product
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,8 @@ class Local:
 
 
 def adjoint_symbol(d: Definition) -> sp.Expr:
-    """The named adjoint of a definition: δ for a weighted input, ∂L/∂a for an activation."""
-    if d.role == "weighted_input":
-        return nt.delta(d.layer, d.unit)
-    if d.role == "activation":
-        return nt.grad_a(d.layer, d.unit)
-    return sp.S.One  # ∂L/∂L
+    """The named adjoint of a definition, as its node kind names it (δ, ∂L/∂a, … ; ∂L/∂L = 1)."""
+    return d.kind.adjoint(d.layer, d.unit)
 
 
 def _terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
@@ -55,12 +51,17 @@ class Backprop:
     """Local partials, adjoints and parameter gradients of a graph, each computed once."""
 
     def __init__(self, graph: Graph) -> None:
+        for d in graph.definitions:
+            try:
+                node_kind(d.kind)
+            except SymnnError as error:
+                raise SymnnError(f"{d.symbol}: {error}") from None
         self.graph = graph
         # A node's expression written back as its name: σ(z) -> a. Bare symbols (identity) stay.
         self._names = {
             d.expr: d.symbol
             for d in graph.definitions
-            if d.role == "activation" and not isinstance(d.expr, sp.Symbol)
+            if d.kind is ACTIVATION and not isinstance(d.expr, sp.Symbol)
         }
 
     @cached_property
@@ -120,13 +121,13 @@ class Backprop:
         stack = [c for s in symbols for c in self.graph.children(s)]
         while stack:
             d = stack.pop()
-            if d.role == "loss" or d.symbol in seen:
+            if d.kind is LOSS_NODE or d.symbol in seen:
                 continue
             seen.add(d.symbol)
             stack.extend(self.graph.children(d.symbol))
         # Reading order: the output layer first; in a layer the ∂L/∂a terms before the δ terms.
         found = [d for d in self.graph.definitions if d.symbol in seen]
-        return sorted(found, key=lambda d: (-d.layer, d.role != "activation", d.unit))
+        return sorted(found, key=lambda d: (-d.layer, d.kind.order, d.unit))
 
     def without_adjoints(self, expr: sp.Expr) -> sp.Expr:
         """Replace every named adjoint in ``expr`` by what it stands for, down to the loss."""

@@ -10,8 +10,8 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Apply, Grad, HadamardDivide, Map
 from symnn.core.steps import Section, Step
-from symnn.engine.matexpr import Apply, Grad, HadamardDivide, Map
 from symnn.spec.network import Network
 
 _n = sp.Symbol("n", integer=True, positive=True)

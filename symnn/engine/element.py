@@ -11,11 +11,12 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.graph import Definition, Graph, build_graph
+from symnn.core.graph import ACTIVATION, LOSS_NODE, WEIGHTED_INPUT, Definition, Graph
 from symnn.core.steps import Derivation, Step, sections
 from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
+from symnn.spec.build import build_graph
 from symnn.spec.network import Network
 
 _ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
@@ -133,7 +134,7 @@ def _sum(terms: list[sp.Expr]) -> sp.Expr:
 def _chain_rule(lhs: sp.Expr, symbol: sp.Symbol, children: Sequence[Definition]) -> Step:
     terms = [
         _partial(nt.LOSS, symbol)
-        if c.role == "loss"
+        if c.kind is LOSS_NODE
         else _product(_partial(nt.LOSS, c.symbol), _partial(c.symbol, symbol))
         for c in children
     ]
@@ -144,13 +145,16 @@ def _chain_rule(lhs: sp.Expr, symbol: sp.Symbol, children: Sequence[Definition])
 def _local_steps(bp: Backprop, child: Definition, symbol: sp.Symbol) -> list[Step]:
     local = bp.local(child, symbol)
     lhs = _partial(child.symbol, symbol)
-    if child.role == "loss":
+    kind = child.kind
+    if kind is LOSS_NODE:
         loss = LOSSES[bp.graph.network.loss]
-        return [Step(_partial(nt.LOSS, symbol), local.raw, "loss_derivative", loss.title)]
-    if child.role == "weighted_input":
-        return [Step(lhs, local.raw, "linear")]
-    activation = ACTIVATIONS[bp.graph.network.layers[child.layer - 1].activation]
-    steps = [Step(lhs, local.raw, "activation_derivative", activation.derivative)]
+        return [Step(_partial(nt.LOSS, symbol), local.raw, kind.local_rule, loss.title)]
+    if kind is WEIGHTED_INPUT:
+        return [Step(lhs, local.raw, kind.local_rule)]
+    note = ""
+    if kind is ACTIVATION:
+        note = ACTIVATIONS[bp.graph.network.layers[child.layer - 1].activation].derivative
+    steps = [Step(lhs, local.raw, kind.local_rule, note)]
     if local.named != local.raw:
         steps.append(Step(lhs, local.named, "substitution"))
     return steps
@@ -164,10 +168,10 @@ def adjoint_steps(bp: Backprop, d: Definition) -> list[Step]:
     """How ∂L/∂(node) follows from the node's children: chain rule, local factors, substitution."""
     lhs = adjoint_symbol(d)
     children = bp.graph.children(d.symbol)
-    if len(children) == 1 and children[0].role == "loss":
+    if len(children) == 1 and children[0].kind is LOSS_NODE:
         return _local_steps(bp, children[0], d.symbol)
     steps = (
-        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")] if d.role == "weighted_input" else []
+        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")] if d.kind is WEIGHTED_INPUT else []
     )
     steps.append(_chain_rule(lhs, d.symbol, children))
     for child in children:
@@ -180,7 +184,13 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
     """∂L/∂θ by the chain rule through the definitions that read θ."""
     children = bp.graph.children(theta)
     lhs = _partial(nt.LOSS, theta)
-    steps = [_chain_rule(lhs, theta, children)]
+    chain = _chain_rule(lhs, theta, children)
+    layers = sorted({c.layer for c in children})
+    if len(layers) > 1:  # a shared (tied) weight: one term per use
+        uses = " and ".join(map(str, layers))
+        note = f"the weight is shared by layers {uses}: its gradient is the sum over its uses"
+        chain = Step(chain.lhs, chain.rhs, "shared_weight", note)
+    steps = [chain]
     for child in children:
         steps += _local_steps(bp, child, theta)
     steps.append(Step(lhs, _named_sum(bp, theta, children), "result"))

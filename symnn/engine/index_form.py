@@ -13,8 +13,8 @@ from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Section, Step
-from symnn.engine.matexpr import unit_derivative
 from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.unit import unit_derivative
 from symnn.spec.network import Network
 
 LAYER = sp.Symbol("l", integer=True, positive=True)

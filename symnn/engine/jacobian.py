@@ -1,21 +1,23 @@
-"""Jacobians: between any graph quantities (element level), and of layer blocks (matrix level).
+"""Jacobians between graph quantities (element level), and each layer's Jacobians as data.
 
-``jacobian`` sums local partials over the graph's paths; ``block_jacobian`` multiplies the layer
-Jacobians (W, diag(f'(z)), diag(s) − s sᵀ) in numerator layout, and ``explicit_jacobian`` writes
-that product out at the network's widths.
+``jacobian`` sums local partials over the graph's paths; ``jacobians`` gives the layer Jacobians
+a document shows (named, captioned, and written out when small enough to print).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sympy as sp
 
-from symnn.core.errors import SymnnError
+from symnn.core import notation as nt
 from symnn.core.graph import Graph
 from symnn.engine.element import backprop_for
+from symnn.rules.activations import ACTIVATIONS
 from symnn.spec.network import Network
+
+MAX_MATRIX = 6  # wider Jacobians are described, not printed
 
 
 def jacobian(
@@ -57,74 +59,56 @@ def jacobian(
     return matrix.applyfunc(graph.expand) if expand else matrix
 
 
-EXPLICIT_LIMIT = 2_000  # weights: symbolic products beyond this take minutes
-_QUANTITY = re.compile(r"^\s*(?:(x)|([za])\s*(\d+))\s*$")
+class JacobianOf(sp.Function):
+    """∂(u_1, …, u_m)/∂(v_1, …, v_n), the name of a Jacobian matrix."""
+
+    def _latex(self, printer) -> str:
+        outs, ins = self.args
+        top = ", ".join(printer._print(u) for u in outs)
+        bottom = ", ".join(printer._print(v) for v in ins)
+        return rf"\frac{{\partial ({top})}}{{\partial ({bottom})}}"
 
 
-def _position(net: Network, name: str) -> int:
-    """x (a0) is 0, z^{(l)} is 2l − 1, a^{(l)} is 2l."""
-    m = _QUANTITY.match(name) if isinstance(name, str) else None
-    depth = len(net.layers)
-    if m is None or (m.group(3) and not 0 <= int(m.group(3)) <= depth):
-        raise SymnnError(f"expected 'x', 'z1'…'z{depth}' or 'a0'…'a{depth}', found {name!r}")
-    if m.group(1):
-        return 0
-    layer = int(m.group(3))
-    if m.group(2) == "z" and layer == 0:
-        raise SymnnError(f"there is no z0; expected 'z1'…'z{depth}', found {name!r}")
-    return 2 * layer - (m.group(2) == "z")
+@dataclass(frozen=True)
+class Jacobian:
+    """A Jacobian's name, its matrix (None when too large to print) and a caption in words."""
+
+    name: sp.Basic
+    matrix: sp.Matrix | None
+    caption: str
+    wide: bool = False  # name and matrix do not fit on one line: the matrix goes below
 
 
-def block_jacobian(spec: Network, of: str, wrt: str) -> sp.MatrixExpr:
-    """∂of/∂wrt as a product of layer Jacobians (numerator layout), for any block of the network.
-
-    ``of`` and ``wrt`` name vectors: "x", "z1", "a1", …; ``of`` must come after ``wrt``.
-
-    Examples:
-        >>> from symnn.spec.network import Network, Dense
-        >>> net = Network(2, [Dense(3, "sigmoid"), Dense(2, "tanh")])
-        >>> block_jacobian(net, "a2", "x")
-        diag(tanh'(zvec_2))*W_2*diag(sigmoid'(zvec_1))*W_1
-        >>> block_jacobian(net, "z2", "a1")
-        W_2
-    """
-    from symnn.engine.matrix import activation_jacobian, layer_symbols
-
-    start, stop = _position(spec, wrt), _position(spec, of)
-    if stop < start:
-        raise SymnnError(f"{of!r} does not depend on {wrt!r}: it comes earlier in the network")
-    layers = layer_symbols(spec)
-    factors = []
-    for position in range(start + 1, stop + 1):
-        s = layers[(position - 1) // 2]
-        factors.append(s.W if position % 2 else activation_jacobian(s))
-    factors = [f for f in reversed(factors) if not isinstance(f, sp.Identity)]
-    if not factors:
-        size = spec.widths[(stop + 1) // 2]
-        return sp.Identity(size)
-    return factors[0] if len(factors) == 1 else sp.MatMul(*factors)
+def _matrix_of(graph: Graph, outs: list[sp.Symbol], ins: list[sp.Symbol], what: str) -> Jacobian:
+    caption = f"{what} ({len(outs)} by {len(ins)})"
+    name = JacobianOf(sp.Tuple(*outs), sp.Tuple(*ins))
+    if max(len(outs), len(ins)) > MAX_MATRIX:
+        return Jacobian(name, None, caption + ", too large to print here")
+    return Jacobian(name, jacobian(graph, outs, ins), caption)
 
 
-def explicit_jacobian(spec: Network, of: str, wrt: str, *, expand: bool = False) -> sp.Matrix:
-    """The entries of ``block_jacobian`` at the network's widths (for small networks).
-
-    In named quantities (a, z, w), or with ``expand`` in inputs and parameters only.
-
-    Examples:
-        >>> from symnn.spec.network import Network, Dense
-        >>> net = Network(1, [Dense(2, "relu")])
-        >>> explicit_jacobian(net, "a1", "x")
-        Matrix([
-        [w_1_1_1*Indicator(z_1_1)],
-        [w_1_2_1*Indicator(z_1_2)]])
-    """
-    from symnn.engine.matexpr import instantiate
-
-    entries = sum(rows * cols for _, (rows, *rest) in spec.parameter_shapes() for cols in rest)
-    if entries > EXPLICIT_LIMIT:
-        raise SymnnError(
-            f"an explicit Jacobian of {entries:,} weights is too large to write out (limit "
-            f"{EXPLICIT_LIMIT:,}); use block_jacobian for the matrix expression"
+def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
+    """Each layer's Jacobians: activations by weighted inputs, weighted inputs by those below."""
+    found = []
+    widths = graph.network.widths
+    for l in layers:
+        if not graph.is_defined(nt.z(l, 1)):
+            continue  # a block without weighted inputs (a sum, a concatenation)
+        zs = [nt.z(l, j) for j in range(1, widths[l] + 1)]
+        acts = [nt.a(l, j) for j in range(1, widths[l] + 1)]
+        activation = ACTIVATIONS[graph.network.layers[l - 1].activation]
+        what = "diagonal, as each unit reads only its own weighted input"
+        if not activation.elementwise:
+            what = "full, as every output of the layer reads every weighted input"
+        found.append(
+            _matrix_of(graph, acts, zs, f"Layer {l}, activations by weighted inputs: {what}")
         )
-    matrix = sp.Matrix(instantiate(block_jacobian(spec, of, wrt), spec))
-    return matrix.applyfunc(backprop_for(spec).graph.expand) if expand else matrix
+        source, *more = graph.network.sources[l - 1]
+        if source > 0 and not more:
+            below = [nt.a(source, k) for k in range(1, widths[source] + 1)]
+            what = f"Layer {l}, weighted inputs by the activations below: the weight matrix"
+            found.append(_matrix_of(graph, zs, below, what))
+    return found
+
+
+__all__ = ["Jacobian", "JacobianOf", "jacobian", "jacobians"]

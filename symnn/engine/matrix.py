@@ -16,20 +16,11 @@ import sympy as sp
 from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac, lift
 from symnn.core.steps import Derivation, Section, Step
-from symnn.engine.matexpr import (
-    Apply,
-    Diag,
-    Grad,
-    HadamardDivide,
-    Jac,
-    hyperparameters,
-    lift,
-    loss_parts,
-    unit_derivative,
-)
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
+from symnn.rules.unit import hyperparameters, loss_parts, unit_derivative
 from symnn.spec.network import Dense, Network
 
 CONVENTIONS = {
@@ -321,6 +312,8 @@ def derive_matrix(net: Network) -> Derivation:
     from symnn.engine.batch import batch_sections
     from symnn.engine.index_form import index_form_section
 
+    if not net.is_chain:
+        return derive_graph_matrix(net)
     layers = layer_symbols(net)
     out = layers[-1]
     forward = [
@@ -363,3 +356,216 @@ def derive_matrix(net: Network) -> Derivation:
             "layers": layers,
         },
     )
+
+
+# --- networks as graphs: blocks that several layers read, sums, shared weights ----------------
+def _graph_symbols(net: Network) -> dict[int, LayerSymbols]:
+    """The matrix quantities of every dense layer; a shared weight reads its owner's W (or Wᵀ)."""
+    widths, shapes = net.widths, dict(net.parameter_shapes())
+    found = {}
+    for l, (layer, sources) in enumerate(zip(net.layers, net.sources, strict=True), start=1):
+        if not isinstance(layer, Dense):
+            continue
+        (source,) = sources
+        n, n_in = widths[l], widths[source]
+        if layer.weights_from:
+            owner = net.blocks[layer.weights_from]
+            W = nt.weights(owner, *shapes[f"W{owner}"])
+            W = sp.Transpose(W) if layer.transpose else W
+        else:
+            W = nt.weights(l, n, n_in)
+        found[l] = LayerSymbols(
+            l,
+            layer.activation,
+            hyperparameters(layer.activation, layer.activation_params),
+            W,
+            nt.vector("b", l, n) if layer.has_bias else None,
+            nt.vector("z", l, n),
+            nt.vector("a", l, n),
+            nt.vector("a", source, n_in),
+            nt.vector("delta", l, n),
+            layer.trainable_bias,
+            layer,
+        )
+    return found
+
+
+def _reads(net: Network, block: int) -> list[int]:
+    """The layers that read ``block``, in network order."""
+    return [l for l, sources in enumerate(net.sources, start=1) if block in sources]
+
+
+def _depends(net: Network, later: int, earlier: int) -> bool:
+    """Whether block ``later`` is computed from block ``earlier``."""
+    if later == earlier:
+        return True
+    return later > 0 and any(_depends(net, b, earlier) for b in net.sources[later - 1])
+
+
+def _path_jacobian(net: Network, dense: dict, later: int, earlier: int) -> sp.MatrixExpr | None:
+    """∂a^{(later)}/∂a^{(earlier)} as a product of dense layer Jacobians, if one path joins them."""
+    factors = []
+    while later != earlier:
+        s = dense.get(later)
+        if s is None:
+            return None
+        factors.append(sp.MatMul(activation_jacobian(s), s.W) if not s.identity else s.W)
+        (later,) = net.sources[later - 1]
+    return factors[0] if len(factors) == 1 else sp.MatMul(*factors)
+
+
+def _sum_jacobian_steps(net: Network, dense: dict, l: int) -> list[Step]:
+    """∂a^{(l)}/∂u for each input u of a sum: I, plus J_F where another input is F(u)."""
+    a = nt.vector("a", l, net.widths[l])
+    steps = []
+    sources = net.sources[l - 1]
+    for b in dict.fromkeys(sources):
+        u = nt.vector("a", b, net.widths[b])
+        others = [c for c in sources if c != b and _depends(net, c, b)]
+        identity = sp.Identity(net.widths[l])
+        if not others:
+            steps.append(Step(Jac(a, u), identity, "sum_jacobian", "∂(u + v)/∂u = I"))
+            continue
+        terms = [Jac(nt.vector("a", c, net.widths[c]), u) for c in others]
+        residual = sp.MatAdd(identity, *terms, evaluate=False)
+        steps.append(Step(Jac(a, u), residual, "residual_jacobian"))
+        paths = [_path_jacobian(net, dense, c, b) for c in others]
+        if all(p is not None for p in paths):
+            note = "J_F is the product of the Jacobians of the layers between"
+            explicit = sp.MatAdd(identity, *paths, evaluate=False)
+            steps.append(Step(Jac(a, u), explicit, "substitution", note))
+    return steps
+
+
+def _adjoint(net: Network, dense: dict, block: int) -> tuple[sp.MatrixExpr, list[Step]]:
+    """∂L/∂a^{(block)} = Σ over the layers reading it of (their local Jacobian)ᵀ × their adjoint.
+
+    Local: a sum's Jacobian by one of its terms, the other terms held fixed, is I (the total
+    Jacobian of a residual block, I + J_F, counts the path through F as well).
+    """
+    a = nt.vector("a", block, net.widths[block])
+    chain, named = [], []
+    for c in _reads(net, block):
+        if c in dense:
+            s = dense[c]
+            chain.append(sp.MatMul(sp.Transpose(Jac(s.z, a)), Grad(nt.LOSS, s.z)))
+            named.append(sp.MatMul(s.W.T, s.delta))
+        else:  # a sum hands its gradient to each term unchanged: its local Jacobian is I
+            out = nt.vector("a", c, net.widths[c])
+            chain.append(sp.MatMul(sp.Transpose(sp.Identity(net.widths[c])), Grad(nt.LOSS, out)))
+            named.append(Grad(nt.LOSS, out))
+    lhs = Grad(nt.LOSS, a)
+    total = named[0] if len(named) == 1 else sp.MatAdd(*named)
+    note = "∂z/∂a = W and ∂L/∂z = δ for a dense reader"
+    steps = [
+        Step(lhs, chain[0] if len(chain) == 1 else sp.MatAdd(*chain), "vector_chain_rule"),
+        Step(lhs, total, "substitution", note),
+    ]
+    return total, steps
+
+
+def _dense_delta(s: LayerSymbols) -> list[Step]:
+    g = Grad(nt.LOSS, s.a)
+    return [
+        Step(s.delta, Grad(nt.LOSS, s.z), "definition"),
+        Step(s.delta, sp.MatMul(sp.Transpose(Jac(s.a, s.z)), g), "vector_chain_rule"),
+        *_through_activation(s, g),
+    ]
+
+
+def derive_graph_matrix(net: Network) -> Derivation:
+    """The matrix-level derivation of a network that is a graph (sums, shared weights), per sample.
+
+    Each block's adjoint ∂L/∂a is the sum over the layers that read it; a skip connection's
+    Jacobian is I + J_F; a shared weight's gradient sums over its uses.
+    """
+    for index, layer in enumerate(net.layers, start=1):
+        if layer.kind not in ("dense", "add"):
+            raise SymnnError(
+                f"layers[{index}]: the layer kind {layer.kind!r} has no matrix-level derivation "
+                "rule; use the element level (its matrix-level code exists)"
+            )
+    dense = _graph_symbols(net)
+    depth = len(net.layers)
+    out_a = nt.vector("a", depth, net.widths[depth])
+    forward = []
+    for l in range(1, depth + 1):
+        if l in dense:
+            s = dense[l]
+            forward += [
+                Step(s.z, weighted_input(s), "definition"),
+                Step(s.a, activation_of(s), "definition"),
+            ]
+        else:
+            terms = [nt.vector("a", b, net.widths[b]) for b in net.sources[l - 1]]
+            a = nt.vector("a", l, net.widths[l])
+            forward.append(Step(a, sp.MatAdd(*terms), "definition", "a skip connection"))
+    sections = [Section(out_a, tuple(forward))]
+    for l in range(1, depth + 1):
+        if l in dense:
+            s = dense[l]
+            sections.append(Section(Jac(s.a, s.a_prev), tuple(jacobian_steps(s))))
+        else:
+            a = nt.vector("a", l, net.widths[l])
+            sections.append(Section(a, tuple(_sum_jacobian_steps(net, dense, l))))
+    results = []
+    if depth in dense:
+        steps = output_delta_steps(net, dense[depth])
+        sections.append(Section(dense[depth].delta, tuple(steps)))
+        results.append(Step(dense[depth].delta, steps[-1].rhs, "result"))
+    else:
+        pseudo = LayerSymbols(
+            depth, "identity", (), None, None, out_a, out_a, None, None, False, None
+        )
+        steps, g = loss_gradient_steps(net, pseudo)
+        sections.append(Section(Grad(nt.LOSS, out_a), tuple(steps)))
+        results.append(Step(Grad(nt.LOSS, out_a), g, "result"))
+    for l in range(depth - 1, 0, -1):
+        total, steps = _adjoint(net, dense, l)
+        a = nt.vector("a", l, net.widths[l])
+        sections.append(Section(Grad(nt.LOSS, a), tuple(steps)))
+        results.append(Step(Grad(nt.LOSS, a), total, "result"))
+        if l in dense:
+            steps = _dense_delta(dense[l])
+            sections.append(Section(dense[l].delta, tuple(steps)))
+            results.append(Step(dense[l].delta, steps[-1].rhs, "result"))
+    grads = []
+    for l, s in dense.items():
+        if s.spec.weights_from:
+            continue
+        uses = [s] + [t for t in dense.values() if t.spec.weights_from and _owner(net, t) == l]
+        outer = [
+            sp.MatMul(t.a_prev, sp.Transpose(t.delta))
+            if t.spec.transpose
+            else sp.MatMul(t.delta, sp.Transpose(t.a_prev))
+            for t in uses
+        ]
+        if len(uses) == 1:
+            step = Step(Grad(nt.LOSS, s.W), outer[0], "outer_product")
+        else:
+            layers = " and ".join(str(t.index) for t in uses)
+            note = f"W^{{({l})}} is used by layers {layers}: the gradient sums over the uses"
+            step = Step(Grad(nt.LOSS, s.W), sp.MatAdd(*outer), "shared_weight", note)
+        grads.append(step)
+    for s in dense.values():
+        if s.b is not None and s.trainable_bias:
+            grads.append(Step(Grad(nt.LOSS, s.b), s.delta, "identity_jacobian", "∂z/∂b = I"))
+    sections += [Section(step.lhs, (step,)) for step in grads]
+    results += [Step(step.lhs, step.rhs, "result") for step in grads]
+    return Derivation(
+        title="Backpropagation in matrix form",
+        sections=tuple(sections),
+        results=tuple(results),
+        context={
+            "level": "matrix",
+            "network": net,
+            "conventions": CONVENTIONS,
+            "layout": "numerator",
+            "samples": "rows",
+            "layers": list(dense.values()),
+        },
+    )
+
+
+def _owner(net: Network, s: LayerSymbols) -> int:
+    return net.blocks[s.spec.weights_from]

@@ -69,12 +69,11 @@ def _point(network: Network, sample: int) -> dict[sp.Symbol, float]:
     X, Y = network.data.arrays()
     point = {nt.x(k + 1): float(v) for k, v in enumerate(X[sample])}
     point |= {nt.y(k + 1): float(v) for k, v in enumerate(Y[sample])}
-    for name, values in network.given_params().items():
-        layer = int(name[1:])
-        for index, value in np.ndenumerate(values):
-            indices = [i + 1 for i in index]
-            symbol = nt.w(layer, *indices) if name[0] == "W" else nt.b(layer, *indices)
-            point[symbol] = float(value)
+    given = network.given_params()
+    for p in backprop_for(network).graph.parameters:
+        values = given[p.name]
+        for index, symbol in p.entries():
+            point[symbol] = float(values[index])
     return point
 
 

@@ -1,4 +1,4 @@
-"""The single source of the ``derivations/`` gallery: each example names the files it produces.
+"""The network examples of the ``derivations/`` gallery: each example names the files it produces.
 
 Bundled spec files live in ``examples/`` (shipped inside the package as well), so the gallery, the
 README and the tests all start from the same specs.
@@ -6,23 +6,19 @@ README and the tests all start from the same specs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from symnn.codegen.element import element_source
 from symnn.codegen.matrix import matrix_source
-from symnn.core.registry import Registry
 from symnn.engine import derive
 from symnn.engine.matrix import derive_matrix
+from symnn.gallery.registry import Files, example
 from symnn.output.document import render_derivation
 from symnn.spec.network import Data, Dense, Network
 from symnn.spec.specfile import load_spec
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SPEC_DIRS = (PACKAGE_DIR.parent / "examples", PACKAGE_DIR / "bundled_examples")
-
-Files = dict[str, str | bytes]
 
 
 def bundled_spec(name: str) -> Path:
@@ -32,29 +28,6 @@ def bundled_spec(name: str) -> Path:
         if path.is_file():
             return path
     raise FileNotFoundError(f"bundled example {name!r} not found in {[str(d) for d in SPEC_DIRS]}")
-
-
-@dataclass(frozen=True)
-class Example:
-    """A gallery entry: a folder of files built by ``build`` (file name -> content)."""
-
-    folder: str
-    title: str
-    summary: str
-    build: Callable[[], Files]
-
-
-EXAMPLES: Registry[Example] = Registry("gallery example")
-
-
-def example(folder: str, title: str, summary: str):
-    """Register the decorated builder as a gallery example."""
-
-    def register(build: Callable[[], Files]) -> Callable[[], Files]:
-        EXAMPLES.add(folder, Example(folder, title, summary, build))
-        return build
-
-    return register
 
 
 def _documents(derivation, stem: str = "derivation", **options) -> Files:
@@ -139,31 +112,35 @@ def _softmax_cross_entropy() -> Files:
     }
 
 
-def _index(built: dict[str, Files]) -> str:
-    lines = [
-        "# The symnn gallery",
-        "",
-        "Every file here is produced by `symnn gallery` from `symnn/examples.py`; CI runs",
-        "`symnn gallery --check`, so nothing in this folder can drift from the code.",
-        "",
-    ]
-    for name, files in built.items():
-        entry = EXAMPLES[name]
-        lines += [f"## [{entry.title}]({entry.folder}/)", "", entry.summary, ""]
-        lines += [f"- [{file}]({entry.folder}/{file})" for file in sorted(files)]
-        lines.append("")
-    return "\n".join(lines)
+@example(
+    "residual",
+    "A residual block: a + F(a), element and matrix level, with numbers",
+    'A skip connection (kind = "add"): each gradient reaching the block\'s input is the sum of '
+    "what flows through F and what skips it; the matrix level shows ∂/∂a (a + F(a)) = I + J_F. "
+    "With numbers for one sample and the vectorised NumPy assembled from the layers' rules.",
+)
+def _residual() -> Files:
+    net = load_spec(bundled_spec("residual.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
 
 
-def gallery_files() -> Files:
-    """Every gallery file, by path relative to the gallery folder."""
-    built = {name: EXAMPLES[name].build() for name in EXAMPLES}
-    files: Files = {"README.md": _index(built)}
-    for name, entry_files in built.items():
-        for file, content in entry_files.items():
-            files[f"{EXAMPLES[name].folder}/{file}"] = content
-    return files
-
-
-# The calculus refresher, gradient descent and the perceptron register their gallery entries there.
-import symnn.gallery.refresher  # noqa: E402, F401
+@example(
+    "tied-autoencoder",
+    "A tied autoencoder: one weight used twice",
+    "The decoder reads the encoder's weights transposed (weights_from, transpose), so W¹'s "
+    "gradient is the sum over its two uses, at the element level (with numbers) and in matrix "
+    "form, δ¹ xᵀ + a¹ δ²ᵀ.",
+)
+def _tied_autoencoder() -> Files:
+    net = load_spec(bundled_spec("tied_autoencoder.toml"))
+    return {
+        **_documents(derive(net, "W1"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }

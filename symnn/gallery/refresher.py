@@ -21,7 +21,7 @@ from symnn.calculus.calculus import (
 from symnn.calculus.code import calculus_code
 from symnn.calculus.descent import gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
-from symnn.gallery.networks import Files, example
+from symnn.gallery.registry import Files, example
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import gate, train_perceptron
 from symnn.perceptron.view import dot_product

@@ -1,5 +1,5 @@
-"""Writing and checking the ``derivations/`` gallery: every file comes from
-``symnn.gallery.networks``.
+"""Writing and checking the ``derivations/`` gallery: every file comes from an example registered
+in ``symnn.gallery.registry`` (by ``symnn.gallery.networks`` and ``symnn.gallery.refresher``).
 
 ``write_gallery`` regenerates the folder; it removes only files that its own manifest
 (``.symnn-gallery``, the list of files it wrote last time) names, and it refuses a non-empty folder
@@ -14,7 +14,9 @@ from pathlib import Path
 
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_bytes
-from symnn.gallery.networks import gallery_files
+from symnn.gallery import networks as _networks  # noqa: F401  (registers the network examples)
+from symnn.gallery import refresher as _refresher  # noqa: F401  (then the refresher's)
+from symnn.gallery.registry import gallery_files
 
 Files = dict[str, bytes]
 MANIFEST = ".symnn-gallery"

@@ -19,9 +19,9 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.graph import Graph
+from symnn.core.graph import ACTIVATION, Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
-from symnn.engine.jacobian import jacobian
+from symnn.engine.jacobian import Jacobian, jacobians
 from symnn.output.layout import Piece, Row, break_row, visible_width
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
@@ -40,18 +40,6 @@ FORMATS = {
 # the rule in words takes (slides put the rule in a tag that moves below a full line).
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
-MAX_MATRIX = 6  # wider Jacobians are described, not printed
-ROLE_WORDS = {"weighted_input": "weighted input", "activation": "activation", "loss": "loss"}
-
-
-class JacobianOf(sp.Function):
-    """∂(u_1, …, u_m)/∂(v_1, …, v_n), the name of a Jacobian matrix."""
-
-    def _latex(self, printer) -> str:
-        outs, ins = self.args
-        top = ", ".join(printer._print(u) for u in outs)
-        bottom = ", ".join(printer._print(v) for v in ins)
-        return rf"\frac{{\partial ({top})}}{{\partial ({bottom})}}"
 
 
 @dataclass(frozen=True)
@@ -76,16 +64,6 @@ class Group:
 
     title: str
     blocks: tuple[Block, ...]
-
-
-@dataclass(frozen=True)
-class Jacobian:
-    """A Jacobian's name, its matrix (None when too large to print) and a caption in words."""
-
-    name: sp.Basic
-    matrix: sp.Matrix | None
-    caption: str
-    wide: bool = False  # name and matrix do not fit on one line: the matrix goes below
 
 
 def _fit(j: Jacobian, builder: _Builder) -> Jacobian:
@@ -250,41 +228,12 @@ def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
     """The forward pass and the loss as definitions, in graph order."""
     entries = []
     for d in graph.definitions:
-        if d.role == "activation":
+        if d.kind is ACTIVATION:
             rule = ACTIVATIONS[graph.network.layers[d.layer - 1].activation].title
         else:
-            rule = ROLE_WORDS[d.role]
+            rule = d.kind.heading
         entries.append((d.symbol, [Piece("=", d.expr)], rule))
     return list(builder.rows(entries))
-
-
-def _matrix_of(graph: Graph, outs: list[sp.Symbol], ins: list[sp.Symbol], what: str) -> Jacobian:
-    caption = f"{what} ({len(outs)} by {len(ins)})"
-    name = JacobianOf(sp.Tuple(*outs), sp.Tuple(*ins))
-    if max(len(outs), len(ins)) > MAX_MATRIX:
-        return Jacobian(name, None, caption + ", too large to print here")
-    return Jacobian(name, jacobian(graph, outs, ins), caption)
-
-
-def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
-    """Each layer's Jacobians: activations by weighted inputs, weighted inputs by those below."""
-    found = []
-    widths = graph.network.widths
-    for l in layers:
-        zs = [nt.z(l, j) for j in range(1, widths[l] + 1)]
-        acts = [nt.a(l, j) for j in range(1, widths[l] + 1)]
-        activation = ACTIVATIONS[graph.network.layers[l - 1].activation]
-        what = "diagonal, as each unit reads only its own weighted input"
-        if not activation.elementwise:
-            what = "full, as every output of the layer reads every weighted input"
-        found.append(
-            _matrix_of(graph, acts, zs, f"Layer {l}, activations by weighted inputs: {what}")
-        )
-        if l > 1:
-            below = [nt.a(l - 1, k) for k in range(1, widths[l - 1] + 1)]
-            what = f"Layer {l}, weighted inputs by the activations below: the weight matrix"
-            found.append(_matrix_of(graph, zs, below, what))
-    return found
 
 
 def _layers_touched(derivation: Derivation, graph: Graph) -> list[int]:

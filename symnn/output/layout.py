@@ -112,6 +112,30 @@ def visible_width(tex: str) -> float:
     return width
 
 
+def _signed(expr: sp.Basic) -> bool:
+    extract = getattr(expr, "could_extract_minus_sign", None)
+    return bool(extract is not None and extract())
+
+
+def _unsigned_factors(product: sp.MatMul) -> tuple[bool, list[sp.Basic]]:
+    """A matrix product's factors in order, signs gathered in front (never re-evaluated: that
+    would merge 𝟏 𝟏ᵀ and re-sort the factors of ⊙)."""
+    negative, factors = False, []
+    for factor in product.args:
+        if isinstance(factor, sp.MatMul) and factor.args[0].is_Number and factor.args[0] < 0:
+            coefficient, *rest = factor.args
+            negative = not negative
+            if coefficient != -1:
+                factors.append(-coefficient)
+            factor = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
+        if factor.is_Number and factor < 0:
+            negative = not negative
+            factor = -factor
+        if factor != 1:
+            factors.append(factor)
+    return negative, factors
+
+
 def _atoms(piece: Piece, measure: Callable[[sp.Basic], float], width: float) -> list[Piece]:
     """A piece cut where a line may break: a sum into its terms, a product into its factors."""
     expr = piece.expr
@@ -123,10 +147,14 @@ def _atoms(piece: Piece, measure: Callable[[sp.Basic], float], width: float) -> 
         for term in terms[1:]:
             atoms.append(Piece("" if term.could_extract_minus_sign() else "+", term))
         return atoms
-    if isinstance(expr, sp.Mul):
+    if isinstance(expr, sp.MatMul):
+        negative, args = _unsigned_factors(expr)
+    elif isinstance(expr, sp.Mul):
         negative = expr.could_extract_minus_sign()
         args = textbook_order(-expr if negative else expr)
-        factors = [Paren(f) if isinstance(f, sp.Add) else f for f in args]
+    if isinstance(expr, sp.Mul):
+        # A sum, or a factor carrying its own minus sign, is bracketed: "A · −B" misreads.
+        factors = [Paren(f) if isinstance(f, sp.Add) or _signed(f) else f for f in args]
         first = sp.Mul(-1, factors[0], evaluate=False) if negative else factors[0]
         return [Piece(piece.joiner, first)] + [Piece(r"\cdot", f) for f in factors[1:]]
     return [piece]

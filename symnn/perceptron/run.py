@@ -28,6 +28,7 @@ from typing import Any
 
 import sympy as sp
 
+from symnn.core import display
 from symnn.core.csvdata import read_rows
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import NAME_PATTERN
@@ -197,10 +198,8 @@ class PerceptronRun:
         """The learned boundary w·x + b = 0 in the input names."""
         return hyperplane(self.weights, self.bias, self.names)
 
-    def _repr_markdown_(self) -> str:
-        from symnn.output.refresher import render_refresher
-
-        return render_refresher(self, "md")
+    def _repr_markdown_(self) -> str | None:
+        return display.show(self, "markdown")
 
     def text(self) -> str:
         """The table of every presentation, with the conventions and the outcome."""

@@ -115,14 +115,41 @@ class SymnnLatexPrinter(LatexPrinter):
         scalars = [arg for arg in expr.args if not getattr(arg, "is_Matrix", False)]
         if not scalars:
             return super()._print_MatMul(expr)
-        matrices = sp.MatMul(*[arg for arg in expr.args if arg not in scalars])
+        # Rebuilt unevaluated: evaluating would merge 𝟏 𝟏ᵀ into one 𝟏 and re-sort ⊙'s factors.
+        rest = [arg for arg in expr.args if arg not in scalars]
+        matrices = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
         coefficient = sp.Mul(*scalars)
         if coefficient == -1:
-            return "- " + self._print(matrices)
+            body = self._print(matrices)
+            return rf"- \left({body}\right)" if isinstance(matrices, sp.MatAdd) else f"- {body}"
         text = self._print(coefficient)
         if isinstance(coefficient, sp.Add):
             text = rf"\left({text}\right)"
-        return f"{text} {self._print(matrices)}"
+        body = self._print(matrices)
+        if isinstance(matrices, sp.MatAdd):  # 2 (a − y), never 2 a − y
+            body = rf"\left({body}\right)"
+        return f"{text} {body}"
+
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        # SymPy negates a negative term to print "− term", and negating re-evaluates the product
+        # (𝟏 𝟏ᵀ merges into one 𝟏, ⊙'s factors are re-sorted): the sign is taken off unevaluated.
+        text = ""
+        for i, term in enumerate(expr.args):
+            sign, body = "+", term
+            if isinstance(term, sp.MatMul) and term.args[0].is_Number and term.args[0] < 0:
+                coefficient, *rest = term.args
+                sign = "-"
+                if coefficient != -1:
+                    rest = [-coefficient, *rest]
+                body = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
+            part = self._print(body)
+            if isinstance(body, sp.MatAdd):
+                part = rf"\left({part}\right)"
+            if i == 0:
+                text = part if sign == "+" else f"- {part}"
+            else:
+                text += f" {sign} {part}"
+        return text
 
     def _print_Float(self, expr: sp.Float) -> str:
         # Spec numbers print as written (0.15, not 0.150000000000000); tiny ones as m·10^e.
@@ -162,7 +189,9 @@ def _textbook_terms(terms: tuple[sp.Basic, ...]) -> list[sp.Basic] | None:
 def textbook_order(expr: sp.Basic) -> tuple[sp.Basic, ...]:
     """The arguments of a sum or product in the order a textbook writes them: w x + … + b.
 
-    SymPy stores ``b + x w`` in name order; every other expression keeps its order.
+    SymPy stores ``b + x w`` in name order; every other expression keeps its order. A product
+    that does not commute (a ``MatMul``, or any product with a non-commutative factor) is never
+    reordered: (diag(s) − s sᵀ) W and W (diag(s) − s sᵀ) are different matrices.
 
     Examples:
         >>> from symnn.core import notation as nt
@@ -170,8 +199,13 @@ def textbook_order(expr: sp.Basic) -> tuple[sp.Basic, ...]:
         (a_1_1*w_2_1_1, b_2_1)
         >>> textbook_order(nt.w(2, 1, 1) * nt.a(1, 1))
         (w_2_1_1, a_1_1)
+        >>> A, B, C = (sp.MatrixSymbol(n, 2, 2) for n in "ABC")
+        >>> textbook_order(sp.MatMul(B + C, A))
+        (B + C, A)
     """
     args = expr.args
+    if isinstance(expr, sp.MatrixExpr) or not expr.is_commutative:
+        return args
     if isinstance(expr, sp.Add):
         terms = _textbook_terms(args)
         return args if terms is None else tuple(terms)

@@ -12,102 +12,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import symnn.layers  # noqa: F401  (registers every layer kind)
 from symnn.core.errors import SymnnError
 from symnn.core.notation import NOTATIONS
-from symnn.rules.activations import ACTIVATIONS
+from symnn.layers.base import (
+    LAYERS,
+    MAX_UNITS,
+    ParameterSpec,
+    SpecContext,
+    fail,
+    finite,
+    hyperparameters,
+    lookup,
+    matrix,
+    positive_int,
+    vector,
+)
+from symnn.layers.dense import Dense
 from symnn.rules.losses import LOSSES
 
-MAX_UNITS = 100_000  # a width beyond this is a typo, not a network to derive
+__all__ = ["MAX_UNITS", "PROBABILITY_OUTPUTS", "Data", "Dense", "Network"]
+
 PROBABILITY_OUTPUTS = ("sigmoid", "softmax")  # activations whose values lie in (0, 1)
 
-
-def _fail(key: str, expected: str, found: object) -> SymnnError:
-    return SymnnError(f"{key}: expected {expected}, found {found!r}")
-
-
-def _positive_int(value: object, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise _fail(key, "a positive integer", value)
-    if value > MAX_UNITS:
-        raise _fail(key, f"at most {MAX_UNITS:,} units", value)
-    return int(value)
-
-
-def _finite(value: object, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise _fail(key, "a number", value)
-    if not math.isfinite(value):
-        raise _fail(key, "a finite number", value)
-    return float(value)
-
-
-def _vector(values: object, length: int, key: str) -> tuple[float, ...]:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
-        raise _fail(key, f"a list of {length} numbers", values)
-    if len(values) != length:
-        raise _fail(key, f"a list of {length} numbers", f"{len(values)} numbers")
-    return tuple(_finite(v, f"{key}[{i}]") for i, v in enumerate(values))
-
-
-def _matrix(rows: object, shape: tuple[int, int], key: str) -> tuple[tuple[float, ...], ...]:
-    expected = f"{shape[0]} rows of {shape[1]} numbers"
-    if isinstance(rows, str | bytes) or not isinstance(rows, Sequence | np.ndarray):
-        raise _fail(key, expected, rows)
-    if len(rows) != shape[0]:
-        raise _fail(key, expected, f"{len(rows)} rows")
-    return tuple(_vector(row, shape[1], f"{key}[{i}]") for i, row in enumerate(rows))
-
-
-def _lookup(registry, name: object, key: str):
-    """A registry entry, with the spec key named when the name is unknown."""
-    try:
-        return registry[name]
-    except SymnnError as error:
-        raise SymnnError(f"{key}: {error}") from None
-
-
-def _hyperparameters(given: Mapping[str, object], defaults: Mapping[str, float], key: str):
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        known = ", ".join(defaults) or "none"
-        raise SymnnError(f"{key}: unknown parameter {unknown[0]!r}; known: {known}")
-    merged = {**defaults, **given}
-    values = tuple((name, _finite(merged[name], f"{key}.{name}")) for name in defaults)
-    for name, value in values:
-        # slope, alpha and delta are all scales: zero or a negative one turns the rule inside out.
-        if value <= 0:
-            raise _fail(f"{key}.{name}", "a positive number", value)
-    return values
-
-
-@dataclass(frozen=True)
-class Dense:
-    """A fully connected layer: z = W a_prev + b, a = f(z).
-
-    ``bias`` is True, False (no bias term) or the bias values; ``weights`` optionally gives W.
-
-    Examples:
-        >>> Dense(2, "sigmoid").units
-        2
-    """
-
-    units: int
-    activation: str = "identity"
-    bias: bool | Sequence[float] = True
-    weights: Sequence[Sequence[float]] | None = None
-    trainable_bias: bool = True
-    activation_params: Mapping[str, float] = field(default_factory=dict)
-
-    def __hash__(self) -> int:  # the mapping field is not hashable; the repr is stable
-        return hash(repr(self))
-
-    @property
-    def has_bias(self) -> bool:
-        return self.bias is not False
-
-    @property
-    def bias_values(self) -> tuple[float, ...] | None:
-        return None if isinstance(self.bias, bool) else tuple(self.bias)
+# The value checks live with the layers, which use them too; these names are the old ones.
+_fail, _positive_int, _finite = fail, positive_int, finite
+_vector, _matrix, _lookup, _hyperparameters = vector, matrix, lookup, hyperparameters
 
 
 @dataclass(frozen=True)
@@ -123,7 +53,11 @@ class Data:
 
 @dataclass(frozen=True)
 class Network:
-    """A feed-forward network: input width, dense layers, a loss, and optional data.
+    """A feed-forward network: input width, layers, a loss, and optional data.
+
+    Layers are any registered layer kind (``symnn.layers.LAYERS``); a layer reads the blocks its
+    ``inputs`` name (earlier layers, or "input"), by default the previous one, so the network is
+    a graph whose last layer is the output.
 
     Examples:
         >>> net = Network(2, [Dense(2, "sigmoid"), Dense(2, "sigmoid")], "squared_error")
@@ -134,7 +68,7 @@ class Network:
     """
 
     inputs: int
-    layers: Sequence[Dense]
+    layers: Sequence[Dense]  # or any registered layer kind
     loss: str = "squared_error"
     loss_params: Mapping[str, float] = field(default_factory=dict)
     name: str = ""
@@ -144,11 +78,13 @@ class Network:
 
     def __post_init__(self) -> None:
         _positive_int(self.inputs, "inputs")
-        if isinstance(self.layers, Dense) or not isinstance(self.layers, Sequence):
+        if isinstance(self.layers, tuple(LAYERS[k] for k in LAYERS)) or not isinstance(
+            self.layers, Sequence
+        ):
             raise _fail("layers", "a list of layers", self.layers)
         if not self.layers:
             raise _fail("layers", "at least one layer", "none")
-        object.__setattr__(self, "layers", tuple(self._checked_layers()))
+        self._check_graph()
         loss = _lookup(LOSSES, self.loss, "loss")
         params = _hyperparameters(self.loss_params, loss.defaults, "loss_params")
         object.__setattr__(self, "loss_params", dict(params))
@@ -175,32 +111,83 @@ class Network:
         """A stable text key for caches (the spec's repr is deterministic once validated)."""
         return repr(self)
 
-    def _checked_layers(self):
-        previous = self.inputs
+    def _check_graph(self) -> None:
+        """Check every layer against the blocks it reads; record widths, sources, parameters."""
+        ctx = SpecContext(self.inputs)
+        kinds = tuple(LAYERS[k] for k in LAYERS)
+        sources: list[tuple[int, ...]] = []
+        params: list[ParameterSpec] = []
         for index, layer in enumerate(self.layers, start=1):
             key = f"layers[{index}]"
-            if not isinstance(layer, Dense):
-                raise _fail(key, "a Dense layer", layer)
-            units = _positive_int(layer.units, f"{key}.units")
-            activation = _lookup(ACTIVATIONS, layer.activation, f"{key}.activation")
-            if not activation.elementwise and units < 2:
-                raise _fail(f"{key}.units", "at least 2 units for softmax over a layer", units)
-            params = _hyperparameters(
-                layer.activation_params, activation.defaults, f"{key}.activation_params"
+            if not isinstance(layer, kinds):
+                raise _fail(key, f"a layer ({', '.join(LAYERS)})", layer)
+            if not isinstance(layer.name, str):
+                raise _fail(f"{key}.name", "a string", layer.name)
+            if layer.name:
+                key = f"{key} ({layer.name!r})"
+            names = layer.inputs
+            if isinstance(names, str) or not isinstance(names, Sequence):
+                raise _fail(f"{key}.inputs", "a list of layer names", names)
+            blocks = tuple(ctx.block(n, f"{key}.inputs") for n in names) or (index - 1,)
+            sizes = tuple(ctx.widths[b] for b in blocks)
+            checked = layer.checked(key, sizes, ctx)
+            object.__setattr__(checked, "inputs", tuple(names))  # TOML gives a list
+            owned = checked.parameters(index, sizes, ctx)
+            params += owned
+            ctx.shapes |= {p.name: p.shape for p in owned}
+            if checked.name:
+                if checked.name in ctx.names:
+                    raise SymnnError(f"{key}.name: {checked.name!r} names two blocks")
+                ctx.names[checked.name] = index
+            ctx.layers.append(checked)
+            ctx.widths.append(checked.width(sizes))
+            sources.append(blocks)
+        read = {b for blocks in sources for b in blocks}
+        for index, layer in enumerate(ctx.layers[:-1], start=1):
+            if index not in read:
+                named = f" ({layer.name!r})" if layer.name else ""
+                raise SymnnError(
+                    f"layers[{index}]{named}: no later layer reads it, but only the last layer "
+                    "is the network's output; name it in a later layer's inputs"
+                )
+        object.__setattr__(self, "layers", tuple(ctx.layers))
+        # Derived from the fields, so not fields themselves: repr and equality stay the spec's.
+        object.__setattr__(self, "_widths", tuple(ctx.widths))
+        object.__setattr__(self, "_sources", tuple(sources))
+        object.__setattr__(self, "_parameters", tuple(params))
+        object.__setattr__(self, "_blocks", dict(ctx.names))
+        if self.notation == "neuron" and not self.is_chain:
+            raise _fail(
+                "notation",
+                "'layered' for a network that is not a chain of dense layers",
+                self.notation,
             )
-            bias = layer.bias
-            if not isinstance(bias, bool):
-                bias = _vector(bias, units, f"{key}.bias")
-            weights = layer.weights
-            if weights is not None:
-                weights = _matrix(weights, (units, previous), f"{key}.weights")
-            if not isinstance(layer.trainable_bias, bool):
-                raise _fail(f"{key}.trainable_bias", "true or false", layer.trainable_bias)
-            yield Dense(units, layer.activation, bias, weights, layer.trainable_bias, dict(params))
-            previous = units
+
+    @property
+    def is_chain(self) -> bool:
+        """Whether the network is a plain stack of dense layers (no named inputs, no sharing)."""
+        return all(
+            type(layer) is Dense and not layer.inputs and not layer.weights_from
+            for layer in self.layers
+        )
+
+    @property
+    def sources(self) -> tuple[tuple[int, ...], ...]:
+        """For each layer, the blocks it reads (0 is the input, l is layer l's output)."""
+        return self._sources
+
+    @property
+    def blocks(self) -> dict[str, int]:
+        """Block number by layer name ("input" is 0)."""
+        return self._blocks
+
+    @property
+    def output_activation(self) -> str:
+        """The activation the network's output passes through last."""
+        return self.layers[-1].activation
 
     def _check_loss_fits(self, loss) -> None:
-        last = self.layers[-1].activation
+        last = self.output_activation
         if loss.output_activation and last != loss.output_activation:
             hint = "; for probabilities from a softmax use loss 'cross_entropy'"
             raise SymnnError(
@@ -236,39 +223,46 @@ class Network:
 
     @property
     def widths(self) -> tuple[int, ...]:
-        return (self.inputs, *(layer.units for layer in self.layers))
+        """The width of every block: the input, then each layer's output."""
+        return self._widths
 
     @property
     def outputs(self) -> int:
-        return self.layers[-1].units
+        return self._widths[-1]
+
+    def parameter_specs(self) -> tuple[ParameterSpec, ...]:
+        """Every parameter array in order (W1, b1, W2, b2, …): shape, init and given values."""
+        return self._parameters
 
     def parameter_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
         """Each parameter's name and shape in order: W1, b1, W2, b2, … (no b without bias)."""
-        shapes: list[tuple[str, tuple[int, ...]]] = []
-        for l, (fan_in, layer) in enumerate(zip(self.widths, self.layers, strict=False), start=1):
-            shapes.append((f"W{l}", (layer.units, fan_in)))
-            if layer.has_bias:
-                shapes.append((f"b{l}", (layer.units,)))
-        return shapes
+        return [(p.name, p.shape) for p in self._parameters]
 
     def trainable(self, name: str) -> bool:
         """Whether a parameter is trained (a bias can be frozen with trainable_bias = false)."""
-        return not name.startswith("b") or self.layers[int(name[1:]) - 1].trainable_bias
+        for p in self._parameters:
+            if p.name == name:
+                return p.trainable
+        known = ", ".join(p.name for p in self._parameters)
+        raise SymnnError(f"unknown parameter {name!r}; known: {known}")
 
     @property
     def parameter_count(self) -> int:
         return sum(math.prod(shape) for _, shape in self.parameter_shapes())
 
+    @property
+    def has_given_weights(self) -> bool:
+        """Whether the spec writes out every weight array (biases default to zero)."""
+        return all(p.given is not None for p in self._parameters if p.init == "weights")
+
     def given_params(self) -> dict[str, np.ndarray]:
         """The weights and biases written in the spec; fails naming the first one missing."""
         params: dict[str, np.ndarray] = {}
-        for l, layer in enumerate(self.layers, start=1):
-            if layer.weights is None:
-                raise SymnnError(
-                    f"layers[{l}].weights: expected the weights in the spec, found none"
-                )
-            params[f"W{l}"] = np.array(layer.weights, dtype=float)
-            if layer.has_bias:
-                values = layer.bias_values
-                params[f"b{l}"] = np.zeros(layer.units) if values is None else np.array(values)
+        for p in self._parameters:
+            if p.given is not None:
+                params[p.name] = np.array(p.given, dtype=float)
+            elif p.init == "weights":
+                raise SymnnError(f"{p.key}.weights: expected the weights in the spec, found none")
+            else:
+                params[p.name] = np.zeros(p.shape)
         return params

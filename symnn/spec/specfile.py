@@ -7,6 +7,8 @@ learning_rate = 0.5               # optional
 notation = "layered"              # optional: layered | neuron
 
 [[layers]]
+kind = "dense"                           # optional: dense (default), add, concat
+name = "hidden"                          # optional: later layers' inputs can name it
 units = 2
 activation = "sigmoid"
 weights = [[0.15, 0.20], [0.25, 0.30]]   # optional; rows = units of this layer
@@ -23,10 +25,12 @@ from __future__ import annotations
 import sys
 import tomllib
 from collections.abc import Mapping
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
 from symnn.core.errors import SymnnError
+from symnn.layers.base import LAYERS, lookup
 from symnn.spec.network import Data, Dense, Network
 
 TOP_KEYS = (
@@ -40,7 +44,7 @@ TOP_KEYS = (
     "data",
     "train",
 )
-LAYER_KEYS = ("units", "activation", "weights", "bias", "trainable_bias", "activation_params")
+LAYER_KEYS = tuple(f.name for f in fields(Dense)) + ("kind",)  # a dense layer's keys
 DATA_KEYS = ("x", "y")
 
 
@@ -56,6 +60,29 @@ def _table(value: object, key: str) -> Mapping[str, Any]:
     return value
 
 
+def _layer(table: Mapping[str, Any], index: int):
+    """One [[layers]] table as its layer kind (``kind = "dense"`` unless it says otherwise)."""
+    key = f"layers[{index}]"
+    cls = lookup(LAYERS, table.get("kind", "dense"), f"{key}.kind")
+    names = [f.name for f in fields(cls)]
+    _check_keys(table, (*names, "kind"), f"{key}: ")
+    for f in fields(cls):
+        if f.default is MISSING and f.default_factory is MISSING and f.name not in table:
+            raise SymnnError(f"{key}.{f.name}: required key is missing")
+    values = {k: v for k, v in table.items() if k != "kind"}
+    if "activation_params" in values:
+        values["activation_params"] = dict(
+            _table(values["activation_params"], f"{key}.activation_params")
+        )
+    if "inputs" in values:
+        if not isinstance(values["inputs"], list):
+            raise SymnnError(
+                f"{key}.inputs: expected a list of layer names, found {values['inputs']!r}"
+            )
+        values["inputs"] = tuple(values["inputs"])
+    return cls(**values)
+
+
 def network_from_dict(spec: Mapping[str, Any]) -> Network:
     """A Network from the parsed contents of a spec file (or an equivalent dict)."""
     _check_keys(spec, TOP_KEYS, "")
@@ -65,24 +92,7 @@ def network_from_dict(spec: Mapping[str, Any]) -> Network:
     layers = spec["layers"]
     if not isinstance(layers, list):
         raise SymnnError(f"layers: expected a list of [[layers]] tables, found {layers!r}")
-    dense = []
-    for index, layer in enumerate(layers, start=1):
-        layer = _table(layer, f"layers[{index}]")
-        _check_keys(layer, LAYER_KEYS, f"layers[{index}]: ")
-        if "units" not in layer:
-            raise SymnnError(f"layers[{index}].units: required key is missing")
-        dense.append(
-            Dense(
-                units=layer["units"],
-                activation=layer.get("activation", "identity"),
-                bias=layer.get("bias", True),
-                weights=layer.get("weights"),
-                trainable_bias=layer.get("trainable_bias", True),
-                activation_params=dict(
-                    _table(layer.get("activation_params", {}), f"layers[{index}].activation_params")
-                ),
-            )
-        )
+    built = [_layer(_table(layer, f"layers[{i}]"), i) for i, layer in enumerate(layers, start=1)]
     data = None
     if "data" in spec:
         table = _table(spec["data"], "data")
@@ -92,7 +102,7 @@ def network_from_dict(spec: Mapping[str, Any]) -> Network:
         data = Data(table["x"], table["y"])
     return Network(
         inputs=spec["inputs"],
-        layers=dense,
+        layers=built,
         loss=spec.get("loss", "squared_error"),
         loss_params=dict(_table(spec.get("loss_params", {}), "loss_params")),
         name=spec.get("name", ""),
@@ -162,28 +172,6 @@ def load_spec(path: str | Path) -> Network:
     """
     try:
         return network_from_dict(read_spec(path))
-    except SymnnError as error:
-        message = str(error)
-        label = "<stdin>" if str(path) == "-" else path
-        raise SymnnError(
-            message if message.startswith(f"{label}:") else f"{label}: {message}"
-        ) from None
-
-
-def load_training(path: str | Path):
-    """The spec file's ``[train]`` settings as a TrainConfig (defaults when there is none).
-
-    Examples:
-        >>> import pathlib, tempfile
-        >>> spec = pathlib.Path(tempfile.mkdtemp()) / "net.toml"
-        >>> _ = spec.write_text('inputs = 2\\n[train]\\nsteps = 5\\noptimizer = "sgd"\\n')
-        >>> load_training(spec).steps
-        5
-    """
-    from symnn.training.config import training_from_dict
-
-    try:
-        return training_from_dict(read_spec(path).get("train"))
     except SymnnError as error:
         message = str(error)
         label = "<stdin>" if str(path) == "-" else path

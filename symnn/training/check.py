@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from symnn.codegen.element import CompiledGradients, compile_gradients
+from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
@@ -359,6 +360,7 @@ def check_gradients(
     tolerance: float = 1e-6,
     autodiff_tolerance: float = 1e-10,
     autodiff: bool = True,
+    level: str = "element",
 ) -> GradientReport:
     """Check a network's gradients against finite differences and, if installed, autograd.
 
@@ -386,13 +388,15 @@ def check_gradients(
     """
     rng = np.random.default_rng(seed)
     if params is None:
-        given = all(layer.weights is not None for layer in network.layers)
+        given = network.has_given_weights
         params = network.given_params() if given else random_params(network, rng)
     if X is None or Y is None:
         X, Y = network.data.arrays() if network.data else random_batch(network, rng, samples)
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
-    f = compile_gradients(network)
+    if level not in ("element", "matrix"):
+        raise SymnnError(f"level: expected 'element' or 'matrix', found {level!r}")
+    f = compile_matrix_gradients(network) if level == "matrix" else compile_gradients(network)
     names = f.parameter_names
     if gradient is None:
         loss, grads = f(params, X, Y)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from symnn.core.errors import SymnnError
+from symnn.spec.specfile import read_spec
 from symnn.training.init import SCHEMES
 from symnn.training.optimizers import OPTIMIZERS
 
@@ -124,3 +126,23 @@ def training_from_dict(table: Mapping[str, Any] | None) -> TrainConfig:
         if key not in TRAIN_KEYS:
             raise SymnnError(f"train: unknown key {key!r}; known: {', '.join(TRAIN_KEYS)}")
     return TrainConfig(**dict(table))
+
+
+def load_training(path: str | Path) -> TrainConfig:
+    """The spec file's ``[train]`` settings as a TrainConfig (defaults when there is none).
+
+    Examples:
+        >>> import pathlib, tempfile
+        >>> spec = pathlib.Path(tempfile.mkdtemp()) / "net.toml"
+        >>> _ = spec.write_text('inputs = 2\\n[train]\\nsteps = 5\\noptimizer = "sgd"\\n')
+        >>> load_training(spec).steps
+        5
+    """
+    try:
+        return training_from_dict(read_spec(path).get("train"))
+    except SymnnError as error:
+        message = str(error)
+        label = "<stdin>" if str(path) == "-" else path
+        raise SymnnError(
+            message if message.startswith(f"{label}:") else f"{label}: {message}"
+        ) from None

@@ -51,16 +51,16 @@ def initial_params(network: Network, scheme: str = "auto", seed: int = 0) -> Par
     if scheme not in SCHEMES:
         raise SymnnError(f"init: expected one of {', '.join(SCHEMES)}, found {scheme!r}")
     if scheme == "auto":
-        given = all(layer.weights is not None for layer in network.layers)
+        given = network.has_given_weights
         scheme = "given" if given else "xavier"
     if scheme == "given":
         return network.given_params()
     rng = np.random.default_rng(seed)
     params: Params = {}
-    for name, shape in network.parameter_shapes():
-        if name.startswith("W"):
-            params[name] = _weights(scheme, shape, rng)
+    for p in network.parameter_specs():
+        if p.init == "weights":
+            params[p.name] = _weights(scheme, p.shape, rng)
         else:
-            values = network.layers[int(name[1:]) - 1].bias_values
-            params[name] = np.zeros(shape) if values is None else np.array(values, dtype=float)
+            given = p.given
+            params[p.name] = np.zeros(p.shape) if given is None else np.array(given, dtype=float)
     return params

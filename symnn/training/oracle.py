@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from symnn.layers.base import OracleContext
 from symnn.spec.network import Network
 
 
@@ -74,13 +75,12 @@ def loss_function(network: Network) -> Callable[[dict, np.ndarray, np.ndarray], 
     anp, activations, losses = _rules()
 
     def loss(params, X, Y):
-        a = X
-        for l, layer in enumerate(network.layers, start=1):
-            z = anp.dot(a, params[f"W{l}"].T)
-            if layer.has_bias:
-                z = z + params[f"b{l}"]
-            a = activations[layer.activation](z, dict(layer.activation_params))
-        return anp.mean(losses[network.loss](a, Y, dict(network.loss_params)))
+        # Each layer's own forward (symnn.layers), in autograd.numpy: no engine code runs here.
+        o = OracleContext(anp, activations, params, network)
+        blocks = [X]
+        for l, (layer, sources) in enumerate(zip(network.layers, network.sources, strict=True), 1):
+            blocks.append(layer.oracle(o, l, [blocks[b] for b in sources]))
+        return anp.mean(losses[network.loss](blocks[-1], Y, dict(network.loss_params)))
 
     return loss
 

@@ -130,7 +130,7 @@ def predict_classes(network: Network, params: Params, X: np.ndarray, rule: str) 
     if rule == "sign":
         return np.where(out >= 0, 1.0, -1.0)
     cut = 0.0 if LOSSES[network.loss].output_activation == "identity" else 0.5
-    if network.layers[-1].activation in ("sigmoid", "softmax"):
+    if network.output_activation in ("sigmoid", "softmax"):
         cut = 0.5
     return np.where(out >= cut, 1.0, 0.0)
 
@@ -263,10 +263,11 @@ def train(
 
     # Overflow on the way to divergence is reported once, as a SymnnError, not as warnings.
     with np.errstate(over="ignore", invalid="ignore"), _closing(bar):
-        full_loss, full_grads = f(params, X, Y)
-        log(full_loss, 0)
-        committed, logged, interrupted = params, 1, False
+        committed, logged, interrupted = params, 0, False
         try:
+            full_loss, full_grads = f(params, X, Y)
+            log(full_loss, 0)
+            logged = 1
             for step in range(1, config.steps + 1):
                 if batch == len(X):
                     grads = full_grads
@@ -282,7 +283,11 @@ def train(
                 committed, logged = params, step + 1
         except KeyboardInterrupt:
             # Ctrl-C ends the run, not the program: keep every step that finished, drop the
-            # one in progress, and say so in the result.
+            # one in progress, and say so in the result (before the first loss there is none).
+            if not logged and losses and (accuracies is None or accuracies):
+                logged = 1  # the initial loss was recorded; the parameters are the initial ones
+            if not logged:
+                raise
             interrupted, params = True, committed
             for history in (losses, accuracies, trajectory):
                 if history is not None:

@@ -16,6 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance", type=float, default=1e-6, help="worst relative error allowed")
     p.add_argument("--seed", type=int, default=0, help="seed for parameters/data not in the spec")
     p.add_argument(
+        "--level",
+        choices=("element", "matrix"),
+        default="element",
+        help="which generated code to check: element (per unit, default) or matrix (vectorised)",
+    )
+    p.add_argument(
         "--no-autodiff",
         action="store_true",
         help="skip the autodiff column (autograd) even if installed",
@@ -31,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         tolerance=args.tolerance,
         autodiff=not args.no_autodiff,
+        level=args.level,
     )
     text = json.dumps(report.to_json(), indent=2) if args.json else report.table()
     emit(text, args.output)

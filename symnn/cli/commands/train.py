@@ -19,7 +19,8 @@ import numpy as np
 from symnn.cli.commands.output import emit
 from symnn.core.errors import SymnnError
 from symnn.spec.network import Network
-from symnn.spec.specfile import load_spec, load_training
+from symnn.spec.specfile import load_spec
+from symnn.training.config import load_training
 from symnn.training.datasets import DATASETS, load_dataset
 from symnn.training.init import SCHEMES
 from symnn.training.optimizers import OPTIMIZERS

@@ -1,0 +1,101 @@
+"""Add: a skip connection, the entrywise sum of earlier blocks (a residual a + F(a)), one file.
+
+Its node kind is ``sum``: the adjoint of an output entry is ∂L/∂a like any block's output, and a
+child's local step cites the sum rule (∂(u + v)/∂u = 1), so each input's adjoint gains the sum's
+adjoint unchanged: a residual block's Jacobian is I + J_F.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy as sp
+
+from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
+from symnn.layers.base import (
+    NODE_KINDS,
+    ArrayCode,
+    GraphBuilder,
+    NodeKind,
+    OracleContext,
+    SpecContext,
+    fail,
+    layer,
+)
+
+SUM = NODE_KINDS.add("sum", NodeKind("sum", nt.grad_a, "sum_rule", "sum (skip connection)"))
+
+
+@layer
+@dataclass(frozen=True)
+class Add:
+    """The entrywise sum of two or more earlier blocks of one width.
+
+    Examples:
+        >>> from symnn import Dense, Network
+        >>> layers = [Dense(2, "tanh", name="h"), Dense(2, "tanh", name="f"), Add(("h", "f"))]
+        >>> Network(2, layers).widths
+        (2, 2, 2, 2)
+    """
+
+    kind: ClassVar[str] = "add"
+    activation: ClassVar[str] = "identity"  # the sum passes through no activation
+    examples: ClassVar[tuple[dict, ...]] = (
+        {  # a residual block a + F(a), then a read-out
+            "inputs": 2,
+            "layers": [
+                {"name": "h", "units": 2, "activation": "tanh"},
+                {"name": "f", "units": 2, "activation": "sigmoid"},
+                {"kind": "add", "inputs": ["h", "f"]},
+                {"units": 1},
+            ],
+            "loss": "squared_error",
+        },
+        {  # a skip from the input itself, three inputs added
+            "inputs": 2,
+            "layers": [
+                {"name": "f", "units": 2, "activation": "softplus"},
+                {"name": "g", "units": 2, "activation": "tanh"},
+                {"kind": "add", "inputs": ["input", "f", "g"]},
+            ],
+            "loss": "mse",
+        },
+    )
+
+    inputs: tuple[str, ...] = ()
+    name: str = ""
+
+    def width(self, sizes: tuple[int, ...]) -> int:
+        return sizes[0]
+
+    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Add:
+        if len(self.inputs) < 2:
+            raise fail(f"{key}.inputs", "at least two layer names to add", list(self.inputs))
+        if len(set(sizes)) != 1:
+            found = ", ".join(f"{n} ({s})" for n, s in zip(self.inputs, sizes, strict=True))
+            raise SymnnError(f"{key}.inputs: an add layer sums blocks of one width, found {found}")
+        return self
+
+    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
+        return []
+
+    def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
+        units = range(1, len(xs[0]) + 1)
+        sums = [sp.Add(*(x[j - 1] for x in xs)) for j in units]
+        return g.define([nt.a(block, j) for j in units], sums, SUM, block)
+
+    def oracle(self, o: OracleContext, block: int, xs: list):
+        total = xs[0]
+        for x in xs[1:]:
+            total = total + x
+        return total
+
+    # -- the batched NumPy rule: S = A + B; each input's gradient is the sum's, unchanged ----
+    def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
+        c.emit(f"A{block} = {' + '.join(ins)}")
+
+    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
+        g = c.named(gradient, f"G{block}")
+        return [g] * len(ins), {}

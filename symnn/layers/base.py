@@ -1,0 +1,302 @@
+"""The layer extension surface: a Layer protocol, the LAYERS registry and what layers build with.
+
+A layer kind is one module (``symnn/layers/dense.py``, ``add.py``, …) holding its spec dataclass,
+its shape checks, its parameters, its element-level definitions tagged by NodeKind, and an
+independent forward for the autodiff oracle. ``@layer`` registers it, which enrols it in
+``tests/test_layers.py``. A network is a graph: a layer reads the blocks named in ``inputs``
+(earlier layers by ``name``, or ``"input"``); without them it reads the previous block.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import sympy as sp
+
+from symnn.core.errors import SymnnError
+from symnn.core.graph import NODE_KINDS, Definition, NodeKind, Parameter, _constant, product
+from symnn.core.registry import Registry
+
+__all__ = [
+    "INPUT",
+    "LAYERS",
+    "NODE_KINDS",
+    "GraphBuilder",
+    "Layer",
+    "NodeKind",
+    "OracleContext",
+    "ParameterSpec",
+    "SpecContext",
+    "constant",
+    "layer",
+    "product",
+]
+
+INPUT = "input"  # the name by which a layer's ``inputs`` reads the network's input x
+MAX_UNITS = 100_000  # a width beyond this is a typo, not a network to derive
+
+
+# -- spec value checks (errors name the key, the expectation and what was found) ---------------
+def fail(key: str, expected: str, found: object) -> SymnnError:
+    return SymnnError(f"{key}: expected {expected}, found {found!r}")
+
+
+def positive_int(value: object, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise fail(key, "a positive integer", value)
+    if value > MAX_UNITS:
+        raise fail(key, f"at most {MAX_UNITS:,} units", value)
+    return int(value)
+
+
+def finite(value: object, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise fail(key, "a number", value)
+    if not math.isfinite(value):
+        raise fail(key, "a finite number", value)
+    return float(value)
+
+
+def vector(values: object, length: int, key: str) -> tuple[float, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+        raise fail(key, f"a list of {length} numbers", values)
+    if len(values) != length:
+        raise fail(key, f"a list of {length} numbers", f"{len(values)} numbers")
+    return tuple(finite(v, f"{key}[{i}]") for i, v in enumerate(values))
+
+
+def matrix(rows: object, shape: tuple[int, int], key: str) -> tuple[tuple[float, ...], ...]:
+    expected = f"{shape[0]} rows of {shape[1]} numbers"
+    if isinstance(rows, str | bytes) or not isinstance(rows, Sequence | np.ndarray):
+        raise fail(key, expected, rows)
+    if len(rows) != shape[0]:
+        raise fail(key, expected, f"{len(rows)} rows")
+    return tuple(vector(row, shape[1], f"{key}[{i}]") for i, row in enumerate(rows))
+
+
+def lookup(registry, name: object, key: str):
+    """A registry entry, with the spec key named when the name is unknown."""
+    try:
+        return registry[name]
+    except SymnnError as error:
+        raise SymnnError(f"{key}: {error}") from None
+
+
+def hyperparameters(given: Mapping[str, object], defaults: Mapping[str, float], key: str):
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        known = ", ".join(defaults) or "none"
+        raise SymnnError(f"{key}: unknown parameter {unknown[0]!r}; known: {known}")
+    merged = {**defaults, **given}
+    values = tuple((name, finite(merged[name], f"{key}.{name}")) for name in defaults)
+    for name, value in values:
+        # slope, alpha and delta are all scales: zero or a negative one turns the rule inside out.
+        if value <= 0:
+            raise fail(f"{key}.{name}", "a positive number", value)
+    return values
+
+
+constant = _constant  # a hyperparameter as it prints: 0.01 stays 0.01, 1.0 becomes 1
+
+
+# -- what a layer declares ------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One parameter array a layer owns: its name, shape, and how it is initialised or given.
+
+    ``init`` is "weights" (drawn with fan-in ``shape[-1]`` and fan-out ``shape[0]``) or "bias"
+    (zeros unless given); ``given`` holds the values written in the spec, if any.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    init: str
+    trainable: bool = True
+    given: Any = None
+    key: str = ""  # the spec key that gives the values, for the error when they are missing
+
+
+@dataclass
+class SpecContext:
+    """What a layer's check sees of the network so far: names, widths and checked layers."""
+
+    inputs: int
+    names: dict[str, int] = field(default_factory=dict)
+    widths: list[int] = field(default_factory=list)
+    layers: list[Layer] = field(default_factory=list)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.names = {INPUT: 0}
+        self.widths = [self.inputs]
+
+    def block(self, name: object, key: str) -> int:
+        """The block (0 = input, l = layer l) a name refers to; errors name the key."""
+        if not isinstance(name, str):
+            raise fail(key, "a layer name", name)
+        if name not in self.names:
+            known = ", ".join(self.names)
+            raise SymnnError(
+                f"{key}: unknown layer {name!r} (a layer reads only earlier layers, so a later "
+                f"name would make a cycle); known: {known}"
+            )
+        return self.names[name]
+
+
+class Layer(Protocol):
+    """A layer kind: a frozen dataclass registered with ``@layer``.
+
+    ``name`` lets later layers read it; ``inputs`` names the blocks it reads (empty: the previous
+    block). ``activation`` is what its output passes through last (for the loss's checks).
+    """
+
+    kind: ClassVar[str]
+    name: str
+    inputs: tuple[str, ...]
+
+    @property
+    def activation(self) -> str: ...
+
+    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Layer:
+        """The layer with its values validated; errors name ``key``."""
+
+    def width(self, sizes: tuple[int, ...]) -> int:
+        """The size of its output block, given the sizes of the blocks it reads."""
+
+    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
+        """The ParameterSpecs it owns (a shared weight is owned by the layer that names it)."""
+
+    def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
+        """Its element-level definitions, written into ``g``; returns its output symbols."""
+
+    def oracle(self, o: OracleContext, block: int, xs: list) -> Any:
+        """Its forward in autograd.numpy, independent of the engine (batch rows are samples)."""
+
+
+LAYERS: Registry[type] = Registry("layer kind")
+
+
+def layer(cls: type) -> type:
+    """Register a layer kind under ``cls.kind`` (TOML ``kind = "…"``)."""
+    LAYERS.add(cls.kind, cls)
+    return cls
+
+
+class GraphBuilder:
+    """What layers write into: parameter arrays by name, and definitions in graph order."""
+
+    def __init__(self, network) -> None:
+        self.network = network
+        self.parameters: list[Parameter] = []
+        self.definitions: list[Definition] = []
+        self._by_name: dict[str, Parameter] = {}
+
+    def parameter(self, name: str, symbols: sp.Array, block: int, trainable: bool) -> Parameter:
+        p = Parameter(name, symbols, block, trainable)
+        self.parameters.append(p)
+        self._by_name[name] = p
+        return p
+
+    def array(self, name: str) -> Parameter:
+        """A parameter array defined earlier (a shared weight reads its owner's symbols)."""
+        return self._by_name[name]
+
+    def define(
+        self,
+        symbols: Sequence[sp.Symbol],
+        exprs: Sequence[sp.Expr],
+        kind: NodeKind,
+        block: int,
+    ) -> list[sp.Symbol]:
+        """``symbols[j] := exprs[j]`` for every unit j of ``block``, all of one node kind."""
+        if NODE_KINDS[kind.name] != kind:
+            raise SymnnError(f"node kind {kind.name!r} is not the registered one")
+        for j, (s, e) in enumerate(zip(symbols, exprs, strict=True), start=1):
+            self.definitions.append(Definition(s, e, kind, block, j))
+        return list(symbols)
+
+
+@dataclass(frozen=True)
+class OracleContext:
+    """What a layer's oracle forward reads: autograd.numpy, the oracle's activations, values."""
+
+    anp: Any
+    activations: Mapping[str, Callable]
+    params: Mapping[str, Any]
+    network: Any
+
+
+# -- the batched NumPy rules (samples as rows) that codegen.matrix assembles ------------------
+class ArrayCode:
+    """Collects the lines of a generated function body and the numerics it calls.
+
+    A layer's NumPy rule writes through it: ``numpy_forward(c, block, ins)`` emits the lines
+    that compute ``A{block}`` from the arrays named ``ins``; ``numpy_backward(c, block, g, ins)``
+    turns the code ``g`` of ∂L/∂A{block} (None: the fused loss already wrote Delta{block}) into
+    the code of ∂L/∂(each input) and the per-sample-summed gradient term of each parameter.
+    """
+
+    def __init__(self, network: Any = None) -> None:
+        self.network = network
+        self.lines: list[str] = []
+        self.calls: set[str] = set()
+
+    def emit(self, line: str) -> None:
+        self.lines.append(f"    {line}")
+
+    def expr(self, printer, expr: sp.Expr) -> str:
+        self.calls |= {
+            type(f).code_name for f in expr.atoms(sp.Function) if getattr(type(f), "code_name", "")
+        }
+        return printer.doprint(expr)
+
+    def call(self, name: str, *args: str) -> str:
+        self.calls.add(name)
+        return f"{name}({', '.join(args)})"
+
+    def named(self, text: str, name: str) -> str:
+        """``text`` if it is a bare name, else a new line ``name = text`` and ``name``."""
+        if text.isidentifier():
+            return text
+        self.emit(f"{name} = {text}")
+        return name
+
+
+def is_call(text: str) -> bool:
+    """``name(...)`` whose first parenthesis closes at the very end."""
+    head, paren, _ = text.partition("(")
+    if not paren or not head.replace(".", "_").isidentifier() or not text.endswith(")"):
+        return False
+    depth = 0
+    for position, char in enumerate(text[len(head) :], start=len(head)):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return position == len(text) - 1
+    return False
+
+
+def parenthesised(text: str) -> str:
+    atomic = text.isidentifier() or is_call(text) or text.replace(".", "", 1).isdigit()
+    return text if atomic else f"({text})"
+
+
+def joined(terms: list[str]) -> str:
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+    return text
+
+
+def without_matrix_rule(network: Any) -> str | None:
+    """The first layer with no matrix-level rule, as a message naming it (None: all have one)."""
+    for index, found in enumerate(network.layers, start=1):
+        if not hasattr(found, "numpy_forward"):
+            return (
+                f"layers[{index}]: the layer kind {found.kind!r} has no matrix-level rule; "
+                "use the element level"
+            )
+    return None
