@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 import symnn  # noqa: E402
-from benchmarks import hand_numpy, report, torch_backprop  # noqa: E402
+from benchmarks import hand_numpy, report, residual, torch_backprop  # noqa: E402
 from benchmarks.shapes import SHAPES, shape  # noqa: E402
 from benchmarks.timing import interleaved, median  # noqa: E402
 from symnn.codegen.element import UNIT_LINES_UP_TO  # noqa: E402
@@ -57,6 +57,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plain-rounds", type=int, default=1, help="plain-SymPy runs per shape")
     parser.add_argument("--cap", type=float, help="plain-SymPy time cap in s (default 120)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument(
+        "--residual", action="store_true", help="also time the residual MLP row (784-128-(+)-10)"
+    )
     parser.add_argument("--out", default="benchmarks/results", help="folder for results.md/.json")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -187,7 +190,11 @@ def _run(argv: list[str] | None) -> dict:
     derived = derivations(args.shapes, args.rounds, args.plain_rounds, args.cap)
     timed = evaluations(args.shapes, args.batches, args.rounds, not args.no_torch)
     results = report.assemble(args, derived, timed)
+    if args.residual or not args.quick:
+        results["residual"] = residual.row(rounds=args.rounds, torch=not args.no_torch)
     text = report.markdown(results)
+    if "residual" in results:
+        text += residual.markdown(results["residual"])
     print()
     print(text)
     out = Path(args.out)

@@ -19,17 +19,25 @@ from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.codegen.element import CompiledGradients, compile_gradients
 from symnn.codegen.export import export
 from symnn.codegen.matrix import compile_matrix_gradients
+from symnn.codegen.program import program_source
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import parse_expression, parse_point
 from symnn.core.graph import Graph
 from symnn.core.notation import NOTATIONS
+from symnn.core.program import Program, load_program, parse_program
 from symnn.core.steps import Derivation, Step
 from symnn.engine import derive
 from symnn.engine.blocks import block_jacobian, explicit_jacobian
 from symnn.engine.jacobian import jacobian
 from symnn.engine.matrix import derive_matrix
+from symnn.engine.program import ProgramRun, run_program
+from symnn.layers import LAYERS
+from symnn.layers.add import Add
+from symnn.layers.concat import Concat
 from symnn.output import notebook as _notebook  # noqa: F401  (registers the notebook views)
+from symnn.output.circuit import render_circuit
 from symnn.output.document import render_derivation
+from symnn.output.program import render_program
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import PerceptronRun, gate, linearly_separable, train_perceptron
 from symnn.perceptron.view import dot_product
@@ -54,10 +62,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "LAYERS",
     "LOSSES",
     "NOTATIONS",
     "Activation",
+    "Add",
     "CompiledGradients",
+    "Concat",
     "Data",
     "Dataset",
     "Dense",
@@ -68,6 +79,8 @@ __all__ = [
     "Loss",
     "Network",
     "PerceptronRun",
+    "Program",
+    "ProgramRun",
     "Step",
     "SymnnError",
     "TrainConfig",
@@ -81,9 +94,9 @@ __all__ = [
     "compile_gradients",
     "compile_matrix_gradients",
     "derivative",
-    "descent_figure",
     "derive",
     "derive_matrix",
+    "descent_figure",
     "directional_derivative",
     "dot_product",
     "explicit_jacobian",
@@ -100,17 +113,23 @@ __all__ = [
     "linear_approximation",
     "linearly_separable",
     "load_dataset",
+    "load_program",
     "load_spec",
     "load_training",
     "parse_expression",
     "parse_point",
+    "parse_program",
     "perceptron_figure",
+    "program_source",
+    "render_circuit",
     "render_derivation",
+    "render_program",
     "render_refresher",
+    "run_program",
     "save_figure",
     "taylor",
     "train",
-    "training_figure",
     "train_perceptron",
+    "training_figure",
     "worked_step",
 ]

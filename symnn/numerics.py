@@ -39,6 +39,15 @@ def step(z):
     return np.greater_equal(z, 0.0) * 1.0
 
 
+def maximum(x, y):
+    """max(x, y); its gradient rule (a tie goes to x) lives in the derivative code, not here."""
+    return np.maximum(x, y)
+
+
+def minimum(x, y):
+    return np.minimum(x, y)
+
+
 def leaky_relu(z, slope):
     return np.where(np.greater(z, 0.0), z, slope * z)
 
@@ -113,6 +122,8 @@ NAMESPACE = {
         "relu",
         "indicator",
         "step",
+        "maximum",
+        "minimum",
         "leaky_relu",
         "elu",
         "silu",

@@ -43,10 +43,7 @@ LEVELS = [
 RANK = {package: rank for rank, level in enumerate(LEVELS) for package in level}
 # Imports that break the direction today and are on their way out, each with where it goes. The
 # test fails once an entry is no longer needed, so the list cannot outlive its reason.
-PENDING = {
-    # The worked numbers split into engine/values.py (numbers) and output/numbers.py (layout).
-    ("symnn.engine.worked", "symnn.output.render"),
-}
+PENDING = {}
 
 
 def _modules() -> dict[str, Path]:

@@ -78,3 +78,12 @@ def test_a_worker_that_runs_out_of_time_is_reported_over_the_cap():
 def test_bad_shape_is_refused():
     with pytest.raises(ValueError, match="expected widths such as 8-16-4"):
         shape("8-x-4")
+
+
+def test_the_residual_row_agrees_with_its_yardsticks():
+    """Hand-written NumPy, the generated matrix code (and PyTorch) give one loss and gradients."""
+    from benchmarks import residual
+
+    found = residual.row(batch=4, rounds=1, torch=torch_backprop.available())
+    assert set(found["ratio_to_hand"]) >= {"hand", "matrix"}
+    assert "| matrix" in residual.markdown(found)

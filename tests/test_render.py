@@ -13,9 +13,11 @@ from symnn.codegen.element import compile_gradients
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.engine import derive
-from symnn.engine.worked import Worked
+from symnn.engine.element import backprop_for
+from symnn.engine.values import Values, point, worked_numbers
 from symnn.output.document import render_derivation
 from symnn.output.layout import visible_width
+from symnn.output.numbers import Worked
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Data, Dense, Network
 from tests.helpers import ELEMENTWISE, evaluate, output_activation_for
@@ -26,12 +28,14 @@ W5, W1 = nt.w(2, 1, 1), nt.w(1, 1, 1)  # w5 and w1 of the classic worked example
 
 def test_worked_example_matches_the_classic_hand_calculation():
     net = two_two_two()
-    worked = Worked(derive(net, "all"), net, digits=9)
-    assert worked.first.values[nt.LOSS] == pytest.approx(0.298371109, abs=1e-9)
-    assert worked.gradient(W5) == pytest.approx(0.082167041, abs=1e-9)
-    assert worked.updated_value(W5) == pytest.approx(0.35891648, abs=1e-8)
-    assert worked.gradient(W1) == pytest.approx(0.000438568, abs=1e-9)
-    assert worked.updated_value(W1) == pytest.approx(0.149780716, abs=1e-9)
+    numbers = worked_numbers(derive(net, "all"), net)
+    assert numbers.forward[-1].lhs == nt.LOSS
+    assert numbers.forward[-1].value == pytest.approx(0.298371109, abs=1e-9)
+    updates = {u.theta: u for u in numbers.updates}
+    assert updates[W5].gradient == pytest.approx(0.082167041, abs=1e-9)
+    assert updates[W5].new == pytest.approx(0.35891648, abs=1e-8)
+    assert updates[W1].gradient == pytest.approx(0.000438568, abs=1e-9)
+    assert updates[W1].new == pytest.approx(0.149780716, abs=1e-9)
 
 
 def test_worked_numbers_appear_in_the_document():
@@ -46,12 +50,18 @@ def test_worked_numbers_appear_in_the_document():
     assert "0.000438568" in short and "0.149781" in short
 
 
+def _first_sample(net) -> Values:
+    bp = backprop_for(net)
+    X, Y = net.data.arrays()
+    return Values(bp, point(bp.graph, net.given_params(), X[0], Y[0]))
+
+
 def _steps_agree(net, wrt):
-    worked = Worked(derive(net, wrt), net)
-    values = worked.first
-    for step in worked.derivation.steps:
+    derivation = derive(net, wrt)
+    values = _first_sample(net)
+    for step in derivation.steps:
         assert values.of(step.lhs) == pytest.approx(values.of(step.rhs), rel=1e-9, abs=1e-12)
-    return worked
+    return derivation
 
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "softplus"])
@@ -85,8 +95,8 @@ RULE_CASES = [(h, "squared_error") for h in ELEMENTWISE] + [("relu", loss) for l
 
 @pytest.mark.parametrize(("hidden", "loss"), RULE_CASES)
 def test_every_rule_renders_a_worked_example_whose_steps_hold(hidden, loss):
-    worked = _steps_agree(_small(hidden, loss), "all")
-    text = render_derivation(worked.derivation, "md", numeric=worked.network)
+    net = _small(hidden, loss)
+    text = render_derivation(_steps_agree(net, "all"), "md", numeric=net)
     assert "One step of gradient descent" in text
 
 
@@ -94,17 +104,23 @@ def test_worked_gradients_equal_the_generated_code_over_a_batch():
     rng = np.random.default_rng(4)
     X, Y = rng.normal(size=(3, 3)), np.eye(3)
     net = softmax_net(data=Data(X.tolist(), Y.tolist()))
-    worked = Worked(derive(net, "all"), net)
+    derivation = derive(net, "all")
+    numbers = worked_numbers(derivation, net)
     loss, grads = compile_gradients(net).function(net.given_params(), X, Y)
-    graph = worked.bp.graph
-    for p in graph.parameters:
+    updates = {u.theta: u for u in numbers.updates}
+    means = {theta: mean for theta, _, mean in numbers.gradients}
+    bp = backprop_for(net)
+    for p in bp.graph.parameters:
         for index, symbol in p.entries():
-            assert worked.gradient(symbol) == pytest.approx(grads[p.name][index], rel=1e-9)
+            assert means[symbol] == pytest.approx(grads[p.name][index], rel=1e-9)
+            assert updates[symbol].gradient == means[symbol]
             expected = net.given_params()[p.name][index] - 0.1 * grads[p.name][index]
-            assert worked.updated_value(symbol) == pytest.approx(expected, rel=1e-9)
-    sample_losses = [v.values[nt.LOSS] for v in worked.samples]
-    assert np.mean(sample_losses) == pytest.approx(loss, rel=1e-12)
-    text = render_derivation(worked.derivation, "md", numeric=net)
+            assert updates[symbol].new == pytest.approx(expected, rel=1e-9)
+    samples = [
+        Values(bp, point(bp.graph, net.given_params(), x, y)) for x, y in zip(X, Y, strict=True)
+    ]
+    assert np.mean([v.values[nt.LOSS] for v in samples]) == pytest.approx(loss, rel=1e-12)
+    text = render_derivation(derivation, "md", numeric=net)
     assert "first of the 3 samples" in text and "mean over the samples" in text
 
 
@@ -226,10 +242,10 @@ def test_hostile_name_is_escaped_text():
 def test_printed_numbers_are_the_expressions_values():
     # The forward value printed for each unit is the definition evaluated at the given point.
     net = two_two_two()
-    worked = Worked(derive(net, "W2[1,1]"), net, digits=12)
-    point = dict(worked.first.values)
+    worked = Worked(worked_numbers(derive(net, "W2[1,1]"), net), digits=12)
+    values = dict(_first_sample(net).values)
     for line in worked.forward():
-        assert float(line.value.name) == pytest.approx(evaluate(line.rhs, point), rel=1e-11)
+        assert float(line.value.name) == pytest.approx(evaluate(line.rhs, values), rel=1e-11)
     assert sp.default_sort_key(line.lhs) == sp.default_sort_key(nt.LOSS)
 
 
@@ -259,3 +275,26 @@ def test_output_is_identical_across_hash_seeds():
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def test_rendering_builds_the_reverse_walk_once(monkeypatch):
+    # Documents receive their Jacobians and worked numbers as data: deriving a 2-2-2 network and
+    # rendering it with numbers builds the reverse walk once (it was 1 + 6, one per Jacobian).
+    import symnn.engine.element as element
+
+    builds = []
+
+    class Counted(element.Backprop):
+        def __init__(self, graph) -> None:
+            builds.append(graph)
+            super().__init__(graph)
+
+    monkeypatch.setattr(element, "Backprop", Counted)
+    element._cached.cache_clear()
+    derivation = derive(two_two_two(), "all")
+    assert len(builds) == 1
+    for fmt in ("tex", "md", "beamer"):
+        text = render_derivation(derivation, fmt, numeric=True)
+        assert "0.298371" in text and "Layer 2, activations by weighted inputs" in text
+    assert len(builds) == 1
+    element._cached.cache_clear()  # no counted walk outlives the test

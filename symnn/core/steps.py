@@ -50,6 +50,19 @@ RULES = {
     "batch_rows": "one sample per row",
     "batch_mean": "the batch gradient is the mean of the per-sample gradients",
 }
+# Programs as computational graphs (symnn.engine.program).
+RULES.update(
+    {
+        "seed_gradient": "upstream gradient at the output (the seed)",
+        "upstream_gradient": "upstream gradient: what the consumer sends back",
+        "fork_sum": "gradients add at forks (the node feeds several others)",
+        "local_gradient": "local gradient of the gate",
+        "max_gate": "max/min route the gradient to the larger/smaller input (a tie: to the first)",
+        "max_gate_tie": "a tie at max/min: the whole gradient goes to the first argument",
+        "upstream_times_local": "chain rule: upstream gradient times local gradient",
+        "unused_input": "the output does not depend on it",
+    }
+)
 # The calculus refresher, gradient descent and the perceptron (symnn.calculus.calculus, …).
 RULES.update(
     {

@@ -237,5 +237,5 @@ def derive(
         title=f"Backpropagation: {_describe(wrt)}",
         sections=sections(*ordered),
         results=tuple(results),
-        context={"graph": graph, "parameters": thetas, "level": "element"},
+        context={"graph": graph, "parameters": thetas, "level": "element", "backprop": bp},
     )

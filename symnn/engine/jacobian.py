@@ -12,7 +12,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
 from symnn.core.graph import Graph
+from symnn.core.steps import Derivation
+from symnn.engine.backprop import Backprop
 from symnn.engine.element import backprop_for
 from symnn.rules.activations import ACTIVATIONS
 from symnn.spec.network import Network
@@ -21,7 +24,7 @@ MAX_MATRIX = 6  # wider Jacobians are described, not printed
 
 
 def jacobian(
-    spec: Network | Graph,
+    spec: Network | Graph | Backprop,
     outputs: Sequence[sp.Symbol],
     inputs: Sequence[sp.Symbol],
     *,
@@ -41,7 +44,7 @@ def jacobian(
         [a_1_1*(1 - a_1_1),      -a_1_1*a_1_2],
         [     -a_1_1*a_1_2, a_1_2*(1 - a_1_2)]])
     """
-    bp = backprop_for(spec)
+    bp = spec if isinstance(spec, Backprop) else backprop_for(spec)
     graph = bp.graph
     memo: dict[tuple[sp.Symbol, sp.Symbol], sp.Expr] = {}
 
@@ -79,16 +82,22 @@ class Jacobian:
     wide: bool = False  # name and matrix do not fit on one line: the matrix goes below
 
 
-def _matrix_of(graph: Graph, outs: list[sp.Symbol], ins: list[sp.Symbol], what: str) -> Jacobian:
+def _matrix_of(bp: Backprop, outs: list[sp.Symbol], ins: list[sp.Symbol], what: str) -> Jacobian:
     caption = f"{what} ({len(outs)} by {len(ins)})"
     name = JacobianOf(sp.Tuple(*outs), sp.Tuple(*ins))
     if max(len(outs), len(ins)) > MAX_MATRIX:
         return Jacobian(name, None, caption + ", too large to print here")
-    return Jacobian(name, jacobian(graph, outs, ins), caption)
+    return Jacobian(name, jacobian(bp, outs, ins), caption)
 
 
-def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
-    """Each layer's Jacobians: activations by weighted inputs, weighted inputs by those below."""
+def jacobians(spec: Graph | Backprop, layers: Sequence[int]) -> list[Jacobian]:
+    """Each layer's Jacobians: activations by weighted inputs, weighted inputs by those below.
+
+    Given the reverse walk (``Backprop``), every Jacobian reads its local partials; given a graph,
+    the walk is built once for all of them.
+    """
+    bp = spec if isinstance(spec, Backprop) else backprop_for(spec)
+    graph = bp.graph
     found = []
     widths = graph.network.widths
     for l in layers:
@@ -100,15 +109,47 @@ def jacobians(graph: Graph, layers: Sequence[int]) -> list[Jacobian]:
         what = "diagonal, as each unit reads only its own weighted input"
         if not activation.elementwise:
             what = "full, as every output of the layer reads every weighted input"
-        found.append(
-            _matrix_of(graph, acts, zs, f"Layer {l}, activations by weighted inputs: {what}")
-        )
+        found.append(_matrix_of(bp, acts, zs, f"Layer {l}, activations by weighted inputs: {what}"))
         source, *more = graph.network.sources[l - 1]
         if source > 0 and not more:
             below = [nt.a(source, k) for k in range(1, widths[source] + 1)]
             what = f"Layer {l}, weighted inputs by the activations below: the weight matrix"
-            found.append(_matrix_of(graph, zs, below, what))
+            found.append(_matrix_of(bp, zs, below, what))
     return found
 
 
-__all__ = ["Jacobian", "JacobianOf", "jacobian", "jacobians"]
+def _layer_of(subject: sp.Basic) -> int | None:
+    symbol = subject.variables[0] if isinstance(subject, sp.Derivative) else subject
+    if not isinstance(symbol, sp.Symbol):
+        return None
+    try:
+        return nt.parse(symbol)[1][0]
+    except SymnnError:
+        return None
+
+
+def layers_touched(derivation: Derivation) -> list[int]:
+    """The layers whose quantities or parameters the derivation's sections are about, last first."""
+    layers = {_layer_of(section.subject) for section in derivation.sections}
+    return sorted((layer for layer in layers if layer is not None), reverse=True)
+
+
+def derivation_jacobians(derivation: Derivation) -> list[Jacobian]:
+    """The Jacobians of the layers an element-level derivation touches, from its own reverse walk.
+
+    Examples:
+        >>> from symnn.engine.element import derive
+        >>> from symnn.spec.network import Network, Dense
+        >>> d = derive(Network(2, [Dense(2, "sigmoid"), Dense(1, "sigmoid")]), "W1[1,1]")
+        >>> [j.caption.split(",")[0] for j in derivation_jacobians(d)]
+        ['Layer 2', 'Layer 2', 'Layer 1']
+    """
+    graph = derivation.context.get("graph")
+    if graph is None:
+        return []
+    bp = derivation.context.get("backprop") or graph
+    return jacobians(bp, layers_touched(derivation))
+
+
+__all__ = ["Jacobian", "JacobianOf", "derivation_jacobians", "jacobian", "jacobians"]
+__all__ += ["layers_touched"]

@@ -71,7 +71,12 @@ class LayerSymbols:
 
 
 def layer_symbols(net: Network) -> list[LayerSymbols]:
-    """Each layer's W, b, z, a, δ as MatrixSymbols of the network's widths."""
+    """Each layer's W, b, z, a, δ as MatrixSymbols of the network's widths (a chain of dense)."""
+    if not net.is_chain:
+        raise SymnnError(
+            "layer by layer Jacobians need a chain of dense layers; this network has named "
+            "inputs, sums or shared weights: use derive_matrix, or jacobian() on its quantities"
+        )
     widths = net.widths
     result = []
     for l, layer in enumerate(net.layers, start=1):

@@ -21,8 +21,10 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
-from symnn.engine.jacobian import Jacobian, jacobians
+from symnn.engine.jacobian import Jacobian, derivation_jacobians
+from symnn.engine.values import WorkedNumbers, worked_numbers
 from symnn.output.layout import Piece, Row, break_row, visible_width
+from symnn.output.numbers import Worked
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
 from symnn.rules.activations import ACTIVATIONS
@@ -236,15 +238,6 @@ def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
     return list(builder.rows(entries))
 
 
-def _layers_touched(derivation: Derivation, graph: Graph) -> list[int]:
-    layers = set()
-    for section in derivation.sections:
-        kind = _kind(section.subject)
-        if kind is not None:
-            layers.add(kind[1][0])
-    return sorted(layers, reverse=True)
-
-
 @dataclass(frozen=True)
 class RuleUse:
     """A rule the steps apply: its words, a formula in LaTeX (activations) or a detail in prose."""
@@ -275,15 +268,13 @@ def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> l
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
 
-def _numeric_context(derivation: Derivation, network: Network, builder: _Builder, digits: int):
-    from symnn.engine.worked import Worked
-
-    worked = Worked(derivation, network, digits)
+def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
+    worked = Worked(numbers, digits)
     backward = []
     for subject, lines in worked.backward():
         words, term = _heading(subject)
         backward.append(Block(subject, builder.numeric(lines), words, term))
-    samples = len(worked.samples)
+    samples = worked.samples
     return {
         "given": _given_lines(worked.given()),
         "forward": builder.numeric(worked.forward()),
@@ -300,11 +291,18 @@ def context(
     fmt: str,
     notation: str | None = None,
     partial: str = "frac",
-    numeric: bool | Network = False,
+    numeric: bool | Network | WorkedNumbers = False,
     digits: int = 6,
     matrix: Derivation | None = None,
+    jacobians: Sequence[Jacobian] | None = None,
 ) -> dict[str, Any]:
-    """Everything the templates lay out, computed here so that templates hold no maths."""
+    """Everything the templates lay out, so that templates hold no maths.
+
+    The Jacobians and the worked numbers arrive as data: ``jacobians`` (default: those the
+    derivation recorded, ``symnn.engine.jacobian.derivation_jacobians``) and ``numeric`` as
+    ``WorkedNumbers`` (True or a Network: ``symnn.engine.values.worked_numbers`` of it, which
+    reuses the derivation's reverse walk).
+    """
     if fmt not in FORMATS:
         raise SymnnError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if partial not in PARTIAL_STYLES:
@@ -338,20 +336,22 @@ def context(
             "results": results(matrix, builder),
         }
     if graph is not None:
+        if jacobians is None:
+            jacobians = derivation_jacobians(derivation)
         loss = LOSSES[graph.network.loss]
         ctx["network"] = {
             "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
             "forward": forward_rows(graph, builder),
-            "jacobians": [
-                _fit(j, builder) for j in jacobians(graph, _layers_touched(derivation, graph))
-            ],
+            "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:
         if graph is None:
             raise SymnnError("numbers need an element-level derivation of a network")
-        network = numeric if isinstance(numeric, Network) else graph.network
-        ctx["numeric"] = _numeric_context(derivation, network, builder, digits)
+        if not isinstance(numeric, WorkedNumbers):
+            network = numeric if isinstance(numeric, Network) else None
+            numeric = worked_numbers(derivation, network)
+        ctx["numeric"] = _numeric_context(numeric, builder, digits)
     return ctx
 
 
@@ -360,16 +360,18 @@ def render_derivation(
     fmt: str = "tex",
     notation: str | None = None,
     partial: str = "frac",
-    numeric: bool | Network = False,
+    numeric: bool | Network | WorkedNumbers = False,
     digits: int = 6,
     template_dir: str | Path | None = None,
     matrix: Derivation | None = None,
+    jacobians: Sequence[Jacobian] | None = None,
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
     ``notation`` is a preset of ``NOTATIONS`` (default: the network's own, else "layered");
     ``partial`` is "frac" (∂L/∂w as a fraction) or "slash"; ``numeric`` adds the worked example
-    at the spec's data, weights and learning rate (True, or a Network carrying them); ``digits``
+    at the spec's data, weights and learning rate (True, a Network carrying them, or the
+    ``WorkedNumbers`` already computed); ``digits``
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
     ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
 
@@ -380,5 +382,5 @@ def render_derivation(
         >>> "derivative of a weighted sum" in text and "$$" in text
         True
     """
-    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix)
+    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix, jacobians)
     return render(FORMATS[fmt], ctx, template_dir)

@@ -34,42 +34,16 @@ from symnn.printing.text import TextPrinter
 
 FORMATS = ("text", "tex", "md")
 
-# Prose (rule names, notes) uses a few mathematical characters; in LaTeX they become commands so a
-# fragment compiles in any preamble.
-_UNICODE_TEX = {
-    "∇": r"$\nabla$",
-    "η": r"$\eta$",
-    "μ": r"$\mu$",
-    "θ": r"$\theta$",
-    "α": r"$\alpha$",
-    "ε": r"$\varepsilon$",
-    "σ": r"$\sigma$",
-    "Δ": r"$\Delta$",
-    "∂": r"$\partial$",
-    "·": r"$\cdot$",
-    "←": r"$\leftarrow$",
-    "→": r"$\to$",
-    "≥": r"$\geq$",
-    "≤": r"$\leq$",
-    "≠": r"$\neq$",
-    "≈": r"$\approx$",
-    "−": "-",
-    "ŷ": r"$\hat{y}$",
-    "°": r"$^\circ$",
-    "′": r"$'$",
-    "²": r"$^2$",
-    "|": r"$|$",
-}
-
 
 def tex_prose(text: object) -> str:
-    """Prose for LaTeX: special characters escaped, mathematical characters as commands.
+    """Prose for LaTeX: special characters escaped, mathematical characters as commands (the one
+    unicode table, that of ``symnn.output.render.escape_latex``).
 
     Examples:
         >>> tex_prose("w ← w, 50%, |x|")
-        'w $\\\\leftarrow$ w, 50\\\\%, $|$x$|$'
+        'w \\\\ensuremath{\\\\leftarrow} w, 50\\\\%, \\\\ensuremath{|}x\\\\ensuremath{|}'
     """
-    return "".join(_UNICODE_TEX.get(ch, ch) for ch in escape_latex(text))
+    return escape_latex(text)
 
 
 if "tex_prose" not in FILTERS:

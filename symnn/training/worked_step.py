@@ -1,11 +1,10 @@
 """A worked training step with every number: forward values, loss, each δ, each gradient, each
 updated weight, then a table of the loss over the following steps.
 
-Every number comes from the engine: values from the generated trace of the backprop expressions
-(``symnn.codegen.forward.trace``), updates and the loss table from ``symnn.training.train.train``
-with the
-generated gradient function. The expressions shown are the engine's own, printed twice: once in
-the document's notation and once with each symbol replaced by its value.
+The numbers come from the one worked-numbers pipeline that ``derive --numeric`` uses: the engine's
+own expressions evaluated by ``symnn.engine.values``, laid out by ``symnn.output.numbers`` (each
+expression once in the document's notation and once with its numbers put in). The update is
+θ − η ∂L/∂θ of those numbers; ``symnn.training.train.train`` runs only for the loss table.
 """
 
 from __future__ import annotations
@@ -15,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
-from symnn.codegen.forward import trace
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_text
-from symnn.engine.backprop import adjoint_symbol
 from symnn.engine.element import backprop_for
-from symnn.output.render import format_number, render
+from symnn.engine.values import Evaluated, Values, point, update
+from symnn.output.numbers import with_numbers
+from symnn.output.render import render
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
@@ -31,19 +29,6 @@ from symnn.training.init import initial_params
 from symnn.training.train import train
 
 FORMATS = {".tex": "train_step.tex.j2", ".md": "train_step.md.j2"}
-
-
-def _printer(names: dict[sp.Symbol, str]) -> SymnnLatexPrinter:
-    printer = SymnnLatexPrinter(names)
-    # Numbers side by side need an explicit product sign: 0.15 · 0.05, not "0.15 0.05".
-    printer._settings["mul_symbol_latex"] = r" \cdot "
-    printer._settings["mul_symbol_latex_numbers"] = r" \cdot "
-    return printer
-
-
-def _number(value: float, digits: int) -> str:
-    text = format_number(value, digits)
-    return rf"\left({text}\right)" if text.startswith("-") else text
 
 
 def _table_steps(steps: int) -> list[int]:
@@ -66,40 +51,28 @@ def worked_step_context(
     Y = np.asarray([list(y)], dtype=float)
     bp = backprop_for(network)
     graph = bp.graph
-    shape = graph.shape
     notation = nt.NOTATIONS[network.notation]
-    t = trace(network, params, X, Y)
-    values: dict[sp.Symbol, float] = {s: float(v[0]) for s, v in t.values.items()}
-    values |= dict(zip(graph.inputs, X[0].tolist(), strict=True))
-    values |= dict(zip(graph.targets, Y[0].tolist(), strict=True))
-    for p in graph.parameters:
-        for index, s in p.entries():
-            values[s] = float(np.asarray(params[p.name], dtype=float)[index])
-    symbols = list(values)
-    printer = SymnnLatexPrinter(notation.symbol_names(symbols, shape))
-    numbers = _printer({s: _number(v, digits) for s, v in values.items()})
+    numbers = Values(bp, point(graph, params, X[0], Y[0]))
+    values = numbers.values
+    printer = SymnnLatexPrinter(notation.symbol_names(list(values), graph.shape))
     run = train(network, X, Y, params=params, steps=steps, lr=lr, freeze=freeze)
-    after = train(network, X, Y, params=params, steps=1, lr=lr, freeze=freeze).params
 
-    def line(symbol: sp.Expr, expr: sp.Expr, value: float) -> dict[str, Any]:
-        return {"symbol": symbol, "expr": expr, "numbers": numbers.doprint(expr), "value": value}
+    def line(e: Evaluated) -> dict[str, Any]:
+        shown = printer.doprint(with_numbers(e.expr, e.atoms, digits))
+        return {"symbol": e.lhs, "expr": e.expr, "numbers": shown, "value": e.value}
 
-    forward = [line(d.symbol, d.expr, values[d.symbol]) for d in graph.definitions]
-    backward = [
-        line(adjoint_symbol(d), bp.adjoints[d.symbol], values[adjoint_symbol(d)])
-        for d in reversed(graph.definitions[:-1])
-    ]
+    forward = [line(e) for e in numbers.forward()]
+    backward = [line(e) for e in numbers.adjoints()]
     gradients, updates, frozen = [], [], []
     for p in graph.parameters:
         if p.name not in run.trained:
             frozen.append(p.name)
             continue
-        for index, s in p.entries():
-            gradient = float(t.gradients[s][0])
-            partial = sp.Derivative(nt.LOSS, s, evaluate=False)
-            gradients.append(line(partial, bp.gradients[s], gradient))
-            new = float(after[p.name][index])
-            updates.append({"symbol": s, "old": values[s], "gradient": gradient, "new": new})
+        for e in numbers.gradients(s for _, s in p.entries()):
+            gradients.append(line(e))
+            theta = e.lhs.variables[0]
+            u = update(theta, values[theta], e.value, lr)
+            updates.append({"symbol": theta, "old": u.old, "gradient": u.gradient, "new": u.new})
     return {
         "title": network.name or f"a {'-'.join(map(str, network.widths))} network",
         "widths": network.widths,

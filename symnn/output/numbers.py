@@ -1,0 +1,176 @@
+"""Worked numbers laid out: each expression, then with its numbers put in, then its value.
+
+The numbers come as data from ``symnn.engine.values`` (``Evaluated``, ``WorkedNumbers``); this
+module only arranges them for the printer: ``with_numbers`` replaces each quantity by its number
+and keeps the expression's structure and textbook order, ``shown`` is the one way a number is
+written (negatives in parentheses inside an expression), ``Times`` writes products of numbers with
+``\\cdot``. Both ``derive --numeric`` and ``train --worked-step`` lay out their numbers here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symnn.core import notation as nt
+from symnn.engine.values import Evaluated, Update, WorkedNumbers
+from symnn.output.render import format_number
+from symnn.printing.latex import textbook_order
+
+ETA = sp.Symbol("eta", positive=True)
+
+
+class Shown(sp.Symbol):
+    """A number as the document prints it (its name is the text, negatives in parentheses)."""
+
+    def _latex(self, printer) -> str:
+        return self.name
+
+
+class Times(sp.Function):
+    """A product of numbers written with ``\\cdot`` (juxtaposed numbers would read as digits)."""
+
+    def _latex(self, printer) -> str:
+        parts = []
+        for factor in self.args:
+            text = printer._print(factor)
+            if isinstance(factor, sp.Add) or text.startswith("-"):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return r" \cdot ".join(parts)
+
+
+class Updated(sp.Function):
+    """θ⁺, a parameter after one gradient step."""
+
+    nargs = 1
+
+    def _latex(self, printer) -> str:
+        return rf"{{{printer._print(self.args[0])}}}^{{+}}"
+
+
+def shown(value: float, digits: int, bare: bool = False) -> Shown:
+    """A number to print; negatives in parentheses unless ``bare`` (a value standing alone).
+
+    Examples:
+        >>> shown(-0.25, 6), shown(-0.25, 6, bare=True), shown(1e-7, 3)
+        ((-0.25), -0.25, 1 \\cdot 10^{-7})
+    """
+    text = format_number(value, digits)
+    return Shown(f"({text})" if value < 0 and not bare else text)
+
+
+def with_numbers(expr: sp.Basic, values: dict[sp.Basic, float], digits: int) -> sp.Basic:
+    """``expr`` with every quantity replaced by its number, structure and order kept.
+
+    Examples:
+        >>> from symnn.printing.latex import tex
+        >>> a, d = sp.symbols("a d")
+        >>> tex(with_numbers(a * d, {a: 0.5, d: -2.0}, 6))
+        '0.5 \\\\cdot (-2)'
+    """
+    if expr in values:
+        return shown(values[expr], digits)
+    if not expr.args or expr.is_Number:
+        return expr
+    args = [with_numbers(a, values, digits) for a in textbook_order(expr)]
+    if isinstance(expr, sp.Mul):
+        if args[0] == -1:
+            rest = args[1:]
+            return sp.Mul(-1, rest[0] if len(rest) == 1 else Times(*rest), evaluate=False)
+        return Times(*args)
+    if isinstance(expr, sp.Add | sp.Pow):
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
+
+
+@dataclass(frozen=True)
+class NumericLine:
+    """``lhs = expr = expr with numbers = value``, all as SymPy objects for the printer.
+
+    ``numbers`` is None when it would only repeat the value; ``value`` is None when the
+    expression is a constant.
+    """
+
+    lhs: sp.Basic
+    rhs: sp.Basic | None
+    numbers: sp.Basic | None
+    value: sp.Basic | None
+
+
+def numeric_line(line: Evaluated, digits: int) -> NumericLine:
+    """An evaluated ``lhs = expr`` as a line of the document."""
+    expr = line.lhs if line.expr is None else line.expr
+    if expr.is_Number:  # ∂z/∂b = 1: nothing to put in, nothing to compute
+        return NumericLine(line.lhs, line.expr, None, None)
+    numbers = with_numbers(expr, line.atoms, digits)
+    if isinstance(numbers, Shown):  # a lone quantity: its number is the value
+        numbers = None
+    return NumericLine(line.lhs, line.expr, numbers, shown(line.value, digits, bare=True))
+
+
+def update_line(u: Update, rate: float, digits: int) -> NumericLine:
+    """θ⁺ = θ − η ∂L/∂θ = its numbers = the new value."""
+    gradient = sp.Derivative(nt.LOSS, u.theta, evaluate=False)
+    rhs = sp.Add(u.theta, sp.Mul(-1, ETA, gradient, evaluate=False), evaluate=False)
+    numbers = with_numbers(rhs, {u.theta: u.old, ETA: rate, gradient: u.gradient}, digits)
+    return NumericLine(Updated(u.theta), rhs, numbers, shown(u.new, digits, bare=True))
+
+
+class Worked:
+    """The worked example of a derivation laid out: given values, forward, steps, mean, update."""
+
+    def __init__(self, numbers: WorkedNumbers, digits: int = 6) -> None:
+        self.numbers = numbers
+        self.digits = digits
+
+    @property
+    def samples(self) -> int:
+        return self.numbers.samples
+
+    def given(self) -> list[tuple[sp.Basic, sp.Basic]]:
+        """Inputs, targets, the parameters and the learning rate with their values."""
+        pairs = [(s, shown(v, self.digits, bare=True)) for s, v in self.numbers.given]
+        return pairs + [(ETA, shown(self.numbers.learning_rate, self.digits, bare=True))]
+
+    def forward(self) -> list[NumericLine]:
+        return [numeric_line(line, self.digits) for line in self.numbers.forward]
+
+    def backward(self) -> list[tuple[sp.Basic, list[NumericLine]]]:
+        """Each section's steps with numbers (definitions and pre-substitution forms left out)."""
+        return [
+            (subject, [numeric_line(line, self.digits) for line in lines])
+            for subject, lines in self.numbers.backward
+        ]
+
+    def gradients(self) -> list[NumericLine]:
+        """∂L/∂θ as the mean over the samples (only when there are several)."""
+        if self.numbers.samples == 1:
+            return []
+        lines = []
+        n = self.numbers.samples
+        for theta, per_sample, mean_value in self.numbers.gradients:
+            terms = [shown(g, self.digits) for g in per_sample]
+            mean = sp.Mul(sp.Rational(1, n), sp.Add(*terms, evaluate=False), evaluate=False)
+            lhs = sp.Derivative(nt.LOSS, theta, evaluate=False)
+            lines.append(NumericLine(lhs, None, mean, shown(mean_value, self.digits, bare=True)))
+        return lines
+
+    def updates(self) -> list[NumericLine]:
+        """θ⁺ = θ − η ∂L/∂θ for every chosen parameter."""
+        rate = self.numbers.learning_rate
+        return [update_line(u, rate, self.digits) for u in self.numbers.updates]
+
+
+__all__ = [
+    "NumericLine",
+    "Shown",
+    "Times",
+    "Updated",
+    "Worked",
+    "numeric_line",
+    "shown",
+    "update_line",
+    "with_numbers",
+]
