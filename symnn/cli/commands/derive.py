@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from symnn.cli.commands.output import emit
+from symnn.cli.commands.output import emit, refuse_pdf_to_stdout
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_bytes
 from symnn.core.notation import NOTATIONS
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("spec", help="network spec file (TOML)")
+    p.add_argument("spec", help="network spec file (TOML), a bundled example's name, or - (stdin)")
     p.add_argument(
         "--wrt",
         default="all",
@@ -54,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "beamer: slides; md: Markdown; pdf: the article compiled (needs -o)",
     )
     p.add_argument(
+        "--document", action="store_true", help="with tex: a whole LaTeX article (= article)"
+    )
+    p.add_argument(
         "--numeric",
         action="store_true",
         help="add the worked example: forward values, each factor's number, the gradients and "
@@ -71,13 +74,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--digits", type=int, default=6, help="significant digits of the numbers (default 6)"
     )
     p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.format == "pdf" and args.output in (None, "-"):
-        raise SymnnError("--format pdf: expected an output file with -o, found none")
+    if args.document:  # the name calc and perceptron use: tex with --document is the article
+        if args.format not in ("tex", "article"):
+            raise SymnnError("--document: expected together with --format tex")
+        args.format = "article"
+    if args.format == "pdf":
+        refuse_pdf_to_stdout(args.output)
     if args.format == "text" and args.numeric:
         raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
     network = load_spec(args.spec)
