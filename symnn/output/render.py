@@ -6,7 +6,8 @@ Templates only lay out. Delimiters are chosen so LaTeX braces and Markdown never
 
 Filters: ``tex`` (a SymPy expression as LaTeX, in the document's notation), ``e`` (prose escaped
 for LaTeX), ``md`` (prose escaped for Markdown), ``num`` (a number to a chosen number of
-significant digits), ``pages`` (rows split into slides of a few lines). Templates are looked up
+significant digits), ``pages`` (rows split into slides of a few lines), ``rule`` (a rule's words
+as maths that pdflatex, KaTeX and MathJax 3 all read). Templates are looked up
 in the user's folder first, then in the source tree's ``templates/``, then in the copy installed
 inside the package.
 """
@@ -24,6 +25,7 @@ import sympy as sp
 from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 from symnn.output.layout import pages
+from symnn.output.prose import rule_inline, rule_math
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
 
@@ -142,6 +144,8 @@ FILTERS.add("e", escape_latex)
 FILTERS.add("md", escape_markdown)
 FILTERS.add("num", format_number)
 FILTERS.add("pages", pages)
+FILTERS.add("rule", rule_math)
+FILTERS.add("rule_inline", rule_inline)
 
 
 def template_dirs(user_dir: str | Path | None = None) -> list[Path]:
@@ -173,6 +177,8 @@ def environment(user_dir: str | Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update({name: FILTERS[name] for name in FILTERS})
+    # Standalone documents are A4 unless a context asks for paper="letter".
+    env.globals["paper"] = "a4"
     return env
 
 

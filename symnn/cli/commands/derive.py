@@ -17,7 +17,7 @@ from symnn.core.notation import NOTATIONS
 from symnn.core.steps import Derivation
 from symnn.engine import derive
 from symnn.engine.matrix import derive_matrix
-from symnn.output.document import render_derivation
+from symnn.output.document import PAPERS, render_derivation
 from symnn.printing.latex import PARTIAL_STYLES
 from symnn.spec.specfile import load_spec
 
@@ -73,6 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--digits", type=int, default=6, help="significant digits of the numbers (default 6)"
     )
+    p.add_argument(
+        "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
+    )
     p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
@@ -103,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         digits=args.digits,
         template_dir=args.template_dir,
         matrix=matrix if derivation is not None else None,
+        paper=args.paper,
     )
     if args.format == "pdf":
         from symnn.output.pdf import compile_pdf
