@@ -115,6 +115,13 @@ class Step:
     def rule_text(self) -> str:
         return RULES[self.rule]
 
+    def __repr__(self) -> str:
+        return f"Step({display.show(self, 'text')}  [{self.rule_text}])"
+
+    def _repr_latex_(self) -> str | None:
+        """Jupyter's view: the step typeset in the layered notation, its rule beside it."""
+        return display.show(self, "latex")
+
 
 @dataclass(frozen=True)
 class Section:
@@ -142,6 +149,10 @@ class Derivation:
             if step.lhs == lhs:
                 return step.rhs
         raise KeyError(lhs)
+
+    def __repr__(self) -> str:
+        counts = f"{len(self.sections)} sections, {len(self.steps)} steps"
+        return f"<Derivation {self.title!r}: {counts}, {len(self.results)} results>"
 
     def _repr_latex_(self) -> str | None:
         """Jupyter's LaTeX view: the steps in one ``aligned`` display."""

@@ -10,6 +10,7 @@ appears when the derivation carries its graph in ``context["graph"]``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from symnn.core.graph import ACTIVATION, Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
 from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
+from symnn.engine.stable import stable_output
 from symnn.engine.values import WorkedNumbers, worked_numbers
 from symnn.output.layout import Piece, Row, break_row, visible_width
 from symnn.output.numbers import Worked
@@ -281,6 +283,12 @@ def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> l
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
 
+def _has_infinite(numbers: WorkedNumbers) -> bool:
+    """Whether a number shown is ±∞ (a textbook factor such as −y/a at a saturated output)."""
+    lines = [*numbers.forward, *(e for _, evaluated in numbers.backward for e in evaluated)]
+    return any(not math.isfinite(v) for e in lines for v in (e.value, *e.atoms.values()))
+
+
 def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
     worked = Worked(numbers, digits)
     backward = []
@@ -296,6 +304,7 @@ def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
         "updates": builder.numeric(worked.updates()),
         "samples": samples,
         "digits": digits,
+        "infinite": _has_infinite(numbers),
     }
 
 
@@ -362,6 +371,7 @@ def context(
         ctx["network"] = {
             "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
+            "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }

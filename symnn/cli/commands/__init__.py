@@ -1,6 +1,16 @@
 """Subcommands of the command line; each module offers ``register(subparsers)``."""
 
-from symnn.cli.commands import calc, check, derive, gallery, graph, perceptron, train
+from symnn.cli.commands import (
+    calc,
+    check,
+    derive,
+    examples,
+    export,
+    gallery,
+    graph,
+    perceptron,
+    train,
+)
 
-COMMANDS = [derive, check, train, gallery]
-COMMANDS += [calc, perceptron, graph]
+COMMANDS = [derive, check, export, train, gallery]
+COMMANDS += [calc, perceptron, graph, examples]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from symnn.cli.commands.output import emit
+from symnn.cli.commands.output import emit, refuse_pdf_to_stdout
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_bytes
 from symnn.core.notation import NOTATIONS
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("spec", help="network spec file (TOML)")
+    p.add_argument("spec", help="network spec file (TOML), a bundled example's name, or - (stdin)")
     p.add_argument(
         "--wrt",
         default="all",
@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="text",
         help="text (default); tex: a fragment to \\input; article: a standalone document; "
         "beamer: slides; md: Markdown; pdf: the article compiled (needs -o)",
+    )
+    p.add_argument(
+        "--document", action="store_true", help="with tex: a whole LaTeX article (= article)"
     )
     p.add_argument(
         "--numeric",
@@ -74,13 +77,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
     )
     p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.format == "pdf" and args.output in (None, "-"):
-        raise SymnnError("--format pdf: expected an output file with -o, found none")
+    if args.document:  # the name calc and perceptron use: tex with --document is the article
+        if args.format not in ("tex", "article"):
+            raise SymnnError("--document: expected together with --format tex")
+        args.format = "article"
+    if args.format == "pdf":
+        refuse_pdf_to_stdout(args.output)
     if args.format == "text" and args.numeric:
         raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
     network = load_spec(args.spec)
