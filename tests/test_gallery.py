@@ -80,8 +80,11 @@ GALLERY_TEX = sorted((ROOT / "derivations").rglob("*.tex"))
 def test_gallery_latex_compiles(path):
     """Each fragment compiles inside the smallest document its header asks for."""
     text = path.read_text()
+    # A circuit diagram says in its header that it needs TikZ.
+    tikz = "\\usepackage{tikz}\n" if "% requires: tikz" in text[:400] else ""
     document = (
         "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
+        f"{tikz}"
         f"\\begin{{document}}\n{text}\n\\end{{document}}\n"
     )
     assert compile_pdf(document).startswith(b"%PDF")

@@ -314,7 +314,11 @@ def test_progress_bar_only_on_a_terminal():
             bar.update(step, 1.0 / step, 0.5)
         bar.close()
     assert quiet.getvalue() == ""
-    assert loud.getvalue().endswith("10/10 loss 0.1 accuracy 50.0%\n")
+    last_bar, cleared = loud.getvalue().split("\r")[-3:-1]
+    assert last_bar.startswith("[##############################] 10/10 loss 0.1 accuracy 50.0% | ")
+    assert "steps/s, 00:00 left" in last_bar
+    assert cleared == " " * len(cleared) and len(cleared) >= len(last_bar.rstrip())
+    assert loud.getvalue().endswith("\r")  # the line is cleared, the cursor back at its start
     silenced = Terminal()
     Progress(10, enabled=False, stream=silenced).update(10, 1.0)
     assert silenced.getvalue() == ""

@@ -50,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `symnn derive … | head`
         return 0
+    except KeyboardInterrupt:  # Ctrl-C outside training (which keeps its partial result)
+        print("symnn: interrupted", file=sys.stderr)
+        return 130
     except OSError as error:  # an output path that is a folder, a missing folder, a full disk
         where = f"{error.filename}: " if error.filename else ""
         print(f"symnn: error: {where}{error.strerror or error}", file=sys.stderr)

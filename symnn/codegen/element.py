@@ -22,8 +22,9 @@ from symnn import numerics
 from symnn.codegen.gather import layer_lines
 from symnn.core.errors import SymnnError
 from symnn.core.graph import Graph
-from symnn.engine.backprop import Backprop, adjoint_symbol
+from symnn.engine.backprop import Backprop
 from symnn.engine.element import backprop_for
+from symnn.engine.stable import stable_backward, stable_forward
 from symnn.printing.code import CodePrinter
 from symnn.spec.network import Network
 
@@ -70,12 +71,7 @@ def _names(graph: Graph) -> dict[sp.Symbol, str]:
 
 
 def _assignments(bp: Backprop) -> list[tuple[sp.Symbol, sp.Expr]]:
-    graph = bp.graph
-    forward = [(d.symbol, d.expr) for d in graph.definitions]
-    backward = [
-        (adjoint_symbol(d), bp.adjoints[d.symbol]) for d in reversed(graph.definitions[:-1])
-    ]
-    return forward + backward
+    return stable_forward(bp) + stable_backward(bp)
 
 
 def _is_plain_sum(expr: sp.Expr) -> bool:

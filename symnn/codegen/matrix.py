@@ -13,11 +13,17 @@ log-sum-exp use their matrix rules with the row maximum subtracted (``symnn.nume
 
 from __future__ import annotations
 
+import re
+
+import sympy as sp
+
+from symnn import numerics
 from symnn.codegen.element import CompiledGradients, function_header, load_function
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.layers.base import ArrayCode, joined, parenthesised, without_matrix_rule
 from symnn.layers.dense import unit_printer
+from symnn.rules.fused import FusedOutput, fused_output
 from symnn.rules.unit import loss_parts
 from symnn.spec.network import Network
 
@@ -84,15 +90,30 @@ def _backward(net: Network, src: ArrayCode) -> dict[str, list[str]]:
 
 def _output_gradient(net: Network, src: ArrayCode) -> str | None:
     """Emit L; return the code of ∂L/∂A at the output (None when Δ is fused with the loss)."""
-    depth = len(net.layers)
-    if net.layers[-1].activation == "softmax" and net.loss == "cross_entropy":
-        # −Σ y log softmax(z) = log Σ e^z · Σ y − yᵀz, never log(0); and (diag(s) − s sᵀ)(−y ⊘ s)
-        # = s (Σ_k y_k) − y: exact for any y, s − y for distributions.
-        lse = src.call("logsumexp_rows", f"Z{depth}")
-        src.emit(f"L = {lse} * numpy.sum(Y, axis=1) - numpy.sum(Y * Z{depth}, axis=1)")
-        src.emit(f"Delta{depth} = A{depth} * numpy.sum(Y, axis=1, keepdims=True) - Y")
+    output = getattr(net.layers[-1], "activation", None)
+    fused = fused_output(output, net.loss, net.outputs) if output is not None else None
+    if fused is not None:
+        _fused_output_delta(net, fused, src)
         return None
     return _loss_and_output_gradient(net, src)
+
+
+def _fused_output_delta(net: Network, fused: FusedOutput, src: ArrayCode) -> None:
+    """L and Δ of the output layer in the fused, stable form of ``symnn.rules.fused``."""
+    depth, units = len(net.layers), range(1, net.outputs + 1)
+    if fused.matrix is not None:
+        for line in fused.matrix(f"Z{depth}", f"A{depth}", "Y", f"Delta{depth}"):
+            src.calls |= {f for f in numerics.NAMESPACE if re.search(rf"\b{f}\(", line)}
+            src.emit(line)
+        return
+    z = [nt.z(depth, k) for k in units]
+    a = [nt.a(depth, k) for k in units]
+    y = [nt.y(k) for k in units]
+    # Elementwise pair: unit 1's loss term and δ, printed with the whole matrices as names.
+    printer = unit_printer(depth, {nt.y(1): "Y"})
+    unit_one = [t for t in fused.terms(z, a, y) if not t.has(*z[1:], *a[1:], *y[1:])]
+    src.emit(f"L = numpy.sum({src.expr(printer, sp.Add(*unit_one))}, axis=1)")
+    src.emit(f"Delta{depth} = {src.expr(printer, fused.deltas(z, a, y)[0])}")
 
 
 def _gradients(net: Network, grads: dict[str, list[str]], src: ArrayCode) -> None:

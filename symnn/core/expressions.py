@@ -184,9 +184,16 @@ def symbol(name: str) -> sp.Symbol:
 class _Builder:
     """Builds SymPy from a parsed tree, refusing every node that is not on the whitelist."""
 
-    def __init__(self, text: str, allowed: Sequence[str] | None):
+    def __init__(
+        self,
+        text: str,
+        allowed: Sequence[str] | None,
+        functions: dict[str, MathFunction] | None = None,
+    ):
         self.text = text
         self.allowed = None if allowed is None else list(allowed)
+        self.functions = FUNCTIONS if functions is None else functions
+        self.source = _powers(text) if isinstance(text, str) else ""  # the tree's positions
         self.names: list[str] = []  # in order of first appearance
 
     def build(self, node: ast.AST) -> sp.Expr:
@@ -208,7 +215,7 @@ class _Builder:
         if isinstance(value, bool) or not isinstance(value, int | float):
             kind = "strings" if isinstance(value, str | bytes) else f"the constant {value!r}"
             raise _fail(self.text, kind)
-        source = ast.get_source_segment(_powers(self.text), node) or repr(value)
+        source = ast.get_source_segment(self.source, node) or repr(value)
         exponent = re.search(r"[eE]([+-]?\d+)", source)
         if exponent and abs(int(exponent.group(1))) > MAX_EXPONENT:
             raise _fail(self.text, f"the number {source!r} (exponent beyond {MAX_EXPONENT})")
@@ -220,7 +227,7 @@ class _Builder:
     def _name(self, name: str) -> sp.Expr:
         if name in CONSTANTS:
             return CONSTANTS[name]
-        if name in FUNCTIONS:
+        if name in self.functions:
             raise SymnnError(f"expression {self.text!r}: {name} is a function; write {name}(...)")
         if name.startswith("_") or name.endswith("__"):
             raise _fail(self.text, f"the name {name!r}")
@@ -260,16 +267,16 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             raise _fail(self.text, "calling anything but a named function")
         name = node.func.id
-        if name not in FUNCTIONS:
+        if name not in self.functions:
             raise SymnnError(
                 f"expression {self.text!r}: unknown function {name!r}; "
-                f"known: {', '.join(FUNCTIONS)}"
+                f"known: {', '.join(self.functions)}"
             )
         if node.keywords:
             raise _fail(self.text, "keyword arguments")
         if any(isinstance(arg, ast.Starred) for arg in node.args):
             raise _fail(self.text, "starred arguments")
-        function = FUNCTIONS[name]
+        function = self.functions[name]
         if len(node.args) not in function.arities:
             wanted = " or ".join(map(str, function.arities))
             raise SymnnError(

@@ -104,6 +104,53 @@ class PositivePart(ReLU):
         return rf"\max\left(0, {printer._print(self.args[0])}\right)"
 
 
+class Maximum(_Rule):
+    """max(x, y), a gate of two inputs: the gradient goes to the larger one; a tie (x = y) sends
+    all of it to the first argument (∂/∂x = step(x − y), ∂/∂y = 1 − step(x − y))."""
+
+    nargs = 2
+    code_name = "maximum"
+
+    def fdiff(self, argindex=1):
+        x, y = self.args
+        if argindex == 1:
+            return Step(x - y)
+        if argindex == 2:
+            return 1 - Step(x - y)
+        raise ArgumentIndexError(self, argindex)
+
+    def _tex(self, printer) -> str:
+        x, y = (printer._print(arg) for arg in self.args)
+        return rf"\max\left({x}, {y}\right)"
+
+    def _elementary(self):
+        x, y = self.args
+        return sp.Piecewise((x, x >= y), (y, True))
+
+
+class Minimum(_Rule):
+    """min(x, y): the gradient goes to the smaller input; a tie sends all of it to the first."""
+
+    nargs = 2
+    code_name = "minimum"
+
+    def fdiff(self, argindex=1):
+        x, y = self.args
+        if argindex == 1:
+            return Step(y - x)
+        if argindex == 2:
+            return 1 - Step(y - x)
+        raise ArgumentIndexError(self, argindex)
+
+    def _tex(self, printer) -> str:
+        x, y = (printer._print(arg) for arg in self.args)
+        return rf"\min\left({x}, {y}\right)"
+
+    def _elementary(self):
+        x, y = self.args
+        return sp.Piecewise((x, x <= y), (y, True))
+
+
 class LeakyReLU(_Rule):
     """z for z > 0, slope·z otherwise; derivative 1 or slope (slope at 0)."""
 

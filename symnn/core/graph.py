@@ -80,6 +80,9 @@ class NodeKind:
     array: str = "a"
     adjoint_array: str = "dL_da"
     order: int = 0
+    # The node's expression appears in its children's local derivatives as the node's name
+    # (σ'(z) = a(1 − a), exp'(d) = e): activations and a program's values.
+    names_expression: bool = False
 
 
 def _loss_adjoint(block: int, unit: int) -> sp.Expr:
@@ -92,7 +95,8 @@ WEIGHTED_INPUT = NODE_KINDS.add(
     NodeKind("weighted_input", nt.delta, "linear", "weighted input", "z", "delta", 1),
 )
 ACTIVATION = NODE_KINDS.add(
-    "activation", NodeKind("activation", nt.grad_a, "activation_derivative", "activation")
+    "activation",
+    NodeKind("activation", nt.grad_a, "activation_derivative", "activation", names_expression=True),
 )
 LOSS_NODE = NODE_KINDS.add(
     "loss", NodeKind("loss", _loss_adjoint, "loss_derivative", "loss", "L", "")

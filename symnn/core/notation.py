@@ -67,6 +67,12 @@ def grad_a(layer: int, j: int) -> sp.Symbol:
     return sp.Symbol(f"dL_da_{layer}_{j}", real=True)
 
 
+@cache
+def program_adjoint(layer: int, unit: int) -> sp.Symbol:
+    """∂(output)/∂node for node number ``unit`` of a program (layer 0); no name looks like it."""
+    return sp.Symbol(f"grad(node {unit})", real=True)
+
+
 _KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y")
 
 

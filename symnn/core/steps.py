@@ -35,7 +35,7 @@ RULES = {
     "sum_jacobian": "the Jacobian of a sum by one of its terms is the identity",
     "shared_weight": "a shared weight: its gradient is the sum over its uses",
     "jacobian_weights": "∂z_i/∂w_jk = [i = j] a_k",
-    "kronecker_sum": "the Kronecker delta picks one term of the sum",
+    "kronecker_sum": "the bracket [i = j] picks one term of the sum",
     "outer_product": "∂L/∂w_jk = δ_j a_k for all j, k is the outer product δ aᵀ",
     "identity_jacobian": "the Jacobian is the identity",
     "symmetric_jacobian": "the Jacobian is symmetric",
@@ -50,6 +50,19 @@ RULES = {
     "batch_rows": "one sample per row",
     "batch_mean": "the batch gradient is the mean of the per-sample gradients",
 }
+# Programs as computational graphs (symnn.engine.program).
+RULES.update(
+    {
+        "seed_gradient": "upstream gradient at the output (the seed)",
+        "upstream_gradient": "upstream gradient: what the consumer sends back",
+        "fork_sum": "gradients add at forks (the node feeds several others)",
+        "local_gradient": "local gradient of the gate",
+        "max_gate": "max/min route the gradient to the larger/smaller input (a tie: to the first)",
+        "max_gate_tie": "a tie at max/min: the whole gradient goes to the first argument",
+        "upstream_times_local": "chain rule: upstream gradient times local gradient",
+        "unused_input": "the output does not depend on it",
+    }
+)
 # The calculus refresher, gradient descent and the perceptron (symnn.calculus.calculus, …).
 RULES.update(
     {
@@ -102,6 +115,13 @@ class Step:
     def rule_text(self) -> str:
         return RULES[self.rule]
 
+    def __repr__(self) -> str:
+        return f"Step({display.show(self, 'text')}  [{self.rule_text}])"
+
+    def _repr_latex_(self) -> str | None:
+        """Jupyter's view: the step typeset in the layered notation, its rule beside it."""
+        return display.show(self, "latex")
+
 
 @dataclass(frozen=True)
 class Section:
@@ -129,6 +149,10 @@ class Derivation:
             if step.lhs == lhs:
                 return step.rhs
         raise KeyError(lhs)
+
+    def __repr__(self) -> str:
+        counts = f"{len(self.sections)} sections, {len(self.steps)} steps"
+        return f"<Derivation {self.title!r}: {counts}, {len(self.results)} results>"
 
     def _repr_latex_(self) -> str | None:
         """Jupyter's LaTeX view: the steps in one ``aligned`` display."""

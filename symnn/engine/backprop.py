@@ -13,7 +13,7 @@ from functools import cached_property
 import sympy as sp
 
 from symnn.core.errors import SymnnError
-from symnn.core.graph import ACTIVATION, LOSS_NODE, Definition, Graph, node_kind, product
+from symnn.core.graph import LOSS_NODE, Definition, Graph, node_kind, product
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ class Backprop:
         self._names = {
             d.expr: d.symbol
             for d in graph.definitions
-            if d.kind is ACTIVATION and not isinstance(d.expr, sp.Symbol)
+            if d.kind.names_expression
+            and not isinstance(d.expr, sp.Symbol)
+            and not d.expr.is_number
         }
 
     @cached_property

@@ -15,6 +15,7 @@ from pathlib import Path
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_bytes
 from symnn.gallery import networks as _networks  # noqa: F401  (registers the network examples)
+from symnn.gallery import programs as _programs  # noqa: F401  (the computational graphs)
 from symnn.gallery import refresher as _refresher  # noqa: F401  (then the refresher's)
 from symnn.gallery.registry import gallery_files
 

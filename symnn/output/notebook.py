@@ -11,8 +11,9 @@ from __future__ import annotations
 from symnn.calculus.descent import Descent
 from symnn.calculus.evaluation import CalculusDerivation
 from symnn.core import display
-from symnn.core.steps import Derivation
+from symnn.core.steps import Derivation, Step
 from symnn.perceptron.run import PerceptronRun
+from symnn.printing.session import document_latex
 from symnn.printing.text import text
 
 
@@ -45,3 +46,14 @@ display.register(Derivation, "text", derivation_text)
 display.register(CalculusDerivation, "latex", lambda d: None)  # the Markdown carries the maths
 for _cls in (CalculusDerivation, Descent, PerceptronRun):
     display.register(_cls, "markdown", lambda run: render_refresher(run, "md"))
+
+
+def step_latex(step: Step) -> str:
+    """One step typeset (layered notation) with its rule in words beside it."""
+    rule = step.rule_text.replace("\\", "").replace("{", "").replace("}", "")
+    lhs, rhs = document_latex(step.lhs), document_latex(step.rhs)
+    return f"$\\displaystyle {lhs} = {rhs} \\qquad \\text{{({rule})}}$"
+
+
+display.register(Step, "latex", step_latex)
+display.register(Step, "text", lambda step: f"{text(step.lhs)} = {text(step.rhs)}")

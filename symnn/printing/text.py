@@ -6,7 +6,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 # Terminal names of symnn's rules and adjoints (LaTeX has its own, from the notation).
-_FUNCTIONS = {"Sigmoid": "σ", "NormalCDF": "Φ"}
+_FUNCTIONS = {"Sigmoid": "σ", "NormalCDF": "Φ", "Maximum": "max", "Minimum": "min"}
 _ADJOINTS = {"delta": "δ", "dL_da": "∂L/∂a"}
 
 

@@ -13,10 +13,13 @@ from types import ModuleType
 SUMMARIES = {
     "derive": "derive gradients step by step",
     "check": "verify the generated gradients",
+    "export": "gradient code for NumPy alone, JAX or PyTorch",
     "train": "train with the generated gradients",
     "gallery": "regenerate or check the derivations/ gallery",
     "calc": "calculus refresher and gradient descent",
     "perceptron": "train a perceptron step by step",
+    "graph": "computational graph of a small program: values, gradients, circuit",
+    "examples": "list, show or copy the bundled examples",
 }
 
 

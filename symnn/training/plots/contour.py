@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -11,7 +12,7 @@ from symnn import numerics
 from symnn.calculus.descent import Descent
 from symnn.core.errors import SymnnError
 from symnn.printing.code import CodePrinter
-from symnn.training.plots import pyplot, save
+from symnn.training.plots import new_figure, save
 
 
 def numeric(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
@@ -29,27 +30,31 @@ def _span(values: np.ndarray) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]:
-    """Save the contour plot (two variables) or the curve (one variable) with the descent path.
+def descent_figure(run: Descent, levels: int = 25) -> Any:
+    """The contour plot (two variables) or the curve (one variable) with the descent path.
 
     Examples:
-        >>> import tempfile, symnn.calculus.descent
+        >>> import symnn.calculus.descent
         >>> run = symnn.calculus.descent.gradient_descent("x**2 + y**2", "1,1", 0.25, 3)
-        >>> with tempfile.TemporaryDirectory() as d:
-        ...     [p.name for p in plot_descent(run, Path(d) / "gd.png")]
-        ['gd.png']
+        >>> from matplotlib.figure import Figure
+        >>> isinstance(descent_figure(run), Figure)
+        True
     """
-    plt = pyplot()
+    if len(run.variables) not in (1, 2):
+        raise SymnnError(
+            f"contour plot: expected a function of one or two variables, found {len(run.variables)}"
+        )
     points = np.array([[float(c) for c in it.point] for it in run.iterates])
     f = numeric(run.function, run.variables)
-    figure, axes = plt.subplots(figsize=(6, 4.5))
+    figure = new_figure(figsize=(6, 4.5))
+    axes = figure.subplots()
     if len(run.variables) == 1:
         xs = np.linspace(*_span(points[:, 0]), 400)
         axes.plot(xs, np.broadcast_to(f(xs), xs.shape), color="0.3")
         axes.plot(points[:, 0], [float(it.value) for it in run.iterates], "o-", color="C3")
         axes.set_xlabel(str(run.variables[0]))
         axes.set_ylabel(f"{run.f_name}({run.variables[0]})")
-    elif len(run.variables) == 2:
+    else:
         X, Y = np.meshgrid(
             np.linspace(*_span(points[:, 0]), 200), np.linspace(*_span(points[:, 1]), 200)
         )
@@ -62,10 +67,18 @@ def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]
         axes.set_xlabel(str(run.variables[0]))
         axes.set_ylabel(str(run.variables[1]))
         axes.legend(loc="best")
-    else:
-        plt.close(figure)
-        raise SymnnError(
-            f"contour plot: expected a function of one or two variables, found {len(run.variables)}"
-        )
     axes.set_title(f"{run.f_name} = {sp.sstr(run.function)}")
-    return save(figure, path)
+    return figure
+
+
+def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]:
+    """Save ``descent_figure(run)`` to ``path`` (.png, .pdf or .svg; no suffix: PNG and PDF).
+
+    Examples:
+        >>> import tempfile, symnn.calculus.descent
+        >>> run = symnn.calculus.descent.gradient_descent("x**2 + y**2", "1,1", 0.25, 3)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     [p.name for p in plot_descent(run, Path(d) / "gd.png")]
+        ['gd.png']
+    """
+    return save(descent_figure(run, levels), path)

@@ -1,0 +1,124 @@
+"""``symnn graph FILE``: a small program's computational graph, every node's value and gradient.
+
+A program is a few assignments over scalars, one per line (or separated by ';'), parsed safely
+and never evaluated: numbers, names, + - * / ** ^, the functions of ``symnn calc`` and relu, max,
+min, step, abs. A name given a number is an input; each name is assigned once; the last
+assignment (or --output-node) is the output. Example (micrograd's README, bundled):
+
+    symnn graph examples/micrograd.txt
+    symnn graph -e "f = 1/(1 + exp(-(w0*x0 + w1*x1 + w2)))" \\
+        --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3 --gates --format circuit
+
+Formats: text (default), tex (fragment), article, beamer (one node per frame, gradients revealed
+node by node on the circuit), md, pdf (the article compiled; needs -o), circuit (the TikZ picture
+alone), py (NumPy forward and backward, one line per node); --json prints every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from symnn.cli.commands.calc import exact_json, to_json
+from symnn.cli.commands.output import emit
+from symnn.core.errors import SymnnError
+from symnn.core.program import Program, load_program, parse_program
+from symnn.engine.program import ProgramRun, run_program
+from symnn.printing.text import text
+
+FORMATS = ("text", "tex", "article", "beamer", "md", "pdf", "circuit", "py")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "graph",
+        help="computational graph of a small program: values, gradients, circuit",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", nargs="?", help="program file (one assignment per line)")
+    p.add_argument(
+        "-e", "--program", help="the program as text instead of a file ('; ' or newlines)"
+    )
+    p.add_argument("--at", help="input values, e.g. a=-4,b=2 (override those in the program)")
+    p.add_argument("--output-node", help="the node to differentiate (default: the last one)")
+    p.add_argument("--gates", action="store_true", help="split expressions into primitive gates")
+    p.add_argument(
+        "--seed-gradient",
+        default="1",
+        help="upstream gradient at the output (default 1), e.g. to show ∂out/∂x of one neuron",
+    )
+    p.add_argument("--digits", type=int, default=6, help="significant digits shown (default 6)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument("--json", action="store_true", help="every node's value and gradient as JSON")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.set_defaults(run=run)
+
+
+def read_program(args: argparse.Namespace) -> Program:
+    """The program from the file or -e, with the command line's values and choices."""
+    if (args.file is None) == (args.program is None):
+        raise SymnnError("graph: expected a program file or -e 'program text' (one of them)")
+    if args.program is None:
+        return load_program(args.file, args.at, args.output_node, args.gates)
+    return parse_program(args.program, args.at, args.output_node, args.gates)
+
+
+def json_object(run: ProgramRun) -> dict:
+    """The program's numbers: every input and node with its value and gradient, float and exact."""
+    program = run.program
+    nodes = {n.symbol: n for n in program.nodes}
+    items = []
+    for s in run.symbols:
+        n = nodes.get(s)
+        parents = [] if n is None else [p.name for p in run.graph.parents(run.graph.definition(s))]
+        items.append(
+            {
+                "name": s.name,
+                "kind": "input" if n is None else "node",
+                "definition": None if n is None else text(n.expr),
+                "gate": None if n is None else n.gate or None,
+                "line": None if n is None else n.line,
+                "inputs": parents,
+                "value": to_json(run.values[s]),
+                "gradient": to_json(run.gradients[s]),
+                "value_exact": exact_json(run.values[s]),
+                "gradient_exact": exact_json(run.gradients[s]),
+            }
+        )
+    return {
+        "kind": "graph",
+        "output": program.output.name,
+        "seed_gradient": to_json(run.seed),
+        "nodes": items,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    program = read_program(args)
+    if args.format == "py" and not args.json:
+        from symnn.codegen.program import program_source
+
+        emit(program_source(program), args.output)
+        return 0
+    result = run_program(program, args.seed_gradient, args.digits)
+    if args.json:
+        emit(json.dumps(json_object(result), indent=2, ensure_ascii=False), args.output)
+        return 0
+    if args.format == "circuit":
+        from symnn.output.circuit import render_circuit
+
+        emit(render_circuit(result, digits=min(args.digits, 4)), args.output)
+        return 0
+    from symnn.output.program import render_program
+
+    if args.format == "pdf":
+        if args.output is None or args.output == "-":
+            raise SymnnError("--format pdf: expected an output file with -o, found none")
+        from symnn.core.files import write_bytes
+        from symnn.output.pdf import compile_pdf
+
+        write_bytes(args.output, compile_pdf(render_program(result, "article")))
+        return 0
+    emit(render_program(result, args.format), args.output)
+    return 0

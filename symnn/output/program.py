@@ -1,0 +1,165 @@
+"""A program's derivation as a document: text, LaTeX fragment or article, Beamer, Markdown.
+
+The layout is the network documents' (rows broken to fit, the same macros); the content is the
+program, a table of every node's value and gradient, the circuit diagram and the backward pass
+node by node in reverse topological order. Everything printed comes from the ``ProgramRun``.
+
+Examples:
+    >>> from symnn.core.program import parse_program
+    >>> from symnn.engine.program import run_program
+    >>> run = run_program(parse_program("c = a*b; d = c + a", "a=2, b=3"))
+    >>> print(render_program(run, "text").splitlines()[3])
+      a     input       2      4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from symnn.core.errors import SymnnError
+from symnn.core.steps import RULES
+from symnn.engine.program import ProgramRun
+from symnn.output.circuit import render_circuit
+from symnn.output.document import RULE_WIDTHS, WIDTHS, Block, Group, _Builder
+from symnn.output.layout import Piece
+from symnn.output.render import render
+from symnn.printing.latex import SymnnLatexPrinter
+from symnn.printing.text import text
+
+FORMATS = {
+    "tex": "program.tex.j2",
+    "article": "program_article.tex.j2",
+    "beamer": "program_beamer.tex.j2",
+    "md": "program.md.j2",
+}
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One node of the table: name, definition, value and gradient (SymPy, printed by filters)."""
+
+    symbol: sp.Symbol
+    definition: sp.Basic | None  # None for an input
+    gate: str
+    value: sp.Basic
+    gradient: sp.Basic
+
+
+def table(run: ProgramRun) -> list[TableRow]:
+    """Inputs, then nodes in program order, each with its value and gradient."""
+    nodes = {n.symbol: n for n in run.program.nodes}
+    return [
+        TableRow(
+            s,
+            nodes[s].expr if s in nodes else None,
+            nodes[s].gate if s in nodes else "",
+            run.approx(run.values[s]),
+            run.approx(run.gradients[s]),
+        )
+        for s in run.symbols
+    ]
+
+
+def _conventions(run: ProgramRun) -> list[str]:
+    notes = [
+        "Each wire carries the forward value of its source above it and, below it, the gradient "
+        "flowing back along it: the upstream gradient of its target times the target's local "
+        "gradient. Where a node feeds several others its gradient is the sum of those wires "
+        "(an input read by a gate further right is drawn again just before that gate).",
+        "relu'(0) = 0, step' = 0 and |x|'(0) = 0; max(x, y) routes the gradient to the larger "
+        "input, min to the smaller, and on a tie all of it goes to the first argument.",
+    ]
+    for d in run.graph.definitions:
+        notes += [f"At node {d.symbol.name}, {tie}." for tie in run.ties(d)]
+    if run.seed != 1:
+        notes.append(f"The upstream gradient at the output is given: {run.seed}.")
+    return notes
+
+
+def _blocks(run: ProgramRun, builder: _Builder) -> list[Block]:
+    inputs = set(run.program.inputs)
+    blocks = []
+    for section in run.derivation.sections:
+        node = section.subject.variables[0]
+        words = "Input" if node in inputs else "Node"
+        blocks.append(Block(section.subject, builder.steps(section.steps), words, node))
+    return blocks
+
+
+def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[str, Any]:
+    """Everything the program templates lay out."""
+    if fmt not in FORMATS:
+        raise SymnnError(f"unknown format {fmt!r}; known: text, {', '.join(FORMATS)}")
+    printer = SymnnLatexPrinter()
+    builder = _Builder(printer, WIDTHS[fmt], RULE_WIDTHS[fmt])
+    program = run.program
+    definitions = builder.rows(
+        [(n.symbol, [Piece("=", n.expr)], n.gate if program.gates else "") for n in program.nodes]
+    )
+    blocks = _blocks(run, builder)
+    rules = list(dict.fromkeys(s.rule for s in run.derivation.steps))
+    ctx: dict[str, Any] = {
+        "printer": printer,
+        "fmt": fmt,
+        "title": run.derivation.title,
+        "output": program.output,
+        "inputs": [(s, v) for s, v in program.input_values.items()],
+        "definitions": list(definitions),
+        "table": table(run),
+        "groups": [Group("Backward pass, output first", tuple(blocks))],
+        "blocks": blocks,
+        "results": list(
+            builder.rows([(s.lhs, [Piece("=", s.rhs)], "") for s in run.derivation.results])
+        ),
+        "rules": [RULES[r] for r in rules if r not in ("evaluate_at_point", "result")],
+        "conventions": _conventions(run),
+        "digits": run.digits,
+        "seed": run.seed,
+        "gates": program.gates,
+    }
+    if fmt in ("article", "beamer"):
+        ctx["circuit"] = render_circuit(run, digits=circuit_digits)
+        ctx["circuit_reveal"] = render_circuit(run, reveal=True, digits=circuit_digits)
+        ctx["circuit_upto"] = [
+            render_circuit(run, upto=k, digits=circuit_digits) for k in range(1, len(blocks) + 1)
+        ]
+    return ctx
+
+
+def render_program(
+    run: ProgramRun, fmt: str = "text", template_dir: str | Path | None = None
+) -> str:
+    """The program's derivation as "text", a LaTeX fragment ("tex"), "article", "beamer" or "md"."""
+    if fmt == "text":
+        return program_text(run)
+    return render(FORMATS[fmt], program_context(run, fmt), template_dir)
+
+
+def program_text(run: ProgramRun) -> str:
+    """Plain text: the table of values and gradients, the backward steps, the results."""
+    program = run.program
+    out = program.output
+    rows = [("node", "definition", "value", f"∂{out.name}/∂node")]
+    for row in table(run):
+        definition = "input" if row.definition is None else text(row.definition)
+        rows.append((row.symbol.name, definition, text(row.value), text(row.gradient)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    count = len(program.nodes)
+    lines = [f"Computational graph of {out.name} ({count} node{'s' * (count != 1)})", ""]
+    for r in rows:
+        lines.append(
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        )
+    lines += ["", *_conventions(run), "", run.derivation.title]
+    for section in run.derivation.sections:
+        lines.append(f"\n{text(section.subject)}")
+        for s in section.steps:
+            note = f"; {s.note}" if s.note else ""
+            lines.append(f"  {text(s.lhs)} = {text(s.rhs)}    [{s.rule_text}{note}]")
+    lines.append("\nResults")
+    lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in run.derivation.results]
+    return "\n".join(lines)
