@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from benchmarks import torch_backprop
+from benchmarks import jax_backprop, torch_backprop
 from benchmarks.shapes import shape
 
 GIB = 1024.0  # MiB
@@ -23,7 +23,7 @@ FIT_LABELS = {
 }
 
 
-def machine(torch: bool) -> dict:
+def machine(torch: bool, jax: bool = False) -> dict:
     model = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -39,6 +39,8 @@ def machine(torch: bool) -> dict:
         "numpy": np.__version__,
         "sympy": sp.__version__,
         "torch": torch_backprop.version() if torch else "left out (--no-torch)",
+        "jax": jax_backprop.version() if jax else "left out (--no-jax)",
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
@@ -100,7 +102,7 @@ def assemble(args, derived: dict, timed: dict) -> dict:
         }
     results = {
         "command": args.command,
-        "machine": machine(not args.no_torch),
+        "machine": machine(not args.no_torch, not args.no_jax),
         "settings": {
             "rounds": args.rounds,
             "plain_rounds": args.plain_rounds,
@@ -123,11 +125,45 @@ def _ratio(shapes: dict, name: str, batch: int, impl: str) -> float | None:
 
 
 def targets(results: dict) -> list[dict]:
-    """Each target of issue 8 with what this run measured; met is None when not measured."""
+    """Each target of issues 8 and 21 with what this run measured; met is None when not measured."""
     shapes, found = results["shapes"], []
 
     def add(target: str, value: str, met: bool | None) -> None:
         found.append({"target": target, "measured": value, "met": met})
+
+    tuned = [
+        (e["ratio_to_tuned"]["matrix"], n, b)
+        for n, v in shapes.items()
+        for b, e in v["evaluation"]["batches"].items()
+        if "matrix" in e["ratio_to_tuned"]
+    ]
+    label = "matrix gradient ≤ 1.1× tuned hand NumPy, every shape and batch"
+    if tuned:
+        worst = max(tuned)
+        add(label, f"worst {worst[0]:.2f}× ({worst[1]}, batch {worst[2]})", worst[0] <= 1.1)
+    else:
+        add(label, "n/a", None)
+    small = [
+        (e["median_s"]["matrix"] / e["median_s"]["jax"], b)
+        for b, e in shapes.get("2-2-2", {}).get("evaluation", {}).get("batches", {}).items()
+        if "matrix" in e["median_s"] and "jax" in e["median_s"]
+    ]
+    label = "2-2-2: matrix gradient at least as fast as JAX jit (every batch)"
+    if small:
+        worst = max(small)
+        add(label, f"worst {worst[0]:.2f}× JAX (batch {worst[1]})", worst[0] <= 1.0)
+    else:
+        add(label, "n/a: JAX or 2-2-2 not measured", None)
+    mnist = shapes.get("784-128-10", {}).get("evaluation", {}).get("batches", {})
+    label = "784-128-10: matrix gradient ≥ 80% of a single-thread dgemm's GFLOP/s"
+    if mnist:
+        batch = max(mnist, key=int)
+        rate = mnist[batch]["gflops"]
+        share = rate["matrix"] / rate["dgemm"]
+        text = f"{share:.0%} ({rate['matrix']:.1f} of {rate['dgemm']:.1f} GFLOP/s, batch {batch})"
+        add(label, text, share >= 0.8)
+    else:
+        add(label, "n/a: 784-128-10 not measured", None)
 
     exponent = results["fits"]["element total_s"]["exponent"]
     cpu = results["fits"]["element total_cpu_s"]["exponent"]
@@ -167,8 +203,8 @@ def targets(results: dict) -> list[dict]:
         )
     big = [b for b in results["settings"]["batches"] if b >= 64]
     for impl, limit, label, chosen in (
-        ("matrix", 1.2, "matrix gradient ≤ 1.2× hand NumPy, every shape, batch ≥ 64", big),
-        ("element", 5.0, "element gradient ≤ 5× hand NumPy, ≤ ~200 params, batch 64", [64]),
+        ("matrix", 1.2, "matrix gradient ≤ 1.2× textbook NumPy, every shape, batch ≥ 64", big),
+        ("element", 5.0, "element gradient ≤ 5× textbook NumPy, ≤ ~200 params, batch 64", [64]),
     ):
         ratios = [
             (r, n, b)
@@ -221,12 +257,27 @@ def _cell(summary: dict, key: str, cap: float) -> str:
     return f"error: {summary['detail']}"
 
 
-def _ratio_cell(medians: dict, agrees: dict, impl: str, torch: str) -> str:
-    if impl not in medians:
+def _ratio_cell(entry: dict, agrees: dict, impl: str, absent: dict) -> str:
+    """Median ratio to the tuned code [its interquartile range], or why there is none."""
+    if impl not in entry["median_s"]:
         missing = {"matrix": "n/a: matrix level not available", "element_layers": "= element"}
-        return missing.get(impl, torch)
+        return missing.get(impl) or absent.get(impl, "n/a")
     flag = "" if agrees.get(impl, True) else " (DISAGREES)"
-    return f"{medians[impl] / medians['hand']:.2f}×{flag}"
+    low, high = entry["ratio_iqr"][impl]
+    return f"{entry['ratio_to_tuned'][impl]:.2f}× [{low:.2f}–{high:.2f}]{flag}"
+
+
+def _jax_threads(shapes: dict) -> str:
+    """What the thread check found while JAX ran (the most threads any shape kept busy)."""
+    found = [v["evaluation"].get("jax_threads") for v in shapes.values()]
+    found = [f for f in found if f]
+    if not found:
+        return ""
+    worst = max(found, key=lambda f: (f["busy"], -f["busiest_share"]))
+    return (
+        f" (JAX: {worst['busy']} thread{'s' if worst['busy'] > 1 else ''} did the work, the "
+        f"busiest {worst['busiest_share']:.0%} of its CPU time)"
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -237,15 +288,19 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def markdown(results: dict) -> str:
     m, settings, shapes = results["machine"], results["settings"], results["shapes"]
     cap = settings["cap_s"]
-    torch = m["torch"] if not m["torch"][0].isdigit() else "not installed"
+    absent = {
+        lib: m[lib] if not m[lib][0].isdigit() else "not installed" for lib in ("torch", "jax")
+    }
+    threads = _jax_threads(shapes)
     lines = [
         "# symnn benchmark results",
         "",
         f"Command: `{results['command']}`",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['system']}; Python {m['python']}, "
-        f"NumPy {m['numpy']}, SymPy {m['sympy']}, PyTorch {m['torch']}; BLAS threads "
-        f"{m['blas_threads']}; float64. Load average when the run ended: "
+        f"NumPy {m['numpy']}, SymPy {m['sympy']}, PyTorch {m['torch']}, JAX {m['jax']}; BLAS "
+        f"threads {m['blas_threads']}; gradients timed on {m['cpu_affinity']} CPU{threads}; "
+        "float64. Load average when the run ended: "
         f"{', '.join(map(str, m['load_average_at_end']))} (a shared machine: read medians and "
         "ratios, not single numbers).",
         "",
@@ -324,14 +379,18 @@ def markdown(results: dict) -> str:
         "",
         f"The interpreter with NumPy, SymPy and symnn imported already holds ~{baseline:.0f} MiB.",
         "",
-        f"## One gradient evaluation (median of {settings['rounds']} interleaved rounds)",
+        f"## One gradient evaluation (CPU time, median of {settings['rounds']} interleaved rounds)",
         "",
-        "Hand-written vectorised NumPy backprop in µs; every other column as a multiple of it "
-        '(lower is faster). "symnn element" is `compile_gradients(net)` as a user gets it: up '
-        "to 40 parameters it writes a line per unit, to be read beside the derivation; the next "
-        'column is the same derivation with each layer gathered (`layout="layers"`, the default '
-        "above 40 parameters). Plain SymPy is measured at batch 64 in its own process, also "
-        "against hand-written NumPy.",
+        "Tuned hand-written NumPy backprop (`benchmarks/hand_tuned.py`: preallocated, in place, "
+        "1/N folded into the output error) in µs; every other column is its time ÷ the tuned "
+        "code's in the same round, median over rounds, with the interquartile range of those "
+        'ratios in brackets (lower is faster). "textbook NumPy" is `benchmarks/hand_numpy.py`, '
+        'the loop as one first writes it. "symnn element" is `compile_gradients(net)` as a user '
+        "gets it: up to 40 parameters it writes a line per unit, to be read beside the "
+        "derivation; the next column is the same derivation with each layer gathered "
+        '(`layout="layers"`, the default above 40 parameters). JAX is `jit(value_and_grad)` on '
+        "one CPU (see the machine line for its threads). Plain SymPy is measured at batch 64 in "
+        "its own process, against textbook NumPy.",
         "",
     ]
     rows = []
@@ -339,8 +398,6 @@ def markdown(results: dict) -> str:
         agrees = v["evaluation"]["agrees"]
         plain = v["derivation"]["plain"]
         for batch, e in v["evaluation"]["batches"].items():
-            med = e["median_s"]
-
             plain_cell = "—"
             if batch == "64" and plain["status"] == "ok":
                 plain_cell = f"{plain['eval_ratio']:.1f}×"
@@ -348,15 +405,14 @@ def markdown(results: dict) -> str:
                     plain_cell += " (DISAGREES)"
             elif batch == "64":
                 plain_cell = _cell(plain, "", cap)
+            impls = ("hand", "element", "element_layers", "matrix", "jax", "torch")
             rows.append(
                 [
                     name,
                     f"{v['params']:,}",
                     batch,
-                    f"{med['hand'] * 1e6:,.0f}",
-                    _ratio_cell(med, agrees, "element", torch),
-                    _ratio_cell(med, agrees, "element_layers", torch),
-                    *(_ratio_cell(med, agrees, i, torch) for i in ("matrix", "torch")),
+                    f"{e['median_s']['tuned'] * 1e6:,.1f}",
+                    *(_ratio_cell(e, agrees, i, absent) for i in impls),
                     plain_cell,
                 ]
             )
@@ -365,14 +421,36 @@ def markdown(results: dict) -> str:
             "shape",
             "params",
             "batch",
-            "hand NumPy µs",
+            "tuned NumPy µs",
+            "textbook NumPy",
             "symnn element",
             "element, layers layout",
             "symnn matrix",
+            "JAX jit",
             "PyTorch autograd",
             "plain SymPy",
         ],
         rows,
+    )
+    lines += [
+        "",
+        "## Roofline: the matrix-level gradient against a single-thread dgemm",
+        "",
+        "GFLOP/s counts the gradient's matrix products only (2·N·fan-in·fan-out for Z = A Wᵀ, "
+        "∂W = Δᵀ A, and Δ W below the first layer); the dgemm is the first layer's product alone, "
+        "(N × inputs)·(inputs × units) into a preallocated array, timed in the same rounds.",
+        "",
+    ]
+    rows = []
+    for name, v in shapes.items():
+        for batch, e in v["evaluation"]["batches"].items():
+            rate = e["gflops"]
+            share = rate["matrix"] / rate["dgemm"]
+            rows.append(
+                [name, batch, f"{rate['matrix']:.2f}", f"{rate['dgemm']:.2f}", f"{share:.0%}"]
+            )
+    lines += _table(
+        ["shape", "batch", "matrix gradient GFLOP/s", "dgemm GFLOP/s", "share of dgemm"], rows
     )
     lines += ["", "## Growth of derivation time with the parameter count P (log-log fit)", ""]
     for key, fit in results["fits"].items():
@@ -382,7 +460,7 @@ def markdown(results: dict) -> str:
         local = fit.get("largest_two")
         tail = "" if local is None else f"; between the two largest, P^{local:.2f}"
         lines.append(f"- {label}: {value} over {fit['shapes']} shapes{tail}")
-    lines += ["", "## Targets (issue 8)", ""]
+    lines += ["", "## Targets (issues 21 and 8)", ""]
     verdict = {True: "met", False: "MISSED", None: "not measured"}
     lines += _table(
         ["target", "measured", ""],

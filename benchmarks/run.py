@@ -38,9 +38,16 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 import symnn  # noqa: E402
-from benchmarks import hand_numpy, report, residual, torch_backprop  # noqa: E402
+from benchmarks import (  # noqa: E402
+    hand_numpy,
+    hand_tuned,
+    jax_backprop,
+    report,
+    residual,
+    torch_backprop,
+)
 from benchmarks.shapes import SHAPES, shape  # noqa: E402
-from benchmarks.timing import interleaved, median  # noqa: E402
+from benchmarks.timing import interleaved, median, quartiles, round_ratios  # noqa: E402
 from symnn.codegen.element import UNIT_LINES_UP_TO  # noqa: E402
 from symnn.training.check import random_batch, random_params  # noqa: E402
 
@@ -57,6 +64,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plain-rounds", type=int, default=1, help="plain-SymPy runs per shape")
     parser.add_argument("--cap", type=float, help="plain-SymPy time cap in s (default 120)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
     parser.add_argument(
         "--residual", action="store_true", help="also time the residual MLP row (784-128-(+)-10)"
     )
@@ -65,7 +73,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.shapes = (args.shapes or ("2-2-2" if quick else ",".join(SHAPES))).split(",")
     args.batches = [int(b) for b in (args.batches or ("1,64" if quick else "1,64,1024")).split(",")]
-    args.rounds = args.rounds or (1 if quick else 5)
+    args.rounds = args.rounds or (1 if quick else 9)
     args.cap = args.cap or (20.0 if quick else 120.0)
     return args
 
@@ -110,16 +118,37 @@ def _brief(result: dict) -> str:
     return str(result)
 
 
-def implementations(net, torch: bool) -> dict:
+def implementations(net, torch: bool, jax: bool = False) -> dict:
     """name -> gradient function, for every implementation available here."""
-    fs = {"hand": hand_numpy.gradient_function(net), "element": symnn.compile_gradients(net)}
+    fs = {"tuned": hand_tuned.gradient_function(net), "hand": hand_numpy.gradient_function(net)}
+    fs["element"] = symnn.compile_gradients(net)
     if net.parameter_count <= UNIT_LINES_UP_TO:  # "auto" wrote a line per unit: show both
         fs["element_layers"] = symnn.compile_gradients(net, layout="layers")
     if hasattr(symnn, "compile_matrix_gradients"):
         fs["matrix"] = symnn.compile_matrix_gradients(net)
+    if jax and jax_backprop.available():
+        fs["jax"] = jax_backprop.gradient_function(net)
     if torch and torch_backprop.available():
         fs["torch"] = torch_backprop.gradient_function(net)
     return fs
+
+
+def gradient_flops(net, batch: int) -> int:
+    """Multiply-adds ×2 of the gradient's matrix products: Z = A Wᵀ, ∂W = Δᵀ A, and Δ W below."""
+    widths = [net.inputs] + [layer.units for layer in net.layers]
+    return sum(
+        2 * batch * fan_in * fan_out * (2 if l == 0 else 3)
+        for l, (fan_in, fan_out) in enumerate(zip(widths, widths[1:], strict=False))
+    )
+
+
+def dgemm(net, batch: int):
+    """The first layer's product (batch × inputs)·(inputs × units) alone, into a preallocated C."""
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(batch, net.inputs))
+    B = rng.normal(size=(net.inputs, net.layers[0].units))
+    C = np.empty((batch, net.layers[0].units))
+    return (lambda: np.matmul(A, B, out=C)), 2 * batch * net.inputs * net.layers[0].units
 
 
 def agreement(fs: dict, net) -> dict[str, bool]:
@@ -142,28 +171,56 @@ def _call(f, params, X, Y):
     return lambda: f(params, X, Y)
 
 
-def evaluations(names: list[str], batches: list[int], rounds: int, torch: bool) -> dict:
-    """Seconds per gradient evaluation of each implementation, per shape and batch size."""
+def evaluations(
+    names: list[str], batches: list[int], rounds: int, torch: bool, jax: bool = False
+) -> dict:
+    """CPU seconds per gradient evaluation of each implementation, per shape and batch size.
+
+    A single-thread dgemm of the first layer's shape takes its turn in the same rounds: the
+    roofline the matrix-level gradient's GFLOP/s is read against.
+    """
     results = {}
     for n in names:
         net = shape(n).network()
-        fs = implementations(net, torch)
+        fs = implementations(net, torch, jax)
         entry = {"agrees": agreement(fs, net), "batches": {}}
+        if "jax" in fs:
+            entry["jax_threads"] = _jax_threads(fs["jax"], net)
         for batch in batches:
             rng = np.random.default_rng(batch)
             params = random_params(net, rng)
             X, Y = random_batch(net, rng, batch)
             calls = {name: _call(f, params, X, Y) for name, f in fs.items()}
+            calls["dgemm"], dgemm_flops = dgemm(net, batch)
             samples = interleaved(calls, rounds)
             medians = {name: median(s) for name, s in samples.items()}
-            entry["batches"][str(batch)] = {"samples_s": samples, "median_s": medians}
-            ratios = ", ".join(
-                f"{k} {medians[k] / medians['hand']:.2f}x" for k in medians if k != "hand"
+            ratios = round_ratios(samples, "tuned")
+            entry["batches"][str(batch)] = {
+                "samples_s": samples,
+                "median_s": medians,
+                "ratio_to_tuned": {k: median(v) for k, v in ratios.items()},
+                "ratio_iqr": {k: quartiles(v) for k, v in ratios.items()},
+                "gflops": {
+                    "matrix": gradient_flops(net, batch) / medians["matrix"] / 1e9,
+                    "dgemm": dgemm_flops / medians["dgemm"] / 1e9,
+                },
+            }
+            shown = ", ".join(
+                f"{k} {median(ratios[k]):.2f}x" for k in medians if k not in ("tuned", "dgemm")
             )
-            hand = medians["hand"] * 1e6
-            print(f"  gradient {n:>10} batch {batch:>4}: hand {hand:.0f} µs; {ratios}", flush=True)
+            tuned = medians["tuned"] * 1e6
+            print(f"  gradient {n:>10} batch {batch:>4}: tuned {tuned:.0f} µs; {shown}", flush=True)
         results[n] = entry
     return results
+
+
+def _jax_threads(f, net) -> dict | None:
+    """How many threads ran JAX's compiled gradient at batch 64, and the busiest one's share."""
+    rng = np.random.default_rng(1)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 64)
+    found = jax_backprop.busy_threads(lambda: f(params, X, Y))
+    return None if found is None else {"busy": found[0], "busiest_share": found[1]}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -171,9 +228,16 @@ def main(argv: list[str] | None = None) -> dict:
     # raised for this run only (and its workers), so importing this module changes nothing.
     previous = os.environ.get("SYMNN_ELEMENT_LIMIT")
     os.environ["SYMNN_ELEMENT_LIMIT"] = "1000000"
+    # Every implementation measured is single-threaded; one CPU makes that true of JAX's XLA too,
+    # whose thread pools are sized from this affinity (its flags alone leave several threads busy).
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_setaffinity") else None
+    if cpus:
+        os.sched_setaffinity(0, {min(cpus)})
     try:
         return _run(argv)
     finally:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
         if previous is None:
             del os.environ["SYMNN_ELEMENT_LIMIT"]
         else:
@@ -188,7 +252,7 @@ def _run(argv: list[str] | None) -> dict:
         shape(name)  # fail early on a bad shape
     print(f"symnn benchmark: shapes {', '.join(args.shapes)}; rounds {args.rounds}", flush=True)
     derived = derivations(args.shapes, args.rounds, args.plain_rounds, args.cap)
-    timed = evaluations(args.shapes, args.batches, args.rounds, not args.no_torch)
+    timed = evaluations(args.shapes, args.batches, args.rounds, not args.no_torch, not args.no_jax)
     results = report.assemble(args, derived, timed)
     if args.residual or not args.quick:
         results["residual"] = residual.row(rounds=args.rounds, torch=not args.no_torch)

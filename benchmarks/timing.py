@@ -1,4 +1,9 @@
-"""Timing helpers: calls per measurement calibrated once, medians over interleaved rounds."""
+"""Timing helpers: CPU time per call, calls calibrated once, interleaved rounds, medians and IQRs.
+
+CPU time (``time.process_time``: every thread of this process) rather than wall-clock time: other
+load on a shared machine delays a process without adding to its CPU time, and an implementation
+that spreads work over threads is charged for all of them.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,28 @@ import statistics
 import time
 from collections.abc import Callable
 
+clock = time.process_time
+
 
 def calls_for(f: Callable[[], object], budget: float = 0.02) -> int:
-    """How many calls of ``f`` fill about ``budget`` seconds (at least one)."""
-    start = time.perf_counter()
+    """How many calls of ``f`` fill about ``budget`` seconds of CPU (at least one)."""
+    f()  # warm: first calls compile (JAX) or allocate (the tuned code's buffers)
+    start = clock()
     f()
-    once = max(time.perf_counter() - start, 1e-7)
+    once = max(clock() - start, 1e-7)
     return max(1, min(100_000, int(budget / once)))
 
 
 def per_call(f: Callable[[], object], calls: int) -> float:
-    """Seconds per call of ``f``, over ``calls`` back-to-back calls."""
-    start = time.perf_counter()
+    """CPU seconds per call of ``f``, over ``calls`` back-to-back calls."""
+    start = clock()
     for _ in range(calls):
         f()
-    return (time.perf_counter() - start) / calls
+    return (clock() - start) / calls
 
 
 def interleaved(fs: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """Seconds per call of each function, one sample per round, the functions taking turns.
+    """CPU seconds per call of each function, one sample per round, the functions taking turns.
 
     The order rotates every round so that no function always runs first (or right after another).
     """
@@ -39,3 +47,19 @@ def interleaved(fs: dict[str, Callable[[], object]], rounds: int) -> dict[str, l
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def quartiles(values: list[float]) -> list[float]:
+    """The first and third quartiles (both the value itself for a single sample)."""
+    if len(values) < 2:
+        return [values[0], values[0]]
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return [q1, q3]
+
+
+def round_ratios(samples: dict[str, list[float]], base: str) -> dict[str, list[float]]:
+    """Each implementation's time ÷ ``base``'s time in the same round, round by round."""
+    return {
+        name: [t / b for t, b in zip(times, samples[base], strict=True)]
+        for name, times in samples.items()
+    }

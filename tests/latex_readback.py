@@ -1,7 +1,7 @@
 """Read rendered matrix-level LaTeX back into an expression whose products keep their order.
 
 The rendered text is parsed back (not re-rendered from the engine's structure): every display
-environment of a document is split into rows (``lhs & = rhs && \\text{rule}``, continuation lines
+environment of a document is split into rows (``lhs & = rhs && rule``, continuation lines
 ``&\\quad …`` joined to the row above), and each right-hand side is parsed by a small
 recursive-descent parser for the grammar symnn prints at the matrix level: sums and differences,
 ``\\odot`` and ``\\oslash``, products by juxtaposition or ``\\cdot`` (the line breaker's joiner),
@@ -134,15 +134,19 @@ def rendered_rows(document: str) -> list[RenderedRow]:
     for match in _ENVIRONMENTS.finditer(document):
         body = _strip_command(match.group(2), r"\tag*", keep=False)
         body = _strip_command(body, r"\uncover", keep=True)
-        body = re.sub(r"&&\s*\\text\{.*?\}\s*(?=\\\\|$)", "", body, flags=re.S)
         # Cases (Piecewise) have their own & and \\: each is one opaque piece of a row.
         body = re.sub(r"\\begin\{cases\}.*?\\end\{cases\}", "CASES", body, flags=re.S)
         for line in re.split(r"\\\\(?:\[1ex\])?", body):
             if not line.strip():
                 continue
             cells = [c.strip() for c in _cells(line)]
+            # "lhs & rhs && rule": the rule follows an empty cell; a grid has none.
+            empty = [i for i in range(2, len(cells), 2) if not cells[i]]
+            cells = cells[: empty[0]] if empty else cells
             for lhs, rhs in zip(cells[0::2], cells[1::2], strict=False):
                 rhs = rhs.removeprefix("{}").strip()
+                if rhs.startswith(r"\qquad"):  # a rule on a line of its own (maybe in an \rlap)
+                    continue
                 if rhs.startswith(r"\quad"):
                     last = rows.pop()
                     rows.append(RenderedRow(last.lhs, last.rhs + " " + rhs[len(r"\quad") :]))

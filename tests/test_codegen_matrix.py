@@ -89,9 +89,11 @@ def test_source_is_vectorised_and_readable():
     ast.parse(source)
     body = source[source.index("# forward") :]
     assert "Z1 = X @ W1.T + b1" in body
-    assert "Delta1 = (Delta2 @ W2) * indicator(Z1)" in body
-    assert 'grads["W1"] = Delta1.T @ X / N' in body
-    assert "S2, LSE2 = softmax_logsumexp_rows(A2)" in body and "Delta2 = S2 - Y" in body
+    assert "Delta1 = (Delta2 @ W2) * (Z1 > 0)" in body  # ReLU′ as a boolean mask
+    assert "Delta2 = (S2 - Y) / N\n" in body  # the batch mean's 1/N once, at the output
+    assert 'grads["W1"] = Delta1.T @ X\n' in body
+    assert "/ N" not in body.split("Delta2 = (S2 - Y) / N\n")[1]
+    assert "S2, LSE2 = softmax_logsumexp_rows(A2)" in body
     assert "[" not in body.replace('grads["', "")  # no per-unit indexing anywhere
     assert len(body.splitlines()) < 20  # the same code for any widths
 

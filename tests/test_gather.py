@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from symnn.codegen.element import UNIT_LINES_UP_TO, compile_gradients, element_source
 from symnn.codegen.gather import LayerCode
 from symnn.core.errors import SymnnError
-from symnn.core.graph import product
+from symnn.core.graph import product, weighted_sum
 from symnn.engine import backprop_for
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
@@ -154,6 +154,26 @@ def test_outer_product_form(code):
 @given(st.from_regex(r"[a-zA-Z][a-z0-9_]{0,6}", fullmatch=True), st.text("xyzw_1290", min_size=1))
 def test_fast_product_is_sympys_product(left, right):
     a, b = sp.Symbol(left, real=True), sp.Symbol(right)
-    for x, y in ((a, b), (b, a), (a, a)):
+    c, d = sp.Symbol(right, real=True), sp.Dummy(right, real=True)  # c: ordered by name alone
+    for x, y in ((a, b), (b, a), (a, a), (a, c), (c, a), (c, d), (d, a)):
         fast = product(x, y)
         assert fast == x * y and fast.args == (x * y).args and hash(fast) == hash(x * y)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True),
+            st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True), max_size=2),
+    st.booleans(),
+)
+def test_fast_weighted_sum_is_sympys_sum(pairs, extra, real):
+    terms = [sp.Symbol(w, real=real) * sp.Symbol(x, real=real) for w, x in pairs]
+    extras = [sp.Symbol(e, real=real) for e in extra]
+    fast, slow = weighted_sum(terms, extras), sp.Add(*terms, *extras)
+    assert fast == slow and fast.args == slow.args and hash(fast) == hash(slow)

@@ -203,6 +203,7 @@ def test_derivation_and_rendering():
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
 def test_plot_files(tmp_path, suffix):
+    pytest.importorskip("matplotlib", reason="matplotlib is the optional plot extra")
     from symnn.training.plots.perceptron import plot_perceptron
 
     (path,) = plot_perceptron(train_perceptron(*gate("nand")), tmp_path / f"p{suffix}")

@@ -405,3 +405,18 @@ def test_random_programs_agree_with_sympy_finite_differences_and_autograd(case):
     for i, s in enumerate(program.inputs):
         assert auto[i] == pytest.approx(float(run.gradients[s]), rel=1e-7, abs=1e-9)
     assert math.isfinite(float(run.values[program.output]))
+
+
+PIECES = ["a", "b", "c", " = ", " + ", "*", "/", "**", "^", "(", ")", "-", "1", "0.5", "\n", ";"]
+PIECES += ["relu(", "max(", ",", "exp(", "x.y", "[0]", "import ", "+=", "e", "pi", "1e999"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_any_text_is_a_program_or_a_one_line_error(pieces):
+    text = "".join(pieces)
+    try:
+        program = parse_program(text, gates=len(text) % 2 == 0)
+    except SymnnError as error:
+        assert str(error) and "\n" not in str(error)
+    else:
+        assert program.nodes and program.output == program.nodes[-1].symbol

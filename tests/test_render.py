@@ -18,6 +18,7 @@ from symnn.engine.values import Values, point, worked_numbers
 from symnn.output.document import render_derivation
 from symnn.output.layout import visible_width
 from symnn.output.numbers import Worked
+from symnn.output.render import escape_markdown
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Data, Dense, Network
 from tests.helpers import ELEMENTWISE, evaluate, output_activation_for
@@ -236,7 +237,15 @@ def test_hostile_name_is_escaped_text():
     assert r"\textbackslash{}input\{/etc/passwd\} \$ \% \# \_ \& \textasciitilde{}" in tex
     assert "\\input{/etc" not in tex
     md = render_derivation(d, "md")
-    assert r"\\input\{/etc/passwd\} \$ % \# \_ &amp; \~ ^" in md
+    assert r"&#92;input\{/etc/passwd\} \$ % \# \_ &amp; \~ ^" in md
+    assert "\\input" not in md
+
+
+def test_markdown_headings_keep_parentheses_and_never_open_mathjax():
+    # &#40;1, 1&#41; in a heading read as entities in some viewers; a backslash is what could
+    # open \( or \[ in Jupyter's MathJax, so it alone becomes an entity.
+    assert escape_markdown("along (1, 1)") == "along (1, 1)"
+    assert "\\(" not in escape_markdown("\\(x\\) \\[y\\]")
 
 
 def test_printed_numbers_are_the_expressions_values():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from symnn.codegen.element import compile_gradients
-from symnn.codegen.forward import compile_forward, trace
+from symnn.codegen.forward import compile_forward
 from symnn.core.errors import SymnnError
 from symnn.spec.network import Dense, Network
 from symnn.spec.specfile import load_spec
@@ -286,22 +286,6 @@ def test_matrix_level_gradients_give_the_same_trajectory():
             assert np.max(np.abs(a[name] - b[name])) < 1e-9
 
 
-def test_trace_gives_the_generated_gradients_and_forward_values():
-    network = Network(3, [Dense(2, "tanh"), Dense(3, "softmax")], "cross_entropy")
-    X, Y = random_batch(network, np.random.default_rng(1), 5)
-    params = initial_params(network, "xavier", 2)
-    t = trace(network, params, X, Y)
-    loss, grads = compile_gradients(network)(params, X, Y)
-    assert np.mean(t.values[next(s for s in t.values if s.name == "L")]) == pytest.approx(loss)
-    for symbol, per_sample in t.gradients.items():
-        _, index = symbol.name, tuple(int(i) - 1 for i in symbol.name.split("_")[2:])
-        name = f"W{symbol.name.split('_')[1]}" if symbol.name[0] == "w" else None
-        if name:
-            assert np.mean(per_sample) == pytest.approx(grads[name][index], abs=1e-14)
-    outputs = compile_forward(network)(params, X)
-    assert np.allclose(outputs.sum(axis=1), 1.0)
-
-
 def test_progress_bar_only_on_a_terminal():
     class Terminal(io.StringIO):
         def isatty(self):
@@ -314,7 +298,11 @@ def test_progress_bar_only_on_a_terminal():
             bar.update(step, 1.0 / step, 0.5)
         bar.close()
     assert quiet.getvalue() == ""
-    assert loud.getvalue().endswith("10/10 loss 0.1 accuracy 50.0%\n")
+    last_bar, cleared = loud.getvalue().split("\r")[-3:-1]
+    assert last_bar.startswith("[##############################] 10/10 loss 0.1 accuracy 50.0% | ")
+    assert "steps/s, 00:00 left" in last_bar
+    assert cleared == " " * len(cleared) and len(cleared) >= len(last_bar.rstrip())
+    assert loud.getvalue().endswith("\r")  # the line is cleared, the cursor back at its start
     silenced = Terminal()
     Progress(10, enabled=False, stream=silenced).update(10, 1.0)
     assert silenced.getvalue() == ""

@@ -1,6 +1,8 @@
 """What is typeset is what the engine derived: every rendered matrix-level row, read back from
 the LaTeX and Markdown documents and the notebook view (see tests/latex_readback.py: the text is
-parsed back, not re-rendered), states the engine's expression with every product in its order.
+parsed back, not re-rendered), states the engine's expression with every product in its order;
+every matrix document states each quantity's shape, and a product that does not conform is an
+error before anything is rendered.
 """
 
 import pytest
@@ -8,7 +10,11 @@ import sympy as sp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Diag, Jac
+from symnn.core.steps import Derivation, Section, Step
 from symnn.engine.matrix import derive_matrix
+from symnn.engine.shapes import check_shapes
 from symnn.output.document import render_derivation
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.text import text
@@ -78,3 +84,32 @@ def test_text_and_notebook_views_keep_the_order():
 @example(SOFTMAX_CE, "tex")
 def test_random_networks_render_every_product_in_order(net, fmt):
     assert_rendered_in_order(derive_matrix(net), fmt)
+
+
+def test_matrix_documents_state_every_shape():
+    derivation = derive_matrix(SOFTMAX_CE)  # a 2-2-3 network
+    for fmt in FORMATS[:3]:
+        text = render_derivation(derivation, fmt)
+        assert r"W^{(2)} \in \mathbb{R}^{3 \times 2}" in text, fmt
+        assert r"\delta^{(1)} \in \mathbb{R}^{2}" in text, fmt
+        assert r"X \in \mathbb{R}^{N \times 2}" in text, fmt
+
+
+def test_a_product_that_does_not_conform_is_an_error_not_output():
+    derivation = derive_matrix(SOFTMAX_CE)
+    layers = derivation.context["layers"]
+    # SymPy refuses to build it; a bug in a rule could still assemble one node by node.
+    W2, J1 = layers[1].W, sp.MatAdd(Diag(layers[0].a), sp.MatMul(-1, layers[0].a, layers[0].a.T))
+    bad = Step(
+        Jac(layers[0].a, layers[0].a_prev), sp.Basic.__new__(sp.MatMul, J1, W2), "substitution"
+    )
+    broken = Derivation("bad", (Section(bad.lhs, (bad,)),), (), dict(derivation.context))
+    with pytest.raises(SymnnError, match=r"shape error .* does not conform"):
+        render_derivation(broken, "md")
+    check_shapes(derivation)  # the engine's own steps all conform
+
+
+@settings(max_examples=10, deadline=None)
+@given(networks())
+def test_random_matrix_derivations_conform(net):
+    check_shapes(derive_matrix(net))

@@ -22,18 +22,18 @@ def loss_and_gradients(params, X, Y):
     A3 = A1 + A2
     Z4 = A3 @ W4.T + b4
     A4 = Z4
-    # per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row
+    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
     L = numpy.sum((1/2)*(-A4 + Y)**2, axis=1)
-    Delta4 = A4 - Y
+    Delta4 = (A4 - Y) / N
     G3 = Delta4 @ W4
     Delta2 = G3 * (A2*(1 - A2))
     Delta1 = (G3 + Delta2 @ W2) * (1 - A1**2)
-    # gradients: the mean over the batch of the per-sample gradients
+    # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
-    grads["W1"] = Delta1.T @ X / N
-    grads["b1"] = Delta1.sum(axis=0) / N
-    grads["W2"] = Delta2.T @ A1 / N
-    grads["b2"] = Delta2.sum(axis=0) / N
-    grads["W4"] = Delta4.T @ A3 / N
-    grads["b4"] = Delta4.sum(axis=0) / N
+    grads["W1"] = Delta1.T @ X
+    grads["b1"] = Delta1.sum(axis=0)
+    grads["W2"] = Delta2.T @ A1
+    grads["b2"] = Delta2.sum(axis=0)
+    grads["W4"] = Delta4.T @ A3
+    grads["b4"] = Delta4.sum(axis=0)
     return float(numpy.mean(L)), grads

@@ -16,13 +16,13 @@ def loss_and_gradients(params, X, Y):
     A1 = sigmoid(Z1)
     Z2 = A1 @ W1 + b2
     A2 = Z2
-    # per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row
+    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
     L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
-    Delta2 = A2 - Y
+    Delta2 = (A2 - Y) / N
     Delta1 = (Delta2 @ W1.T) * (A1*(1 - A1))
-    # gradients: the mean over the batch of the per-sample gradients
+    # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
-    grads["W1"] = (Delta1.T @ X + A1.T @ Delta2) / N
-    grads["b1"] = Delta1.sum(axis=0) / N
-    grads["b2"] = Delta2.sum(axis=0) / N
+    grads["W1"] = (Delta1.T @ X + A1.T @ Delta2)
+    grads["b1"] = Delta1.sum(axis=0)
+    grads["b2"] = Delta2.sum(axis=0)
     return float(numpy.mean(L)), grads

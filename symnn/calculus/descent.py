@@ -73,6 +73,15 @@ class Descent:
     def final(self) -> Iterate:
         return self.iterates[-1]
 
+    def __repr__(self) -> str:
+        end = self.final
+        return (
+            f"<Descent on {self.f_name} = {sp.sstr(self.function)}: "
+            f"{len(self.iterates) - 1} steps, "
+            f"η = {self.learning_rate}, ends at {sp.sstr(end.point)} with "
+            f"{self.f_name} = {sp.sstr(end.value)}>"
+        )
+
     def table(self) -> list[dict[str, Any]]:
         """One row per step: k, the gradient used, the update, the new point and f there."""
         rows = [
@@ -159,14 +168,20 @@ def gradient_descent(
     variables: Variables = None,
     exact: bool = False,
     f_name: str = "f",
+    *,
+    lr: Any = None,
 ) -> Descent:
     """Run ``steps`` steps of gradient descent (optionally with momentum) from ``start``.
+
+    ``lr`` is accepted for ``learning_rate``, as ``symnn.train`` calls it.
 
     Examples:
         >>> run = gradient_descent("x**2", start=1, learning_rate=0.25, steps=3)
         >>> [it.point[0] for it in run.iterates]
         [1.0, 0.5, 0.25, 0.125]
     """
+    if lr is not None:
+        learning_rate = lr
     if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= MAX_STEPS:
         raise SymnnError(f"steps: expected a whole number from 0 to {MAX_STEPS}, found {steps!r}")
     expr, symbols = setup(f, variables)

@@ -8,31 +8,45 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from symnn import __version__
-from symnn.cli.commands import COMMANDS
+from symnn.cli.commands import SUMMARIES, command_module
 from symnn.core.errors import SymnnError
 
 INT_DIGITS = 50_000
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser, with the options of ``commands`` (default: all of them).
+
+    Other commands are listed by name and summary only, so their modules are not imported.
+    """
     top = argparse.ArgumentParser(
         prog="symnn",
         description="Chain-rule derivations of neural-network gradients, and verified NumPy code.",
     )
     top.add_argument("--version", action="version", version=f"symnn {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(sub)
+    for name, summary in SUMMARIES.items():
+        if commands is None or name in commands:
+            command_module(name).register(sub)
+        else:
+            sub.add_parser(name, help=summary)
     return top
+
+
+def _command(argv: Sequence[str]) -> list[str]:
+    """The command named in ``argv`` (the first word; the top level has no valued options)."""
+    words = [word for word in argv if not word.startswith("-")]
+    return words[:1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(_command(argv)).parse_args(argv)
     # Exact numbers are bounded (about 10,000 digits, see "Limits and safety"); a sum of their
     # squares may pass Python's 4,300-digit limit on printing an int, yet prints in milliseconds.
     if sys.get_int_max_str_digits() and sys.get_int_max_str_digits() < INT_DIGITS:

@@ -22,8 +22,9 @@ from symnn import numerics
 from symnn.codegen.gather import layer_lines
 from symnn.core.errors import SymnnError
 from symnn.core.graph import Graph
-from symnn.engine.backprop import Backprop, adjoint_symbol
+from symnn.engine.backprop import Backprop
 from symnn.engine.element import backprop_for
+from symnn.engine.stable import stable_backward, stable_forward
 from symnn.printing.code import CodePrinter
 from symnn.spec.network import Network
 
@@ -70,12 +71,7 @@ def _names(graph: Graph) -> dict[sp.Symbol, str]:
 
 
 def _assignments(bp: Backprop) -> list[tuple[sp.Symbol, sp.Expr]]:
-    graph = bp.graph
-    forward = [(d.symbol, d.expr) for d in graph.definitions]
-    backward = [
-        (adjoint_symbol(d), bp.adjoints[d.symbol]) for d in reversed(graph.definitions[:-1])
-    ]
-    return forward + backward
+    return stable_forward(bp) + stable_backward(bp)
 
 
 def _is_plain_sum(expr: sp.Expr) -> bool:
@@ -148,15 +144,16 @@ def function_header(
 
 
 def element_source(
-    spec: Network | Graph, name: str = "loss_and_gradients", layout: str = "auto"
+    spec: Network | Graph | Backprop, name: str = "loss_and_gradients", layout: str = "auto"
 ) -> str:
     """The source of the element-level gradient function (readable, runnable on its own).
 
     ``layout`` is "units" (a line per unit, as derived), "layers" (a layer's units gathered into
     array statements where their expressions share a form) or "auto" (units for networks of at
-    most ``UNIT_LINES_UP_TO`` parameters, layers above).
+    most ``UNIT_LINES_UP_TO`` parameters, layers above). Given a ``Backprop``, its walk is used
+    as it stands (a network's walk is cached; a graph's is built anew by ``backprop_for``).
     """
-    bp = backprop_for(spec)
+    bp = spec if isinstance(spec, Backprop) else backprop_for(spec)
     graph = bp.graph
     if layout not in LAYOUTS:
         raise SymnnError(f"layout: expected one of {', '.join(LAYOUTS)}, found {layout!r}")
@@ -214,7 +211,8 @@ def compile_gradients(spec: Network | Graph, layout: str = "auto") -> CompiledGr
         >>> round(loss, 6), round(float(grads["W1"][0, 0]), 6)
         (0.125, -0.125)
     """
-    graph = backprop_for(spec).graph
-    source = element_source(graph, layout=layout)
+    bp = backprop_for(spec)  # one reverse walk serves the source and the names
+    graph = bp.graph
+    source = element_source(bp, layout=layout)
     names = tuple(p.name for p in graph.parameters if p.trainable)
     return CompiledGradients(load_function(source, "loss_and_gradients"), source, names)

@@ -26,6 +26,7 @@ import sympy as sp
 from symnn.core.functions import LogSumExp, Softmax
 from symnn.core.graph import Graph
 from symnn.engine.backprop import Backprop, adjoint_symbol
+from symnn.engine.stable import stable_backward, stable_forward
 from symnn.printing.code import CodePrinter
 
 _NOT_ELEMENTWISE = (Softmax, LogSumExp)
@@ -401,14 +402,12 @@ def layer_lines(bp: Backprop) -> list[str]:
     graph = bp.graph
     code = LayerCode(bp)
     code.emit("n = X.shape[0]")
-    forward = [(d.symbol, d.expr) for d in graph.definitions[:-1]]
+    *forward, (_, loss_expr) = stable_forward(bp)
     for group in _group_by(forward, lambda item: code.columns[item[0]].array):
         code.assign(group)
-    loss = code.row_sum(graph.definitions[-1].expr)
+    loss = code.row_sum(loss_expr)
     code.emit(f"L = {loss if isinstance(loss, str) else code.code(loss)}")
-    backward = [
-        (adjoint_symbol(d), bp.adjoints[d.symbol]) for d in reversed(graph.definitions[:-1])
-    ]
+    backward = stable_backward(bp)
     for group in _group_by(backward, lambda item: code.columns[item[0]].array):
         code.assign(group)
     code.emit("grads = {}")

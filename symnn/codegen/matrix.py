@@ -4,7 +4,8 @@ Samples are the rows of X and Y. The function is assembled from each layer's Num
 (``numpy_forward``/``numpy_backward`` in ``symnn/layers``): forward block by block, then backward
 from the loss, each block's gradient the sum of what the layers reading it send back, and each
 parameter's gradient the sum over its uses. For dense layers: Z = A_prev Wᵀ + b, A = f(Z),
-Δ^{(l)} = (Σ_readers ∂L/∂A^{(l)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev / N, ∂L/∂b = Σ_rows Δ / N.
+Δ^{(l)} = (Σ_readers ∂L/∂A^{(l)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev / N, ∂L/∂b = Σ_rows Δ / N;
+the batch mean's 1/N is applied once, to the output's gradient, and reaches every Δ from there.
 Elementwise rules (f, f', ∂L/∂ŷ) are the element-level SymPy rules of one representative unit
 printed with whole matrices for names, so both levels rest on the same rules; softmax and
 log-sum-exp use their matrix rules with the row maximum subtracted (``symnn.numerics``).
@@ -12,11 +13,17 @@ log-sum-exp use their matrix rules with the row maximum subtracted (``symnn.nume
 
 from __future__ import annotations
 
+import re
+
+import sympy as sp
+
+from symnn import numerics
 from symnn.codegen.element import CompiledGradients, function_header, load_function
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.layers.base import ArrayCode, joined, without_matrix_rule
+from symnn.layers.base import ArrayCode, joined, parenthesised, without_matrix_rule
 from symnn.layers.dense import unit_printer
+from symnn.rules.fused import FusedOutput, fused_output
 from symnn.rules.unit import loss_parts
 from symnn.spec.network import Network
 
@@ -63,6 +70,11 @@ def _backward(net: Network, src: ArrayCode) -> dict[str, list[str]]:
     """
     depth = len(net.layers)
     gradient = _output_gradient(net, src)
+    # The mean over the batch, once: backprop is linear, so every Δ and gradient below has it.
+    if gradient is None:  # Δ^{(L)} fused with the loss, a fresh array
+        src.emit(f"Delta{depth} *= 1 / N")
+    else:
+        gradient = f"{parenthesised(gradient)} / N"
     into: dict[int, list[str]] = {b: [] for b in range(depth)}
     grads: dict[str, list[str]] = {}
     for l in range(depth, 0, -1):
@@ -78,15 +90,30 @@ def _backward(net: Network, src: ArrayCode) -> dict[str, list[str]]:
 
 def _output_gradient(net: Network, src: ArrayCode) -> str | None:
     """Emit L; return the code of ∂L/∂A at the output (None when Δ is fused with the loss)."""
-    depth = len(net.layers)
-    if net.layers[-1].activation == "softmax" and net.loss == "cross_entropy":
-        # −Σ y log softmax(z) = log Σ e^z · Σ y − yᵀz, never log(0); and (diag(s) − s sᵀ)(−y ⊘ s)
-        # = s (Σ_k y_k) − y: exact for any y, s − y for distributions.
-        lse = src.call("logsumexp_rows", f"Z{depth}")
-        src.emit(f"L = {lse} * numpy.sum(Y, axis=1) - numpy.sum(Y * Z{depth}, axis=1)")
-        src.emit(f"Delta{depth} = A{depth} * numpy.sum(Y, axis=1, keepdims=True) - Y")
+    output = getattr(net.layers[-1], "activation", None)
+    fused = fused_output(output, net.loss, net.outputs) if output is not None else None
+    if fused is not None:
+        _fused_output_delta(net, fused, src)
         return None
     return _loss_and_output_gradient(net, src)
+
+
+def _fused_output_delta(net: Network, fused: FusedOutput, src: ArrayCode) -> None:
+    """L and Δ of the output layer in the fused, stable form of ``symnn.rules.fused``."""
+    depth, units = len(net.layers), range(1, net.outputs + 1)
+    if fused.matrix is not None:
+        for line in fused.matrix(f"Z{depth}", f"A{depth}", "Y", f"Delta{depth}"):
+            src.calls |= {f for f in numerics.NAMESPACE if re.search(rf"\b{f}\(", line)}
+            src.emit(line)
+        return
+    z = [nt.z(depth, k) for k in units]
+    a = [nt.a(depth, k) for k in units]
+    y = [nt.y(k) for k in units]
+    # Elementwise pair: unit 1's loss term and δ, printed with the whole matrices as names.
+    printer = unit_printer(depth, {nt.y(1): "Y"})
+    unit_one = [t for t in fused.terms(z, a, y) if not t.has(*z[1:], *a[1:], *y[1:])]
+    src.emit(f"L = numpy.sum({src.expr(printer, sp.Add(*unit_one))}, axis=1)")
+    src.emit(f"Delta{depth} = {src.expr(printer, fused.deltas(z, a, y)[0])}")
 
 
 def _gradients(net: Network, grads: dict[str, list[str]], src: ArrayCode) -> None:
@@ -95,7 +122,7 @@ def _gradients(net: Network, grads: dict[str, list[str]], src: ArrayCode) -> Non
         if name in grads:
             terms = grads[name]
             total = terms[0] if len(terms) == 1 else f"({' + '.join(terms)})"
-            src.emit(f'grads["{name}"] = {total} / N')
+            src.emit(f'grads["{name}"] = {total}')
 
 
 def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
@@ -110,10 +137,10 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
         A1 = relu(Z1)
         Z2 = A1 @ W2.T + b2
         A2 = Z2
-        # per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row
+        # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
         L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
-        Delta2 = A2 - Y
-        Delta1 = (Delta2 @ W2) * indicator(Z1)
+        Delta2 = (A2 - Y) / N
+        Delta1 = (Delta2 @ W2) * (Z1 > 0)
     """
     missing = without_matrix_rule(net)
     if missing:
@@ -121,9 +148,9 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
     src = ArrayCode(net)
     src.emit("# forward: Z = A_prev Wᵀ + b, A = f(Z), one sample per row")
     _forward(net, src)
-    src.emit("# per-sample loss, then backward: Δ = ∂L/∂Z, one sample per row")
+    src.emit("# per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row")
     grads = _backward(net, src)
-    src.emit("# gradients: the mean over the batch of the per-sample gradients")
+    src.emit("# gradients of the mean loss: the 1/N is in Δ already")
     _gradients(net, grads, src)
     src.emit("return float(numpy.mean(L)), grads")
     header = function_header(

@@ -2,8 +2,9 @@
 
 Core data such as ``Derivation`` and the calculus and perceptron runs ask here for their views
 instead of importing the renderers that sit above them, so imports run one way: the output
-package registers a renderer per (class, view) in ``symnn.output.notebook``, which
-``symnn/__init__.py`` imports (as autograd's ``defvjp`` fills its table of rules).
+package registers a renderer per (class, view) in ``symnn.output.notebook``, imported by name
+the first time a view is missing (so that ``import symnn`` stays cheap), as autograd's
+``defvjp`` fills its table of rules.
 
 Examples:
     >>> class Note:
@@ -19,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -37,10 +39,13 @@ def register(cls: type, view: str, renderer: Callable[[Any], str | None]) -> Non
 
 def show(obj: Any, view: str) -> str | None:
     """The registered ``view`` of ``obj``, found along its class's method resolution order."""
-    for cls in type(obj).__mro__:
-        renderer = _RENDERERS.get((cls, view))
-        if renderer is not None:
-            return renderer(obj)
+    for attempt in range(2):
+        for cls in type(obj).__mro__:
+            renderer = _RENDERERS.get((cls, view))
+            if renderer is not None:
+                return renderer(obj)
+        if attempt == 0:  # symnn's own views register on first use: Jinja and SymPy load then
+            importlib.import_module("symnn.output.notebook")
     raise SymnnError(
         f"no {view} view for {type(obj).__name__} (symnn.output.notebook registers them)"
     )

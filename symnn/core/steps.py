@@ -35,7 +35,7 @@ RULES = {
     "sum_jacobian": "the Jacobian of a sum by one of its terms is the identity",
     "shared_weight": "a shared weight: its gradient is the sum over its uses",
     "jacobian_weights": "∂z_i/∂w_jk = [i = j] a_k",
-    "kronecker_sum": "the Kronecker delta picks one term of the sum",
+    "kronecker_sum": "the bracket [i = j] picks one term of the sum",
     "outer_product": "∂L/∂w_jk = δ_j a_k for all j, k is the outer product δ aᵀ",
     "identity_jacobian": "the Jacobian is the identity",
     "symmetric_jacobian": "the Jacobian is symmetric",
@@ -115,6 +115,13 @@ class Step:
     def rule_text(self) -> str:
         return RULES[self.rule]
 
+    def __repr__(self) -> str:
+        return f"Step({display.show(self, 'text')}  [{self.rule_text}])"
+
+    def _repr_latex_(self) -> str | None:
+        """Jupyter's view: the step typeset in the layered notation, its rule beside it."""
+        return display.show(self, "latex")
+
 
 @dataclass(frozen=True)
 class Section:
@@ -142,6 +149,10 @@ class Derivation:
             if step.lhs == lhs:
                 return step.rhs
         raise KeyError(lhs)
+
+    def __repr__(self) -> str:
+        counts = f"{len(self.sections)} sections, {len(self.steps)} steps"
+        return f"<Derivation {self.title!r}: {counts}, {len(self.results)} results>"
 
     def _repr_latex_(self) -> str | None:
         """Jupyter's LaTeX view: the steps in one ``aligned`` display."""

@@ -9,7 +9,6 @@ out is data: each expression with the value of every quantity in it and its own 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +22,7 @@ from symnn.core.graph import Graph
 from symnn.core.steps import Derivation, Step
 from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.engine.element import backprop_for
+from symnn.engine.stable import stable_backward, stable_forward, textbook_value
 from symnn.numerics import NAMESPACE
 from symnn.printing.code import CodePrinter
 from symnn.spec.network import Network
@@ -79,10 +79,18 @@ class Values:
     def __init__(self, bp: Backprop, point: dict[sp.Symbol, float]) -> None:
         self.bp = bp
         self.values = dict(point)
-        for d in bp.graph.definitions:
-            self.values[d.symbol] = self.of(d.expr)
-        for d in reversed(bp.graph.definitions[:-1]):  # children's adjoints come first
-            self.values[adjoint_symbol(d)] = self.of(bp.adjoints[d.symbol])
+        # The loss and output δ as the generated code evaluates them: fused and stable where the
+        # output activation and loss form a textbook pair (symnn.engine.stable).
+        for symbol, expr in stable_forward(bp):
+            self.values[symbol] = self.of(expr)
+        for symbol, expr in stable_backward(bp):  # children's adjoints come first
+            self.values[symbol] = self.of(expr)
+        for d in bp.graph.definitions[:-1]:
+            name = adjoint_symbol(d)
+            if name not in self.values:  # an output ∂L/∂a: shown as written, ∞ where it is
+                self.values[name] = textbook_value(
+                    bp.adjoints[d.symbol], self.values, bp.graph, self.of
+                )
 
     def gradient(self, theta: sp.Symbol) -> float:
         return self.of(self.bp.gradients[theta])
@@ -116,24 +124,21 @@ class Values:
         names = {a: sp.Dummy(f"v{i}") for i, a in enumerate(values)}
         plain = expr.xreplace(names) if names else expr
         symbols = tuple(names[a] for a in values)
-        try:
-            with np.errstate(all="ignore"):  # reported below, naming the quantity
-                number = float(_compiled(plain, symbols)(*[values[a] for a in values]))
-        except (ZeroDivisionError, OverflowError, ValueError):  # 1/0, log(0), exp(1000)
-            number = math.nan
-        if not math.isfinite(number):
-            text = str(expr) if len(str(expr)) <= 60 else str(expr)[:57] + "..."
-            raise SymnnError(
-                f"worked numbers: {text} is not a finite number at the spec's values "
-                "(outputs saturated at 0 or 1, or an overflow); use smaller weights, or a fused "
-                "loss (softmax_cross_entropy, binary_cross_entropy_logits)"
-            )
-        return number
+        # numpy floats: a textbook factor at a saturated output is ±inf (or a nan the caller
+        # replaces), never a ZeroDivisionError.
+        arguments = [np.float64(values[a]) for a in values]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return float(_compiled(plain, symbols)(*arguments))
 
     def evaluated(self, lhs: sp.Basic, expr: sp.Basic | None = None) -> Evaluated:
         """``lhs = expr`` (or ``lhs`` alone) with its numbers."""
         shown = lhs if expr is None else expr
-        return Evaluated(lhs, expr, self.atoms(shown), self.of(shown))
+        value = self.of(shown)
+        if not np.isfinite(value) and expr is not None:
+            # ∞ · 0 in a textbook product at a saturated output: the quantity itself is the
+            # stable, finite value the code computes.
+            value = self.of(lhs)
+        return Evaluated(lhs, expr, self.atoms(shown), value)
 
     def forward(self) -> list[Evaluated]:
         """Each definition of the forward pass and the loss, in graph order."""

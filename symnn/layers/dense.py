@@ -17,7 +17,8 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT
+from symnn.core.functions import Indicator
+from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT, weighted_sum
 from symnn.layers.base import (
     ArrayCode,
     GraphBuilder,
@@ -221,10 +222,9 @@ class Dense:
             g.parameter(f"b{l}", sp.Array([nt.b(l, j) for j in units]), l, self.trainable_bias)
         zs = []
         for j in units:
-            weighted = sp.Add(
-                *[product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
-            )
-            zs.append(weighted + nt.b(l, j) if self.has_bias else weighted)
+            terms = [product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
+            bias = [nt.b(l, j)] if self.has_bias else []
+            zs.append(weighted_sum(terms, bias))  # Add(*terms, *bias), sorted by name
         z = g.define([nt.z(l, j) for j in units], zs, WEIGHTED_INPUT, l)
         hyper = {k: constant(v) for k, v in self.activation_params.items()}
         activations = ACTIVATIONS[self.activation].apply(z, hyper)
@@ -277,8 +277,11 @@ class Dense:
             if derivative == 0:  # the step: f' = 0, nothing flows back through this layer
                 c.emit(f"Delta{l} = numpy.zeros_like(Z{l})")
                 return
-            text = c.expr(unit_printer(l), derivative)
-            c.emit(f"Delta{l} = {parenthesised(gradient)} * {parenthesised(text)}")
+            if isinstance(derivative, Indicator) and derivative.args[0] == nt.z(l, 1):
+                text = f"(Z{l} > 0)"  # ReLU′ as a boolean mask: one comparison, no float copy
+            else:
+                text = parenthesised(c.expr(unit_printer(l), derivative))
+            c.emit(f"Delta{l} = {parenthesised(gradient)} * {text}")
         else:
             c.emit(f"G{l} = {gradient}")
             c.emit(f"Delta{l} = A{l} * (G{l} - numpy.sum(G{l} * A{l}, axis=1, keepdims=True))")

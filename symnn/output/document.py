@@ -10,8 +10,9 @@ appears when the derivation carries its graph in ``context["graph"]``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, Graph
 from symnn.core.steps import RULES, Derivation, Section, Step
 from symnn.engine.jacobian import Jacobian, derivation_jacobians
+from symnn.engine.shapes import check_shapes, shape_lines
+from symnn.engine.stable import stable_output
 from symnn.engine.values import WorkedNumbers, worked_numbers
-from symnn.output.layout import Piece, Row, break_row, visible_width
+from symnn.output.layout import PAPERS, Piece, Row, break_row, visible_width
 from symnn.output.numbers import Worked
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
@@ -42,6 +45,7 @@ FORMATS = {
 # the rule in words takes (slides put the rule in a tag that moves below a full line).
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
+SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,22 @@ class _Builder:
             (visible_width(self.printer.doprint(lhs)) for lhs, _, _ in entries if lhs is not None),
             default=0,
         )
-        rule_width = self.rule_width * max((len(rule) for _, _, rule in entries), default=0)
-        budget = max(self.width - lhs_width - rule_width, self.width / 3)
-        return tuple(
-            break_row(lhs, pieces, self.printer.doprint, budget, rule)
-            for lhs, pieces, rule in entries
-        )
+        # Rules so long that the maths beside them would have under a third of the line go on a
+        # line of their own, under their row; the others share the column at the right.
+        lengths = sorted({len(rule) for _, _, rule in entries}, reverse=True) + [0]
+        beside = lengths[0]
+        for length in lengths:
+            beside = length
+            if self.width - lhs_width - self.rule_width * length >= self.width / 3:
+                break
+        budget = max(self.width - lhs_width - self.rule_width * beside, self.width / 3)
+        rows = []
+        for lhs, pieces, rule in entries:
+            row = break_row(lhs, pieces, self.printer.doprint, budget, rule)
+            if len(rule) > beside:
+                row = replace(row, rule_below=True)
+            rows.append(row)
+        return tuple(rows)
 
     def steps(self, steps: Sequence[Step]) -> tuple[Row, ...]:
         entries, previous = [], None
@@ -268,6 +282,12 @@ def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> l
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
 
+def _has_infinite(numbers: WorkedNumbers) -> bool:
+    """Whether a number shown is ±∞ (a textbook factor such as −y/a at a saturated output)."""
+    lines = [*numbers.forward, *(e for _, evaluated in numbers.backward for e in evaluated)]
+    return any(not math.isfinite(v) for e in lines for v in (e.value, *e.atoms.values()))
+
+
 def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
     worked = Worked(numbers, digits)
     backward = []
@@ -283,6 +303,7 @@ def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
         "updates": builder.numeric(worked.updates()),
         "samples": samples,
         "digits": digits,
+        "infinite": _has_infinite(numbers),
     }
 
 
@@ -312,6 +333,11 @@ def context(
     graph: Graph | None = derivation.context.get("graph")
     if notation is None:
         notation = graph.network.notation if graph is not None else "layered"
+    # What is typeset is checked like what is computed: every product conforms (a shape error is a
+    # bug, raised before anything is laid out), and each matrix quantity's shape is stated.
+    level = derivation if derivation.context.get("level") == "matrix" else matrix
+    if level is not None:
+        check_shapes(level)
     style = nt.NOTATIONS[notation]
     namer = style.namer(graph.shape) if graph is not None else None
     printer = SymnnLatexPrinter(partial=partial, namer=namer)
@@ -319,6 +345,7 @@ def context(
     depth = len(graph.network.layers) if graph is not None else 0
     ctx: dict[str, Any] = {
         "printer": printer,
+        "fmt": fmt,
         "title": derivation.title,
         "name": graph.network.name if graph is not None else "",
         "notation": style,
@@ -329,6 +356,7 @@ def context(
         "numeric": None,
         "matrix": None,
     }
+    ctx["shapes"] = [] if level is None else shape_lines(level, SHAPES_PER_LINE[fmt])
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
@@ -342,6 +370,7 @@ def context(
         ctx["network"] = {
             "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
+            "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
@@ -364,6 +393,7 @@ def render_derivation(
     digits: int = 6,
     template_dir: str | Path | None = None,
     matrix: Derivation | None = None,
+    paper: str = "a4",
     jacobians: Sequence[Jacobian] | None = None,
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
@@ -374,6 +404,7 @@ def render_derivation(
     ``WorkedNumbers`` already computed); ``digits``
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
     ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
+    ``paper`` ("a4" or "letter") is the paper of a standalone article.
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -382,5 +413,7 @@ def render_derivation(
         >>> "derivative of a weighted sum" in text and "$$" in text
         True
     """
+    if paper not in PAPERS:
+        raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
     ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix, jacobians)
-    return render(FORMATS[fmt], ctx, template_dir)
+    return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)

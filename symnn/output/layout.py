@@ -1,9 +1,9 @@
 """Rows of a displayed derivation: ``lhs = rhs`` split into lines that fit the page.
 
 Layout only: no maths happens here. A row's right-hand side is a sequence of pieces, each with
-the symbol that joins it to what came before (``=``, ``+``, ``\\cdot`` or nothing when the piece
-carries its own minus sign). Long sums break between terms and long products between factors, so
-no line runs off the page; templates print the lines as they are given.
+the symbol that joins it to what came before (``=``, ``+``, ``\\cdot``, ``\\odot`` or nothing when
+the piece carries its own minus sign). Long sums break between terms and long products between
+factors (never reordered), so no line runs off the page; templates print the lines as given.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symnn.printing.latex import textbook_order
+
+PAPERS = ("a4", "letter")  # standalone documents (templates/_preamble.tex.j2)
 
 # Commands that typeset nothing by themselves (their argument is measured instead).
 _SILENT = {"left", "right", "mathrm", "operatorname", "mathbb", "mathbf", "quad", "qquad", "big"}
@@ -43,6 +45,7 @@ class Row:
     lines: tuple[Line, ...]
     rule: str = ""
     wide: bool = False  # some single term is wider than the page on its own
+    rule_below: bool = False  # the rule is too long to sit beside the maths: a line of its own
 
 
 class Paren(sp.Function):
@@ -147,6 +150,9 @@ def _atoms(piece: Piece, measure: Callable[[sp.Basic], float], width: float) -> 
         for term in terms[1:]:
             atoms.append(Piece("" if term.could_extract_minus_sign() else "+", term))
         return atoms
+    if isinstance(expr, sp.HadamardProduct):  # u ⊙ v breaks before the ⊙, factors kept in order
+        factors = [Paren(f) if isinstance(f, sp.MatAdd | sp.MatMul) else f for f in expr.args]
+        return [Piece(piece.joiner, factors[0])] + [Piece(r"\odot", f) for f in factors[1:]]
     if isinstance(expr, sp.MatMul):
         negative, args = _unsigned_factors(expr)
     elif isinstance(expr, sp.Mul):
@@ -198,17 +204,26 @@ def break_row(
 def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
     """Rows split into pages (slides) of at most ``max_lines`` displayed lines, rows kept whole.
 
+    A page never starts with a bare "= …": a row that continues the last one names its lhs again.
+
     Examples:
         >>> row = Row(None, (Line((), False), Line((), True)))
         >>> [len(page) for page in pages([row, row, row], 4)]
         [2, 1]
+        >>> x = sp.Symbol("x")
+        >>> [page[0].lhs for page in pages([Row(x, (Line((), False),)), row], 1)]
+        [x, x]
     """
     result: list[list[Row]] = [[]]
     used = 0
+    lhs = None
     for row in rows:
         if result[-1] and used + len(row.lines) > max_lines:
             result.append([])
             used = 0
+            if row.lhs is None:  # a page that continues a row names its left-hand side again
+                row = Row(lhs, row.lines, row.rule, row.wide, row.rule_below)
         result[-1].append(row)
         used += len(row.lines)
+        lhs = row.lhs if row.lhs is not None else lhs
     return result if result[-1] else []

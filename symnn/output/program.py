@@ -104,6 +104,7 @@ def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[
     rules = list(dict.fromkeys(s.rule for s in run.derivation.steps))
     ctx: dict[str, Any] = {
         "printer": printer,
+        "fmt": fmt,
         "title": run.derivation.title,
         "output": program.output,
         "inputs": [(s, v) for s, v in program.input_values.items()],

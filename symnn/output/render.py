@@ -6,14 +6,14 @@ Templates only lay out. Delimiters are chosen so LaTeX braces and Markdown never
 
 Filters: ``tex`` (a SymPy expression as LaTeX, in the document's notation), ``e`` (prose escaped
 for LaTeX), ``md`` (prose escaped for Markdown), ``num`` (a number to a chosen number of
-significant digits), ``pages`` (rows split into slides of a few lines). Templates are looked up
+significant digits), ``pages`` (rows split into slides of a few lines), ``rule`` (a rule's words
+as maths that pdflatex, KaTeX and MathJax 3 all read). Templates are looked up
 in the user's folder first, then in the source tree's ``templates/``, then in the copy installed
 inside the package.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,9 @@ import sympy as sp
 
 from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
+from symnn.output.escape import escape_latex, escape_markdown
 from symnn.output.layout import pages
+from symnn.output.prose import rule_inline, rule_math
 from symnn.output.sandbox import TemplateSandbox, bounded
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
@@ -31,102 +33,6 @@ from symnn.printing.numbers import format_number
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SOURCE_TEMPLATES = PACKAGE_DIR.parent / "templates"
 INSTALLED_TEMPLATES = PACKAGE_DIR / "templates"
-
-_LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "^": r"\textasciicircum{}",
-    "_": r"\_",
-    "~": r"\textasciitilde{}",
-    "%": r"\%",
-    "|": r"\ensuremath{|}",  # text mode would print an em dash
-}
-_MARKDOWN_SPECIALS = set("\\`*_{}[]<>()#|$~")
-# These mark up only at the start of a line (a list item, a numbered list, an image).
-_MARKDOWN_LINE_START = set("+-.!")
-# Characters pdflatex cannot typeset from UTF-8 text by default, as the mathematics they name.
-_GREEK = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma"
-_GREEK += " tau upsilon phi chi psi omega"
-_CAPITALS = "gamma delta theta lambda xi pi sigma upsilon phi psi omega"
-
-
-def _greek(case: str, name: str) -> str:
-    return unicodedata.lookup(f"greek {case} letter {name.replace('lambda', 'lamda')}")
-
-
-_UNICODE_MATH = {_greek("small", n): rf"\{n}" for n in _GREEK.split()}
-_UNICODE_MATH |= {_greek("capital", n): rf"\{n.capitalize()}" for n in _CAPITALS.split()}
-_UNICODE_MATH |= {"ς": r"\varsigma", "ο": "o"}
-_UNICODE_MATH |= {
-    "∂": r"\partial",
-    "·": r"\cdot",
-    "×": r"\times",
-    "→": r"\to",
-    "≤": r"\le",
-    "≥": r"\ge",
-    "−": "-",
-    "…": r"\ldots",
-    "⊙": r"\odot",
-    "∑": r"\sum",
-    "½": r"\tfrac{1}{2}",
-    "′": "'",
-    "ᵀ": r"^{\mathsf{T}}",
-    "∇": r"\nabla",
-    "←": r"\leftarrow",
-    "≠": r"\neq",
-    "≈": r"\approx",
-    "ŷ": r"\hat{y}",
-    "°": r"^{\circ}",
-}
-# Sub- and superscript digits (n₀, x²) as LaTeX scripts.
-_UNICODE_MATH |= {chr(0x2080 + d): f"_{{{d}}}" for d in range(10)}
-_UNICODE_MATH |= {"⁰": "^{0}", "¹": "^{1}", "²": "^{2}", "³": "^{3}"}
-
-
-def escape_latex(text: object) -> str:
-    """User prose made safe for LaTeX: every active character becomes literal text.
-
-    Greek letters and a few mathematical signs (δ, ∂, ·, ⊙) become the symbols they name, since
-    pdflatex cannot typeset them from UTF-8 text.
-
-    Examples:
-        >>> escape_latex("δ reused")
-        '\\\\ensuremath{\\\\delta} reused'
-
-        >>> escape_latex(r"50% of \\input{x}")
-        '50\\\\% of \\\\textbackslash{}input\\\\{x\\\\}'
-    """
-    return "".join(_escape_char(ch) for ch in str(text))
-
-
-def _escape_char(ch: str) -> str:
-    if ch in _LATEX_SPECIALS:
-        return _LATEX_SPECIALS[ch]
-    if ch in _UNICODE_MATH:
-        return rf"\ensuremath{{{_UNICODE_MATH[ch]}}}"
-    return ch
-
-
-# \( \) \[ \] open and close mathematics in Jupyter's MathJax, so brackets become entities.
-_MARKDOWN_ENTITIES = {"&": "&amp;", "(": "&#40;", ")": "&#41;", "[": "&#91;", "]": "&#93;"}
-
-
-def escape_markdown(text: object) -> str:
-    """User prose made safe for Markdown (and for the math renderers that read `$`, `\\(`, `\\[`).
-
-    Examples:
-        >>> print(escape_markdown("W1[1,1] (a_1) costs $5"))
-        W1&#91;1,1&#93; &#40;a\\_1&#41; costs \\$5
-    """
-    text = str(text)
-    escaped = "".join(
-        _MARKDOWN_ENTITIES.get(ch, "\\" + ch if ch in _MARKDOWN_SPECIALS else ch) for ch in text
-    )
-    return "\\" + escaped if text[:1] in _MARKDOWN_LINE_START else escaped
 
 
 @jinja2.pass_context
@@ -143,6 +49,8 @@ FILTERS.add("e", escape_latex)
 FILTERS.add("md", escape_markdown)
 FILTERS.add("num", format_number)
 FILTERS.add("pages", pages)
+FILTERS.add("rule", rule_math)
+FILTERS.add("rule_inline", rule_inline)
 
 
 def template_dirs(user_dir: str | Path | None = None) -> list[Path]:
@@ -174,6 +82,8 @@ def environment(user_dir: str | Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update({name: FILTERS[name] for name in FILTERS})
+    # Standalone documents are A4 unless a context asks for paper="letter".
+    env.globals["paper"] = "a4"
     return env
 
 

@@ -208,6 +208,9 @@ class PerceptronRun:
             )
         return f"not converged after {self.epochs} epochs; raise the epoch bound"
 
+    def __repr__(self) -> str:
+        return f"<PerceptronRun on {len(self.X)} points: {self.summary()}>"
+
     def hyperplane(self) -> sp.Eq:
         """The learned boundary w·x + b = 0 in the input names."""
         return hyperplane(self.weights, self.bias, self.names)
@@ -330,14 +333,20 @@ def train_perceptron(
     fires: str = "ge",
     exact: bool = True,
     names: Sequence[str] | None = None,
+    *,
+    lr: Any = None,
 ) -> PerceptronRun:
     """Train with the Rosenblatt rule, recording every presentation of every sample.
+
+    ``lr`` is accepted for ``learning_rate``, as ``symnn.train`` calls it.
 
     Examples:
         >>> run = train_perceptron(*gate("xor"), max_epochs=10)
         >>> run.converged, run.separable, run.epochs
         (False, False, 10)
     """
+    if lr is not None:
+        learning_rate = lr
     X = [tuple(x) for x in X]
     Y = list(Y)
     if not X or len(X) != len(Y):

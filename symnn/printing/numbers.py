@@ -8,6 +8,8 @@ def format_number(value: object, digits: int = 6) -> str:
     number = float(value)
     if number == 0:
         return "0"
+    if number in (float("inf"), float("-inf")):  # a textbook factor at a saturated output
+        return r"\infty" if number > 0 else r"-\infty"
     text = f"{number:.{digits}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")

@@ -22,6 +22,7 @@ y = [[0.01, 0.99]]
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
@@ -111,14 +112,48 @@ def network_from_dict(spec: Mapping[str, Any]) -> Network:
     )
 
 
+_STDIN: list[bytes] = []
+
+
+def _stdin_bytes() -> bytes:
+    # `symnn train -` reads the spec twice (network, then [train]); standard input only once.
+    if not _STDIN:
+        _STDIN.append(sys.stdin.buffer.read())
+    return _STDIN[0]
+
+
+def resolve_spec(path: str | Path) -> Path:
+    """The file a spec argument names: the path itself, else a bundled example of that name."""
+    from symnn.spec.examples import example_path, is_example_name
+
+    candidate = Path(path)
+    if not candidate.exists() and is_example_name(str(path)):
+        return example_path(str(path))
+    return candidate
+
+
 def read_spec(path: str | Path) -> dict[str, Any]:
-    """The parsed TOML of a spec file; errors name the file."""
-    path = Path(path)
+    """The parsed TOML of a spec file; errors name the file.
+
+    ``path`` may be a file, the name of a bundled example (``two_two_two``, see ``symnn
+    examples``), or ``-`` for standard input.
+    """
+    if str(path) == "-":
+        try:
+            return tomllib.loads(_stdin_bytes().decode("utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise SymnnError(f"<stdin>: not valid TOML: {error}") from None
+        except UnicodeDecodeError as error:
+            raise SymnnError(f"<stdin>: cannot read: {error}") from None
+    path = resolve_spec(path)
     try:
         with path.open("rb") as stream:
             return tomllib.load(stream)
     except FileNotFoundError:
-        raise SymnnError(f"{path}: no such file") from None
+        from symnn.spec.examples import example_names
+
+        hint = f" (bundled examples, by name: {', '.join(example_names())})"
+        raise SymnnError(f"{path}: no such file{hint}") from None
     except tomllib.TOMLDecodeError as error:
         raise SymnnError(f"{path}: not valid TOML: {error}") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -141,6 +176,7 @@ def load_spec(path: str | Path) -> Network:
         return network_from_dict(read_spec(path))
     except SymnnError as error:
         message = str(error)
+        label = "<stdin>" if str(path) == "-" else path
         raise SymnnError(
-            message if message.startswith(f"{path}:") else f"{path}: {message}"
+            message if message.startswith(f"{label}:") else f"{label}: {message}"
         ) from None

@@ -91,8 +91,34 @@ class TrainConfig:
             raise _fail("batch", "no batch for gd (it uses every sample); use 'sgd'", self.batch)
 
     def updated(self, **changes: Any) -> TrainConfig:
-        """A copy with the given settings changed; None values leave a setting as it is."""
+        """A copy with the given settings changed; None values leave a setting as it is.
+
+        ``learning_rate`` is accepted for ``lr`` (the spec file's top-level name for it).
+
+        Examples:
+            >>> TrainConfig().updated(learning_rate=0.5).lr
+            0.5
+        """
+        changes = _aliased(changes)
+        unknown = [k for k in changes if k not in TRAIN_KEYS]
+        if unknown:
+            raise SymnnError(
+                f"unknown training setting {unknown[0]!r}; known: {', '.join(TRAIN_KEYS)} "
+                "(learning_rate is an alias of lr)"
+            )
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _aliased(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``learning_rate`` as ``lr``; both at once must agree."""
+    settings = dict(settings)
+    if "learning_rate" in settings:
+        alias = settings.pop("learning_rate")
+        if settings.get("lr") is not None and alias is not None and settings["lr"] != alias:
+            raise SymnnError(f"lr and learning_rate: two values, {settings['lr']} and {alias}")
+        if alias is not None:
+            settings["lr"] = alias
+    return settings
 
 
 def training_from_dict(table: Mapping[str, Any] | None) -> TrainConfig:
@@ -101,6 +127,7 @@ def training_from_dict(table: Mapping[str, Any] | None) -> TrainConfig:
         return TrainConfig()
     if not isinstance(table, Mapping):
         raise SymnnError(f"train: expected a table, found {table!r}")
+    table = _aliased(table)
     for key in table:
         if key not in TRAIN_KEYS:
             raise SymnnError(f"train: unknown key {key!r}; known: {', '.join(TRAIN_KEYS)}")
@@ -121,6 +148,7 @@ def load_training(path: str | Path) -> TrainConfig:
         return training_from_dict(read_spec(path).get("train"))
     except SymnnError as error:
         message = str(error)
+        label = "<stdin>" if str(path) == "-" else path
         raise SymnnError(
-            message if message.startswith(f"{path}:") else f"{path}: {message}"
+            message if message.startswith(f"{label}:") else f"{label}: {message}"
         ) from None

@@ -24,9 +24,25 @@ def available() -> bool:
     return True
 
 
+def _logsumexp(anp, z, axis, keepdims):
+    # Not autograd.scipy (it imports scipy.stats, seconds of CPU). The maximum's own derivative
+    # cancels (the sum is shift invariant); autograd checks that.
+    top = anp.max(z, axis=axis, keepdims=True)
+    total = top + anp.log(anp.sum(anp.exp(z - top), axis=axis, keepdims=True))
+    return total if keepdims else anp.squeeze(total, axis=axis)
+
+
 def _rules():
     import autograd.numpy as anp
-    from autograd.scipy.special import erf, logsumexp
+
+    def erf(x):
+        # On first use: autograd.scipy imports scipy.stats, seconds of CPU for gelu alone.
+        from autograd.scipy.special import erf as autograd_erf
+
+        return autograd_erf(x)
+
+    def logsumexp(z, axis, keepdims):
+        return _logsumexp(anp, z, axis, keepdims)
 
     def sigmoid(z):
         return 0.5 * (anp.tanh(0.5 * z) + 1.0)
@@ -70,16 +86,59 @@ def _rules():
     return anp, activations, losses
 
 
+def _fused_losses(anp) -> dict[tuple[str, str], Callable]:
+    """Probability losses on their output activation, from the logits z (saturation-proof).
+
+    Written again here from log σ(z) = −log(1 + e^{−z}) and log softmax(z) = z − log Σ e^z, not
+    taken from symnn.rules.fused, so the oracle stays independent.
+    """
+
+    def logsumexp(z, axis, keepdims=False):
+        return _logsumexp(anp, z, axis, keepdims)
+
+    def log_softmax(z):
+        return z - logsumexp(z, axis=1, keepdims=True)
+
+    def log_one_minus_softmax(z):
+        # log Σ_{j≠k} e^{z_j} − log Σ_j e^{z_j}, column k masked out with −inf.
+        k = z.shape[1]
+        masked = z[:, None, :] + np.where(np.eye(k, dtype=bool), -np.inf, 0.0)[None, :, :]
+        return logsumexp(masked, axis=2) - logsumexp(z, axis=1, keepdims=True)
+
+    return {
+        ("sigmoid", "binary_cross_entropy"): lambda z, y: anp.mean(
+            y * anp.logaddexp(0.0, -z) + (1 - y) * anp.logaddexp(0.0, z), axis=1
+        ),
+        ("sigmoid", "cross_entropy"): lambda z, y: anp.sum(y * anp.logaddexp(0.0, -z), axis=1),
+        ("softmax", "cross_entropy"): lambda z, y: -anp.sum(y * log_softmax(z), axis=1),
+        ("softmax", "binary_cross_entropy"): lambda z, y: (
+            -anp.mean(y * log_softmax(z) + (1 - y) * log_one_minus_softmax(z), axis=1)
+        ),
+    }
+
+
 def loss_function(network: Network) -> Callable[[dict, np.ndarray, np.ndarray], float]:
     """The mean batch loss as a function of the parameter dict, written in autograd.numpy."""
     anp, activations, losses = _rules()
+
+    output = getattr(network.layers[-1], "activation", None)
+    fused = _fused_losses(anp).get((output, network.loss))
+    if network.outputs < 2 and output == "softmax":
+        fused = None  # a softmax of one unit is the constant 1
 
     def loss(params, X, Y):
         # Each layer's own forward (symnn.layers), in autograd.numpy: no engine code runs here.
         o = OracleContext(anp, activations, params, network)
         blocks = [X]
+        last = len(network.layers)
         for l, (layer, sources) in enumerate(zip(network.layers, network.sources, strict=True), 1):
-            blocks.append(layer.oracle(o, l, [blocks[b] for b in sources]))
+            context = o
+            if fused is not None and l == last:  # the logits: the fused loss applies the output
+                logits = {**activations, layer.activation: lambda z, p: z}
+                context = OracleContext(anp, logits, params, network)
+            blocks.append(layer.oracle(context, l, [blocks[b] for b in sources]))
+        if fused is not None:
+            return anp.mean(fused(blocks[-1], Y))
         return anp.mean(losses[network.loss](blocks[-1], Y, dict(network.loss_params)))
 
     return loss

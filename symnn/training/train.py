@@ -40,7 +40,8 @@ class TrainResult:
 
     ``loss[0]`` is the loss before the first update, ``loss[k]`` after update k. ``accuracy`` is
     None when the targets are not class labels. ``trajectory`` holds the parameters after every
-    update when training was asked to record them.
+    update when training was asked to record them. ``interrupted`` is True when Ctrl-C stopped
+    the run early: the history and ``params`` then end at the last step that finished.
     """
 
     loss: list[float]
@@ -52,6 +53,27 @@ class TrainResult:
     batch: int
     trained: tuple[str, ...]
     trajectory: list[Params] | None = None
+    interrupted: bool = False
+
+    def _summary(self) -> list[str]:
+        steps = len(self.loss) - 1
+        parts = [f"{steps} steps of {self.config.optimizer} (lr {self.lr:g})"]
+        if self.interrupted:
+            parts[0] += f", interrupted (of {self.config.steps})"
+        parts.append(f"loss {self.loss[0]:.4g} → {self.loss[-1]:.4g}")
+        if self.accuracy is not None:
+            parts.append(f"accuracy {self.accuracy[0]:.0%} → {self.accuracy[-1]:.0%}")
+        shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in self.params.items())
+        parts.append(f"params {shapes}")
+        return parts
+
+    def __repr__(self) -> str:
+        """One line, whatever the length of the run (the full history stays in the fields)."""
+        return f"<TrainResult: {'; '.join(self._summary())}>"
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's view: the run in a few lines (plot it with ``symnn.training_figure``)."""
+        return "**TrainResult**  \n" + "  \n".join(self._summary())
 
     def to_json(self) -> dict[str, Any]:
         """``{"loss": [...], "params": {"W1": [[...]], ...}}`` plus ``accuracy`` if it applies."""
@@ -241,21 +263,38 @@ def train(
 
     # Overflow on the way to divergence is reported once, as a SymnnError, not as warnings.
     with np.errstate(over="ignore", invalid="ignore"), _closing(bar):
-        full_loss, full_grads = f(params, X, Y)
-        log(full_loss, 0)
-        for step in range(1, config.steps + 1):
-            if batch == len(X):
-                grads = full_grads
-            else:
-                index = next(batches)
-                grads = f(params, X[index], Y[index])[1]
-            _check_grads(grads, names)
-            params = opt.step(params, grads, names)
-            if record:
-                trajectory.append(params)
+        committed, logged, interrupted = params, 0, False
+        try:
             full_loss, full_grads = f(params, X, Y)
-            log(full_loss, step)
-    return TrainResult(losses, accuracies, params, initial, config, lr, batch, names, trajectory)
+            log(full_loss, 0)
+            logged = 1
+            for step in range(1, config.steps + 1):
+                if batch == len(X):
+                    grads = full_grads
+                else:
+                    index = next(batches)
+                    grads = f(params, X[index], Y[index])[1]
+                _check_grads(grads, names)
+                params = opt.step(params, grads, names)
+                full_loss, full_grads = f(params, X, Y)
+                log(full_loss, step)
+                if record:
+                    trajectory.append(params)
+                committed, logged = params, step + 1
+        except KeyboardInterrupt:
+            # Ctrl-C ends the run, not the program: keep every step that finished, drop the
+            # one in progress, and say so in the result (before the first loss there is none).
+            if not logged and losses and (accuracies is None or accuracies):
+                logged = 1  # the initial loss was recorded; the parameters are the initial ones
+            if not logged:
+                raise
+            interrupted, params = True, committed
+            for history in (losses, accuracies, trajectory):
+                if history is not None:
+                    del history[logged:]
+    return TrainResult(
+        losses, accuracies, params, initial, config, lr, batch, names, trajectory, interrupted
+    )
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_text
 from symnn.engine.element import backprop_for
+from symnn.engine.stable import stable_output
 from symnn.engine.values import Evaluated, Values, point, update
 from symnn.output.numbers import with_numbers
 from symnn.output.render import render
@@ -78,6 +79,8 @@ def worked_step_context(
         "widths": network.widths,
         "activations": [layer.activation for layer in network.layers],
         "loss_name": LOSSES[network.loss].title,
+        "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
+        "infinite": any(not np.isfinite(row["value"]) for row in backward),
         "notation": notation.description,
         "printer": printer,
         "digits": digits,

@@ -23,6 +23,7 @@ from symnn.calculus.calculus import (
 from symnn.calculus.code import calculus_code, jacobian_code
 from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
+from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit, emit_document, json_text
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
@@ -36,20 +37,19 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
         p.add_argument("--vars", help="variables in order, e.g. x,y (default: order of appearance)")
     p.add_argument(
         "--format",
-        choices=("text", "tex", "md", "pdf", "py"),
+        choices=("text", "tex", "article", "md", "pdf", "py"),
         default="text",
-        help="output format; pdf: the LaTeX article compiled (needs -o); "
+        help="output format; article: a whole LaTeX document (= tex --document); pdf: the article "
+        "compiled (needs -o); "
         "py: NumPy source of f and its derivatives",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    calc = sub.add_parser(
-        "calc", help="calculus refresher and gradient descent", description=__doc__
-    )
+    calc = sub.add_parser("calc", help=SUMMARIES["calc"], description=__doc__)
     kinds = calc.add_subparsers(dest="kind", required=True, metavar="KIND")
 
     def kind(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -208,8 +208,12 @@ def numpy_source(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.document and args.format != "tex":
+    if args.document and args.format not in ("tex", "article"):
         raise SymnnError("--document: expected together with --format tex")
+    if getattr(args, "plot", None):
+        from symnn.training.plots import require_matplotlib
+
+        require_matplotlib()
     if args.format == "py" and not args.json:
         emit(numpy_source(args), args.output)
         return 0

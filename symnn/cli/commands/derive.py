@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import argparse
 
-from symnn.cli.commands.output import emit
+from symnn.cli.commands import SUMMARIES
+from symnn.cli.commands.output import emit, refuse_pdf_to_stdout
 from symnn.core.errors import SymnnError
 from symnn.core.files import write_bytes
 from symnn.core.notation import NOTATIONS
 from symnn.core.steps import Derivation
 from symnn.engine import derive
 from symnn.engine.matrix import derive_matrix
-from symnn.output.document import render_derivation
+from symnn.output.layout import PAPERS
 from symnn.printing.latex import PARTIAL_STYLES
 from symnn.spec.specfile import load_spec
 
@@ -28,11 +29,11 @@ LEVELS = ("element", "matrix", "both")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "derive",
-        help="derive gradients step by step",
+        help=SUMMARIES["derive"],
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("spec", help="network spec file (TOML)")
+    p.add_argument("spec", help="network spec file (TOML), a bundled example's name, or - (stdin)")
     p.add_argument(
         "--wrt",
         default="all",
@@ -54,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "beamer: slides; md: Markdown; pdf: the article compiled (needs -o)",
     )
     p.add_argument(
+        "--document", action="store_true", help="with tex: a whole LaTeX article (= article)"
+    )
+    p.add_argument(
         "--numeric",
         action="store_true",
         help="add the worked example: forward values, each factor's number, the gradients and "
@@ -70,14 +74,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--digits", type=int, default=6, help="significant digits of the numbers (default 6)"
     )
+    p.add_argument(
+        "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
+    )
     p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.format == "pdf" and args.output in (None, "-"):
-        raise SymnnError("--format pdf: expected an output file with -o, found none")
+    if args.document:  # the name calc and perceptron use: tex with --document is the article
+        if args.format not in ("tex", "article"):
+            raise SymnnError("--document: expected together with --format tex")
+        args.format = "article"
+    if args.format == "pdf":
+        refuse_pdf_to_stdout(args.output)
     if args.format == "text" and args.numeric:
         raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
     network = load_spec(args.spec)
@@ -86,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
         parts = [derivation, matrix] if derivation is not None else [matrix]
         emit("\n\n".join(str(d) for d in parts if d is not None), args.output)
         return 0
+
+    from symnn.output.document import render_derivation  # Jinja: only documents need it
+
     fmt = "article" if args.format == "pdf" else args.format
     text = render_derivation(
         derivation if derivation is not None else matrix,
@@ -96,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         digits=args.digits,
         template_dir=args.template_dir,
         matrix=matrix if derivation is not None else None,
+        paper=args.paper,
     )
     if args.format == "pdf":
         from symnn.output.pdf import compile_pdf

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from symnn.cli.commands import SUMMARIES
 from symnn.gallery.write import check_gallery, write_gallery
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "gallery", help="regenerate or check the derivations/ gallery", description=__doc__
-    )
+    p = sub.add_parser("gallery", help=SUMMARIES["gallery"], description=__doc__)
     p.add_argument("--dir", default="derivations", help="gallery folder (default: derivations)")
     p.add_argument(
         "--check",

@@ -20,13 +20,25 @@ def emit(text: str, path: str | None) -> None:
         write_text(path, text if text.endswith("\n") else text + "\n")
 
 
+def refuse_pdf_to_stdout(path: str | None) -> None:
+    """PDF is binary and compiled into a file: ``-o -`` and no ``-o`` are refused by name."""
+    if path == "-":
+        raise SymnnError("--format pdf: cannot write to standard output (-o -); give a file name")
+    if path is None:
+        raise SymnnError("--format pdf: expected an output file with -o, found none")
+
+
 def emit_document(render: Callable[[str, bool], str], fmt: str, document: bool, path) -> None:
-    """Emit ``render(fmt, document)``; for "pdf", compile the LaTeX article into ``path``."""
+    """Emit ``render(fmt, document)``; for "pdf", compile the LaTeX article into ``path``.
+
+    "article" is the same as "tex" with ``document``: the option names ``symnn derive`` uses.
+    """
+    if fmt == "article":
+        fmt, document = "tex", True
     if fmt != "pdf":
         emit(render(fmt, document), path)
         return
-    if path is None or path == "-":
-        raise SymnnError("--format pdf: expected an output file with -o, found none")
+    refuse_pdf_to_stdout(path)
     from symnn.output.pdf import compile_pdf
 
     write_bytes(path, compile_pdf(render("tex", True)))

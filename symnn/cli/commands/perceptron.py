@@ -11,6 +11,7 @@ import argparse
 from fractions import Fraction
 from typing import Any
 
+from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.calc import exact_json, to_json
 from symnn.cli.commands.output import emit, emit_document, json_text
 from symnn.core.errors import SymnnError
@@ -18,13 +19,17 @@ from symnn.core.expressions import parse_point
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import GATES, PerceptronRun, gate, read_csv, train_perceptron
 from symnn.perceptron.view import dot_product
+from symnn.spec.specfile import resolve_spec
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("perceptron", help="train a perceptron step by step", description=__doc__)
+    p = sub.add_parser("perceptron", help=SUMMARIES["perceptron"], description=__doc__)
     source = p.add_mutually_exclusive_group()
     source.add_argument("--gate", choices=list(GATES), help="train on a logic gate's truth table")
-    source.add_argument("--csv", help="CSV file with a header row: inputs, then a 0/1 label")
+    source.add_argument(
+        "--csv",
+        help="CSV file with a header row: inputs, then a 0/1 label (or a bundled one by name)",
+    )
     source.add_argument("--point", help="with --weights (and --bias): show w·x + b for this x")
     p.add_argument("--columns", help="input columns of the CSV, e.g. x1,x2 (default: all but last)")
     p.add_argument("--label", help="label column of the CSV (default: the last)")
@@ -46,14 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--format",
-        choices=("text", "tex", "md", "pdf"),
+        choices=("text", "tex", "article", "md", "pdf"),
         default="text",
-        help="output format; pdf: the LaTeX article compiled (needs -o)",
+        help="output format; article: a whole LaTeX document (= tex --document); pdf: the article "
+        "compiled (needs -o)",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument("--plot", help="save the points and the learned line (.png/.pdf; none: both)")
     p.add_argument("--json", action="store_true", help="print the run as one JSON object")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
 
 
@@ -95,8 +101,12 @@ def run_json(run: PerceptronRun) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.document and args.format != "tex":
+    if args.document and args.format not in ("tex", "article"):
         raise SymnnError("--document: expected together with --format tex")
+    if args.plot:
+        from symnn.training.plots import require_matplotlib
+
+        require_matplotlib()
     if args.point is not None:
         if args.weights is None:
             raise SymnnError("--point: expected --weights as well, e.g. --weights 1,2")
@@ -111,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.csv:
         columns = args.columns.split(",") if args.columns else None
-        X, Y, names = read_csv(args.csv, [c.strip() for c in columns or []] or None, args.label)
+        X, Y, names = read_csv(
+            resolve_spec(args.csv), [c.strip() for c in columns or []] or None, args.label
+        )
     elif args.gate:
         (X, Y), names = gate(args.gate), None
     else:

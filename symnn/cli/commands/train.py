@@ -1,7 +1,8 @@
 """``symnn train SPEC``: train the network with its own generated gradients.
 
 Settings come from the spec's [train] table, overridden by the options given here. Data come from
---data (a bundled dataset or a CSV file) or else from the spec's [data] table. --json prints one
+--data (a bundled dataset or a CSV file) or else from the spec's [data] table. Ctrl-C stops the run
+cleanly: the steps done so far are reported (exit status 130). --json prints one
 JSON object {"loss": [...], "params": {...}} (plus "accuracy" for class labels), where loss holds
 the loss before the first update and after each update and params are the final parameters.
 """
@@ -9,10 +10,12 @@ the loss before the first update and after each update and params are the final 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit, json_text
 from symnn.core.errors import SymnnError
 from symnn.spec.network import Network
@@ -29,8 +32,8 @@ def _columns(text: str | None) -> list[str] | None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train with the generated gradients", description=__doc__)
-    p.add_argument("spec", help="network spec file (TOML)")
+    p = sub.add_parser("train", help=SUMMARIES["train"], description=__doc__)
+    p.add_argument("spec", help="network spec file (TOML), a bundled example's name, or - (stdin)")
     p.add_argument(
         "--data",
         help=f"a bundled dataset ({', '.join(DATASETS)}) or a CSV file (default: spec's [data])",
@@ -56,6 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--worked-step", help="write one worked training step to FILE (.tex or .md)")
     out.add_argument("--json", action="store_true", help="print the result as one JSON object")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument(
+        "--progress",
+        action="store_true",
+        help="draw the progress bar on stderr even when it is not a terminal",
+    )
+    out.add_argument("-o", "--output", help="write the summary or JSON to FILE (- is stdout)")
     p.set_defaults(run=run)
 
 
@@ -114,6 +123,10 @@ def _summary(result: TrainResult, samples: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot:  # before the training, not after it
+        from symnn.training.plots import require_matplotlib
+
+        require_matplotlib()
     network = load_spec(args.spec)
     config = load_training(args.spec).updated(
         steps=args.steps,
@@ -133,8 +146,15 @@ def run(args: argparse.Namespace) -> int:
         config,
         gradient=args.gradient,
         freeze=freeze,
-        progress=False if args.quiet else None,
+        progress=False if args.quiet else (True if args.progress else None),
     )
+    if result.interrupted:
+        done = len(result.loss) - 1
+        print(
+            f"symnn: interrupted after {done} of {result.config.steps} steps; "
+            "the partial result follows",
+            file=sys.stderr,
+        )
     if args.plot:
         from symnn.training.plots.training import plot_training
 
@@ -144,8 +164,6 @@ def run(args: argparse.Namespace) -> int:
 
         steps = len(result.loss) - 1
         write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps)
-    if args.json:
-        emit(json_text(result.to_json(), indent=None, ensure_ascii=True), None)
-    else:
-        emit(_summary(result, len(X)), None)
-    return 0
+    text = json_text(result.to_json(), indent=None, ensure_ascii=True) if args.json else None
+    emit(text if args.json else _summary(result, len(X)), args.output)
+    return 130 if result.interrupted else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -11,7 +12,7 @@ from symnn import numerics
 from symnn.calculus.descent import Descent
 from symnn.core.errors import SymnnError
 from symnn.printing.code import CodePrinter
-from symnn.training.plots import finite_floats, pyplot, save
+from symnn.training.plots import finite_floats, new_figure, save
 
 
 def numeric(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
@@ -29,23 +30,27 @@ def _span(values: np.ndarray) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]:
-    """Save the contour plot (two variables) or the curve (one variable) with the descent path.
+def descent_figure(run: Descent, levels: int = 25) -> Any:
+    """The contour plot (two variables) or the curve (one variable) with the descent path.
 
     Examples:
-        >>> import tempfile, symnn.calculus.descent
+        >>> import symnn.calculus.descent
         >>> run = symnn.calculus.descent.gradient_descent("x**2 + y**2", "1,1", 0.25, 3)
-        >>> with tempfile.TemporaryDirectory() as d:
-        ...     [p.name for p in plot_descent(run, Path(d) / "gd.png")]
-        ['gd.png']
+        >>> from matplotlib.figure import Figure
+        >>> isinstance(descent_figure(run), Figure)
+        True
     """
     if not run.iterates:
         raise SymnnError(f"plot: no iterates to draw ({run.stopped or 'the run is empty'})")
+    if len(run.variables) not in (1, 2):
+        raise SymnnError(
+            f"contour plot: expected a function of one or two variables, found {len(run.variables)}"
+        )
     points = finite_floats([it.point for it in run.iterates], "the iterates are")
     values = finite_floats([[it.value] for it in run.iterates], "the values are")[:, 0]
-    plt = pyplot()
     f = numeric(run.function, run.variables)
-    figure, axes = plt.subplots(figsize=(6, 4.5))
+    figure = new_figure(figsize=(6, 4.5))
+    axes = figure.subplots()
     if len(run.variables) == 1:
         xs = np.linspace(*_span(points[:, 0]), 400)
         with np.errstate(all="ignore"):
@@ -54,7 +59,7 @@ def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]
         axes.plot(points[:, 0], values, "o-", color="C3")
         axes.set_xlabel(str(run.variables[0]))
         axes.set_ylabel(f"{run.f_name}({run.variables[0]})")
-    elif len(run.variables) == 2:
+    else:
         X, Y = np.meshgrid(
             np.linspace(*_span(points[:, 0]), 200), np.linspace(*_span(points[:, 1]), 200)
         )
@@ -67,10 +72,18 @@ def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]
         axes.set_xlabel(str(run.variables[0]))
         axes.set_ylabel(str(run.variables[1]))
         axes.legend(loc="best")
-    else:
-        plt.close(figure)
-        raise SymnnError(
-            f"contour plot: expected a function of one or two variables, found {len(run.variables)}"
-        )
     axes.set_title(f"{run.f_name} = {sp.sstr(run.function)}")
-    return save(figure, path)
+    return figure
+
+
+def plot_descent(run: Descent, path: str | Path, levels: int = 25) -> list[Path]:
+    """Save ``descent_figure(run)`` to ``path`` (.png, .pdf or .svg; no suffix: PNG and PDF).
+
+    Examples:
+        >>> import tempfile, symnn.calculus.descent
+        >>> run = symnn.calculus.descent.gradient_descent("x**2 + y**2", "1,1", 0.25, 3)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     [p.name for p in plot_descent(run, Path(d) / "gd.png")]
+        ['gd.png']
+    """
+    return save(descent_figure(run, levels), path)

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from symnn.core.errors import SymnnError
 from symnn.perceptron.run import PerceptronRun
-from symnn.training.plots import finite_floats, pyplot, save
+from symnn.training.plots import finite_floats, new_figure, save
 
 
-def plot_perceptron(run: PerceptronRun, path: str | Path) -> list[Path]:
-    """Save the points, coloured by label, and the learned boundary (when w ≠ 0).
+def perceptron_figure(run: PerceptronRun) -> Any:
+    """The points, coloured by label, and the learned boundary (when w ≠ 0).
 
     Examples:
-        >>> import tempfile
         >>> from symnn.perceptron.run import gate, train_perceptron
-        >>> with tempfile.TemporaryDirectory() as d:
-        ...     [p.name for p in plot_perceptron(train_perceptron(*gate("and")), Path(d) / "p.png")]
-        ['p.png']
+        >>> from matplotlib.figure import Figure
+        >>> isinstance(perceptron_figure(train_perceptron(*gate("and"))), Figure)
+        True
     """
     if len(run.names) != 2:
         raise SymnnError(f"perceptron plot: expected two inputs, found {len(run.names)}")
     points = finite_floats(run.X, "the points are")
     w1, w2 = finite_floats([run.weights], "the weights are")[0]
     b = finite_floats([[run.bias]], "the bias is")[0, 0]
-    plt = pyplot()
     labels = np.array(run.Y)
-    figure, axes = plt.subplots(figsize=(5, 4.5))
+    figure = new_figure(figsize=(5, 4.5))
+    axes = figure.subplots()
     for label, marker, colour in ((0, "o", "C0"), (1, "s", "C3")):
         chosen = points[labels == label]
         axes.scatter(chosen[:, 0], chosen[:, 1], marker=marker, color=colour, label=f"y = {label}")
@@ -45,4 +45,17 @@ def plot_perceptron(run: PerceptronRun, path: str | Path) -> list[Path]:
     status = "converged" if run.converged else "not converged"
     axes.set_title(f"Perceptron ({status}): w = ({w1:g}, {w2:g}), b = {b:g}")
     axes.legend(loc="best", fontsize=8)
-    return save(figure, path)
+    return figure
+
+
+def plot_perceptron(run: PerceptronRun, path: str | Path) -> list[Path]:
+    """Save ``perceptron_figure(run)`` to ``path`` (.png, .pdf or .svg; no suffix: PNG and PDF).
+
+    Examples:
+        >>> import tempfile
+        >>> from symnn.perceptron.run import gate, train_perceptron
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     [p.name for p in plot_perceptron(train_perceptron(*gate("and")), Path(d) / "p.png")]
+        ['p.png']
+    """
+    return save(perceptron_figure(run), path)

@@ -13,7 +13,7 @@ import numpy as np
 
 from symnn.core.errors import SymnnError
 from symnn.spec.network import Network
-from symnn.training.plots import pyplot, save
+from symnn.training.plots import new_figure, save
 from symnn.training.train import TrainResult, accuracy_rule, predict_classes
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2")
@@ -21,9 +21,8 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 
 def loss_curve(result: TrainResult, ax: Any = None) -> Any:
     """Loss against step (log scale when every loss is positive), accuracy on a second axis."""
-    plt = pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        ax = new_figure(figsize=(5, 3.5)).subplots()
     steps = np.arange(len(result.loss))
     ax.plot(steps, result.loss, color=COLOURS[0], label="loss")
     if min(result.loss) > 0:
@@ -58,9 +57,8 @@ def decision_regions(
     rule = accuracy_rule(network, Y)
     if rule is None:
         raise SymnnError("decision regions: expected class labels as targets, found real values")
-    plt = pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4))
+        ax = new_figure(figsize=(4.5, 4)).subplots()
     low, high = X.min(axis=0), X.max(axis=0)
     margin = 0.1 * np.maximum(high - low, 1e-9)
     g0, g1 = np.meshgrid(
@@ -96,18 +94,26 @@ def decision_regions(
 
 
 def training_figure(result: TrainResult, network: Network, X=None, Y=None) -> Any:
-    """The loss curve, beside the decision regions when the data are 2-D class labels."""
-    plt = pyplot()
+    """The loss curve, beside the decision regions when the data are 2-D class labels.
+
+    Examples:
+        >>> from symnn.spec.network import Network, Dense
+        >>> from symnn.training.train import train
+        >>> net = Network(2, [Dense(1, "sigmoid")])
+        >>> X, Y = [[0, 0], [1, 1]], [[0], [1]]
+        >>> figure = training_figure(train(net, X, Y, steps=5, progress=False), net, X, Y)
+        >>> len(figure.axes)  # the loss curve, its accuracy axis, the decision regions
+        3
+    """
     regions = (
         X is not None
         and np.asarray(X).shape[1] == 2
         and accuracy_rule(network, np.asarray(Y, dtype=float)) is not None
     )
     if not regions:
-        figure, ax = plt.subplots(figsize=(5, 3.5))
-        loss_curve(result, ax)
-        return figure
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        return loss_curve(result).figure
+    figure = new_figure(figsize=(10, 4))
+    left, right = figure.subplots(1, 2)
     loss_curve(result, left)
     decision_regions(network, result.params, X, Y, right)
     figure.tight_layout()

@@ -1,0 +1,133 @@
+r"""Words that sit inside a display (the rule beside each step) as mathematics every renderer reads.
+
+pdflatex, KaTeX and MathJax 3 agree on ``\text{plain words}`` and on ordinary math commands, and on
+little else: ``\ensuremath`` and ``\_`` inside ``\text{…}`` are errors in KaTeX and show as raw
+source in MathJax, and pdflatex cannot typeset ∂ or δ from UTF-8 text. So a rule's words become
+``\text{…}`` runs of plain ASCII, with every symbol between them in math mode. Rules whose words
+carry a formula have it written out below, typeset as the document typesets its own maths.
+"""
+
+from __future__ import annotations
+
+from symnn.core.errors import SymnnError
+from symnn.core.steps import RULES
+from symnn.output.escape import escape_latex, escape_markdown
+
+_T = r"^{T}"
+# The rules whose words hold a formula, as that formula (keys are the words of RULES).
+RULE_MATH = {
+    RULES["reuse"]: r"\delta\text{ computed once and reused}",
+    RULES["vector_chain_rule"]: (
+        r"\text{vector chain rule: } \partial L/\partial v = (\partial u/\partial v)"
+        + _T
+        + r" \, \partial L/\partial u \text{ (numerator layout)}"
+    ),
+    RULES["jacobian_linear"]: (
+        r"\text{Jacobian of } z = W a + b\text{: } \partial z/\partial a = W,"
+        r" \ \partial z/\partial b = I"
+    ),
+    RULES["jacobian_elementwise"]: (
+        r"\text{Jacobian of an elementwise activation: } \operatorname{diag}(f'(z))"
+    ),
+    RULES["jacobian_softmax"]: r"\text{Jacobian of softmax: } \operatorname{diag}(s) - s s" + _T,
+    RULES["jacobian_weights"]: r"\partial z_i/\partial w_{jk} = [i = j] \, a_k",
+    RULES["kronecker_sum"]: r"\text{the bracket } [i = j] \text{ picks one term of the sum}",
+    RULES["outer_product"]: (
+        r"\partial L/\partial w_{jk} = \delta_j a_k \text{ for all } j, k"
+        r"\text{ is the outer product } \delta a" + _T
+    ),
+    RULES["diag_hadamard"]: r"\operatorname{diag}(v) \, u = u \odot v",
+    RULES["softmax_jacobian_product"]: (
+        r"(\operatorname{diag}(s) - s s"
+        + _T
+        + r") \, g = s \odot (g - (s"
+        + _T
+        + r" g) \mathbf{1})"
+    ),
+    RULES["logsumexp_gradient"]: (
+        r"\text{the gradient of } \log \textstyle\sum_k e^{z_k} \text{ is }"
+        r" \operatorname{softmax}(z)"
+    ),
+    RULES["index_recursion"]: r"\text{the } \delta \text{ recursion in index form}",
+}
+
+# Symbols that may appear in words, as math-mode commands.
+_SYMBOLS = {
+    "δ": r"\delta",
+    "σ": r"\sigma",
+    "η": r"\eta",
+    "μ": r"\mu",
+    "α": r"\alpha",
+    "θ": r"\theta",
+    "Φ": r"\Phi",
+    "∂": r"\partial",
+    "∇": r"\nabla",
+    "Σ": r"\Sigma",
+    "·": r"\cdot",
+    "×": r"\times",
+    "−": "-",
+    "←": r"\leftarrow",
+    "→": r"\to",
+    "≤": r"\le",
+    "≥": r"\ge",
+    "⊙": r"\odot",
+    "ŷ": r"\hat{y}",
+    "ᵀ": _T,
+    "½": r"\tfrac{1}{2}",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "^": r"\hat{}",
+    "\\": r"\backslash",
+    "~": r"\sim",
+}
+_PLAIN = set(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;:!?'()[]/=+-*<>|\"@`"
+)
+
+
+def rule_math(words: str) -> str:
+    r"""A rule's words as math: its formula if it has one, else ``\text{…}`` around plain runs.
+
+    Examples:
+        >>> rule_math("derivative of the loss")
+        '\\text{derivative of the loss}'
+        >>> rule_math("leaky ReLU, slope α")
+        '\\text{leaky ReLU, slope }\\alpha'
+    """
+    if words in RULE_MATH:
+        return RULE_MATH[words]
+    parts: list[str] = []
+    run = ""
+    for ch in str(words):
+        if ch in _PLAIN:
+            run += ch
+            continue
+        if ch not in _SYMBOLS:
+            raise SymnnError(f"rule text {words!r}: no math form for {ch!r}")
+        if run:
+            parts.append(rf"\text{{{run}}}")
+            run = ""
+        parts.append(_SYMBOLS[ch])
+    if run:
+        parts.append(rf"\text{{{run}}}")
+    return "".join(parts)
+
+
+def rule_inline(words: str, fmt: str = "tex") -> str:
+    """A rule's words in running text: plain words as prose, a formula as inline maths.
+
+    Examples:
+        >>> rule_inline("chain rule")
+        'chain rule'
+        >>> rule_inline("diag(v) u = u ⊙ v", "md")
+        '$\\\\operatorname{diag}(v) \\\\, u = u \\\\odot v$'
+    """
+
+    if words in RULE_MATH or any(ch not in _PLAIN for ch in words):
+        return f"${rule_math(words)}$"
+    return escape_latex(words) if fmt == "tex" else escape_markdown(words)

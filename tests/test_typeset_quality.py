@@ -1,0 +1,160 @@
+"""The typeset pages a reader sees: every LaTeX file of the gallery, and a standalone document of
+every command, compiles with no overfull box wider than 1pt and no Type 3 (bitmap) font.
+
+The gallery's fragments are compiled together, once per session, inside the one preamble every
+standalone document uses (templates/_preamble.tex.j2); each overfull box is traced back to its
+file by the log's line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from symnn.cli.main import main
+from symnn.output.pdf import _environment, has_package, pdflatex
+from symnn.output.render import render
+from tests.render_cases import ROOT
+
+GALLERY_TEX = sorted((ROOT / "derivations").glob("*/*.tex"))
+EXAMPLES = ROOT / "examples"
+_OVERFULL = re.compile(
+    r"^Overfull \\([hv])box \((\d+(?:\.\d+)?)pt too (?:wide|high)\)[^\n]*?lines? (\d+)", re.M
+)
+
+pytestmark = pytest.mark.skipif(
+    pdflatex() is None or shutil.which("pdffonts") is None,
+    reason="pdflatex and pdffonts are needed (texlive-latex-base, poppler-utils)",
+)
+
+
+def compile_document(tex: str, folder: Path, name: str) -> tuple[str, str]:
+    """Compile ``tex`` in ``folder``; the log and pdffonts' report (the PDF must exist)."""
+    (folder / f"{name}.tex").write_text(tex, encoding="utf-8")
+    subprocess.run(
+        ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", name],
+        cwd=folder,
+        env=_environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    log = (folder / f"{name}.log").read_text(encoding="latin-1")
+    pdf = folder / f"{name}.pdf"
+    assert pdf.exists() and "Undefined control sequence" not in log, log[-2000:]
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    return log, fonts.stdout
+
+
+def overfull(log: str) -> list[tuple[float, int]]:
+    """(points, input line) of every overfull box wider than 1pt."""
+    return [(float(pt), int(line)) for _, pt, line in _OVERFULL.findall(log) if float(pt) > 1.0]
+
+
+def type3(fonts: str) -> list[str]:
+    return [line for line in fonts.splitlines() if " Type 3 " in line]
+
+
+def _as_used(path: Path) -> str:
+    """A fragment as documents use it: a circuit is scaled to the line, as program articles do."""
+    text = path.read_text()
+    if path.stem.endswith("_circuit"):
+        return "\\resizebox{\\linewidth}{!}{%\n" + text + "}\n"
+    return text
+
+
+@pytest.fixture(scope="session")
+def gallery_build(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gallery-pdf")
+    head = (
+        "\\documentclass[11pt]{article}\n"
+        + render("_preamble.tex.j2", {})
+        + "\\usepackage{tikz}\n"  # the computational-graph circuits
+        + "\\begin{document}\n"
+    )
+    lines, starts = head.count("\n"), []
+    body = []
+    for path in GALLERY_TEX:
+        text = (
+            f"\\section*{{{path.parent.name}/{path.name.replace('_', ' ')}}}\n"
+            + _as_used(path)
+            + "\n\\clearpage\n"
+        )
+        starts.append((lines + 1, path))
+        lines += text.count("\n")
+        body.append(text)
+    log, fonts = compile_document(head + "".join(body) + "\\end{document}\n", folder, "gallery")
+    return log, fonts, starts
+
+
+def _file_at(line: int, starts) -> str:
+    name = "preamble"
+    for start, path in starts:
+        if start <= line:
+            name = f"{path.parent.name}/{path.name}"
+    return name
+
+
+def test_gallery_latex_has_no_overfull_box(gallery_build):
+    log, _, starts = gallery_build
+    found = [f"{_file_at(line, starts)}: {pt}pt" for pt, line in overfull(log)]
+    assert not found, "overfull boxes:\n" + "\n".join(found)
+
+
+def test_gallery_latex_has_no_type3_font(gallery_build):
+    _, fonts, _ = gallery_build
+    assert not type3(fonts), fonts
+
+
+STANDALONE = {
+    "article": ["derive", str(EXAMPLES / "two_two_two.toml"), "--format", "article", "--numeric"],
+    "matrix-article": [
+        "derive",
+        str(EXAMPLES / "deep_relu.toml"),
+        "--format",
+        "article",
+        "--level",
+        "matrix",
+    ],
+    "calc": ["calc", "gradient", "x**2 + 4*y**2", "--at", "1,1", "--format", "tex", "--document"],
+    "perceptron": ["perceptron", "--gate", "and", "--format", "tex", "--document"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(STANDALONE))
+def test_standalone_documents_use_type1_fonts_and_fit(name, tmp_path):
+    path = tmp_path / f"{name}.tex"
+    assert main([*STANDALONE[name], "-o", str(path)]) == 0
+    log, fonts = compile_document(path.read_text(), tmp_path, name)
+    assert not type3(fonts), fonts
+    assert "lmr" in fonts.lower() or "lmroman" in fonts.lower(), fonts
+    assert not overfull(log), overfull(log)
+
+
+def test_worked_step_document(tmp_path):
+    path = tmp_path / "step.tex"
+    argv = ["train", str(EXAMPLES / "two_two_two.toml"), "--steps", "1", "--quiet"]
+    assert main([*argv, "--worked-step", str(path)]) == 0
+    log, fonts = compile_document(path.read_text(), tmp_path, "step")
+    assert not type3(fonts), fonts
+    assert not overfull(log), overfull(log)
+
+
+def test_beamer_slides_fit(tmp_path):
+    if not has_package("beamer.cls") or not has_package("pgf.sty"):
+        pytest.fail("Beamer needs texlive-latex-recommended and texlive-pictures (pgf)")
+    spec = ROOT / "derivations"  # the softmax network of the gallery, at the matrix level
+    del spec
+    path = tmp_path / "slides.tex"
+    argv = ["derive", str(EXAMPLES / "two_two_two.toml"), "--format", "beamer", "--level", "both"]
+    assert main([*argv, "-o", str(path)]) == 0
+    text = path.read_text()
+    assert "\\uncover<1->{}" not in text  # no slide starts with a bare "="
+    log, fonts = compile_document(text, tmp_path, "slides")
+    assert not type3(fonts), fonts
+    assert not overfull(log), overfull(log)
