@@ -128,6 +128,10 @@ def _net(*layers, inputs=2, loss="mse"):
             r"layers\[2\]\.inputs: expected at least two layer names to add",
         ),
         (
+            [{"name": "h", "units": 2}, {"kind": "add", "inputs": ["h", "h"]}, {"units": 1}],
+            r"layers\[2\]\.inputs: expected distinct layer names, found 'h' more than once",
+        ),
+        (
             [{"name": "h", "units": 3}, {"units": 2, "inputs": ["h", "input"]}],
             r"layers\[2\]\.inputs: expected one block for a dense layer",
         ),

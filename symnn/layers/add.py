@@ -73,6 +73,13 @@ class Add:
     def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Add:
         if len(self.inputs) < 2:
             raise fail(f"{key}.inputs", "at least two layer names to add", list(self.inputs))
+        repeated = sorted({n for n in self.inputs if self.inputs.count(n) > 1})
+        if repeated:
+            # a + a is 2a: a dense layer with doubled weights says that more plainly, and the
+            # matrix derivation's sum rule counts each reader once.
+            raise SymnnError(
+                f"{key}.inputs: expected distinct layer names, found {repeated[0]!r} more than once"
+            )
         if len(set(sizes)) != 1:
             found = ", ".join(f"{n} ({s})" for n, s in zip(self.inputs, sizes, strict=True))
             raise SymnnError(f"{key}.inputs: an add layer sums blocks of one width, found {found}")
