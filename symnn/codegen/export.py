@@ -12,7 +12,7 @@ code generator); only the array library under it changes:
   forward computes the loss and whose backward returns symnn's gradients (``loss(params, X, Y)``
   applies it), so ``loss.backward()`` fills ``.grad`` with the derived gradients.
 
-Every export also returns ∂L/∂X (Δ⁽¹⁾ W⁽¹⁾ / N, from the same backward pass) so a gradient can flow
+Every export also returns ∂L/∂X (Δ⁽¹⁾ W⁽¹⁾, from the same backward pass) so a gradient can flow
 into the inputs; the targets Y get none (a zero cotangent in JAX, None in PyTorch), and neither do
 parameters the spec keeps fixed.
 """
@@ -195,7 +195,7 @@ def _body(net: Network) -> tuple[list[str], set[str]]:
     """The generated function as ``_loss_gradients_inputs`` on ``xp``, and the helpers it calls.
 
     It returns the mean loss (an array, not a Python float, so it traces), the gradients and
-    ∂L/∂X = Δ⁽¹⁾ W⁽¹⁾ / N.
+    ∂L/∂X = Δ⁽¹⁾ W⁽¹⁾ (Δ carries the mean's 1/N).
     """
     source = matrix_source(net)
     imports = re.search(r"^from symnn\.numerics import (.*)$", source, re.M)
@@ -205,7 +205,7 @@ def _body(net: Network) -> tuple[list[str], set[str]]:
     last = "    return float(numpy.mean(L)), grads"
     if lines[-1] != last:  # the generator's own footer; anything else is a change to follow here
         raise SymnnError(f"export: unexpected end of the generated function: {lines[-1]!r}")
-    lines[-1] = "    return numpy.mean(L), grads, Delta1 @ W1 / N"
+    lines[-1] = "    return numpy.mean(L), grads, Delta1 @ W1"  # Δ carries the mean's 1/N
     lines[0] = lines[0].replace(FUNCTION_NAME, "_loss_gradients_inputs")
     text = "\n".join(lines)
     text = re.sub(r"numpy\.asarray\(([^()]+), dtype=float\)", r"numpy.asarray(\1)", text)
@@ -293,6 +293,16 @@ def export_numpy(net: Network) -> str:
             "    from scipy.special import erf as _erf",
             "except ImportError:",
             "    _erf = numpy.vectorize(math.erf, otypes=[float])",
+            "",
+        ]
+    if "_expit(" in helpers:
+        lines += [
+            "try:  # SciPy's logistic ufunc is one C pass; the fallback is as stable.",
+            "    from scipy.special import expit as _expit",
+            "except ImportError:",
+            "",
+            "    def _expit(z):",
+            "        return numpy.exp(-numpy.logaddexp(0.0, -z))",
             "",
         ]
     lines += ["", *_header(net, "numpy"), ""]

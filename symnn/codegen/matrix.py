@@ -4,7 +4,7 @@ Samples are the rows of X and Y. The function is assembled from each layer's Num
 (``numpy_forward``/``numpy_backward`` in ``symnn/layers``): forward block by block, then backward
 from the loss, each block's gradient the sum of what the layers reading it send back, and each
 parameter's gradient the sum over its uses. For dense layers: Z = A_prev Wᵀ + b, A = f(Z),
-Δ^{(l)} = (Σ_readers ∂L/∂A^{(l)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev / N, ∂L/∂b = Σ_rows Δ / N;
+Δ^{(l)} = (Σ_readers ∂L/∂A^{(l)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev, ∂L/∂b = Σ_rows Δ;
 the batch mean's 1/N is applied once, to the output's gradient, and reaches every Δ from there.
 Elementwise rules (f, f', ∂L/∂ŷ) are the element-level SymPy rules of one representative unit
 printed with whole matrices for names, so both levels rest on the same rules; softmax and
