@@ -169,8 +169,10 @@ def guard_magnitude(expr: sp.Expr, at: dict, label: str = "f") -> None:
         with mpmath.workprec(64):
             mp(to_elementary(sp.sympify(expr)))
     except _TooLarge as large:
+        finite = math.isfinite(large.digits)
+        size = f"of about 10^{large.digits:,.0f}" if finite else "too large to count its digits"
         raise SymnnError(
-            f"{label} at {where(at)}: a value of about 10^{large.digits:,.0f} arises; symnn "
+            f"{label} at {where(at)}: a value {size} arises; symnn "
             f"evaluates numbers up to about 10^{MAX_MAGNITUDE:,} (choose a point nearer the origin)"
         ) from None
 
