@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,12 @@ def intact(text: str, size: int) -> bool:
 
 def forked(body) -> int:
     """A child process (a fork: symnn already imported) running ``body``; returns its pid."""
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python warns when a process with threads forks (JAX, once another test imported it,
+        # keeps a thread pool). The child only writes files through symnn.core.files and leaves
+        # with os._exit, so no lock of those threads is ever waited on.
+        warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)
+        pid = os.fork()
     if pid == 0:  # the child never returns into pytest
         try:
             body()
