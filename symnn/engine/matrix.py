@@ -354,19 +354,7 @@ def derive_matrix(net: Network) -> Derivation:
     batch_steps, batch_results = batch_sections(net, layers, {r.lhs: r.rhs for r in results})
     sections += batch_steps
     results += batch_results
-    return Derivation(
-        title="Backpropagation in matrix form",
-        sections=tuple(sections),
-        results=tuple(results),
-        context={
-            "level": "matrix",
-            "network": net,
-            "conventions": CONVENTIONS,
-            "layout": "numerator",
-            "samples": "rows",
-            "layers": layers,
-        },
-    )
+    return _matrix_derivation(net, sections, results, layers)
 
 
 # --- networks as graphs: blocks that several layers read, sums, shared weights ----------------
@@ -563,6 +551,15 @@ def derive_graph_matrix(net: Network) -> Derivation:
             grads.append(Step(Grad(nt.LOSS, s.b), s.delta, "identity_jacobian", "∂z/∂b = I"))
     sections += [Section(step.lhs, (step,)) for step in grads]
     results += [Step(step.lhs, step.rhs, "result") for step in grads]
+    return _matrix_derivation(net, sections, results, list(dense.values()))
+
+
+def _owner(net: Network, s: LayerSymbols) -> int:
+    return net.blocks[s.spec.weights_from]
+
+
+def _matrix_derivation(net, sections: list, results: list, layers: list) -> Derivation:
+    """The matrix-level Derivation, with the context every document of it reads."""
     return Derivation(
         title="Backpropagation in matrix form",
         sections=tuple(sections),
@@ -573,10 +570,6 @@ def derive_graph_matrix(net: Network) -> Derivation:
             "conventions": CONVENTIONS,
             "layout": "numerator",
             "samples": "rows",
-            "layers": list(dense.values()),
+            "layers": layers,
         },
     )
-
-
-def _owner(net: Network, s: LayerSymbols) -> int:
-    return net.blocks[s.spec.weights_from]
