@@ -71,6 +71,15 @@ def test_documented_format_loads(tmp_path):
         ),
         ("inputs = 2\n[[layers]]\nunits = 1\n[data]\nx = [[1, 2]]", "data: expected both x and y"),
         ("inputs = 2\nlayers = 3", "layers: expected a list of [[layers]] tables, found 3"),
+        (
+            "inputs = 4\ninput_shape = [3]\n[[layers]]\nunits = 1",
+            "input_shape: expected a shape whose sizes multiply to inputs = 4, found [3]",
+        ),
+        (
+            "inputs = 4\ninput_shape = [2, 0]\n[[layers]]\nunits = 1",
+            "input_shape[1]: expected a positive integer, found 0",
+        ),
+        ("inputs = 4\ninput_shape = 4\n[[layers]]\nunits = 1", "input_shape: expected a list"),
     ],
 )
 def test_bad_files_name_file_and_key(tmp_path, text, message):
@@ -79,6 +88,17 @@ def test_bad_files_name_file_and_key(tmp_path, text, message):
         load_spec(path)
     assert str(error.value).startswith(f"{path}: ")
     assert message in str(error.value)
+
+
+def test_input_shape_gives_the_block_shapes(tmp_path):
+    text = "inputs = 4\ninput_shape = [1, 2, 2]\n[[layers]]\nunits = 3"
+    net = load_spec(write(tmp_path, text))
+    assert net.input_shape == (1, 2, 2)
+    assert net.block_shapes == ((1, 2, 2), (3,))
+    assert load_spec(write(tmp_path, "inputs = 4\n[[layers]]\nunits = 3")).block_shapes == (
+        (4,),
+        (3,),
+    )
 
 
 def test_missing_file(tmp_path):

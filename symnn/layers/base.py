@@ -126,17 +126,38 @@ class ParameterSpec:
 
 @dataclass
 class SpecContext:
-    """What a layer's check sees of the network so far: names, widths and checked layers."""
+    """What a layer's check sees of the network so far: names, widths and checked layers.
+
+    ``shapes`` holds the parameter shapes by name; ``block_shapes`` each block's shape (a block is
+    a flat vector of ``prod(shape)`` entries in row-major order: (C, H, W) for an image, (T, d)
+    for a sequence). A layer that reads blocks as more than vectors declares ``output_shape``.
+    """
 
     inputs: int
     names: dict[str, int] = field(default_factory=dict)
     widths: list[int] = field(default_factory=list)
     layers: list[Layer] = field(default_factory=list)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    input_shape: tuple[int, ...] | None = None
+    block_shapes: list[tuple[int, ...]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.names = {INPUT: 0}
         self.widths = [self.inputs]
+        self.block_shapes = [tuple(self.input_shape or (self.inputs,))]
+
+    def output_shape(self, checked: Layer, blocks: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape of the block ``checked`` writes: its ``output_shape``, else a vector."""
+        width = self.widths[-1]
+        declare = getattr(checked, "output_shape", None)
+        if declare is None:
+            return (width,)
+        shape = tuple(declare(tuple(self.block_shapes[b] for b in blocks)))
+        if math.prod(shape) != width:
+            raise SymnnError(
+                f"layer kind {checked.kind!r}: output_shape {shape} has not {width} entries"
+            )
+        return shape
 
     def block(self, name: object, key: str) -> int:
         """The block (0 = input, l = layer l) a name refers to; errors name the key."""
@@ -170,6 +191,9 @@ class Layer(Protocol):
 
     def width(self, sizes: tuple[int, ...]) -> int:
         """The size of its output block, given the sizes of the blocks it reads."""
+
+    # Optional: ``output_shape(shapes) -> tuple[int, ...]``, its output block's shape given the
+    # shapes of the blocks it reads (``ctx.block_shapes`` in ``checked``); without it, a vector.
 
     def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
         """The ParameterSpecs it owns (a shared weight is owned by the layer that names it)."""

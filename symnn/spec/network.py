@@ -75,9 +75,14 @@ class Network:
     data: Data | None = None
     learning_rate: float | None = None
     notation: str = "layered"
+    # The input block's shape when it is not a plain vector (channels × height × width, steps ×
+    # features, …): entries are flattened in row-major (C) order, so its product is ``inputs``.
+    input_shape: Sequence[int] | None = None
 
     def __post_init__(self) -> None:
         _positive_int(self.inputs, "inputs")
+        if self.input_shape is not None:
+            object.__setattr__(self, "input_shape", self._checked_input_shape())
         if isinstance(self.layers, tuple(LAYERS[k] for k in LAYERS)) or not isinstance(
             self.layers, Sequence
         ):
@@ -111,9 +116,19 @@ class Network:
         """A stable text key for caches (the spec's repr is deterministic once validated)."""
         return repr(self)
 
+    def _checked_input_shape(self) -> tuple[int, ...]:
+        shape = self.input_shape
+        if isinstance(shape, str | bytes) or not isinstance(shape, Sequence) or not shape:
+            raise _fail("input_shape", "a list of positive integers", shape)
+        checked = tuple(_positive_int(n, f"input_shape[{i}]") for i, n in enumerate(shape))
+        if math.prod(checked) != self.inputs:
+            expected = f"a shape whose sizes multiply to inputs = {self.inputs}"
+            raise _fail("input_shape", expected, list(checked))
+        return checked
+
     def _check_graph(self) -> None:
         """Check every layer against the blocks it reads; record widths, sources, parameters."""
-        ctx = SpecContext(self.inputs)
+        ctx = SpecContext(self.inputs, input_shape=self.input_shape)
         kinds = tuple(LAYERS[k] for k in LAYERS)
         sources: list[tuple[int, ...]] = []
         params: list[ParameterSpec] = []
@@ -141,6 +156,7 @@ class Network:
                 ctx.names[checked.name] = index
             ctx.layers.append(checked)
             ctx.widths.append(checked.width(sizes))
+            ctx.block_shapes.append(ctx.output_shape(checked, blocks))
             sources.append(blocks)
         read = {b for blocks in sources for b in blocks}
         for index, layer in enumerate(ctx.layers[:-1], start=1):
@@ -156,6 +172,7 @@ class Network:
         object.__setattr__(self, "_sources", tuple(sources))
         object.__setattr__(self, "_parameters", tuple(params))
         object.__setattr__(self, "_blocks", dict(ctx.names))
+        object.__setattr__(self, "_block_shapes", tuple(ctx.block_shapes))
         if self.notation == "neuron" and not self.is_chain:
             raise _fail(
                 "notation",
@@ -223,6 +240,11 @@ class Network:
         if not loss.check_targets(np.asarray(y, dtype=float)):
             raise _fail("data.y", f"targets for {loss.name}: {loss.targets}", y)
         return Data(x, y)
+
+    @property
+    def block_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """Each block's shape (input first); a block is stored flat, in row-major order."""
+        return self._block_shapes
 
     @property
     def widths(self) -> tuple[int, ...]:

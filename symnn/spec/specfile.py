@@ -5,6 +5,7 @@ inputs = 2
 loss = "squared_error"
 learning_rate = 0.5               # optional
 notation = "layered"              # optional: layered | neuron
+input_shape = [1, 2]              # optional: the input's shape (C, H, W; T, d; …), row-major
 
 [[layers]]
 kind = "dense"                           # optional: dense (default), add, concat
@@ -40,6 +41,7 @@ TOP_KEYS = (
     "loss_params",
     "learning_rate",
     "notation",
+    "input_shape",
     "layers",
     "data",
     "train",
@@ -109,6 +111,7 @@ def network_from_dict(spec: Mapping[str, Any]) -> Network:
         data=data,
         learning_rate=spec.get("learning_rate"),
         notation=spec.get("notation", "layered"),
+        input_shape=spec.get("input_shape"),
     )
 
 
