@@ -117,10 +117,11 @@ class Dropout:
             mask = tuple(int(kept) for kept in drawn)
         else:
             given = self.mask
+            expected = f"a list of {width} zeros and ones"
             if isinstance(given, str | bytes) or not isinstance(given, Sequence | np.ndarray):
-                raise fail(f"{key}.mask", f"a list of {width} zeros and ones", given)
+                raise fail(f"{key}.mask", expected, given)
             if len(given) != width:
-                raise fail(f"{key}.mask", f"a list of {width} zeros and ones", f"{len(given)}")
+                raise fail(f"{key}.mask", expected, f"{len(given)} entries")
             for i, m in enumerate(given):
                 if isinstance(m, bool) or m not in (0, 1):
                     raise fail(f"{key}.mask[{i}]", "0 (dropped) or 1 (kept)", m)
@@ -131,6 +132,20 @@ class Dropout:
                     f"{mask.index(0) + 1}; give p > 0"
                 )
         return Dropout(p, mask, int(self.seed), self.name, self.inputs)
+
+    def convention(self, block: int) -> str:
+        """What the document states about this layer (text with $…$ maths, LaTeX and Markdown)."""
+        p, q = f"{float(self.p):.10g}", f"{self.keep:.10g}"
+        mask = ", ".join(map(str, self.mask))
+        return (
+            f"Dropout (layer {block}): $p = {p}$ is the probability of dropping a unit "
+            f"(PyTorch's convention) and $q = 1 - p = {q}$ that of keeping it. The mask "
+            f"is fixed, $m = ({mask})$ (1 keeps a unit, 0 drops it), the same for every sample, "
+            r"and a kept unit is scaled by $1/q$ (inverted dropout): "
+            rf"$a^{{({block})}} = m \odot a^{{({block - 1})}} / q$, so "
+            rf"$\partial L/\partial a^{{({block - 1})}} = "
+            rf"(\partial L/\partial a^{{({block})}}) \odot m / q$."
+        )
 
     def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
         return []

@@ -58,11 +58,11 @@ BAGS = ("none", "sum", "mean")
 
 RULES.setdefault(
     "embedding_lookup",
-    "a lookup picks row x_t of the table: ∂e_{t,j}/∂E_{v,j} = 1[x_t = v], and 0 in x",
+    "an embedding looks up row x_t: ∂e_{t,j}/∂E_{v,j} = [x_t = v], and 0 in x_t",
 )
 RULES.setdefault(
     "embedding_bag",
-    "a bag adds up (or averages) the looked-up rows: ∂s_j/∂E_{v,j} = Σ_t 1[x_t = v] (÷ T)",
+    "an embedding bag sums the looked-up rows: ∂s_j/∂E_{v,j} = Σ_t [x_t = v], over T for a mean",
 )
 LOOKUP = NODE_KINDS.add(
     "embedding_lookup",
@@ -88,6 +88,10 @@ class Equals(_Rule):
 
     def _elementary(self):
         return sp.Piecewise((1, sp.Eq(*self.args)), (0, True))
+
+    def _sympystr(self, printer) -> str:
+        x, v = (printer._print(arg) for arg in self.args)
+        return f"1[{x} = {v}]"
 
 
 def _integer(value: object) -> bool:
@@ -173,6 +177,26 @@ class Embedding:
         if weights is not None:
             weights = matrix(weights, (vocabulary, dimension), f"{key}.weights")
         return Embedding(vocabulary, dimension, self.bag, weights, self.name, self.inputs)
+
+    def convention(self, block: int) -> str:
+        """What the document states about this layer (text with $…$ maths, LaTeX and Markdown)."""
+        V, l = self.vocabulary, block
+        bag = {
+            "none": "Its output is the looked-up rows, one after another",
+            "sum": rf"It is an embedding bag: $a^{{({l})}}_j = \sum_t e_{{t,j}}$, the sum of "
+            "the looked-up rows",
+            "mean": rf"It is an embedding bag: $a^{{({l})}}_j = \frac{{1}}{{T}} \sum_t "
+            "e_{t,j}$, the mean of the looked-up rows",
+        }[self.bag]
+        return (
+            rf"Embedding (layer {l}): the input holds token indices $x_t \in \{{0, \dots, "
+            rf"{V - 1}\}}$ (counted from 0), and token $v$ looks up row $v$ of the table "
+            rf"$E^{{({l})}}$ ({V} rows from 0, entries from 1): $e_{{t,j}} = \sum_v "
+            rf"\mathbb{{1}}\left[x_t = v\right] E^{{({l})}}_{{vj}}$. {bag}. The lookup is "
+            "constant between integers, so nothing flows back into the tokens, and "
+            rf"$\partial L/\partial E^{{({l})}}_{{vj}}$ adds up the gradients of every position "
+            "that holds token $v$ (a scatter-add of rows; a repeated token adds once per use)."
+        )
 
     def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
         key = f"layers[{block}]"

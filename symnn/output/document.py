@@ -278,6 +278,16 @@ def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
     return uses
 
 
+def layer_conventions(network: Network) -> list[str]:
+    """What each layer states about itself (``convention(block)``: text with $…$ maths)."""
+    found = []
+    for block, layer in enumerate(network.layers, start=1):
+        state = getattr(layer, "convention", None)
+        if state is not None:
+            found.append(state(block))
+    return found
+
+
 def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
@@ -372,6 +382,7 @@ def context(
             "loss": loss.title,
             "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
+            "conventions": layer_conventions(graph.network),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:
