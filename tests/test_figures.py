@@ -190,7 +190,6 @@ def test_derive_writes_separate_figures_beside_the_output(tmp_path):
         (["--format", "md", "--figures", "separate"], "expected an output file"),
         (["--format", "pdf", "--figures", "separate", "-o", "x.pdf"], "carries its figures"),
         (["--figures", "inline"], "plain text has no figures"),
-        (["--format", "article", "--level", "matrix", "--figures", "inline"], "--level element"),
     ],
 )
 def test_a_figure_that_cannot_be_made_is_an_error_saying_why(argv, words):

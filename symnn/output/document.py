@@ -410,14 +410,22 @@ def _figures(
     if fmt not in FIGURE_FORMATS[figures]:
         allowed = ", ".join(FIGURE_FORMATS[figures])
         raise SymnnError(f"--figures {figures}: expected with format {allowed}, found {fmt!r}")
-    if graph is None:
-        raise SymnnError(
-            "--figures: the network diagram needs the element-level derivation (--level element "
-            "or both); use --figures none for the matrix level alone"
-        )
     from symnn.output.figures.network import chosen_parameter, render_network
 
-    wrt = chosen_parameter(list(derivation.results), graph)
+    wrt = None
+    if graph is None:
+        # The matrix level: the same network's element graph, drawn without a path (the
+        # matrix derivation derives every parameter at once).
+        network = derivation.context.get("network")
+        if not isinstance(network, Network):
+            raise SymnnError("--figures: the network diagram needs a derivation of a network")
+        from symnn.spec.build import build_graph
+
+        graph = build_graph(network)
+        style = nt.NOTATIONS[network.notation]
+        printer = SymnnLatexPrinter(namer=style.namer(graph.shape))
+    else:
+        wrt = chosen_parameter(list(derivation.results), graph)
     values = dict(numeric.given) if isinstance(numeric, WorkedNumbers) else None
     fit = "beamer" if fmt == "beamer" else "article"
     tikz = render_network(graph, printer, wrt, values, min(digits, 4), fit, reveal=fmt == "beamer")

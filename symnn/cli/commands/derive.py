@@ -105,13 +105,7 @@ def run(args: argparse.Namespace) -> int:
     derivation, matrix = _derivations(network, args)
     if figures is None:
         figures = "inline" if args.format in ("article", "beamer", "pdf") else "none"
-        if derivation is None:
-            figures = "none"  # the network diagram is drawn from the element-level graph
-    elif figures != "none" and derivation is None:
-        raise SymnnError(
-            f"--figures {figures}: the network diagram needs --level element or both "
-            "(the matrix level alone has no figure yet)"
-        )
+
     if args.format == "text":
         parts = [derivation, matrix] if derivation is not None else [matrix]
         emit("\n\n".join(str(d) for d in parts if d is not None), args.output)
@@ -140,7 +134,12 @@ def run(args: argparse.Namespace) -> int:
 
         folder = Path(args.output).parent
         files = figure_files(
-            derivation, fmt, args.notation, args.numeric, args.digits, _stem(args.output)
+            derivation if derivation is not None else matrix,
+            fmt,
+            args.notation,
+            args.numeric,
+            args.digits,
+            _stem(args.output),
         )
         for name, data in files.items():
             write_bytes(folder / name, data.encode("utf-8"))

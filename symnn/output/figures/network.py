@@ -274,6 +274,8 @@ def network_context(
     for (source, target), weight in links.items():
         if source not in where or (target is not None and target not in where):
             continue
+        if target is not None and target[0] == source[0]:
+            continue  # units of one block coupled (softmax): δ's path shows it, no edge drawn
         label = ""
         quiet = (source[0], None if target is None else target[0]) in crowded and (
             source,
