@@ -196,3 +196,59 @@ def test_a_figure_that_cannot_be_made_is_an_error_saying_why(argv, words):
     result = run_cli(["derive", "two_two_two", *argv])
     assert result.clean_error, result.describe()
     assert words in result.stderr
+
+
+def test_perceptron_panels_follow_the_run():
+    from symnn.output.figures.perceptron import MAX_PANELS, run_panels
+    from symnn.perceptron.run import gate, train_perceptron
+
+    run = train_perceptron(*gate("and"))
+    panels = run_panels(run)
+    changed = [u for u in run.updates if u.changed]
+    assert len(panels) == 1 + min(len(changed), MAX_PANELS)
+    # The second update of AND gives w = (1, 1), b = 0: its line x1 + x2 = 0 crosses the
+    # window through the origin, and w is drawn as its normal.
+    assert changed[1].weights == (1, 1) and changed[1].bias == 0
+    assert "update 2 (epoch 1, sample 4)" in panels[2] and r"\mathbf{w} = (1, 1)" in panels[2]
+    assert panels == run_panels(train_perceptron(*gate("and")))
+
+
+def test_a_perceptron_figure_needs_two_inputs():
+    from symnn.core.errors import SymnnError
+    from symnn.output.figures.perceptron import point_panel
+
+    with pytest.raises(SymnnError, match="two entries"):
+        point_panel("1,2,3", "1,1,1")
+
+
+@needs_pdflatex
+def test_perceptron_article_carries_the_moving_line(tmp_path):
+    out = tmp_path / "and.pdf"
+    result = run_cli(["perceptron", "--gate", "and", "--format", "pdf", "-o", str(out)])
+    assert result.code == 0, result.stderr
+    text = _text(out.read_bytes(), tmp_path)
+    assert "update 2 (epoch 1, sample 4)" in text and "w = (1, 1)" in text
+    result = run_cli(["perceptron", "--gate", "and", "--format", "md", "--figures", "inline"])
+    assert result.clean_error and "TikZ" in result.stderr
+
+
+@needs_pdflatex
+def test_perceptron_point_plot_writes_the_picture_it_was_asked_for(tmp_path):
+    argv = ["perceptron", "--weights", "2,1", "--point", "1,3", "--bias=-1", "--plot"]
+    for suffix in (".pdf", ".png", ".tex"):
+        target = tmp_path / f"view{suffix}"
+        result = run_cli([*argv, str(target)])
+        assert result.code == 0, result.stderr
+        assert target.stat().st_size > 0
+    text = _text((tmp_path / "view.pdf").read_bytes(), tmp_path)
+    assert "w = (2, 1)" in text and "x = (1, 3)" in text and "θ" in text
+    assert (tmp_path / "view.png").read_bytes().startswith(b"\x89PNG")
+    first = (tmp_path / "view.png").read_bytes()
+    assert run_cli([*argv, str(tmp_path / "again.png")]).code == 0
+    assert (tmp_path / "again.png").read_bytes() == first
+    # What cannot be drawn is an error saying why, never a silent exit 0.
+    three = run_cli(["perceptron", "--weights", "1,2,3", "--point", "1,1,1", "--plot",
+                     str(tmp_path / "x.png")])  # fmt: skip
+    assert three.clean_error and "two entries" in three.stderr
+    odd = run_cli([*argv, str(tmp_path / "x.gif")])
+    assert odd.clean_error and ".gif" in odd.stderr

@@ -96,3 +96,46 @@ def _run(command: list[str], folder: str, timeout: float, name: str) -> None:
         )
     except subprocess.TimeoutExpired:
         raise SymnnError(f"{name} took longer than {timeout:g} s and was stopped") from None
+
+
+SUFFIXES = (".pdf", ".png", ".svg", ".tex")
+
+
+def save_picture(picture: str, path: str | Path) -> list[Path]:
+    """Write a TikZ picture as .pdf, .png (the PDF rasterised by pdftoppm at 150 dpi), .svg or
+    .tex (the picture itself); no suffix: PNG and PDF. Returns the files written."""
+    from symnn.core.files import write_bytes
+
+    path = Path(path)
+    targets = [path] if path.suffix else [path.with_suffix(".png"), path.with_suffix(".pdf")]
+    for target in targets:
+        if target.suffix not in SUFFIXES:
+            raise SymnnError(
+                f"--plot {str(path)!r}: expected a file ending in {', '.join(SUFFIXES)}"
+            )
+    pdf = None
+    for target in targets:
+        if target.suffix == ".tex":
+            write_bytes(target, picture.encode("utf-8"))
+        elif target.suffix == ".svg":
+            write_bytes(target, picture_svg(picture).encode("utf-8"))
+        else:
+            pdf = pdf or picture_pdf(picture)
+            write_bytes(target, pdf if target.suffix == ".pdf" else _png(pdf))
+    return targets
+
+
+def _png(pdf: bytes) -> bytes:
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise SymnnError(
+            "a PNG figure needs pdftoppm (Debian/Ubuntu: apt-get install poppler-utils)"
+        )
+    with tempfile.TemporaryDirectory(prefix="symnn-png-") as folder:
+        (Path(folder) / "figure.pdf").write_bytes(pdf)
+        _run([pdftoppm, "-r", "150", "-png", "-singlefile", "figure.pdf", "figure"], folder, 60,
+             "pdftoppm")  # fmt: skip
+        png = Path(folder) / "figure.png"
+        if not png.exists():
+            raise SymnnError("pdftoppm wrote no PNG for a figure")
+        return png.read_bytes()
