@@ -293,3 +293,25 @@ def test_block_jacobians_of_a_graph_are_refused_not_wrong():
     net = network_from_dict(LAYERS["add"].examples[0])
     with pytest.raises(SymnnError, match="need a chain of dense layers"):
         block_jacobian(net, "a3", "x")
+
+
+def test_a_layer_number_without_parameters_says_so_instead_of_no_such_layer():
+    from symnn.engine.element import derive
+
+    net = network_from_dict(LAYERS["add"].examples[0])  # layer 3 is the sum
+    with pytest.raises(SymnnError, match=r"^layer 3 \(add\) has no parameters of its own; "):
+        derive(net, 3)
+    with pytest.raises(SymnnError, match=r"^no layer 7; layers are 1 to 4 \(with parameters"):
+        derive(net, 7)
+
+
+def test_nodes_are_located_by_block_and_index():
+    from symnn.engine.element import backprop_for
+
+    net = network_from_dict(LAYERS["concat"].examples[0])
+    graph = backprop_for(net).graph
+    joined = [d for d in graph.definitions if d.block == 3]
+    assert [d.index for d in joined] == [1, 2, 3]
+    assert [d.kind.name for d in joined] == ["concat"] * 3
+    assert (joined[2].layer, joined[2].unit) == (3, 3)  # the older names still read
+    assert [p.block for p in graph.parameters] == [1, 1, 2, 2, 4, 4]
