@@ -114,15 +114,18 @@ class Add:
 
     # -- the matrix-level derivation: a = u + v + …; each input receives ∂L/∂a unchanged -------
     def matrix_rule(self, m: MatrixContext) -> MatrixRule:
-        a, n = m.output, m.output.shape[0]
-        identity = sp.Identity(n)
+        a = m.output
         g = m.adjoint_name  # the sum passes its adjoint on by name, at the output too
-        back = Pullback(sp.MatMul(sp.Transpose(identity), g), g)
+        # Local: the Jacobian by one term, the others held fixed, is I, so each term receives g.
+        backs = tuple(
+            Pullback(sp.MatMul(sp.Transpose(Jac(a, u)), g), g, "∂a/∂u = I for a term of a sum")
+            for u in m.inputs
+        )
         return MatrixRule(
             forward=(Step(a, sp.MatAdd(*m.inputs), "definition", "a skip connection"),),
             jacobians=tuple(_sum_jacobian_steps(m)),
             jacobian_head=a,
-            pullbacks=(back,) * len(m.inputs),
+            pullbacks=backs,
         )
 
 

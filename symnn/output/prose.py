@@ -49,6 +49,9 @@ RULE_MATH = {
         r" \operatorname{softmax}(z)"
     ),
     RULES["index_recursion"]: r"\text{the } \delta \text{ recursion in index form}",
+    RULES["residual_jacobian"]: (
+        r"\text{a skip connection: } \partial/\partial a \, (a + F(a)) = I + J_F"
+    ),
 }
 
 # Symbols that may appear in words, as math-mode commands.
