@@ -328,9 +328,10 @@ def test_a_sum_block_is_headed_by_what_it_is_not_as_a_hidden_layer():
 
 
 def test_the_matrix_level_cites_no_diag_rule_for_an_identity_and_no_transposed_identity():
-    from symnn.core.matexpr import Jac
+    from symnn.core.matexpr import Grad, Jac
     from symnn.engine.matrix import derive_matrix
 
+    L = sp.Symbol("L", real=True)
     net = network_from_dict(LAYERS["add"].examples[0])  # identity read-out, a sum read by it
     steps = derive_matrix(net).steps
     identity = [s for s in steps if isinstance(s.lhs, Jac) and str(s.lhs) == "∂avec_4/∂zvec_4"]
@@ -339,10 +340,12 @@ def test_the_matrix_level_cites_no_diag_rule_for_an_identity_and_no_transposed_i
         s for s in steps if any(isinstance(t.arg, sp.Identity) for t in s.rhs.atoms(sp.Transpose))
     ]
     assert transposed_identity == []
-    chain = next(s for s in steps if str(s.lhs) == "∂L/∂avec_2" and s.rule == "vector_chain_rule")
-    assert chain.rhs.args[0] == sp.Transpose(
-        Jac(*(sp.MatrixSymbol(f"avec_{l}", 2, 1) for l in (3, 2)))
-    )
+    a1, a2, a3 = (sp.MatrixSymbol(f"avec_{l}", 2, 1) for l in (1, 2, 3))
+    chain = next(s for s in steps if s.lhs == Grad(L, a2) and s.rule == "vector_chain_rule")
+    assert chain.rhs.args[0] == sp.Transpose(Jac(a3, a2))  # a2 is a plain term: ∂a3/∂a2 = I
+    # ∂a3/∂a1 is I + J_F (stated above): the local Iᵀ ∂L/∂a3 must not be written with it
+    chain = next(s for s in steps if s.lhs == Grad(L, a1) and s.rule == "vector_chain_rule")
+    assert not chain.rhs.has(Jac(a3, a1)) and chain.rhs.args[1] == Grad(L, a3)
 
 
 def test_the_skip_connection_rule_typesets_its_formula_as_maths():

@@ -117,9 +117,15 @@ class Add:
         a = m.output
         g = m.adjoint_name  # the sum passes its adjoint on by name, at the output too
         # Local: the Jacobian by one term, the others held fixed, is I, so each term receives g.
+        # It is written ∂a/∂u only where that is also the total Jacobian: for the u of a residual
+        # a = u + F(u), ∂a/∂u is I + J_F, and the local Iᵀ g is written g.
         backs = tuple(
-            Pullback(sp.MatMul(sp.Transpose(Jac(a, u)), g), g, "∂a/∂u = I for a term of a sum")
-            for u in m.inputs
+            Pullback(
+                g if _feeds_another(m, b) else sp.MatMul(sp.Transpose(Jac(a, u)), g),
+                g,
+                "the Jacobian of a sum by one of its terms is I",
+            )
+            for b, u in zip(m.sources, m.inputs, strict=True)
         )
         return MatrixRule(
             forward=(Step(a, sp.MatAdd(*m.inputs), "definition", "a skip connection"),),
@@ -127,6 +133,11 @@ class Add:
             jacobian_head=a,
             pullbacks=backs,
         )
+
+
+def _feeds_another(m: MatrixContext, b: int) -> bool:
+    """Whether another term of the sum is computed from block ``b`` (a + F(a))."""
+    return any(c != b and m.depends(c, b) for c in m.sources)
 
 
 def _sum_jacobian_steps(m: MatrixContext) -> list[Step]:
