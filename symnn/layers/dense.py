@@ -444,8 +444,11 @@ def jacobian_steps(s: LayerSymbols) -> list[Step]:
     steps = [Step(Jac(s.z, s.a_prev), s.W, "jacobian_linear", "∂z_j/∂a_k = w_jk")]
     if s.b is not None:
         steps.append(Step(Jac(s.z, s.b), sp.Identity(s.z.shape[0]), "jacobian_linear"))
-    kind = "jacobian_softmax" if not rule.elementwise else "jacobian_elementwise"
-    steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), kind, rule.derivative))
+    if s.identity:  # a = z: no diag(f'(z)) to cite
+        steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), "identity_jacobian", "a = z"))
+    else:
+        kind = "jacobian_softmax" if not rule.elementwise else "jacobian_elementwise"
+        steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), kind, rule.derivative))
     if rule.elementwise and not s.identity:
         z, a = ix.z_at(s.index, _j), ix.a_at(s.index, _j)
         entry = sp.Derivative(a, z, evaluate=False)
