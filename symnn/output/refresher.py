@@ -26,6 +26,7 @@ from symnn.calculus.descent import Descent
 from symnn.calculus.evaluation import show
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
+from symnn.output.layout import PAPERS
 from symnn.output.render import FILTERS, escape_latex, render
 from symnn.perceptron.run import PerceptronRun, boundary
 from symnn.perceptron.view import run_derivation
@@ -222,8 +223,12 @@ def render_refresher(
     fmt: str = "tex",
     document: bool = False,
     user_dir: str | Path | None = None,
+    paper: str = "a4",
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
+
+    ``paper`` ("a4" or "letter") is the paper of the whole article (``document``), as for
+    ``symnn derive``.
 
     Examples:
         >>> from symnn.calculus.descent import gradient_descent
@@ -240,6 +245,8 @@ def render_refresher(
     """
     if fmt not in FORMATS:
         raise SymnnError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if paper not in PAPERS:
+        raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
     if isinstance(item, Descent):
         if fmt == "text":
             return item.text() + "\n"
@@ -257,6 +264,8 @@ def render_refresher(
     body = render(f"{name}.{fmt}.j2", context, user_dir)
     if fmt == "tex" and document:
         return render(
-            "calculus_article.tex.j2", {"title": context["title"], "body": body}, user_dir
+            "calculus_article.tex.j2",
+            {"title": context["title"], "body": body, "paper": paper},
+            user_dir,
         )
     return body
