@@ -20,8 +20,8 @@ from symnn.rules.losses import LOSSES
 from symnn.spec.build import build_graph
 from symnn.spec.network import Network
 
-_ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
-_ARRAY = re.compile(r"^\s*([Wb]\d+)\s*$")
+_ENTRY = re.compile(r"^\s*([A-Za-z]+)(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+_ARRAY = re.compile(r"^\s*([A-Za-z]+\d+)\s*$")
 _LAYER = re.compile(r"^\s*layer\s*(\d+)\s*$")
 
 

@@ -32,6 +32,7 @@ from symnn.layers.base import (
     constant,
     fail,
     hyperparameters,
+    is_fresh,
     layer,
     lookup,
     matrix,
@@ -287,8 +288,12 @@ class Dense:
             if isinstance(derivative, Indicator) and derivative.args[0] == nt.z(l, 1):
                 text = f"(Z{l} > 0)"  # ReLU′ as a boolean mask: one comparison, no float copy
             else:
-                text = parenthesised(c.expr(unit_printer(l), derivative))
-            c.emit(f"Delta{l} = {parenthesised(gradient)} * {text}")
+                text = c.expr(unit_printer(l), derivative)
+            if is_fresh(gradient):  # a new array: scale it in place, no second temporary
+                c.emit(f"Delta{l} = {gradient}")
+                c.emit(f"Delta{l} *= {text}")
+            else:
+                c.emit(f"Delta{l} = {parenthesised(gradient)} * {parenthesised(text)}")
         else:
             c.emit(f"G{l} = {gradient}")
             c.emit(f"Delta{l} = A{l} * (G{l} - numpy.sum(G{l} * A{l}, axis=1, keepdims=True))")

@@ -47,6 +47,10 @@ FORMATS = {
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
 SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
+# --figures: none; inline (TikZ in the LaTeX itself); separate (the document points at a file
+# beside it: the TikZ picture for LaTeX, its SVG for Markdown). Markdown cannot hold TikZ.
+FIGURES = ("none", "inline", "separate")
+FIGURE_FORMATS = {"inline": ("tex", "article", "beamer"), "separate": ("tex", "article", "md")}
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,16 @@ def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
     return uses
 
 
+def layer_conventions(network: Network) -> list[str]:
+    """What each layer states about itself (``convention(block)``: text with $…$ maths)."""
+    found = []
+    for block, layer in enumerate(network.layers, start=1):
+        state = getattr(layer, "convention", None)
+        if state is not None:
+            found.append(state(block))
+    return found
+
+
 def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
@@ -344,6 +358,8 @@ def context(
     digits: int = 6,
     matrix: Derivation | None = None,
     jacobians: Sequence[Jacobian] | None = None,
+    figures: str = "none",
+    figure_stem: str = "figure",
 ) -> dict[str, Any]:
     """Everything the templates lay out, so that templates hold no maths.
 
@@ -400,6 +416,7 @@ def context(
             "loss": loss.title,
             "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
+            "conventions": layer_conventions(graph.network),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:
@@ -409,7 +426,82 @@ def context(
             network = numeric if isinstance(numeric, Network) else None
             numeric = worked_numbers(derivation, network)
         ctx["numeric"] = _numeric_context(numeric, builder, digits)
+    worked = ctx["numeric"] and numeric
+    ctx["figures"] = _figures(derivation, graph, fmt, printer, figures, figure_stem, worked, digits)
     return ctx
+
+
+def _figures(
+    derivation: Derivation,
+    graph: Graph | None,
+    fmt: str,
+    printer: SymnnLatexPrinter,
+    figures: str,
+    stem: str,
+    numeric: Any,
+    digits: int,
+) -> dict[str, Any] | None:
+    """The network diagram the document carries (None with ``figures="none"``)."""
+    if figures not in FIGURES:
+        raise SymnnError(f"unknown figures option {figures!r}; known: {', '.join(FIGURES)}")
+    if figures == "none":
+        return None
+    if fmt not in FIGURE_FORMATS[figures]:
+        allowed = ", ".join(FIGURE_FORMATS[figures])
+        raise SymnnError(f"--figures {figures}: expected with format {allowed}, found {fmt!r}")
+    from symnn.output.figures.network import chosen_parameter, render_network
+
+    wrt = None
+    if graph is None:
+        # The matrix level: the same network's element graph, drawn without a path (the
+        # matrix derivation derives every parameter at once).
+        network = derivation.context.get("network")
+        if not isinstance(network, Network):
+            raise SymnnError("--figures: the network diagram needs a derivation of a network")
+        from symnn.spec.build import build_graph
+
+        graph = build_graph(network)
+        style = nt.NOTATIONS[network.notation]
+        printer = SymnnLatexPrinter(namer=style.namer(graph.shape))
+    else:
+        wrt = chosen_parameter(list(derivation.results), graph)
+    values = dict(numeric.given) if isinstance(numeric, WorkedNumbers) else None
+    fit = "beamer" if fmt == "beamer" else "article"
+    tikz = render_network(graph, printer, wrt, values, min(digits, 4), fit, reveal=fmt == "beamer")
+    return {
+        "network": tikz if figures == "inline" else "",
+        "picture": tikz,
+        "file": f"{stem}-network.{'svg' if fmt == 'md' else 'tex'}",
+        "wrt": None if wrt is None else sp.Derivative(nt.LOSS, wrt),
+        "numbers": values is not None,
+    }
+
+
+def figure_files(
+    derivation: Derivation,
+    fmt: str,
+    notation: str | None = None,
+    numeric: bool | Network | WorkedNumbers = False,
+    digits: int = 6,
+    figure_stem: str = "figure",
+) -> dict[str, str]:
+    """The files a document made with ``figures="separate"`` points at: name -> text (the TikZ
+    picture for LaTeX, its SVG for Markdown)."""
+    ctx = context(
+        derivation,
+        fmt,
+        notation,
+        numeric=numeric,
+        digits=digits,
+        figures="separate",
+        figure_stem=figure_stem,
+    )
+    found = ctx["figures"]
+    if fmt == "md":
+        from symnn.output.figures.tikz import picture_svg
+
+        return {found["file"]: picture_svg(found["picture"])}
+    return {found["file"]: found["picture"]}
 
 
 def render_derivation(
@@ -423,6 +515,8 @@ def render_derivation(
     matrix: Derivation | None = None,
     paper: str = "a4",
     jacobians: Sequence[Jacobian] | None = None,
+    figures: str = "none",
+    figure_stem: str = "figure",
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
@@ -433,6 +527,9 @@ def render_derivation(
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
     ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
     ``paper`` ("a4" or "letter") is the paper of a standalone article.
+    ``figures`` is "none", "inline" (the network diagram as TikZ inside the LaTeX) or "separate"
+    (the document points at ``{figure_stem}-network.tex``, or ``.svg`` for Markdown, which the
+    caller writes: ``symnn.output.figures.network``, ``symnn.output.figures.tikz``).
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -443,5 +540,7 @@ def render_derivation(
     """
     if paper not in PAPERS:
         raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
-    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix, jacobians)
+    ctx = context(
+        derivation, fmt, notation, partial, numeric, digits, matrix, jacobians, figures, figure_stem
+    )
     return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)
