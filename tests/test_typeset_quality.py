@@ -123,6 +123,16 @@ STANDALONE = {
     ],
     "calc": ["calc", "gradient", "x**2 + 4*y**2", "--at", "1,1", "--format", "tex", "--document"],
     "perceptron": ["perceptron", "--gate", "and", "--format", "tex", "--document"],
+    # A long descent table (25 steps: it once ran 132pt past the margin, the f column cut off),
+    # in three variables, with momentum: the widest rows of floats.
+    "descent-25": [
+        *("calc", "descent", "(x - 3)**2 + 2*(y + 1)**2 + (z - 1/3)**2", "--from", "0,0,0"),
+        *("--steps", "25", "--momentum", "0.5", "--format", "tex", "--document"),
+    ],
+    "descent-25-two": [
+        *("calc", "descent", "(x - 3)**2 + 2*(y + 1)**2", "--from", "0,0", "--steps", "25"),
+        *("--format", "tex", "--document"),
+    ],
     # The letter paper is an option of every command's standalone documents, not of derive only.
     "calc-letter": [
         *("calc", "taylor", "exp(x)*sin(y)", "--at", "0,0", "--order", "3"),
@@ -139,8 +149,9 @@ def test_standalone_documents_use_type1_fonts_and_fit(name, tmp_path):
     text = path.read_text()
     paper = "letterpaper" if name.endswith("-letter") else "a4paper"
     assert f"\\usepackage[{paper},margin=2.5cm]{{geometry}}" in text
-    if name == "descent-25":
-        assert text.count(r"\\") >= 26  # every one of the 25 steps is a row
+    if name.startswith("descent-25"):
+        table = text[text.index(r"\begin{tabular}") : text.index(r"\end{tabular}")]
+        assert table.count(r"\\") == 27  # the heading, k = 0 and every one of the 25 steps
     log, fonts = compile_document(text, tmp_path, name)
     assert not type3(fonts), fonts
     assert "lmr" in fonts.lower() or "lmroman" in fonts.lower(), fonts
