@@ -76,11 +76,65 @@ def program_adjoint(layer: int, unit: int) -> sp.Symbol:
 _KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y")
 
 
+@dataclass(frozen=True)
+class Family:
+    """A quantity family a layer kind adds (a recurrent state h, a gate i, …): how it prints.
+
+    ``latex``/``text`` are its head; ``comma`` separates the indices after the layer (h_{t,j});
+    an adjoint family (``adjoint_of`` the family it differentiates) prints ∂L/∂(that quantity)
+    unless it has a head of its own (δ).
+    """
+
+    latex: str
+    text: str
+    comma: bool = True
+    adjoint_of: str = ""
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def family(
+    prefix: str, latex: str, text: str, *, comma: bool = True, adjoint: tuple[str, str] = ("", "")
+) -> str:
+    """Register the family ``prefix`` (symbols ``{prefix}_{layer}_{i}_…``) and its adjoint.
+
+    The adjoint family is ``dL_d{prefix}``, printed ∂L/∂(head) or with the heads ``adjoint``
+    (LaTeX, text), as δ names ∂L/∂z.
+    """
+    known = FAMILIES.get(prefix)
+    if prefix in _KINDS or not prefix.isidentifier() or (known and known.latex != latex):
+        raise SymnnError(f"quantity family {prefix!r}: taken or not an identifier")
+    FAMILIES[prefix] = Family(latex, text, comma)
+    FAMILIES[f"dL_d{prefix}"] = Family(*adjoint, comma, adjoint_of=prefix)
+    return prefix
+
+
+def adjoint_quantity(symbol: sp.Symbol) -> sp.Symbol:
+    """∂L/∂(an entry of a registered family): ``h_1_2_1`` -> ``dL_dh_1_2_1``."""
+    return sp.Symbol(f"dL_d{symbol.name}", real=True)
+
+
+@cache
+def quantity(prefix: str, layer: int, *indices: int) -> sp.Symbol:
+    """The symbol of a registered family's entry: ``quantity("h", 1, 2, 1)`` is h^{(1)}_{2,1}."""
+    return sp.Symbol("_".join([prefix, str(layer), *map(str, indices)]), real=True)
+
+
+def family_latex(kind: str, idx: tuple[int, ...]) -> str:
+    found = FAMILIES[kind]
+    rest = ",".join(map(str, idx[1:])) if found.comma else _sub(*idx[1:])
+    if found.adjoint_of and not found.latex:
+        inner = family_latex(found.adjoint_of, idx)
+        return rf"\frac{{\partial L}}{{\partial {inner}}}"
+    return f"{found.latex}^{{({idx[0]})}}_{{{rest}}}"
+
+
 def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
     """Split a symnn symbol into its kind and indices: ``w_2_1_3`` -> ("w", (2, 1, 3))."""
     if symbol == LOSS:
         return "L", ()
-    for kind in _KINDS:
+    for kind in (*_KINDS, *sorted(FAMILIES, key=len, reverse=True)):
         prefix = kind + "_"
         if symbol.name.startswith(prefix):
             rest = symbol.name[len(prefix) :].split("_")
@@ -145,6 +199,8 @@ def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
         return f"{head}^{{({layer})}}_{{{_sub(*rest)}}}"
     if kind == "dL_da":
         return rf"\frac{{\partial L}}{{\partial a^{{({layer})}}_{{{_sub(*rest)}}}}}"
+    if kind in FAMILIES:
+        return family_latex(kind, idx)
     raise SymnnError(f"no layered notation for {kind!r}")
 
 
