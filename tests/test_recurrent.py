@@ -85,6 +85,74 @@ def test_rnn_matches_torch_nn_rnn_with_the_same_weights(nonlinearity):
     _gradients_agree(net, loss.item(), reference, params, X, Y)
 
 
+def _torch_module(torch, kind, d, H, params, bias=True):
+    module = getattr(torch.nn, kind.upper())(d, H, batch_first=True, bias=bias).double()
+    with torch.no_grad():
+        for name, mine in (
+            ("weight_ih_l0", "Wih1"),
+            ("weight_hh_l0", "Whh1"),
+            ("bias_ih_l0", "bih1"),
+            ("bias_hh_l0", "bhh1"),
+        ):
+            if mine in params:
+                getattr(module, name).copy_(torch.tensor(params[mine]))
+    return module
+
+
+def _torch_gradients(module, params):
+    found = {}
+    for name, mine in (
+        ("weight_ih_l0", "Wih1"),
+        ("weight_hh_l0", "Whh1"),
+        ("bias_ih_l0", "bih1"),
+        ("bias_hh_l0", "bhh1"),
+    ):
+        if mine in params:
+            found[mine] = getattr(module, name).grad.numpy()
+    return found
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize(("returns", "bias"), [("sequence", True), ("last", False)])
+def test_gated_layers_match_torch_with_the_same_weights(kind, returns, bias):
+    torch = pytest.importorskip("torch", reason="the PyTorch comparison needs torch")
+    if kind not in LAYERS:
+        pytest.skip(f"no {kind} layer yet")
+    T, d, H, N = 3, 2, 2, 4
+    layer = {"kind": kind, "hidden": H, "returns": returns, "bias": bias}
+    net = _net(layer, T, d)
+    rng = np.random.default_rng(2)
+    params = random_params(net, rng)
+    X = rng.normal(size=(N, T * d))
+    Y = rng.normal(size=(N, H * (T if returns == "sequence" else 1)))
+    module = _torch_module(torch, kind, d, H, params, bias)
+    output, _ = module(torch.tensor(X).reshape(N, T, d))
+    if returns == "last":
+        output = output[:, -1]
+    loss = _torch_loss(torch, output, torch.tensor(Y), N)
+    loss.backward()
+    _gradients_agree(net, loss.item(), _torch_gradients(module, params), params, X, Y)
+
+
+def test_the_cs231n_lstm_convention_stacks_i_f_o_g_with_one_bias():
+    """PyTorch's weights with the g and o blocks swapped and the biases added: the same LSTM."""
+    T, d, H, N = 2, 2, 2, 3
+    rng = np.random.default_rng(3)
+    torch_net = _net({"kind": "lstm", "hidden": H}, T, d)
+    cs231n_net = _net({"kind": "lstm", "hidden": H, "convention": "cs231n"}, T, d)
+    params = random_params(torch_net, rng)
+    swap = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
+    swapped = {
+        "Wih1": params["Wih1"][swap],
+        "Whh1": params["Whh1"][swap],
+        "b1": (params["bih1"] + params["bhh1"])[swap],
+    }
+    X = rng.normal(size=(N, T * d))
+    np.testing.assert_allclose(
+        compile_forward(cs231n_net)(swapped, X), compile_forward(torch_net)(params, X), atol=1e-12
+    )
+
+
 def test_the_element_derivation_goes_back_through_time_and_sums_shared_weights():
     from symnn.core import notation as nt
     from symnn.engine import derive
