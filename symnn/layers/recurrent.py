@@ -299,7 +299,7 @@ class Recurrent:
         l, T, d, H = block, self.steps, self.input_size, self.hidden
         names = self.numpy_arrays(l)
         c.emit(f"X{l} = {previous}.reshape(N, {T}, {d})  # x_t is X{l}[:, t]")
-        bias = f" + {names['bias']}" if names["bias"] else ""
+        bias = f" + {self.input_bias(names)}" if self.input_bias(names) else ""
         c.emit(f"Z{l} = X{l} @ {names['ih']}.T{bias}  # every step's input part at once")
         c.emit(f"H{l} = numpy.empty((N, {T + 1}, {H}))  # H{l}[:, t] is h_t; h_0 first")
         h0 = "0.0" if self.h0 is None else f"numpy.array({list(self.h0)!r})"
@@ -309,6 +309,11 @@ class Recurrent:
             c.emit(f"A{l} = H{l}[:, 1:].reshape(N, {T * H})")
         else:
             c.emit(f"A{l} = H{l}[:, {T}]")
+
+    def input_bias(self, names: dict[str, str]) -> str:
+        """The biases added to every step's input part at once (both, unless a gate needs b_hh
+        apart)."""
+        return names["bias"]
 
     def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
         """BPTT: from t = T down to 1, ∂L/∂h_t = (from the output at t) + (from h_{t+1})."""
