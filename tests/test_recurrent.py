@@ -171,11 +171,18 @@ def test_the_element_derivation_goes_back_through_time_and_sums_shared_weights()
     dh21 = nt.adjoint_quantity(h(2, 1))
     section = d.sections[subjects.index(dh21)]
     u = lambda j, k: nt.quantity("u", 1, j, k)  # noqa: E731
-    y3 = nt.y(3)
-    expected = delta(3, 1) * u(1, 1) + delta(3, 2) * u(2, 1) + h(2, 1) - y3
+    # a^{(1)}_3 is the output block's copy of h_{2,1}: ∂L/∂a is what the loss sends back
+    expected = delta(3, 1) * u(1, 1) + delta(3, 2) * u(2, 1) + nt.grad_a(1, 3)
     assert sp.expand(section.steps[-1].rhs - expected) == 0
+    assert bp_adjoint(net, nt.a(1, 3)) == nt.a(1, 3) - nt.y(3)
     # reading order: the last step first
     assert subjects.index(nt.adjoint_quantity(h(3, 1))) < subjects.index(dh21)
+
+
+def bp_adjoint(net, symbol):
+    from symnn.engine.element import backprop_for
+
+    return backprop_for(net).adjoints[symbol]
 
 
 def test_recurrent_symbols_typeset_with_time_and_unit():
@@ -277,3 +284,39 @@ def test_a_spec_file_with_an_rnn_loads_and_checks(tmp_path, capsys):
     )
     assert main(["check", str(spec), "--level", "matrix"]) == 0
     assert "PASS" in capsys.readouterr().out
+
+
+def test_the_matrix_level_typesets_bptt_and_the_vanishing_factor():
+    """Each step is checked against the element level in test_layers (rnn examples); here: what
+    it says."""
+    from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
+
+    net = network_from_dict(LAYERS["rnn"].examples[0])  # T = 3, h_0 = 0
+    derivation = derive_matrix(net)
+    rules = [s.rule for s in derivation.steps]
+    assert rules.count("bptt_hidden") == 3 and rules.count("bptt_factor") == 2
+    text = render_derivation(derivation, "md")
+    whh = r"W_{\mathrm{hh}}^{(1)}"
+    # ∂L/∂h_2 = (the output's gradient at step 2) + W_hhᵀ δ_3
+    assert (
+        r"\frac{\partial L}{\partial h^{(1)}_{2}} & = \left[\frac{\partial L}{\partial a^{(1)}}"
+        rf"\right]_{{3:4}} + \left({whh}\right)^{{T}} \delta^{{(1)}}_{{3}}" in text
+    )
+    # the product over steps: ∂h_3/∂h_1 = diag(f'(z_3)) W_hh diag(f'(z_2)) W_hh
+    factor = r"\operatorname{diag}\left(\tanh'\left(z^{(1)}_{%d}\right)\right) " + whh
+    assert f"{factor % 3} {factor % 2}" in text
+    # the shared weight: a sum over t (from t = 2, since h_0 = 0)
+    results = {str(r.lhs): r for r in derivation.results}
+    assert len(results["∂L/∂Whh_1"].rhs.args) == 2
+    assert len(results["∂L/∂Wih_1"].rhs.args) == 3
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_gated_layers_are_refused_at_the_matrix_derivation_by_name(kind):
+    from symnn.engine.matrix import derive_matrix
+
+    net = network_from_dict(LAYERS[kind].examples[0])
+    with pytest.raises(SymnnError, match=rf"layers\[1\]: the layer kind '{kind}' has no matrix"):
+        derive_matrix(net)
+    compile_matrix_gradients(net)  # its matrix-level code exists

@@ -333,8 +333,53 @@ def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
     raise SymnnError(f"{name!r} is not a symnn matrix quantity")
 
 
+@dataclass(frozen=True)
+class MatrixFamily:
+    """Matrix quantities a layer kind adds (W_ih, h_t, δ_t, …): LaTeX head and element entries.
+
+    A symbol ``{prefix}_{layer}_{t}…`` prints ``head^{(layer)}_{t}``; ``entry(layer, indices, i,
+    j)`` is its element-level symbol at row i, column j (from 0), so ``instantiate`` can write it
+    out and every matrix step is checked against the element level.
+    """
+
+    latex: str
+    entry: Callable[[int, tuple[int, ...], int, int], sp.Expr]
+
+
+MATRIX_FAMILIES: dict[str, MatrixFamily] = {}
+
+
+def matrix_family(prefix: str, latex: str, entry: Callable) -> str:
+    """Register a matrix family (its names never parse as the dense kinds: see parse_matrix)."""
+    if prefix in _MATRIX_HEADS or prefix in _MATRIX_PLAIN or not prefix.isidentifier():
+        raise SymnnError(f"matrix family {prefix!r}: taken or not an identifier")
+    MATRIX_FAMILIES[prefix] = MatrixFamily(latex, entry)
+    return prefix
+
+
+def family_matrix(prefix: str, layer: int, *indices: int, shape: tuple) -> sp.MatrixSymbol:
+    """``family_matrix("hseq", 1, 2, shape=(H, 1))`` is h^{(1)}_2, a column of H entries."""
+    return sp.MatrixSymbol("_".join([prefix, str(layer), *map(str, indices)]), *shape)
+
+
+def parse_family_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int, tuple[int, ...]] | None:
+    """(prefix, layer, indices) of a registered family's matrix symbol, else None."""
+    prefix, *numbers = symbol.name.split("_")
+    if prefix not in MATRIX_FAMILIES or not numbers:
+        return None
+    if not all(n.isascii() and n.isdigit() for n in numbers):
+        return None
+    layer, *indices = map(int, numbers)
+    return prefix, layer, tuple(indices)
+
+
 def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
     """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
+    found = parse_family_matrix(symbol)
+    if found is not None:
+        prefix, layer, indices = found
+        below = f"_{{{','.join(map(str, indices))}}}" if indices else ""
+        return f"{MATRIX_FAMILIES[prefix].latex}^{{({layer})}}{below}"
     try:
         kind, layer = parse_matrix(symbol)
     except SymnnError:

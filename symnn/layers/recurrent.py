@@ -54,9 +54,14 @@ nt.family("gz", r"\zeta", "ζ")  # the GRU's update gate (z is the pre-activatio
 nt.family("q", "q", "q")  # GRU: W_ih x_t + b_ih
 nt.family("p", "p", "p")  # GRU: W_hh h_{t−1} + b_hh
 
-RULES.setdefault("cell_update", "derivative of c_t = f ⊙ c_{t−1} + i ⊙ g (product rule)")
-RULES.setdefault("lstm_output", "derivative of h_t = o ⊙ tanh(c_t) (product rule)")
-RULES.setdefault("gru_update", "derivative of h_t = (1 − ζ) ⊙ n + ζ ⊙ h_{t−1}")
+RULES.setdefault(
+    "cell_update", "derivative of the cell update f ⊙ (previous c) + i ⊙ g (product rule)"
+)
+RULES.setdefault("lstm_output", "derivative of h = o ⊙ tanh(c) (product rule)")
+RULES.setdefault(
+    "gru_update",
+    "derivative of the update: h mixes the candidate n and the previous h by the update gate",
+)
 RULES.setdefault(
     "shared_over_time", "a weight shared by every time step: its gradient is the sum over t"
 )
@@ -89,6 +94,16 @@ GATE = _kind("gate", "activation_derivative", "gate", "gate", named=True)
 CELL = _kind("cell_state", "cell_update", "cell state", "c")
 LSTM_HIDDEN = _kind("lstm_hidden", "lstm_output", "hidden state", "h")
 GRU_HIDDEN = _kind("gru_hidden", "gru_update", "hidden state", "h")
+
+# The layer's output block a^{(l)}: a^{(l)}_k copies h_{t,j} (k = (t − 1)H + j), so ∂L/∂a^{(l)}
+# (what the readers of the block send back) stays apart from ∂L/∂h_t (which also gets h_{t+1}'s).
+RULES.setdefault(
+    "sequence_output", "the output block lists the hidden states: each entry's derivative is 1"
+)
+SEQUENCE_OUTPUT = NODE_KINDS.add(
+    "sequence_output",
+    NodeKind("sequence_output", nt.grad_a, "sequence_output", "output block", "a", "dL_da", -1),
+)
 
 RETURNS = ("sequence", "last")
 
@@ -257,7 +272,9 @@ class Recurrent:
             from_h = [_affine(u[j], h, b_hh[j] if b_hh else None) for j in range(rows)]
             h, state = self.step(g, l, t, from_x, from_h, h, state)
             outputs += h
-        return outputs if self.returns == "sequence" else h
+        block_entries = outputs if self.returns == "sequence" else h
+        units = range(1, len(block_entries) + 1)
+        return g.define([nt.a(l, k) for k in units], block_entries, SEQUENCE_OUTPUT, l)
 
     def initial_state(self):
         return None

@@ -13,8 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import sympy as sp
+
 from symnn.core import notation as nt
-from symnn.layers.base import ArrayCode, fail, layer, lookup
+from symnn.core.matexpr import Apply, Diag, Grad, Jac, Rows
+from symnn.core.steps import RULES, Step
+from symnn.layers.base import (
+    ArrayCode,
+    MatrixContext,
+    MatrixRule,
+    Pullback,
+    constant,
+    fail,
+    layer,
+    lookup,
+)
 from symnn.layers.recurrent import HIDDEN, PRE_ACTIVATION, Recurrent, activation, code
 from symnn.rules.activations import ACTIVATIONS
 
@@ -84,6 +97,115 @@ class Rnn(Recurrent):
         c.emit(f"    H{l}[:, t + 1] = {f}")
         del h
 
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """BPTT for one sample: δ_t = ∂L/∂h_t ⊙ f'(z_t), ∂L/∂h_{t−1} = g_{t−1} + W_hhᵀ δ_t, and
+        each shared weight's gradient a sum over t; the Jacobian ∂h_t/∂h_{t−1} = diag(f'(z_t))
+        W_hh, whose product over steps vanishes or explodes."""
+        l, T, d, H = m.block, self.steps, self.input_size, self.hidden
+        fam = nt.family_matrix
+        W_ih, W_hh = fam("Wih", l, shape=(H, d)), fam("Whh", l, shape=(H, H))
+        names = self.parameter_names(l)
+        if "bhh" in names:
+            biases = [fam("bih", l, shape=(H, 1)), fam("bhh", l, shape=(H, 1))]
+        else:
+            biases = [fam("bone", l, shape=(H, 1))] if "bih" in names else []
+        a_prev, a = m.inputs[0], m.output
+
+        def x(t: int) -> sp.MatrixExpr:
+            return Rows(a_prev, (t - 1) * d + 1, t * d)
+
+        def h(t: int) -> sp.MatrixExpr | None:
+            if t == 0:
+                return None if self.h0 is None else sp.ImmutableMatrix([[v] for v in self.h0])
+            return fam("hseq", l, t, shape=(H, 1))
+
+        def z(t: int) -> sp.MatrixSymbol:
+            return fam("zseq", l, t, shape=(H, 1))
+
+        def delta(t: int) -> sp.MatrixSymbol:
+            return fam("dseq", l, t, shape=(H, 1))
+
+        rule = ACTIVATIONS[self.nonlinearity]
+        params = tuple(constant(v) for v in rule.defaults.values())
+
+        def f(v: sp.MatrixExpr, order: int = 0) -> Apply:
+            return Apply(self.nonlinearity, v, order, params)
+
+        forward = []
+        for t in range(1, T + 1):
+            terms = [sp.MatMul(W_ih, x(t)), *biases]
+            if h(t - 1) is not None:
+                terms.append(sp.MatMul(W_hh, h(t - 1)))
+            note = "h_0 = 0" if t == 1 and self.h0 is None else ""
+            forward.append(Step(z(t), _total(terms), "definition", note))
+            forward.append(Step(h(t), f(z(t)), "definition"))
+        stacked = self.returns == "sequence"
+        out = sp.BlockMatrix([[h(t)] for t in range(1, T + 1)]) if stacked and T > 1 else h(T)
+        forward.append(Step(a, out, "definition", "the layer's output block"))
+        G = m.adjoint_name
+
+        def from_output(t: int) -> sp.MatrixExpr | None:
+            if stacked:
+                return Rows(G, (t - 1) * H + 1, t * H) if T > 1 else G
+            return G if t == T else None
+
+        backward, adjoints = [], []
+        for t in range(T, 0, -1):
+            terms = [from_output(t)] if from_output(t) is not None else []
+            if t < T:
+                terms.append(sp.MatMul(sp.Transpose(W_hh), delta(t + 1)))
+            backward.append(Step(Grad(nt.LOSS, h(t)), _total(terms), "bptt_hidden"))
+            value = sp.HadamardProduct(Grad(nt.LOSS, h(t)), f(z(t), 1))
+            backward.append(Step(delta(t), value, "bptt_delta"))
+            adjoints.append(Step(delta(t), value, "result"))
+        jacobians = [
+            Step(Jac(h(t), h(t - 1)), sp.MatMul(Diag(f(z(t), 1)), W_hh), "bptt_factor")
+            for t in range(2, T + 1)
+        ]
+        if T > 2:
+            factors = [factor for t in range(T, 1, -1) for factor in (Diag(f(z(t), 1)), W_hh)]
+            note = "the product over steps that vanishes or explodes with W_hh"
+            jacobians.append(
+                Step(Jac(h(T), h(1)), sp.MatMul(*factors), "jacobian_chain_rule", note)
+            )
+        steps = range(1, T + 1)
+        recurrent = [
+            sp.MatMul(delta(t), sp.Transpose(h(t - 1))) for t in steps if h(t - 1) is not None
+        ]
+        gradients = [
+            Step(
+                Grad(nt.LOSS, W_ih),
+                _total([sp.MatMul(delta(t), sp.Transpose(x(t))) for t in steps]),
+                "shared_over_time",
+            ),
+            Step(
+                Grad(nt.LOSS, W_hh),
+                _total(recurrent) if recurrent else sp.ZeroMatrix(H, H),
+                "shared_over_time",
+                "h_0 = 0, so from t = 2" if self.h0 is None else "",
+            ),
+        ]
+        for b in biases:
+            gradients.append(
+                Step(Grad(nt.LOSS, b), _total([delta(t) for t in steps]), "shared_over_time")
+            )
+        back = [sp.MatMul(sp.Transpose(W_ih), delta(t)) for t in steps]
+        pullback = Pullback(
+            sp.MatMul(sp.Transpose(Jac(a, a_prev)), G),
+            sp.BlockMatrix([[v] for v in back]) if T > 1 else back[0],
+            "x_t reaches z_t only, through W_ih",
+        )
+        return MatrixRule(
+            forward=tuple(forward),
+            jacobians=tuple(jacobians),
+            jacobian_head=Jac(h(T), h(1)) if T > 1 else None,
+            backward=tuple(backward),
+            adjoints=tuple(adjoints),
+            pullbacks=(pullback,),
+            gradients=tuple(gradients),
+            explicit=(None,),
+        )
+
     def backward_loop(self, c: ArrayCode, l: int, names: dict[str, str]) -> None:
         z, h = nt.quantity("zt", l, 1, 1), nt.quantity("h", l, 1, 1)
         f = activation(self.nonlinearity, z)
@@ -94,3 +216,36 @@ class Rnn(Recurrent):
         c.emit(f"for t in range({self.steps - 1}, -1, -1):")
         c.emit(f"    D{l}[:, t] = (G{l}[:, t] + R{l}) * ({text})  # δ_t")
         c.emit(f"    R{l} = D{l}[:, t] @ {names['hh']}")
+
+
+# -- the matrix level: backpropagation through time, one sample, step by step ----------------
+
+nt.matrix_family("Wih", r"W_{\mathrm{ih}}", lambda l, idx, i, j: nt.w(l, i + 1, j + 1))
+nt.matrix_family("Whh", r"W_{\mathrm{hh}}", lambda l, idx, i, j: nt.quantity("u", l, i + 1, j + 1))
+nt.matrix_family("bih", r"b_{\mathrm{ih}}", lambda l, idx, i, j: nt.b(l, i + 1))
+nt.matrix_family("bhh", r"b_{\mathrm{hh}}", lambda l, idx, i, j: nt.quantity("bh", l, i + 1))
+nt.matrix_family("bone", "b", lambda l, idx, i, j: nt.b(l, i + 1))
+nt.matrix_family("hseq", "h", lambda l, idx, i, j: nt.quantity("h", l, idx[0], i + 1))
+nt.matrix_family("zseq", "z", lambda l, idx, i, j: nt.quantity("zt", l, idx[0], i + 1))
+nt.matrix_family(
+    "dseq",
+    r"\delta",
+    lambda l, idx, i, j: nt.adjoint_quantity(nt.quantity("zt", l, idx[0], i + 1)),
+)
+
+
+RULES.setdefault(
+    "bptt_hidden",
+    "backpropagation through time: a hidden state's gradient gathers the output's at its step "
+    "and the next step's, through the recurrent weights",
+)
+RULES.setdefault("bptt_delta", "δ = ∂L/∂z = ∂L/∂h ⊙ f'(z), step by step")
+RULES.setdefault(
+    "bptt_factor",
+    "one step back multiplies by diag(f'(z)) and the recurrent weights; over many steps the "
+    "product vanishes or explodes",
+)
+
+
+def _total(terms: list) -> sp.MatrixExpr:
+    return terms[0] if len(terms) == 1 else sp.MatAdd(*terms)
