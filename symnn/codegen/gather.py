@@ -77,7 +77,7 @@ def columns(graph: Graph) -> dict[sp.Symbol, Column]:
     # dense layer's z and a are its units 1, 2, …; a recurrent layer's gates are wider).
     positions: dict[tuple[str, int], list[Definition]] = {}
     for d in graph.definitions[:-1]:
-        positions.setdefault((d.kind.array, d.layer), []).append(d)
+        positions.setdefault((d.kind.array, d.block), []).append(d)
     for (array, layer), nodes in positions.items():
         for index, d in enumerate(nodes):
             found[d.symbol] = Column(f"{array}_{layer}", index, len(nodes), True)

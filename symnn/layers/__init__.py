@@ -1,6 +1,18 @@
 """Layer kinds, one module each; importing the package registers them all in LAYERS."""
 
-from symnn.layers import add, concat, dense, gru, lstm, rnn
+from symnn.layers import add, concat, dense, dropout, embedding, gru, lstm, rnn
 from symnn.layers.base import LAYERS, NodeKind, layer
 
-__all__ = ["LAYERS", "NodeKind", "add", "concat", "dense", "gru", "layer", "lstm", "rnn"]
+__all__ = [
+    "LAYERS",
+    "NodeKind",
+    "add",
+    "concat",
+    "dense",
+    "dropout",
+    "embedding",
+    "gru",
+    "layer",
+    "lstm",
+    "rnn",
+]

@@ -51,6 +51,13 @@ class Gru(Recurrent):
         },
     )
 
+    title: ClassVar[str] = "GRU"
+    stacking: ClassVar[str] = (
+        r"the blocks r, z, n stacked as rows (PyTorch's order); $q_t = W_{ih} x_t + b_{ih}$, "
+        r"$p_t = W_{hh} h_{t-1} + b_{hh}$, and the reset gate multiplies the hidden part after "
+        r"the matmul: $n = \tanh(q_n + r \odot p_n)$; the update gate is written $\zeta$"
+    )
+
     def blocks(self, values):
         H = self.hidden
         return {name: values[q * H : (q + 1) * H] for q, name in enumerate(GATES)}

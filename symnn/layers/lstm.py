@@ -72,6 +72,18 @@ class Lstm(Recurrent):
 
     c0: Sequence[float] | None = None
 
+    title: ClassVar[str] = "LSTM"
+
+    @property
+    def stacking(self) -> str:
+        whose = "CS231n's order" if self.convention == "cs231n" else "PyTorch's order"
+        order = ", ".join(self.order)
+        return (
+            rf"the gate blocks {order} stacked as rows ({whose}) of $z_t = W_{{ih}} x_t + "
+            r"W_{hh} h_{t-1}$ plus the biases; $c_t = f \odot c_{t-1} + i \odot g$, "
+            r"$h_t = o \odot \tanh(c_t)$"
+        )
+
     def _checked_extra(self, key: str, hidden: int) -> dict:
         return {"c0": None if self.c0 is None else vector(self.c0, hidden, f"{key}.c0")}
 

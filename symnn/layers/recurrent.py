@@ -113,6 +113,8 @@ class Recurrent:
     """The keys every recurrent kind has; subclasses add theirs and the step itself."""
 
     activation: ClassVar[str] = "identity"  # the loss checks: h is no probability
+    title: ClassVar[str] = "Recurrent layer"
+    stacking: ClassVar[str] = "one block of rows"
     gates: ClassVar[int] = 1  # G: gate blocks stacked in W_ih, W_hh
     conventions: ClassVar[tuple[str, ...]] = ("pytorch",)
     sharing_note: ClassVar[str] = (
@@ -204,6 +206,38 @@ class Recurrent:
 
     def _checked_extra(self, key: str, hidden: int) -> dict:
         return {}
+
+    def convention_statement(self, block: int) -> str:
+        """What the document states about this layer (text with $…$ maths)."""
+        l, T, d, H = block, self.steps, self.input_size, self.hidden
+        biases = (
+            rf"one bias $b^{{({l})}}$ (CS231n's convention)"
+            if self.one_bias
+            else rf"two biases $b^{{({l})}}$ (PyTorch's $b_{{ih}}$) and $\bar{{b}}^{{({l})}}$ "
+            rf"($b_{{hh}}$)"
+        )
+        out = (
+            rf"its output block $a^{{({l})}}$ lists $h_1, \dots, h_{{{T}}}$ ($a^{{({l})}}_k = "
+            rf"h_{{t,j}}$ with $k = {H}(t - 1) + j$), so a loss on it sums over the steps"
+            if self.returns == "sequence"
+            else rf"its output block $a^{{({l})}}$ is the last state $h_{{{T}}}$"
+        )
+        start = "given" if self.h0 is not None else "$0$"
+        where = (
+            r"$x_t$ being entry $t$ of the block it reads"
+            if d == 1
+            else rf"$x_t$ being entries ${d}(t - 1) + 1$ to ${d} t$ of the block it reads"
+        )
+        return (
+            rf"{self.title} (layer {l}): the input is a sequence of {T} steps of {d} "
+            rf"feature{'s' if d > 1 else ''}, {where}; "
+            rf"$h^{{({l})}}_{{t,j}}$ is unit $j$ of the hidden state at step $t$, $h_0$ is "
+            rf"{start}; $w^{{({l})}}_{{jk}}$ are the entries of $W_{{ih}}$ "
+            rf"(${self.rows} \times {d}$) and $u^{{({l})}}_{{jk}}$ those of $W_{{hh}}$ "
+            rf"(${self.rows} \times {H}$), "
+            rf"{self.stacking}, with {biases}; every weight is shared by all steps, so its "
+            rf"gradient sums over $t$; {out}."
+        )
 
     def parameter_names(self, block: int) -> dict[str, str]:
         """Role ("ih", "hh", "bih", "bhh") -> parameter name; one bias: "bih" is b{l}."""

@@ -73,6 +73,13 @@ class Rnn(Recurrent):
 
     nonlinearity: str = "tanh"
 
+    title: ClassVar[str] = "Elman RNN"
+
+    @property
+    def stacking(self) -> str:
+        f = nt.activation_latex(self.nonlinearity)
+        return rf"$h_t = {f}(z_t)$ with $z_t = W_{{ih}} x_t + W_{{hh}} h_{{t-1}}$ plus the biases"
+
     def _checked_extra(self, key: str, hidden: int) -> dict:
         rule = lookup(ACTIVATIONS, self.nonlinearity, f"{key}.nonlinearity")
         if not rule.elementwise:
