@@ -29,9 +29,10 @@ def loss_and_gradients(params, X, Y):
     A1 = H1[:, 2]
     Z2 = A1 @ W2.T + b2
     A2 = Z2
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
-    Delta2 = (A2 - Y) / N
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E2 = A2 - Y
+    L = (1/2)*numpy.vdot(E2, E2)
+    Delta2 = E2 / N
     G1 = numpy.zeros((N, 2, 1))
     G1[:, 1] = Delta2 @ W2  # only h_T is read
     D1 = numpy.empty((N, 2, 3))  # D1[:, t-1]: ∂L/∂(pre-activations)
@@ -53,4 +54,4 @@ def loss_and_gradients(params, X, Y):
     grads["bhh1"] = E1.sum(axis=(0, 1))
     grads["W2"] = Delta2.T @ A1
     grads["b2"] = Delta2.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

@@ -20,9 +20,10 @@ def loss_and_gradients(params, X, Y):
         Z1[:, t] += H1[:, t] @ Whh1.T  # z_t = … + W_hh h_(t-1)
         H1[:, t + 1] = numpy.tanh(Z1[:, t])
     A1 = H1[:, 1:].reshape(N, 6)
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A1 + Y)**2, axis=1)
-    G1 = ((A1 - Y) / N).reshape(N, 3, 2)  # ∂L/∂h_t from the output at t
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E1 = A1 - Y
+    L = (1/2)*numpy.vdot(E1, E1)
+    G1 = (E1 / N).reshape(N, 3, 2)  # ∂L/∂h_t from the output at t
     D1 = numpy.empty((N, 3, 2))  # D1[:, t-1]: ∂L/∂(pre-activations)
     R1 = numpy.zeros((N, 2))  # ∂L/∂h_t through h_(t+1)
     for t in range(2, -1, -1):
@@ -34,4 +35,4 @@ def loss_and_gradients(params, X, Y):
     grads["Whh1"] = D1.reshape(-1, 2).T @ H1[:, :-1].reshape(-1, 2)
     grads["bih1"] = D1.sum(axis=(0, 1))
     grads["bhh1"] = D1.sum(axis=(0, 1))
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads
