@@ -266,8 +266,12 @@ class Recurrent:
 
     # -- element level: the graph unrolled over T steps ---------------------------------------
     def _unit(self, t: int, rank: int, j: int) -> int:
-        """Reading order: the last step first; in a step by ``rank`` (state 0, …), then j."""
-        return ((self.steps - t) * 8 + rank) * (self.rows + 1) + j
+        """Reading order: the last step first; in a step by ``rank`` (state 0, …), then j.
+
+        Numbered past the output block's entries (1 … T·H), which the copies a^{(l)}_k hold: a
+        node's (block, index) never names an entry of the block it is not.
+        """
+        return self.hidden * self.steps + ((self.steps - t) * 8 + rank) * (self.rows + 1) + j
 
     def define_nodes(
         self,
