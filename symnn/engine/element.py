@@ -217,6 +217,11 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
         uses = " and ".join(map(str, layers))
         note = f"the weight is shared by layers {uses}: its gradient is the sum over its uses"
         chain = Step(chain.lhs, chain.rhs, "shared_weight", note)
+    elif len(children) > 1 and layers[0] > 0:
+        # A layer that uses a weight many times (a recurrent one, at every time step) says so.
+        note = getattr(bp.graph.network.layers[layers[0] - 1], "sharing_note", "")
+        if note:
+            chain = Step(chain.lhs, chain.rhs, "shared_over_time", note)
     steps = [chain]
     for child in children:
         steps += _local_steps(bp, child, theta)

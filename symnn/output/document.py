@@ -315,6 +315,8 @@ def layer_conventions(network: Network) -> list[str]:
     found = []
     for block, layer in enumerate(network.layers, start=1):
         state = getattr(layer, "convention", None)
+        if not callable(state):  # a spec key of that name (a recurrent layer's "pytorch")
+            state = getattr(layer, "convention_statement", None)
         if state is not None:
             found.append(state(block))
     return found
