@@ -19,7 +19,7 @@ from symnn.rules.losses import LOSSES
 from symnn.spec.build import build_graph
 from symnn.spec.network import Network
 
-_ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+_ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
 _ARRAY = re.compile(r"^\s*([Wb]\d+)\s*$")
 _LAYER = re.compile(r"^\s*layer\s*(\d+)\s*$")
 
@@ -117,9 +117,10 @@ def select(graph: Graph, wrt: str | int | sp.Symbol | Sequence = "all") -> list[
 
 
 def _entry(graph: Graph, m: re.Match) -> sp.Symbol:
-    kind, layer, row, col = m.group(1), m.group(2), m.group(3), m.group(4)
+    kind, layer = m.group(1), m.group(2)
     parameter = graph.parameter(f"{kind}{layer}")
-    index = (int(row) - 1,) if col is None else (int(row) - 1, int(col) - 1)
+    # One index per axis, from 1: W1[1,2] in a dense layer, W1[1,1,2,2] in a conv kernel.
+    index = tuple(int(i) - 1 for i in m.group(3).split(","))
     if len(index) != len(parameter.shape) or not all(
         0 <= i < n for i, n in zip(index, parameter.shape, strict=True)
     ):
@@ -183,7 +184,10 @@ def adjoint_steps(bp: Backprop, d: Definition) -> list[Step]:
     if len(children) == 1 and children[0].kind is LOSS_NODE:
         return _local_steps(bp, children[0], d.symbol)
     steps = (
-        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")] if d.kind is WEIGHTED_INPUT else []
+        # δ = ∂L/∂z is defined for every node whose adjoint is a δ (weighted input, convolution)
+        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")]
+        if d.kind.adjoint_array == "delta"
+        else []
     )
     steps.append(_chain_rule(lhs, d.symbol, children))
     for child in children:
@@ -201,6 +205,12 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
     if len(layers) > 1:  # a shared (tied) weight: one term per use
         uses = " and ".join(map(str, layers))
         note = f"the weight is shared by layers {uses}: its gradient is the sum over its uses"
+        chain = Step(chain.lhs, chain.rhs, "shared_weight", note)
+    elif len(children) > 1:  # a kernel weight (or bias) used at every position of its layer
+        note = (
+            f"the parameter is used at {len(children)} positions of layer {layers[0]}: its "
+            "gradient is the sum over every position that uses it"
+        )
         chain = Step(chain.lhs, chain.rhs, "shared_weight", note)
     steps = [chain]
     for child in children:

@@ -1,0 +1,313 @@
+"""Convolution and pooling layers beyond the enrolled five-way examples.
+
+The generated vectorised code at many geometries (stride, padding, dilation, a tail no window
+reaches) against the autograd oracle; the CS231n forward numbers; PyTorch's conv2d and pooling
+autograd as a further oracle; the spec's shape errors; the element-level document's sum over
+positions.
+"""
+
+import numpy as np
+import pytest
+
+from symnn.codegen.element import compile_gradients
+from symnn.codegen.forward import compile_forward
+from symnn.codegen.matrix import compile_matrix_gradients, load_function, matrix_source
+from symnn.core.errors import SymnnError
+from symnn.spec.specfile import network_from_dict
+from symnn.training import oracle
+from symnn.training.check import random_batch, random_params, relative_error
+
+
+def _spec(input_shape, *layers, loss="mse"):
+    return {
+        "inputs": int(np.prod(input_shape)),
+        "input_shape": list(input_shape),
+        "layers": list(layers),
+        "loss": loss,
+    }
+
+
+def _matrix_vs_oracle(net, seed=0, n=3):
+    rng = np.random.default_rng(seed)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, n)
+    loss, grads = compile_matrix_gradients(net)(params, X, Y)
+    ref_loss, reference = oracle.gradients(net, params, X, Y)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    assert set(grads) == set(reference)
+    for name in grads:
+        assert relative_error(grads[name], reference[name]) < 1e-10, name
+
+
+GEOMETRIES_2D = [
+    # (input shape, kernel, stride, padding, dilation)
+    ((1, 5, 5), 3, 1, 0, 1),
+    ((2, 5, 4), [2, 3], [2, 1], [1, 0], 1),
+    ((1, 6, 6), 2, 3, 1, 1),  # a tail: (6 + 2 − 2) = 6 is not a multiple of 3
+    ((2, 7, 7), 2, 2, 1, 2),
+    ((1, 5, 5), 3, 2, 2, 1),
+]
+
+
+@pytest.mark.parametrize(("shape", "kernel", "stride", "padding", "dilation"), GEOMETRIES_2D)
+def test_conv2d_matrix_code_agrees_with_autograd_at_many_geometries(
+    shape, kernel, stride, padding, dilation
+):
+    # A 1×1 conv first, so the strided layer's input gradient is computed and checked.
+    first = {"kind": "conv2d", "out_channels": 2, "kernel_size": 1, "activation": "tanh"}
+    conv = {
+        "kind": "conv2d",
+        "out_channels": 3,
+        "kernel_size": kernel,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "activation": "sigmoid",
+    }
+    _matrix_vs_oracle(network_from_dict(_spec(shape, first, conv)))
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel", "stride", "padding", "dilation"),
+    [((1, 7), 3, 1, 0, 1), ((2, 9), 2, 3, 1, 2), ((3, 8), 3, 2, 2, 1)],
+)
+def test_conv1d_matrix_code_agrees_with_autograd_at_many_geometries(
+    shape, kernel, stride, padding, dilation
+):
+    first = {"kind": "conv1d", "out_channels": 2, "kernel_size": 1, "activation": "tanh"}
+    conv = {
+        "kind": "conv1d",
+        "out_channels": 2,
+        "kernel_size": kernel,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+    }
+    _matrix_vs_oracle(network_from_dict(_spec(shape, first, conv)))
+
+
+def test_the_matrix_code_loops_over_no_position():
+    spec = _spec((2, 6, 6), {"kind": "conv2d", "out_channels": 2, "kernel_size": 3, "stride": 2})
+    source = matrix_source(network_from_dict(spec))
+    body = source[source.index("N = X.shape[0]") :]
+    assert "for " not in body and "while " not in body and "sliding_window_view" in body
+
+
+def _cs231n():
+    x = np.linspace(-0.1, 0.5, num=2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
+    w = np.linspace(-0.2, 0.3, num=3 * 3 * 4 * 4).reshape(3, 3, 4, 4)
+    b = np.linspace(-0.1, 0.2, num=3)
+    spec = _spec(
+        (3, 4, 4),
+        {"kind": "conv2d", "out_channels": 3, "kernel_size": 4, "stride": 2, "padding": 1},
+    )
+    return network_from_dict(spec), x, w, b
+
+
+CS231N_OUT00 = np.array([[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]])
+
+
+def test_the_cs231n_conv_forward_numbers_reproduce_through_the_generated_forward():
+    net, x, w, b = _cs231n()
+    assert net.block_shapes == ((3, 4, 4), (3, 2, 2))
+    out = compile_forward(net)({"W1": w, "b1": b}, x.reshape(2, -1)).reshape(2, 3, 2, 2)
+    np.testing.assert_allclose(out[0, 0], CS231N_OUT00, atol=5e-9)
+    # The vectorised code's forward gives the same numbers (its loss reads them).
+    src = matrix_source(net).replace("return float(numpy.mean(L)), grads", "return A1")
+    forward = load_function(src, "loss_and_gradients")
+    matrix_out = forward({"W1": w, "b1": b}, x.reshape(2, -1), np.zeros((2, 12)))
+    np.testing.assert_allclose(matrix_out, out.reshape(2, -1), atol=1e-14)
+
+
+def _torch():
+    """PyTorch, or a skip saying why (it is an optional oracle; the rest of the file runs)."""
+    return pytest.importorskip("torch", reason="PyTorch is not installed (optional oracle)")
+
+
+def _torch_grads(loss_fn, params):
+    torch = _torch()
+    tensors = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()
+    }
+    loss = loss_fn(tensors)
+    loss.backward()
+    return float(loss.detach()), {k: t.grad.numpy() for k, t in tensors.items()}
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation"), [(1, 0, 1), (2, 1, 1), (1, 1, 2)])
+def test_conv2d_gradients_agree_with_pytorch_autograd(stride, padding, dilation):
+    torch = _torch()
+    F = torch.nn.functional
+
+    shape = (2, 6, 5)
+    conv = {
+        "kind": "conv2d",
+        "out_channels": 3,
+        "kernel_size": [3, 2],
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "activation": "tanh",
+    }
+    net = network_from_dict(_spec(shape, conv, {"units": 2}))
+    rng = np.random.default_rng(1)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 4)
+    loss, grads = compile_matrix_gradients(net)(params, X, Y)
+
+    def torch_loss(p):
+        x = torch.tensor(X).reshape(4, *shape)
+        z = F.conv2d(x, p["W1"], p["b1"], stride=stride, padding=padding, dilation=dilation)
+        h = torch.tanh(z).reshape(4, -1)
+        out = h @ p["W2"].T + p["b2"]
+        return torch.mean(torch.mean((torch.tensor(Y) - out) ** 2, dim=1))
+
+    t_loss, t_grads = _torch_grads(torch_loss, params)
+    assert loss == pytest.approx(t_loss, rel=1e-12)
+    for name in grads:
+        assert relative_error(grads[name], t_grads[name]) < 1e-10, name
+
+
+def test_conv1d_gradients_agree_with_pytorch_autograd():
+    torch = _torch()
+    F = torch.nn.functional
+
+    conv = {"kind": "conv1d", "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1}
+    net = network_from_dict(_spec((3, 9), conv))
+    rng = np.random.default_rng(2)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 3)
+    loss, grads = compile_matrix_gradients(net)(params, X, Y)
+
+    def torch_loss(p):
+        z = F.conv1d(torch.tensor(X).reshape(3, 3, 9), p["W1"], p["b1"], stride=2, padding=1)
+        return torch.mean(torch.mean((torch.tensor(Y) - z.reshape(3, -1)) ** 2, dim=1))
+
+    t_loss, t_grads = _torch_grads(torch_loss, params)
+    assert loss == pytest.approx(t_loss, rel=1e-12)
+    for name in grads:
+        assert relative_error(grads[name], t_grads[name]) < 1e-10, name
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            _spec((1, 3, 3), {"kind": "conv2d", "out_channels": 1, "kernel_size": 4}),
+            r"layers\[1\]\.kernel_size: a 4×4 kernel is larger than the padded input 3×3 "
+            r"\(the input: 3×3, padding 0×0\)",
+        ),
+        (
+            _spec(
+                (1, 3, 3), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2, "dilation": 3}
+            ),
+            r"layers\[1\]\.kernel_size: a 2×2 kernel \(dilated to 4×4\) is larger than the padded",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2, "stride": 0}),
+            r"layers\[1\]\.stride: expected a positive integer per axis, found 0",
+        ),
+        (
+            _spec(
+                (2, 4, 4), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2, "in_channels": 3}
+            ),
+            r"layers\[1\]\.in_channels: expected 2 \(the channels of the input, shape "
+            r"\(2, 4, 4\)\), found 3",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "conv1d", "out_channels": 1, "kernel_size": 2}),
+            r"layers\[1\]: a conv1d layer reads \(channels, length\) blocks, but the input has "
+            r"shape \(1, 4, 4\)",
+        ),
+        (
+            {"inputs": 16, "layers": [{"kind": "conv2d", "out_channels": 1, "kernel_size": 2}]},
+            r"layers\[1\]: a conv2d layer reads \(channels, height, width\) blocks, but the input "
+            r"has shape \(16,\); give the network's input_shape",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "conv2d", "out_channels": 1, "kernel_size": [2, 2, 2]}),
+            r"layers\[1\]\.kernel_size: expected an integer or a list of 2 integers",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2, "padding": 2}),
+            r"layers\[1\]\.padding: padding 2×2 must be smaller than the kernel's extent 2×2",
+        ),
+        (
+            _spec(
+                (1, 4, 4), {"kind": "conv2d", "out_channels": 2, "kernel_size": 2, "weights": [1]}
+            ),
+            r"layers\[1\]\.weights: expected 2 lists \(2×1×2×2 in all\), found '1 lists'",
+        ),
+        (
+            _spec(
+                (1, 4, 4),
+                {"kind": "conv2d", "name": "c", "out_channels": 1, "kernel_size": 2},
+                {"kind": "conv2d", "out_channels": 1, "kernel_size": 2, "in_channels": 2},
+            ),
+            r"layers\[2\]\.in_channels: expected 1 \(the channels of block 1 \(layers\[1\]\), "
+            r"shape \(1, 3, 3\)\), found 2",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "conv2d", "out_channels": 1}),
+            r"layers\[1\]\.kernel_size: required key is missing",
+        ),
+    ],
+)
+def test_conv_shape_errors_name_the_layer_the_key_and_the_shapes(spec, message):
+    with pytest.raises(SymnnError, match=message):
+        network_from_dict(spec)
+
+
+def test_a_conv_spec_reads_from_toml(tmp_path):
+    from symnn.spec.specfile import load_spec
+
+    path = tmp_path / "conv.toml"
+    path.write_text(
+        'inputs = 32\ninput_shape = [2, 4, 4]\nloss = "mse"\n'
+        '[[layers]]\nkind = "conv2d"\nout_channels = 1\nkernel_size = [2, 3]\nstride = [1, 2]\n'
+        'padding = 1\nbias = [0.5]\nactivation = "relu"\n'
+    )
+    net = load_spec(path)
+    assert net.block_shapes == ((2, 4, 4), (1, 5, 2))
+    assert net.layers[0].kernel_size == (2, 3) and net.layers[0].bias == (0.5,)
+    assert net.parameter_specs()[1].given == (0.5,)
+
+
+def test_given_kernel_weights_reach_the_parameters():
+    w = [[[[1, 2], [3, 4]]]]
+    spec = _spec((1, 3, 3), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2, "weights": w})
+    net = network_from_dict(spec)
+    assert net.given_params()["W1"].tolist() == [[[[1.0, 2.0], [3.0, 4.0]]]]
+    x = np.arange(9.0).reshape(1, 9)
+    out = compile_forward(net)(net.given_params(), x)
+    # Correlation, not convolution: the kernel is not flipped (1·0 + 2·1 + 3·3 + 4·4 = 27).
+    assert out.tolist() == [[27.0, 37.0, 57.0, 67.0]]
+
+
+def test_the_element_level_says_a_kernel_weight_sums_over_every_position():
+    from symnn.engine import derive
+
+    spec = _spec((1, 3, 3), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2})
+    d = derive(network_from_dict(spec), "W1[1,1,2,1]")
+    chain = d.sections[0].steps[0]
+    assert chain.rule == "shared_weight"
+    assert "used at 4 positions of layer 1" in chain.note
+    assert "sum over every position that uses it" in chain.note
+    assert str(d.results[0].rhs) == "delta_1_1*x_4 + delta_1_2*x_5 + delta_1_3*x_7 + delta_1_4*x_8"
+
+
+def test_the_element_code_of_a_conv_net_agrees_with_autograd_in_both_layouts():
+    spec = _spec(
+        (1, 4, 4),
+        {"kind": "conv2d", "out_channels": 2, "kernel_size": 2, "stride": 2, "activation": "relu"},
+        {"units": 2},
+    )
+    net = network_from_dict(spec)
+    rng = np.random.default_rng(3)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 4)
+    _, reference = oracle.gradients(net, params, X, Y)
+    for layout in ("units", "layers"):
+        _, grads = compile_gradients(net, layout=layout)(params, X, Y)
+        for name in grads:
+            assert relative_error(grads[name], reference[name]) < 1e-10, (layout, name)
