@@ -8,6 +8,7 @@ positions.
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from symnn.codegen.element import compile_gradients
 from symnn.codegen.forward import compile_forward
@@ -290,7 +291,7 @@ def test_the_element_level_says_a_kernel_weight_sums_over_every_position():
     spec = _spec((1, 3, 3), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2})
     d = derive(network_from_dict(spec), "W1[1,1,2,1]")
     chain = d.sections[0].steps[0]
-    assert chain.rule == "shared_weight"
+    assert chain.rule == "kernel_sum"
     assert "used at 4 positions of layer 1" in chain.note
     assert "sum over every position that uses it" in chain.note
     assert str(d.results[0].rhs) == "delta_1_1*x_4 + delta_1_2*x_5 + delta_1_3*x_7 + delta_1_4*x_8"
@@ -311,3 +312,130 @@ def test_the_element_code_of_a_conv_net_agrees_with_autograd_in_both_layouts():
         _, grads = compile_gradients(net, layout=layout)(params, X, Y)
         for name in grads:
             assert relative_error(grads[name], reference[name]) < 1e-10, (layout, name)
+
+
+# -- pooling and flatten ------------------------------------------------------------------------
+POOL_GEOMETRIES = [
+    # (input shape, window, stride)
+    ((2, 4, 4), 2, None),
+    ((1, 5, 5), 2, 1),
+    ((2, 7, 6), [3, 2], [2, 3]),  # a tail on both axes
+    ((1, 6, 6), 2, 3),  # stride larger than the window: entries no window reads
+    ((2, 7), 3, 2),
+    ((1, 8), 2, None),
+]
+
+
+@pytest.mark.parametrize("kind", ["maxpool", "avgpool"])
+@pytest.mark.parametrize(("shape", "window", "stride"), POOL_GEOMETRIES)
+def test_pool_matrix_code_agrees_with_autograd_at_many_geometries(kind, shape, window, stride):
+    conv = "conv2d" if len(shape) == 3 else "conv1d"
+    first = {"kind": conv, "out_channels": 2, "kernel_size": 1, "activation": "tanh"}
+    pool = {"kind": kind, "window": window} | ({"stride": stride} if stride else {})
+    _matrix_vs_oracle(network_from_dict(_spec(shape, first, pool, {"kind": "flatten"})))
+
+
+def test_max_pooling_ties_go_to_the_first_arg_max_in_row_major_order():
+    """A window of equal entries sends its whole gradient to its first entry, at both levels."""
+    first = {"kind": "conv2d", "out_channels": 1, "kernel_size": 1, "bias": False}
+    net = network_from_dict(_spec((1, 2, 4), first, {"kind": "maxpool", "window": 2}))
+    params = {"W1": np.ones((1, 1, 1, 1))}
+    # window 1: all four equal (tie); window 2: the last two tie for the max
+    X = np.array([[1.0, 1.0, 0.0, 2.0, 1.0, 1.0, 0.0, 2.0]])
+    Y = np.zeros((1, 2))
+    routed = {}
+    for name, f in (("element", compile_gradients(net)), ("matrix", compile_matrix_gradients(net))):
+        # ∂L/∂W1 = Σ_windows δ · x(winner), and each winner's x is what the max read
+        _, grads = f(params, X, Y)
+        routed[name] = float(grads["W1"][0, 0, 0, 0])
+    # L = ½ mean((1)² + (2)²) per output: δ = a; ∂L/∂w = Σ δ·x_winner = 1·1 + 2·2 over 2 outputs
+    assert routed["element"] == pytest.approx(routed["matrix"], rel=1e-15)
+    assert routed["matrix"] == pytest.approx(1.0 * 1.0 + 2.0 * 2.0)
+    from symnn.engine import derive
+
+    d = derive(net, "W1[1,1,1,1]")
+    notes = [s.note for sec in d.sections for s in sec.steps if s.rule == "max_pool"]
+    assert notes and all("first arg-max" in n and "row-major" in n for n in notes)
+
+
+def test_the_first_arg_max_indicator_picks_the_earliest_of_tied_entries():
+    from symnn.layers.pool import FirstArgmax, WindowMax
+
+    a, b, c = sp.symbols("a b c", real=True)
+    m = WindowMax(a, b, c)
+    assert [m.diff(s) for s in (a, b, c)] == [FirstArgmax(i, a, b, c) for i in (1, 2, 3)]
+    tie = {a: 0.0, b: 2.0, c: 2.0}
+    values = [float(FirstArgmax(i, a, b, c)._elementary().subs(tie)) for i in (1, 2, 3)]
+    assert values == [0.0, 1.0, 0.0]
+    f = sp.lambdify([a, b, c], [FirstArgmax(i, a, b, c) for i in (1, 2, 3)], modules="numpy")
+    assert [float(v) for v in f(0.0, 2.0, 2.0)] == [0.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "window", "stride"), [("max", 2, 2), ("max", 3, 1), ("avg", 2, 1)]
+)
+def test_pooling_gradients_agree_with_pytorch_autograd(kind, window, stride):
+    torch = _torch()
+    F = torch.nn.functional
+    shape = (1, 6, 5)
+    conv = {"kind": "conv2d", "out_channels": 2, "kernel_size": 2, "activation": "tanh"}
+    pool = {"kind": f"{kind}pool", "window": window, "stride": stride}
+    net = network_from_dict(_spec(shape, conv, pool, {"kind": "flatten"}, {"units": 2}))
+    rng = np.random.default_rng(4)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 3)
+    loss, grads = compile_matrix_gradients(net)(params, X, Y)
+    torch_pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+
+    def torch_loss(p):
+        h = torch.tanh(F.conv2d(torch.tensor(X).reshape(3, *shape), p["W1"], p["b1"]))
+        pooled = torch_pool(h, window, stride).reshape(3, -1)
+        out = pooled @ p["W4"].T + p["b4"]
+        return torch.mean(torch.mean((torch.tensor(Y) - out) ** 2, dim=1))
+
+    t_loss, t_grads = _torch_grads(torch_loss, params)
+    assert loss == pytest.approx(t_loss, rel=1e-12)
+    for name in grads:
+        assert relative_error(grads[name], t_grads[name]) < 1e-10, name
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            _spec((1, 3, 3), {"kind": "maxpool", "window": 4}),
+            r"layers\[1\]\.window: a 4×4 window is larger than the input \(3×3\)",
+        ),
+        (
+            _spec((2, 6), {"kind": "avgpool", "window": [2, 2]}),
+            r"layers\[1\]\.window: a 2-D window \[2, 2\] on the input of shape \(2, 6\) "
+            r"\(a 1-D block\); give 1 size",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "maxpool", "window": 2, "stride": 0}),
+            r"layers\[1\]\.stride: expected a positive integer per axis, found 0",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "maxpool", "window": 0}),
+            r"layers\[1\]\.window: expected a positive integer per axis, found 0",
+        ),
+        (
+            _spec((1, 2, 2, 2), {"kind": "maxpool", "window": 2}),
+            r"layers\[1\]: a maxpool layer reads \(channels, length\) or \(channels, height, "
+            r"width\) blocks, but the input has shape \(1, 2, 2, 2\)",
+        ),
+        (
+            _spec((1, 4, 4), {"kind": "flatten", "units": 3}),
+            r"layers\[1\]: unknown key 'units'; known: name, inputs",
+        ),
+    ],
+)
+def test_pool_shape_errors_name_the_layer_the_key_and_the_shapes(spec, message):
+    with pytest.raises(SymnnError, match=message):
+        network_from_dict(spec)
+
+
+def test_flatten_turns_an_image_block_into_a_vector():
+    spec = _spec((2, 4, 4), {"kind": "maxpool", "window": 2}, {"kind": "flatten"}, {"units": 3})
+    net = network_from_dict(spec)
+    assert net.block_shapes == ((2, 4, 4), (2, 2, 2), (8,), (3,))

@@ -164,9 +164,10 @@ def _local_steps(bp: Backprop, child: Definition, symbol: sp.Symbol) -> list[Ste
         return [Step(_partial(nt.LOSS, symbol), local.raw, kind.local_rule, loss.title)]
     if kind is WEIGHTED_INPUT:
         return [Step(lhs, local.raw, kind.local_rule)]
-    note = ""
+    layer = bp.graph.network.layers[child.layer - 1] if child.layer else None
+    note = getattr(layer, "local_note", "")  # a layer's own word on its rule (a pool's tie rule)
     if kind is ACTIVATION:
-        note = ACTIVATIONS[bp.graph.network.layers[child.layer - 1].activation].derivative
+        note = ACTIVATIONS[layer.activation].derivative
     steps = [Step(lhs, local.raw, kind.local_rule, note)]
     if local.named != local.raw:
         steps.append(Step(lhs, local.named, "substitution"))
@@ -211,7 +212,7 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
             f"the parameter is used at {len(children)} positions of layer {layers[0]}: its "
             "gradient is the sum over every position that uses it"
         )
-        chain = Step(chain.lhs, chain.rhs, "shared_weight", note)
+        chain = Step(chain.lhs, chain.rhs, "kernel_sum", note)
     steps = [chain]
     for child in children:
         steps += _local_steps(bp, child, theta)

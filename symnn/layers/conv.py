@@ -53,8 +53,21 @@ from symnn.rules.unit import unit_activation
 
 RULES.setdefault(
     "convolution",
-    "a convolution output is a weighted sum of the inputs its kernel covers: ∂z/∂x is the "
-    "kernel weight over x, ∂z/∂w the input under w",
+    "derivative of a convolution output: the kernel weight over that input, or the input under "
+    "that weight",
+)
+RULES.setdefault(
+    "kernel_sum",
+    "a kernel weight (and a channel's bias) is used at every output position: its gradient is "
+    "the sum over every position that uses it",
+)
+CONVENTION = (
+    r"A convolution layer's kernel entry $w^{(l)}_{ocpq}$ joins input channel $c$ to output "
+    r"channel $o$ at kernel row $p$ and column $q$ ($w^{(l)}_{ocp}$ in 1-D; a cross-correlation: "
+    r"the kernel is not flipped), "
+    r"and $b^{(l)}_{o}$ is channel $o$'s bias. Image blocks $(C, H, W)$ are numbered in "
+    r"row-major order: unit $j$ of a block is entry $(c, i, k)$ with "
+    r"$j = (c - 1) H W + (i - 1) W + k$ (all from 1)."
 )
 CONVOLUTION = NODE_KINDS.add(
     "convolution",
@@ -168,6 +181,7 @@ class ConvBase:
 
     dims: ClassVar[int]
     kind: ClassVar[str]
+    convention: ClassVar[str] = CONVENTION  # stated in every document of a network that has one
 
     # -- the spec ----------------------------------------------------------------------------
     def __hash__(self) -> int:  # lists and a mapping among the fields; the repr is stable
@@ -405,20 +419,20 @@ class ConvBase:
         upsampled = tuple((m - 1) * s + 1 for m, s in zip(geo.out, geo.stride, strict=True))
         if any(s > 1 for s in geo.stride):
             shape = ", ".join(map(str, upsampled))
-            c.emit(f"G{l} = numpy.zeros((N, {geo.out_channels}, {shape}))")
+            c.emit(f"U{l} = numpy.zeros((N, {geo.out_channels}, {shape}))")
             steps = ", ".join(f"::{s}" for s in geo.stride)
-            c.emit(f"G{l}[:, :, {steps}] = D{l}")
+            c.emit(f"U{l}[:, :, {steps}] = D{l}")
         else:
-            c.emit(f"G{l} = D{l}")
+            c.emit(f"U{l} = D{l}")
         # Full padding (extent − 1 each side), plus the rows no window reached at the far end.
         widths = ", ".join(
             f"({e - 1}, {e - 1 + n - e - (m - 1) * s})"
             for e, n, m, s in zip(geo.extent, geo.padded, geo.out, geo.stride, strict=True)
         )
-        c.emit(f"G{l} = numpy.pad(G{l}, ((0, 0), (0, 0), {widths}))")
+        c.emit(f"U{l} = numpy.pad(U{l}, ((0, 0), (0, 0), {widths}))")
         flip = ", ".join(f"::-{d}" for d in geo.dilation)
         c.emit(
-            f"Q{l} = numpy.lib.stride_tricks.sliding_window_view(G{l}, {geo.extent}, "
+            f"Q{l} = numpy.lib.stride_tricks.sliding_window_view(U{l}, {geo.extent}, "
             f"axis={axes})[:, :, {', '.join([':'] * self.dims)}, {flip}]"
         )
         crop = ", ".join(f"{p}:{n - p}" for p, n in zip(geo.padding, geo.padded, strict=True))

@@ -352,6 +352,14 @@ def context(
         "groups": groups(derivation, builder, depth),
         "results": results(derivation, builder),
         "rules": rules_used(derivation, graph),
+        # What a layer kind states about its indices and rules (a conv's kernel index order).
+        "layer_conventions": list(
+            dict.fromkeys(
+                getattr(layer, "convention", "")
+                for layer in (graph.network.layers if graph is not None else ())
+                if getattr(layer, "convention", "")
+            )
+        ),
         "network": None,
         "numeric": None,
         "matrix": None,
