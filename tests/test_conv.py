@@ -439,3 +439,103 @@ def test_flatten_turns_an_image_block_into_a_vector():
     spec = _spec((2, 4, 4), {"kind": "maxpool", "window": 2}, {"kind": "flatten"}, {"units": 3})
     net = network_from_dict(spec)
     assert net.block_shapes == ((2, 4, 4), (2, 2, 2), (8,), (3,))
+
+
+# -- the matrix level and the documents --------------------------------------------------------
+@pytest.mark.parametrize(
+    "spec",
+    [
+        _spec(  # dilation, padding and a tail no window reaches, read from a conv
+            (1, 5, 4),
+            {"kind": "conv2d", "out_channels": 2, "kernel_size": 1, "activation": "tanh"},
+            {"kind": "conv2d", "out_channels": 1, "kernel_size": 2, "stride": 2, "dilation": 2},
+        ),
+        _spec(  # overlapping max windows and a strided average, 1-D
+            (1, 6),
+            {"kind": "conv1d", "out_channels": 1, "kernel_size": 1, "activation": "sigmoid"},
+            {"kind": "maxpool", "window": 2, "stride": 1},
+            {"kind": "avgpool", "window": 2, "stride": 2},
+        ),
+    ],
+)
+def test_every_matrix_step_of_a_conv_net_equals_the_element_level(spec):
+    from symnn.engine.matrix import derive_matrix
+    from tests.test_matrix import _check_step, _environment
+
+    net = network_from_dict(spec)
+    env = _environment(net)
+    derivation = derive_matrix(net)
+    checked = 0
+    for step in derivation.steps + list(derivation.results):
+        _check_step(step, net, env)
+        checked += 1
+    assert checked > 10
+
+
+def _cnn():
+    return network_from_dict(
+        {
+            **_spec(
+                (1, 4, 4),
+                {
+                    "kind": "conv2d",
+                    "out_channels": 1,
+                    "kernel_size": 2,
+                    "weights": [[[[0.5, -0.25], [0.75, 0.1]]]],
+                    "bias": [0.05],
+                    "activation": "relu",
+                },
+                {"kind": "maxpool", "window": 2, "stride": 1},
+                {"kind": "flatten"},
+                {"units": 1, "weights": [[0.3, -0.2, 0.4, 0.1]], "bias": [0.0]},
+                loss="squared_error",
+            ),
+            "data": {"x": [[1, 2, 0, -1, 0.5, 1, 1, 1, 2, 2, -1, 0, 0, 3, 0.5, 1]], "y": [[0.5]]},
+            "learning_rate": 0.1,
+        }
+    )
+
+
+def test_the_documents_state_the_kernel_sum_the_tie_rule_and_the_flipped_kernel():
+    from symnn.engine import derive
+    from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
+
+    net = _cnn()
+    text = render_derivation(derive(net, "W1[1,1,1,2]"), "md", numeric=True)
+    assert "sum over every position that uses it" in text
+    assert "first arg-max in row-major order (a tie goes to the earliest entry)" in text
+    assert r"\operatorname{argmax}" in text and "kernel row $p$ and column $q$" in text
+    matrix = render_derivation(derive_matrix(net), "md")
+    assert r"W^{(1)} \star x + b^{(1)} \otimes \mathbf{1}_{9}" in matrix
+    assert r"\operatorname{route}_{\operatorname{argmax}}" in matrix
+    assert r"\operatorname{rot}_{180}" in matrix
+
+
+def test_the_worked_numbers_show_which_entry_of_a_window_won():
+    from symnn.engine import derive
+    from symnn.output.document import render_derivation
+
+    text = render_derivation(derive(_cnn(), "W1[1,1,1,1]"), "md", numeric=True)
+    lines = text.splitlines()
+    # a^{(1)} = ReLU(W ⋆ x + b); the first 2×2 window of it reads (0.525, 1.9, 1.75, 1.7): the
+    # second entry won, so ∂a^{(2)}_1/∂a^{(1)}_2 is 1 and ∂a^{(2)}_1/∂a^{(1)}_1 is 0.
+    for unit, value in ((1, "0"), (2, "1"), (4, "0")):
+        head = rf"\frac{{\partial a^{{(2)}}_{{1}}}}{{\partial a^{{(1)}}_{{{unit}}}}} & = "
+        at = next(i for i, s in enumerate(lines) if s.startswith(head) and "0.525, 1.9" in s)
+        assert lines[at + 1] == rf" & = {value} \\", (unit, lines[at + 1])
+
+
+def test_conv_documents_compile_with_pdflatex():
+    from symnn.engine import derive
+    from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
+    from symnn.output.pdf import compile_pdf, pdflatex
+
+    if pdflatex() is None:
+        pytest.skip("pdflatex is missing: install texlive-latex-base and texlive-latex-recommended")
+    net = _cnn()
+    element = derive(net, "W1")
+    tex = render_derivation(element, "article", numeric=True, matrix=derive_matrix(net))
+    assert compile_pdf(tex).startswith(b"%PDF")
+    assert compile_pdf(render_derivation(element, "beamer")).startswith(b"%PDF")

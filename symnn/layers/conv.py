@@ -30,7 +30,7 @@ import sympy as sp
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, weighted_sum
-from symnn.core.steps import RULES
+from symnn.core.steps import RULES, Step
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
@@ -67,7 +67,13 @@ CONVENTION = (
     r"the kernel is not flipped), "
     r"and $b^{(l)}_{o}$ is channel $o$'s bias. Image blocks $(C, H, W)$ are numbered in "
     r"row-major order: unit $j$ of a block is entry $(c, i, k)$ with "
-    r"$j = (c - 1) H W + (i - 1) W + k$ (all from 1)."
+    r"$j = (c - 1) H W + (i - 1) W + k$ (all from 1). In matrix form $W^{(l)}$ is the kernel "
+    r"as a $C_{\mathrm{out}} \times C_{\mathrm{in}} k_h k_w$ matrix (row $o$ holds channel $o$'s "
+    r"kernel, "
+    r"$(c, p, q)$ in row-major order), $\star$ is this correlation, and the input's gradient "
+    r"$\operatorname{rot}_{180}(W) \ast_{\mathrm{full}} \delta$ is the full convolution of "
+    r"$\delta$ with the kernel turned by 180 degrees (a stride puts $s - 1$ zeros between the "
+    r"entries of $\delta$; the padding is cropped)."
 )
 CONVOLUTION = NODE_KINDS.add(
     "convolution",
@@ -566,3 +572,273 @@ class Conv1d(ConvBase):
     inputs: tuple[str, ...] = ()
 
     __hash__ = ConvBase.__hash__
+
+
+# -- the matrix level: z = W ⋆ a_prev + b ⊗ 1, its pullback and gradients as typeset nodes -------
+# Each node knows its shape, its LaTeX and its explicit matrix at concrete shapes (``_explicit``,
+# read by symnn.engine.instantiate), so every step is checked against the element level.
+RULES.setdefault(
+    "kernel_gradient",
+    "a kernel weight's gradient sums over every position that uses it: a correlation of the "
+    "input with δ (δ spread by the stride)",
+)
+RULES.setdefault(
+    "channel_sum", "a channel's bias is added at every position: its gradient sums δ over them"
+)
+RULES.setdefault(
+    "flipped_kernel",
+    "∂L/∂a_prev is the full convolution of δ with the kernel turned 180° (index form: "
+    "∂L/∂x[c, s·i + d·p − P] gains w[o, c, p] δ[o, i] for every o, i, p)",
+)
+
+
+def _geometry_args(g: Geometry) -> sp.Tuple:
+    fields = (g.channels, *g.size, g.out_channels, *g.kernel, *g.stride, *g.padding, *g.dilation)
+    return sp.Tuple(len(g.size), *fields)
+
+
+def _geometry_of(args: sp.Tuple) -> Geometry:
+    dims, values = int(args[0]), [int(v) for v in args[1:]]
+    channels, size = values[0], tuple(values[1 : 1 + dims])
+    rest = values[1 + dims :]
+    out_channels, rest = rest[0], rest[1:]
+    parts = [tuple(rest[i * dims : (i + 1) * dims]) for i in range(4)]
+    return Geometry(channels, size, out_channels, *parts)
+
+
+def _annotation(g: Geometry) -> str:
+    shown = [
+        f"{name}={value[0] if len(set(value)) == 1 else ','.join(map(str, value))}"
+        for name, value, default in (
+            ("s", g.stride, 1),
+            ("P", g.padding, 0),
+            ("d", g.dilation, 1),
+        )
+        if any(v != default for v in value)
+    ]
+    separator = r",\,"
+    return rf"_{{{separator.join(shown)}}}" if shown else ""
+
+
+class _ConvNode(sp.MatrixExpr):
+    """A matrix-level node of a convolution layer; the last argument is its geometry."""
+
+    def __new__(cls, *args):
+        return sp.Basic.__new__(cls, *args)
+
+    @property
+    def geometry(self) -> Geometry:
+        return _geometry_of(self.args[-1])
+
+    def _sympystr(self, printer) -> str:
+        inner = ", ".join(printer._print(a) for a in self.args[:-1])
+        return f"{type(self).__name__}({inner})"
+
+
+def _positions(g: Geometry):
+    return list(itertools.product(*map(range, g.out)))
+
+
+def _kernel_offsets(g: Geometry):
+    return list(itertools.product(range(g.channels), *map(range, g.kernel)))
+
+
+class Correlate(_ConvNode):
+    """W ⋆ u: the kernel (as a C_out × C_in·k matrix) slid over the block u, no bias."""
+
+    @property
+    def shape(self):
+        g = self.geometry
+        return (g.out_channels * math.prod(g.out), 1)
+
+    def _latex(self, printer) -> str:
+        W, u = (printer._print(a) for a in self.args[:2])
+        return rf"{W} \star{_annotation(self.geometry)} {u}"
+
+    def _explicit(self, explicit) -> sp.Matrix:
+        g, W, u = self.geometry, explicit(self.args[0]), explicit(self.args[1])
+        x = np.array(list(u), dtype=object).reshape(g.channels, *g.size)
+        rows = []
+        for o in range(g.out_channels):
+            for position in _positions(g):
+                terms = []
+                for column, (c, *offset) in enumerate(_kernel_offsets(g)):
+                    read = g.reads(position, tuple(offset))
+                    if read is not None:
+                        terms.append(W[o, column] * x[(c, *read)])
+                rows.append(sp.Add(*terms))
+        return sp.Matrix(rows)
+
+
+class Spread(_ConvNode):
+    """b ⊗ 1: each channel's bias at every output position of that channel."""
+
+    @property
+    def shape(self):
+        g = self.geometry
+        return (g.out_channels * math.prod(g.out), 1)
+
+    def _latex(self, printer) -> str:
+        ones = rf"\mathbf{{1}}_{{{math.prod(self.geometry.out)}}}"
+        return rf"{printer._print(self.args[0])} \otimes {ones}"
+
+    def _explicit(self, explicit) -> sp.Matrix:
+        b, m = explicit(self.args[0]), math.prod(self.geometry.out)
+        return sp.Matrix([b[o] for o in range(b.rows) for _ in range(m)])
+
+
+class ChannelSum(_ConvNode):
+    """(I ⊗ 1ᵀ) δ: δ summed over the positions of each channel."""
+
+    @property
+    def shape(self):
+        return (self.geometry.out_channels, 1)
+
+    def _latex(self, printer) -> str:
+        g = self.geometry
+        ones = rf"\mathbf{{1}}_{{{math.prod(g.out)}}}^{{\top}}"
+        return rf"\left(I_{{{g.out_channels}}} \otimes {ones}\right) {printer._print(self.args[0])}"
+
+    def _explicit(self, explicit) -> sp.Matrix:
+        d, m = explicit(self.args[0]), math.prod(self.geometry.out)
+        return sp.Matrix([sp.Add(*d[o * m : (o + 1) * m]) for o in range(d.rows // m)])
+
+
+class KernelGradient(_ConvNode):
+    """∂L/∂W = u ⋆ δ: entry (o; c, p, q) sums δ[o, i, j] · u[c, s·i + d·p − P, s·j + d·q − P]."""
+
+    @property
+    def shape(self):
+        g = self.geometry
+        return (g.out_channels, g.channels * math.prod(g.kernel))
+
+    def _latex(self, printer) -> str:
+        u, d = (printer._print(a) for a in self.args[:2])
+        return rf"{u} \star{_annotation(self.geometry)} {d}"
+
+    def _explicit(self, explicit) -> sp.Matrix:
+        g, u, d = self.geometry, explicit(self.args[0]), explicit(self.args[1])
+        x = np.array(list(u), dtype=object).reshape(g.channels, *g.size)
+        delta = np.array(list(d), dtype=object).reshape(g.out_channels, *g.out)
+        entries = []
+        for o in range(g.out_channels):
+            row = []
+            for c, *offset in _kernel_offsets(g):
+                terms = []
+                for position in _positions(g):
+                    read = g.reads(position, tuple(offset))
+                    if read is not None:
+                        terms.append(delta[(o, *position)] * x[(c, *read)])
+                row.append(sp.Add(*terms))
+            entries.append(row)
+        return sp.Matrix(entries)
+
+
+class FlippedFull(_ConvNode):
+    """∂L/∂u: the full convolution of δ (zeros between entries for a stride) with the kernel
+    turned 180° (dilated), its padding cropped."""
+
+    @property
+    def shape(self):
+        g = self.geometry
+        return (g.channels * math.prod(g.size), 1)
+
+    def _latex(self, printer) -> str:
+        W, d = (printer._print(a) for a in self.args[:2])
+        g = self.geometry
+        rotated = rf"\operatorname{{rot}}_{{180}}\left({W}\right)"
+        if all(s == 1 for s in g.stride) and not any(g.padding) and all(x == 1 for x in g.dilation):
+            return rf"{rotated} \ast_{{\mathrm{{full}}}} {d}"
+        full = rf"{rotated} \ast_{{\mathrm{{full}}}}{_annotation(g)} {d}"
+        return rf"\left[{full}\right]_{{\mathrm{{crop}}}}"
+
+    def _explicit(self, explicit) -> sp.Matrix:
+        g, W, d = self.geometry, explicit(self.args[0]), explicit(self.args[1])
+        kernel = np.array(W.tolist(), dtype=object).reshape(g.out_channels, g.channels, *g.kernel)
+        rotated = kernel[(slice(None), slice(None), *[slice(None, None, -1)] * len(g.kernel))]
+        delta = np.array(list(d), dtype=object).reshape(g.out_channels, *g.out)
+        # δ with s − 1 zeros between entries, then zero-padded by extent − 1 on every side.
+        up = tuple((m - 1) * s + 1 for m, s in zip(g.out, g.stride, strict=True))
+        full = np.zeros(
+            (g.out_channels, *[u + 2 * (e - 1) for u, e in zip(up, g.extent, strict=True)]), object
+        )
+        for o in range(g.out_channels):
+            for position in _positions(g):
+                at = tuple(
+                    s * i + e - 1 for s, i, e in zip(g.stride, position, g.extent, strict=True)
+                )
+                full[(o, *at)] = delta[(o, *position)]
+        entries = []
+        for c in range(g.channels):
+            for index in itertools.product(*map(range, g.size)):
+                padded = tuple(i + p for i, p in zip(index, g.padding, strict=True))
+                terms = []
+                for o in range(g.out_channels):
+                    for offset in itertools.product(*map(range, g.kernel)):
+                        at = tuple(
+                            y + dd * q for y, dd, q in zip(padded, g.dilation, offset, strict=True)
+                        )
+                        value = (
+                            full[(o, *at)]
+                            if all(a < n for a, n in zip(at, full.shape[1:], strict=True))
+                            else 0
+                        )
+                        if value != 0:
+                            terms.append(rotated[(o, c, *offset)] * value)
+                entries.append(sp.Add(*terms))
+        return sp.Matrix(entries)
+
+
+def _conv_matrix_rule(self, m):
+    """z = W ⋆ a_prev + b ⊗ 1, a = f(z); δ = f'(z) ⊙ ∂L/∂a; a_prev gets rot180(W) ∗ δ;
+    ∂L/∂W = a_prev ⋆ δ; ∂L/∂b = Σ_positions δ."""
+    from symnn.core.matexpr import Grad, Jac
+    from symnn.layers.base import MatrixRule, Pullback
+    from symnn.layers.dense import LayerSymbols, activation_of, delta_steps
+    from symnn.rules.unit import hyperparameters as activation_hyperparameters
+
+    g = self._geometry
+    l, (u,) = m.block, m.inputs
+    n_out = g.out_channels * math.prod(g.out)
+    W = nt.weights(l, g.out_channels, g.channels * math.prod(g.kernel))
+    b = nt.vector("b", l, g.out_channels) if self.has_bias else None
+    s = LayerSymbols(
+        l,
+        self.activation,
+        activation_hyperparameters(self.activation, self.activation_params),
+        W,
+        b,
+        nt.vector("z", l, n_out),
+        nt.vector("a", l, n_out),
+        u,
+        nt.vector("delta", l, n_out),
+        self.trainable_bias,
+        self,
+    )
+    geo = _geometry_args(g)
+    z = Correlate(W, u, geo)
+    if b is not None:
+        z = sp.MatAdd(z, Spread(b, geo))
+    backward = delta_steps(s, m)
+    pullback = Pullback(
+        sp.MatMul(sp.Transpose(Jac(s.z, u)), Grad(nt.LOSS, s.z)),
+        FlippedFull(W, s.delta, geo),
+        RULES["flipped_kernel"],
+    )
+    gradients = [Step(Grad(nt.LOSS, W), KernelGradient(u, s.delta, geo), "kernel_gradient")]
+    if b is not None and self.trainable_bias:
+        gradients.append(Step(Grad(nt.LOSS, b), ChannelSum(s.delta, geo), "channel_sum"))
+    return MatrixRule(
+        forward=(
+            Step(s.z, z, "definition", "convolution"),
+            Step(s.a, activation_of(s), "definition"),
+        ),
+        backward=tuple(backward),
+        adjoints=(Step(s.delta, backward[-1].rhs, "result"),),
+        pullbacks=(pullback,),
+        gradients=tuple(gradients),
+        symbols=s,
+    )
+
+
+Conv1d.matrix_rule = Conv2d.matrix_rule = _conv_matrix_rule  # each kind declares the hook

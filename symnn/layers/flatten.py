@@ -89,3 +89,14 @@ class Flatten:
 
     def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
         return [c.named(gradient, f"G{block}")], {}
+
+    # -- the matrix level: a = u (the same column, read as a vector); u gets ∂L/∂a unchanged ---
+    def matrix_rule(self, m):
+        from symnn.core.matexpr import Jac
+        from symnn.core.steps import Step
+        from symnn.layers.base import MatrixRule, Pullback
+
+        (u,) = m.inputs
+        g = m.adjoint_name
+        back = Pullback(sp.MatMul(sp.Transpose(Jac(m.output, u)), g), g, "flattening copies")
+        return MatrixRule(forward=(Step(m.output, u, "definition", "flatten"),), pullbacks=(back,))

@@ -397,3 +397,117 @@ class AvgPool(PoolBase):
         ones = ", ".join(["1"] * len(geo.window))
         spread = f"D{l}.reshape(N, {geo.channels}, {self._out()}, {ones}) / {count}"
         return f"numpy.broadcast_to({spread}, (N, {geo.channels}, {self._out()}, {window}))"
+
+
+# -- the matrix level: a = pool(u); u gets ∂L/∂a routed to each window's arg-max, or spread -------
+def _window_args(w: Window) -> sp.Tuple:
+    return sp.Tuple(len(w.size), w.channels, *w.size, *w.window, *w.stride)
+
+
+def _window_of(args: sp.Tuple) -> Window:
+    dims, values = int(args[0]), [int(v) for v in args[1:]]
+    parts = [tuple(values[1 + i * dims : 1 + (i + 1) * dims]) for i in range(3)]
+    return Window(values[0], *parts)
+
+
+def _shown(w: Window) -> str:
+    k = "×".join(map(str, w.window)) if len(set(w.window)) > 1 else str(w.window[0])
+    s = ",".join(map(str, w.stride)) if len(set(w.stride)) > 1 else str(w.stride[0])
+    return rf"{k},\,s={s}"
+
+
+class _PoolNode(sp.MatrixExpr):
+    """A matrix-level node of a pooling layer; the last argument is its window geometry."""
+
+    def __new__(cls, *args):
+        return sp.Basic.__new__(cls, *args)
+
+    @property
+    def window(self) -> Window:
+        return _window_of(self.args[-1])
+
+    def _sympystr(self, printer) -> str:
+        inner = ", ".join(printer._print(a) for a in self.args[:-1])
+        return f"{type(self).__name__}({inner})"
+
+    def _cells(self, values) -> list[tuple[tuple[int, ...], list]]:
+        """(output index, the window's entries as flat input indices) for every output."""
+        w = self.window
+        flat = np.arange(w.channels * math.prod(w.size)).reshape(w.channels, *w.size)
+        found = []
+        for c in range(w.channels):
+            for position in itertools.product(*map(range, w.out)):
+                found.append([int(flat[(c, *cell)]) for cell in w.cells(position)])
+        return found
+
+
+class Pooled(_PoolNode):
+    """maxpool(u) or avgpool(u) (``args[1]`` is "max" or "avg")."""
+
+    @property
+    def shape(self):
+        w = self.window
+        return (w.channels * math.prod(w.out), 1)
+
+    def _latex(self, printer) -> str:
+        name = rf"\operatorname{{{self.args[1]}pool}}_{{{_shown(self.window)}}}"
+        return rf"{name}\left({printer._print(self.args[0])}\right)"
+
+    def _explicit(self, explicit) -> sp.Matrix:
+        u = explicit(self.args[0])
+        windows = [[u[i] for i in cells] for cells in self._cells(u)]
+        if str(self.args[1]) == "max":
+            return sp.Matrix([WindowMax(*cells) for cells in windows])
+        return sp.Matrix([sp.Add(*cells) / len(cells) for cells in windows])
+
+
+class PooledBack(_PoolNode):
+    """What a pool passes back: g routed to each window's first arg-max (max), or g/k spread
+    over the window (avg), summed where windows overlap."""
+
+    @property
+    def shape(self):
+        w = self.window
+        return (w.channels * math.prod(w.size), 1)
+
+    def _latex(self, printer) -> str:
+        g = printer._print(self.args[1])
+        if str(self.args[2]) == "max":
+            return rf"\operatorname{{route}}_{{\operatorname{{argmax}}}}\left({g}\right)"
+        k = math.prod(self.window.window)
+        return (
+            rf"\tfrac{{1}}{{{k}}} \operatorname{{spread}}_{{{_shown(self.window)}}}\left({g}\right)"
+        )
+
+    def _explicit(self, explicit) -> sp.Matrix:
+        u, g = explicit(self.args[0]), explicit(self.args[1])
+        entries = [sp.S.Zero] * u.rows
+        for out, cells in enumerate(self._cells(u)):
+            values = [u[i] for i in cells]
+            for position, i in enumerate(cells, start=1):
+                if str(self.args[2]) == "max":
+                    share = FirstArgmax(sp.Integer(position), *values)
+                else:
+                    share = sp.Rational(1, len(cells))
+                entries[i] += share * g[out]
+        return sp.Matrix(entries)
+
+
+def _pool_matrix_rule(self, m):
+    """a = pool(u); u gets PooledBack(u, ∂L/∂a): routed (max) or spread (avg)."""
+    from symnn.core.matexpr import Jac
+    from symnn.core.steps import Step
+    from symnn.layers.base import MatrixRule, Pullback
+
+    (u,) = m.inputs
+    how = sp.Symbol("max" if self.kind == "maxpool" else "avg")
+    geo = _window_args(self._window)
+    g = m.adjoint_name
+    back = Pullback(
+        sp.MatMul(sp.Transpose(Jac(m.output, u)), g), PooledBack(u, g, how, geo), self.local_note
+    )
+    forward = Step(m.output, Pooled(u, how, geo), "definition", self.kind)
+    return MatrixRule(forward=(forward,), pullbacks=(back,))
+
+
+MaxPool.matrix_rule = AvgPool.matrix_rule = _pool_matrix_rule  # each kind declares the hook

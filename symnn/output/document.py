@@ -261,6 +261,12 @@ class RuleUse:
     detail: str = ""
 
 
+def _network_layers(derivation: Derivation, graph: Graph | None) -> tuple:
+    """The layers of the network a derivation is about (element or matrix level), or none."""
+    network = graph.network if graph is not None else derivation.context.get("network")
+    return tuple(getattr(network, "layers", ()))
+
+
 def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
     """The rules the steps apply, in order of first use (naming the result is no rule)."""
     order = list(
@@ -356,7 +362,7 @@ def context(
         "layer_conventions": list(
             dict.fromkeys(
                 getattr(layer, "convention", "")
-                for layer in (graph.network.layers if graph is not None else ())
+                for layer in _network_layers(derivation, graph)
                 if getattr(layer, "convention", "")
             )
         ),
