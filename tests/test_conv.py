@@ -539,3 +539,40 @@ def test_conv_documents_compile_with_pdflatex():
     tex = render_derivation(element, "article", numeric=True, matrix=derive_matrix(net))
     assert compile_pdf(tex).startswith(b"%PDF")
     assert compile_pdf(render_derivation(element, "beamer")).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 0), (2, 0), (1, 1), (2, 1)])
+def test_the_worked_numbers_of_a_4x4_convolution_match_a_direct_computation(stride, padding):
+    """Every output, every δ and every kernel-gradient sum of the gallery's worked layer."""
+    from symnn.core import notation as nt
+    from symnn.engine import derive
+    from symnn.engine.values import worked_numbers
+    from symnn.gallery.networks import _conv_variant
+
+    net = _conv_variant(stride, padding)
+    numbers = worked_numbers(derive(net, "all"))
+    x = np.pad(np.array(net.data.x[0]).reshape(4, 4), padding)
+    y = np.array(net.data.y[0])
+    kernel, bias = np.array(net.given_params()["W1"])[0, 0], net.given_params()["b1"][0]
+    side = (4 + 2 * padding - 2) // stride + 1
+    z = np.array(
+        [
+            [np.sum(kernel * x[stride * i : stride * i + 2, stride * j : stride * j + 2]) + bias]
+            for i in range(side)
+            for j in range(side)
+        ]
+    ).ravel()
+    delta = z - y  # squared error, identity output
+    forward = {e.lhs: e.value for e in numbers.forward}
+    np.testing.assert_allclose([forward[nt.z(1, j + 1)] for j in range(side**2)], z, rtol=1e-12)
+    adjoints = {lhs: steps[-1].value for lhs, steps in numbers.backward}
+    np.testing.assert_allclose(
+        [adjoints[nt.delta(1, j + 1)] for j in range(side**2)], delta, rtol=1e-12
+    )
+    gradients = {str(theta): mean for theta, _, mean in numbers.gradients}
+    for p in range(2):
+        for q in range(2):
+            windows = [x[stride * i + p, stride * j + q] for i in range(side) for j in range(side)]
+            expected = float(np.dot(delta, windows))  # the sum over every position
+            assert gradients[f"w_1_1_1_{p + 1}_{q + 1}"] == pytest.approx(expected, rel=1e-12)
+    assert gradients["b_1_1"] == pytest.approx(delta.sum(), rel=1e-12)
