@@ -24,8 +24,8 @@ def loss_and_gradients(params, X, Y):
     A3 = A2  # blocks are flat (row-major) already
     Z4 = A3 @ W4.T + b4
     A4 = softmax_rows(Z4)
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = logsumexp_rows(Z4) * numpy.sum(Y, axis=1) - numpy.sum(Y * Z4, axis=1)
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    L = numpy.vdot(logsumexp_rows(Z4), numpy.sum(Y, axis=1)) - numpy.vdot(Y, Z4)
     Delta4 = A4 * numpy.sum(Y, axis=1, keepdims=True) - Y
     Delta4 *= 1 / N
     G3 = Delta4 @ W4
@@ -34,7 +34,7 @@ def loss_and_gradients(params, X, Y):
     U2 = V2
     U2 = numpy.pad(U2, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0), (0, 0)))
     Q2 = numpy.lib.stride_tricks.sliding_window_view(U2, (2, 2), axis=(2, 3))[..., ::-1, ::-1]
-    Delta1 = (numpy.einsum("nchwpqpq->nchw", Q2).reshape(N, -1)) * (Z1 > 0)
+    Delta1 = (numpy.einsum("nchwpqpq->nchw", Q2).reshape(N, -1)) * ((Z1 > 0))
     D1 = Delta1.reshape(N, 2, 3, 3)
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
@@ -42,4 +42,4 @@ def loss_and_gradients(params, X, Y):
     grads["b1"] = D1.sum(axis=(0, 2, 3))
     grads["W4"] = Delta4.T @ A3
     grads["b4"] = Delta4.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

@@ -19,9 +19,10 @@ def loss_and_gradients(params, X, Y):
     A2 = A1  # blocks are flat (row-major) already
     Z3 = A2 @ W3.T + b3
     A3 = Z3
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A3 + Y)**2, axis=1)
-    Delta3 = (A3 - Y) / N
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E3 = A3 - Y
+    L = (1/2)*numpy.vdot(E3, E3)
+    Delta3 = E3 / N
     G2 = Delta3 @ W3
     Delta1 = G2 * (1 - A1**2)
     D1 = Delta1.reshape(N, 2, 4)
@@ -31,4 +32,4 @@ def loss_and_gradients(params, X, Y):
     grads["b1"] = D1.sum(axis=(0, 2))
     grads["W3"] = Delta3.T @ A2
     grads["b3"] = Delta3.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

@@ -15,12 +15,13 @@ def loss_and_gradients(params, X, Y):
     P1 = numpy.lib.stride_tricks.sliding_window_view(X1, (2, 2), axis=(2, 3))[:, :, ::2, ::2, ::1, ::1]
     Z1 = (numpy.einsum("nchwpq,ocpq->nohw", P1, W1, optimize=True) + b1[:, None, None]).reshape(N, -1)
     A1 = Z1
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A1 + Y)**2, axis=1)
-    Delta1 = (A1 - Y) / N
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E1 = A1 - Y
+    L = (1/2)*numpy.vdot(E1, E1)
+    Delta1 = E1 / N
     D1 = Delta1.reshape(N, 1, 3, 3)
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
     grads["W1"] = numpy.einsum("nchwpq,nohw->ocpq", P1, D1, optimize=True)
     grads["b1"] = D1.sum(axis=(0, 2, 3))
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

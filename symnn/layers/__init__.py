@@ -1,6 +1,18 @@
 """Layer kinds, one module each; importing the package registers them all in LAYERS."""
 
-from symnn.layers import add, concat, conv, dense, flatten, pool
+from symnn.layers import add, concat, conv, dense, dropout, embedding, flatten, pool
 from symnn.layers.base import LAYERS, NodeKind, layer
 
-__all__ = ["LAYERS", "NodeKind", "add", "concat", "conv", "dense", "flatten", "layer", "pool"]
+__all__ = [
+    "LAYERS",
+    "NodeKind",
+    "add",
+    "concat",
+    "conv",
+    "dense",
+    "dropout",
+    "embedding",
+    "flatten",
+    "layer",
+    "pool",
+]

@@ -187,7 +187,11 @@ class ConvBase:
 
     dims: ClassVar[int]
     kind: ClassVar[str]
-    convention: ClassVar[str] = CONVENTION  # stated in every document of a network that has one
+    sums_over_positions: ClassVar[bool] = True  # a kernel weight's chain rule cites kernel_sum
+
+    def convention(self, block: int) -> str:
+        """The kernel's index order and the block numbering, stated in every document."""
+        return CONVENTION
 
     # -- the spec ----------------------------------------------------------------------------
     def __hash__(self) -> int:  # lists and a mapping among the fields; the repr is stable

@@ -130,7 +130,10 @@ class PoolBase:
 
     kind: ClassVar[str]
     activation: ClassVar[str] = "identity"  # a pool passes through no activation
-    convention: ClassVar[str] = CONVENTION
+
+    def convention(self, block: int) -> str:
+        """The tie rule of max pooling, stated in every document."""
+        return CONVENTION
 
     def __hash__(self) -> int:
         return hash(repr(self))
