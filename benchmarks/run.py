@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 
 import symnn  # noqa: E402
 from benchmarks import (  # noqa: E402
+    cnn,
     hand_numpy,
     hand_tuned,
     jax_backprop,
@@ -67,6 +68,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
     parser.add_argument(
         "--residual", action="store_true", help="also time the residual MLP row (784-128-(+)-10)"
+    )
+    parser.add_argument(
+        "--cnn", action="store_true", help="also time the CNN row (conv2d + maxpool + dense, 28×28)"
     )
     parser.add_argument("--out", default="benchmarks/results", help="folder for results.md/.json")
     args = parser.parse_args(argv)
@@ -256,9 +260,13 @@ def _run(argv: list[str] | None) -> dict:
     results = report.assemble(args, derived, timed)
     if args.residual or not args.quick:
         results["residual"] = residual.row(rounds=args.rounds, torch=not args.no_torch)
+    if args.cnn or not args.quick:
+        results["cnn"] = cnn.row(rounds=args.rounds, torch=not args.no_torch)
     text = report.markdown(results)
     if "residual" in results:
         text += residual.markdown(results["residual"])
+    if "cnn" in results:
+        text += cnn.markdown(results["cnn"])
     print()
     print(text)
     out = Path(args.out)
