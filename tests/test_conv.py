@@ -323,6 +323,8 @@ POOL_GEOMETRIES = [
     ((1, 5, 5), 2, 1),
     ((2, 7, 6), [3, 2], [2, 3]),  # a tail on both axes
     ((1, 6, 6), 2, 3),  # stride larger than the window: entries no window reads
+    ((2, 5, 7), [2, 3], None),  # windows side by side, with a tail on both axes
+    ((1, 7), 3, None),
     ((2, 7), 3, 2),
     ((1, 8), 2, None),
 ]

@@ -244,6 +244,15 @@ class PoolBase:
         axes = tuple(range(2, 2 + dims))
         up = tuple((m - 1) * s + 1 for m, s in zip(geo.out, geo.stride, strict=True))
         c.emit(f"V{l} = {contributions}")
+        if geo.stride == geo.window:  # windows side by side: a transpose puts each entry back
+            order = (0, 1, 2, 4, 3, 5) if dims == 2 else (0, 1, 2, 3)
+            side = ", ".join(f"{m * k}" for m, k in zip(geo.out, geo.window, strict=True))
+            c.emit(f"U{l} = V{l}.transpose{order}.reshape(N, {geo.channels}, {side})")
+            tails = [n - m * k for n, m, k in zip(geo.size, geo.out, geo.window, strict=True)]
+            if any(tails):  # entries past the last window get no gradient
+                widths = ", ".join(f"(0, {t})" for t in tails)
+                c.emit(f"U{l} = numpy.pad(U{l}, ((0, 0), (0, 0), {widths}))")
+            return f"U{l}.reshape(N, -1)"
         if any(s > 1 for s in geo.stride):
             shape = ", ".join(map(str, (*up, *geo.window)))
             c.emit(f"U{l} = numpy.zeros((N, {geo.channels}, {shape}))")
