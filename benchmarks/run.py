@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 
 import symnn  # noqa: E402
 from benchmarks import (  # noqa: E402
+    cnn,
     hand_numpy,
     hand_tuned,
     jax_backprop,
@@ -71,6 +72,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--lstm", action="store_true", help="also time the LSTM row (input 32, hidden 64, T 16)"
+    )
+    parser.add_argument(
+        "--cnn", action="store_true", help="also time the CNN row (conv2d + maxpool + dense, 28×28)"
     )
     parser.add_argument("--out", default="benchmarks/results", help="folder for results.md/.json")
     args = parser.parse_args(argv)
@@ -262,11 +266,15 @@ def _run(argv: list[str] | None) -> dict:
         results["residual"] = residual.row(rounds=args.rounds, torch=not args.no_torch)
     if args.lstm or not args.quick:
         results["lstm"] = lstm.row(rounds=args.rounds, torch=not args.no_torch)
+    if args.cnn or not args.quick:
+        results["cnn"] = cnn.row(rounds=args.rounds, torch=not args.no_torch)
     text = report.markdown(results)
     if "residual" in results:
         text += residual.markdown(results["residual"])
     if "lstm" in results:
         text += lstm.markdown(results["lstm"])
+    if "cnn" in results:
+        text += cnn.markdown(results["cnn"])
     print()
     print(text)
     out = Path(args.out)

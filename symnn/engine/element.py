@@ -20,7 +20,7 @@ from symnn.rules.losses import LOSSES
 from symnn.spec.build import build_graph
 from symnn.spec.network import Network
 
-_ENTRY = re.compile(r"^\s*([A-Za-z]+)(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+_ENTRY = re.compile(r"^\s*([A-Za-z]+)(\d+)\s*\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]\s*$")
 _ARRAY = re.compile(r"^\s*([A-Za-z]+\d+)\s*$")
 _LAYER = re.compile(r"^\s*layer\s*(\d+)\s*$")
 
@@ -118,9 +118,10 @@ def select(graph: Graph, wrt: str | int | sp.Symbol | Sequence = "all") -> list[
 
 
 def _entry(graph: Graph, m: re.Match) -> sp.Symbol:
-    kind, layer, row, col = m.group(1), m.group(2), m.group(3), m.group(4)
+    kind, layer = m.group(1), m.group(2)
     parameter = graph.parameter(f"{kind}{layer}")
-    index = (int(row) - 1,) if col is None else (int(row) - 1, int(col) - 1)
+    # One index per axis, from 1: W1[1,2] in a dense layer, W1[1,1,2,2] in a conv kernel.
+    index = tuple(int(i) - 1 for i in m.group(3).split(","))
     if len(index) != len(parameter.shape) or not all(
         0 <= i < n for i, n in zip(index, parameter.shape, strict=True)
     ):
@@ -164,9 +165,10 @@ def _local_steps(bp: Backprop, child: Definition, symbol: sp.Symbol) -> list[Ste
         return [Step(_partial(nt.LOSS, symbol), local.raw, kind.local_rule, loss.title)]
     if kind is WEIGHTED_INPUT:
         return [Step(lhs, local.raw, kind.local_rule)]
-    note = ""
+    layer = bp.graph.network.layers[child.block - 1] if child.block else None
+    note = getattr(layer, "local_note", "")  # a layer's own word on its rule (a pool's tie rule)
     if kind is ACTIVATION:
-        note = ACTIVATIONS[bp.graph.network.layers[child.block - 1].activation].derivative
+        note = ACTIVATIONS[layer.activation].derivative
     steps = [Step(lhs, local.raw, kind.local_rule, note)]
     if local.named != local.raw:
         steps.append(Step(lhs, local.named, "substitution"))
@@ -184,7 +186,10 @@ def adjoint_steps(bp: Backprop, d: Definition) -> list[Step]:
     if len(children) == 1 and children[0].kind is LOSS_NODE:
         return _local_steps(bp, children[0], d.symbol)
     steps = (
-        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")] if d.kind is WEIGHTED_INPUT else []
+        # δ = ∂L/∂z is defined for every node whose adjoint is a δ (weighted input, convolution)
+        [Step(lhs, _partial(nt.LOSS, d.symbol), "definition")]
+        if d.kind.adjoint_array == "delta"
+        else []
     )
     steps.append(_chain_rule(lhs, d.symbol, children))
     for child in children:
@@ -218,10 +223,15 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
         note = f"the weight is shared by layers {uses}: its gradient is the sum over its uses"
         chain = Step(chain.lhs, chain.rhs, "shared_weight", note)
     elif len(children) > 1 and layers[0] > 0:
-        # A layer that uses a weight many times (a recurrent one, at every time step) says so.
-        note = getattr(bp.graph.network.layers[layers[0] - 1], "sharing_note", "")
-        if note:
-            chain = Step(chain.lhs, chain.rhs, "shared_over_time", note)
+        owner = bp.graph.network.layers[layers[0] - 1]
+        if getattr(owner, "sums_over_positions", False):  # a kernel weight (or bias)
+            note = (
+                f"the parameter is used at {len(children)} positions of layer {layers[0]}: its "
+                "gradient is the sum over every position that uses it"
+            )
+            chain = Step(chain.lhs, chain.rhs, "kernel_sum", note)
+        elif getattr(owner, "sharing_note", ""):  # a recurrent weight, at every time step
+            chain = Step(chain.lhs, chain.rhs, "shared_over_time", owner.sharing_note)
     steps = [chain]
     for child in children:
         steps += _local_steps(bp, child, theta)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from symnn.core import notation as nt
@@ -37,12 +39,19 @@ def _symbol_matrix(symbol: sp.MatrixSymbol, net: Network) -> sp.Matrix:
         return _column(nt.y(k) for k in range(1, widths[-1] + 1))
     if kind in ("Xbatch", "Ybatch"):  # one sample: the batch is the transposed vector
         return _symbol_matrix(sp.MatrixSymbol(kind[0].lower() + "vec", 1, 1), net).T
+    shapes = dict(net.parameter_shapes())
     if kind == "W":
-        rows, cols = dict(net.parameter_shapes())[f"W{layer}"]  # a layer may read any block
+        shape = shapes[f"W{layer}"]  # a layer may read any block
+        if len(shape) > 2:  # a kernel (C_out, C_in, *k) as a C_out × C_in·k matrix, row-major
+            entries = backprop_for(net).graph.parameter(f"W{layer}").entries()
+            return sp.Matrix(shape[0], math.prod(shape[1:]), [s for _, s in entries])
+        rows, cols = shape
         return sp.Matrix(rows, cols, lambda j, k: nt.w(layer, j + 1, k + 1))
     units = range(1, widths[layer] + 1)
     if kind == "bvec":
         has_bias = net.layers[layer - 1].has_bias
+        if has_bias:  # one bias per unit, or per channel of a convolution
+            units = range(1, shapes[f"b{layer}"][0] + 1)
         return _column(nt.b(layer, j) if has_bias else sp.S.Zero for j in units)
     if kind.endswith("batch"):
         vector = {"Z": "zvec", "A": "avec", "Delta": "deltavec"}[kind[: -len("batch")]]
@@ -120,6 +129,9 @@ def instantiate(expr: sp.Basic, net: Network) -> sp.Matrix | sp.Expr:
         >>> instantiate(sp.MatMul(W, x), net)
         Matrix([[w_1_1_1*x_1 + w_1_1_2*x_2]])
     """
+    explicit = getattr(expr, "_explicit", None)
+    if explicit is not None:  # a layer's own node (a convolution, a pooling) writes itself out
+        return explicit(lambda arg: instantiate(arg, net))
     if isinstance(expr, sp.MatrixSymbol):
         return _symbol_matrix(expr, net)
     if isinstance(expr, sp.MatrixBase):  # written out already (a given initial state h_0)

@@ -201,6 +201,55 @@ def _rnn() -> Files:
     }
 
 
+def _conv_variant(stride: int, padding: int) -> Network:
+    """The bundled 4×4 convolution at another stride and padding, targets to match its outputs."""
+    import tomllib
+
+    from symnn.spec.specfile import network_from_dict
+
+    spec = tomllib.loads(bundled_spec("conv_worked.toml").read_text(encoding="utf-8"))
+    spec["layers"][0] |= {"stride": stride, "padding": padding}
+    side = (4 + 2 * padding - 2) // stride + 1
+    targets = [round(((3 * k) % 7) / 2 - 1, 2) for k in range(side * side)]
+    spec["data"]["y"] = [targets]
+    spec["name"] = f"a 2×2 convolution over a 4×4 image, stride {stride}, padding {padding}"
+    return network_from_dict(spec)
+
+
+@example(
+    "conv2d-worked",
+    "A 2×2 convolution over a 4×4 image, every number written out",
+    'One conv2d layer (kind = "conv2d") at stride 1 and 2, without and with zero padding: every '
+    "output, every δ, and each kernel weight's gradient as the sum over every position that uses "
+    "it, with the numbers of one sample and the weights after one step.",
+)
+def _conv2d_worked() -> Files:
+    files: Files = {}
+    for stride, padding in ((1, 0), (2, 0), (1, 1), (2, 1)):
+        net = _conv_variant(stride, padding)
+        stem = f"stride{stride}" + (f"-padding{padding}" if padding else "")
+        files |= _documents(derive(net, "all"), stem, numeric=True)
+    files["gradients_matrix.py"] = matrix_source(_conv_variant(2, 1))
+    return files
+
+
+@example(
+    "conv1d",
+    "A 1-D convolution",
+    'Two 3-tap filters over a sequence (kind = "conv1d"), flattened into a read-out: the '
+    "kernel gradients at the element level and in matrix form (a correlation of the input "
+    "with δ; the input's gradient a full convolution with the flipped kernel), and the "
+    "vectorised NumPy.",
+)
+def _conv1d() -> Files:
+    net = load_spec(bundled_spec("conv1d.toml"))
+    return {
+        **_documents(derive(net, "W1")),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
 @example(
     "lstm",
     "An LSTM through time, with numbers",
@@ -227,5 +276,21 @@ def _gru() -> Files:
     net = load_spec(bundled_spec("gru.toml"))
     return {
         **_documents(derive(net, "Whh1[3,1]"), numeric=True),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "cnn",
+    "A CNN classifier: conv2d + max-pool + dense softmax",
+    "Two 2×2 filters with ReLU, 2×2 max-pooling (the gradient goes to each window's first "
+    "arg-max; the numbers show which entry won) and a softmax read-out with cross-entropy, "
+    "at the element level with numbers and in matrix form, with the vectorised NumPy.",
+)
+def _cnn() -> Files:
+    net = load_spec(bundled_spec("cnn.toml"))
+    return {
+        **_documents(derive(net, ["W1[1,1,1,1]", "b1[1]"]), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
         "gradients_matrix.py": matrix_source(net),
     }

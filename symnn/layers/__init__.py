@@ -1,6 +1,6 @@
 """Layer kinds, one module each; importing the package registers them all in LAYERS."""
 
-from symnn.layers import add, concat, dense, dropout, embedding, gru, lstm, rnn
+from symnn.layers import add, concat, conv, dense, dropout, embedding, flatten, gru, lstm, pool, rnn
 from symnn.layers.base import LAYERS, NodeKind, layer
 
 __all__ = [
@@ -8,11 +8,14 @@ __all__ = [
     "NodeKind",
     "add",
     "concat",
+    "conv",
     "dense",
     "dropout",
     "embedding",
+    "flatten",
     "gru",
     "layer",
     "lstm",
+    "pool",
     "rnn",
 ]

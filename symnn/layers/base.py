@@ -153,7 +153,8 @@ constant = _constant  # a hyperparameter as it prints: 0.01 stays 0.01, 1.0 beco
 class ParameterSpec:
     """One parameter array a layer owns: its name, shape, and how it is initialised or given.
 
-    ``init`` is "weights" (drawn with fan-in ``shape[-1]`` and fan-out ``shape[0]``) or "bias"
+    ``init`` is "weights" (drawn with fan-in ``shape[1]`` and fan-out ``shape[0]``, each times
+    ``prod(shape[2:])`` for a kernel) or "bias"
     (zeros unless given); ``given`` holds the values written in the spec, if any.
     """
 

@@ -319,7 +319,7 @@ def layer_conventions(network: Network) -> list[str]:
             state = getattr(layer, "convention_statement", None)
         if state is not None:
             found.append(state(block))
-    return found
+    return list(dict.fromkeys(found))  # two conv layers state the kernel layout once
 
 
 def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
@@ -398,6 +398,12 @@ def context(
         "groups": groups(derivation, builder, depth, graph),
         "results": results(derivation, builder),
         "rules": rules_used(derivation, graph),
+        # A matrix-level document has no element graph: its layers state their conventions here.
+        "layer_conventions": (
+            layer_conventions(derivation.context["network"])
+            if graph is None and derivation.context.get("network") is not None
+            else []
+        ),
         "network": None,
         "numeric": None,
         "matrix": None,

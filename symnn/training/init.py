@@ -25,8 +25,10 @@ Params = dict[str, np.ndarray]
 SCHEMES = ("auto", "given", "uniform", "xavier", "he")
 
 
-def _weights(scheme: str, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    n_out, n_in = shape
+def _weights(scheme: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    # A kernel (C_out, C_in, *k) counts its receptive field in both fans, as PyTorch does.
+    field = int(np.prod(shape[2:], dtype=int))
+    n_out, n_in = shape[0] * field, shape[1] * field
     if scheme == "uniform":
         r = 1.0 / np.sqrt(n_in)
         return rng.uniform(-r, r, shape)
