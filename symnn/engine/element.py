@@ -223,8 +223,9 @@ def derive(
 ) -> Derivation:
     """The element-level derivation of ∂L/∂θ for the parameters chosen by ``wrt``.
 
-    With one parameter the chain rule comes first and the δ terms it needs follow, output layer
-    first; with several, the δ terms come first, each derived once and reused by every gradient.
+    The δ terms come first, output layer first, each derived once and reused by every gradient;
+    the gradients follow, so nothing is used before the step that derives it (one parameter or
+    many alike).
     ``expand`` adds each gradient written out in inputs, targets and parameters.
 
     Examples:
@@ -239,7 +240,7 @@ def derive(
     thetas = select(graph, wrt)
     deltas = [(adjoint_symbol(d), adjoint_steps(bp, d)) for d in bp.needed(thetas)]
     grads = [(_partial(nt.LOSS, t), gradient_steps(bp, t)) for t in thetas]
-    ordered = [*grads, *deltas] if len(thetas) == 1 else [*deltas, *grads]
+    ordered = [*deltas, *grads]
     results = [Step(_partial(nt.LOSS, t), bp.gradients[t], "result") for t in thetas]
     if expand:
         results += [

@@ -223,7 +223,7 @@ def worked_numbers(derivation: Derivation, network: Network | None = None) -> Wo
     given += [s for p in bp.graph.parameters for _, s in p.entries()]
     backward = []
     for section in derivation.sections:
-        kept = [s for s in _numeric_steps(section.steps) if s.rule != "definition"]
+        kept = _numeric_steps(section.steps)
         if kept:
             backward.append((section.subject, tuple(first.evaluated(s.lhs, s.rhs) for s in kept)))
     thetas = list(derivation.context.get("parameters", []))
@@ -242,8 +242,17 @@ def worked_numbers(derivation: Derivation, network: Network | None = None) -> Wo
     )
 
 
+CHAIN_RULES = ("chain_rule", "multivariate_chain_rule", "shared_weight")
+
+
 def _numeric_steps(steps: tuple[Step, ...]) -> list[Step]:
-    """Steps worth a number: an activation's derivative shows once, in named quantities."""
+    """Steps worth a number, in proof order: each factor first, then the chain rule once.
+
+    The symbolic section states the chain rule, derives its factors and substitutes them; with
+    numbers, a factor's value must come before the product that uses it, and the quantity is
+    computed once (the chain rule with the factors' numbers), not again in substituted form.
+    An activation's derivative shows once, in named quantities.
+    """
     kept = []
     for i, step in enumerate(steps):
         following = steps[i + 1] if i + 1 < len(steps) else None
@@ -253,9 +262,13 @@ def _numeric_steps(steps: tuple[Step, ...]) -> list[Step]:
             and following.lhs == step.lhs
             and step.rule == "activation_derivative"
         )
-        if not replaced:
+        if not replaced and step.rule != "definition":
             kept.append(step)
-    return kept
+    chain = next((s for s in kept if s.rule in CHAIN_RULES), None)
+    if chain is None:
+        return kept
+    factors = [s for s in kept if s.lhs != chain.lhs]
+    return [*factors, chain]
 
 
 __all__ = ["Evaluated", "Update", "Values", "WorkedNumbers", "point", "update", "worked_numbers"]

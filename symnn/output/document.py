@@ -206,7 +206,17 @@ def groups(derivation: Derivation, builder: _Builder, depth: int) -> list[Group]
 
 def results(derivation: Derivation, builder: _Builder) -> dict[str, list]:
     """The results in local form, the expanded forms, and the expanded forms too long to print."""
-    local = [s for s in derivation.results if s.rule != "expanded"]
+    # A result reads as the last line of its section, with its factors in the same order.
+    written = {
+        section.subject: section.steps[-1].rhs
+        for section in derivation.sections
+        if section.steps and section.steps[-1].rule == "result"
+    }
+    local = [
+        replace(s, rhs=written[s.lhs]) if s.rule == "result" and s.lhs in written else s
+        for s in derivation.results
+        if s.rule != "expanded"
+    ]
     expanded = [s for s in derivation.results if s.rule == "expanded"]
     local_rows = builder.rows(
         [(s.lhs, [Piece("=", s.rhs)], "" if s.rule == "result" else s.rule_text) for s in local]
