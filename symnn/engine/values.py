@@ -188,13 +188,18 @@ class WorkedNumbers:
     gradients: tuple[tuple[sp.Symbol, tuple[float, ...], float], ...]
     updates: tuple[Update, ...]
     samples: int
+    sample: int = 0  # which sample the steps are worked for (0-based)
 
 
-def worked_numbers(derivation: Derivation, network: Network | None = None) -> WorkedNumbers:
+def worked_numbers(
+    derivation: Derivation, network: Network | None = None, sample: int = 0
+) -> WorkedNumbers:
     """The worked example of an element-level derivation at the spec's data, weights and rate.
 
     ``network`` (default: the derivation's own) carries the data, weights and learning rate; the
-    reverse walk is the one the derivation recorded when it is the same network.
+    reverse walk is the one the derivation recorded when it is the same network. ``sample``
+    (0-based) is the sample whose forward and backward pass are worked; the gradients are the
+    mean over all samples whichever is shown.
 
     Examples:
         >>> from symnn.engine.element import derive
@@ -218,7 +223,12 @@ def worked_numbers(derivation: Derivation, network: Network | None = None) -> Wo
         bp = backprop_for(network)
     X, Y = network.data.arrays()
     samples = [Values(bp, point(bp.graph, params, x, y)) for x, y in zip(X, Y, strict=True)]
-    first, rate = samples[0], network.learning_rate
+    if not 0 <= sample < len(samples):
+        raise SymnnError(
+            f"sample: expected a number from 1 to {len(samples)} (the spec's samples), "
+            f"found {sample + 1}"
+        )
+    first, rate = samples[sample], network.learning_rate
     given = [*bp.graph.inputs, *bp.graph.targets]
     given += [s for p in bp.graph.parameters for _, s in p.entries()]
     backward = []
@@ -239,6 +249,7 @@ def worked_numbers(derivation: Derivation, network: Network | None = None) -> Wo
         gradients=tuple(gradients),
         updates=tuple(update(t, first.values[t], g, rate) for t, _, g in gradients),
         samples=len(samples),
+        sample=sample,
     )
 
 

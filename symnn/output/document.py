@@ -207,16 +207,7 @@ def groups(derivation: Derivation, builder: _Builder, depth: int) -> list[Group]
 def results(derivation: Derivation, builder: _Builder) -> dict[str, list]:
     """The results in local form, the expanded forms, and the expanded forms too long to print."""
     # A result reads as the last line of its section, with its factors in the same order.
-    written = {
-        section.subject: section.steps[-1].rhs
-        for section in derivation.sections
-        if section.steps and section.steps[-1].rule == "result"
-    }
-    local = [
-        replace(s, rhs=written[s.lhs]) if s.rule == "result" and s.lhs in written else s
-        for s in derivation.results
-        if s.rule != "expanded"
-    ]
+    local = [s for s in derivation.written_results() if s.rule != "expanded"]
     expanded = [s for s in derivation.results if s.rule == "expanded"]
     local_rows = builder.rows(
         [(s.lhs, [Piece("=", s.rhs)], "" if s.rule == "result" else s.rule_text) for s in local]
@@ -288,6 +279,23 @@ def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
     return uses
 
 
+def _proof_groups(network: Network, builder: _Builder) -> list[Group]:
+    """The derivatives of the network's activations from their definitions, one block each."""
+    from symnn.engine.activation_proofs import activation_proof
+
+    names = dict.fromkeys(getattr(layer, "activation", None) for layer in network.layers)
+    names = [name for name in names if name in ACTIVATIONS]
+    proofs = [p for p in map(activation_proof, names) if p is not None]
+    if not proofs:
+        return []
+    titles = [ACTIVATIONS[name].title for name in names if activation_proof(name) is not None]
+    blocks = tuple(
+        Block(p.subject, builder.steps(p.steps), f"The {title},", p.subject)
+        for p, title in zip(proofs, titles, strict=True)
+    )
+    return [Group("Derivatives of the activations", blocks)]
+
+
 def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
@@ -312,6 +320,7 @@ def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
         "gradients": builder.numeric(worked.gradients()),
         "updates": builder.numeric(worked.updates()),
         "samples": samples,
+        "sample": numbers.sample + 1,
         "digits": digits,
         "infinite": _has_infinite(numbers),
     }
@@ -326,8 +335,14 @@ def context(
     digits: int = 6,
     matrix: Derivation | None = None,
     jacobians: Sequence[Jacobian] | None = None,
+    activation_proofs: bool = False,
+    sample: int = 1,
 ) -> dict[str, Any]:
     """Everything the templates lay out, so that templates hold no maths.
+
+    ``activation_proofs`` puts first the derivation of each activation's derivative from its
+    definition (σ′ = σ(1 − σ), tanh′ = 1 − tanh²), before the steps that use it. ``sample``
+    (from 1) is the sample the worked numbers are shown for.
 
     The Jacobians and the worked numbers arrive as data: ``jacobians`` (default: those the
     derivation recorded, ``symnn.engine.jacobian.derivation_jacobians``) and ``numeric`` as
@@ -367,6 +382,9 @@ def context(
         "matrix": None,
     }
     ctx["shapes"] = [] if level is None else shape_lines(level, SHAPES_PER_LINE[fmt])
+    network_spec = graph.network if graph is not None else derivation.context.get("network")
+    if activation_proofs and isinstance(network_spec, Network):
+        ctx["groups"] = _proof_groups(network_spec, builder) + ctx["groups"]
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
@@ -389,7 +407,7 @@ def context(
             raise SymnnError("numbers need an element-level derivation of a network")
         if not isinstance(numeric, WorkedNumbers):
             network = numeric if isinstance(numeric, Network) else None
-            numeric = worked_numbers(derivation, network)
+            numeric = worked_numbers(derivation, network, sample - 1)
         ctx["numeric"] = _numeric_context(numeric, builder, digits)
     return ctx
 
@@ -405,6 +423,8 @@ def render_derivation(
     matrix: Derivation | None = None,
     paper: str = "a4",
     jacobians: Sequence[Jacobian] | None = None,
+    activation_proofs: bool = False,
+    sample: int = 1,
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
@@ -414,7 +434,9 @@ def render_derivation(
     ``WorkedNumbers`` already computed); ``digits``
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
     ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
-    ``paper`` ("a4" or "letter") is the paper of a standalone article.
+    ``paper`` ("a4" or "letter") is the paper of a standalone article. ``activation_proofs``
+    derives σ′ and tanh′ from their definitions before they are used; ``sample`` (from 1) picks
+    the sample whose numbers are worked.
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -425,5 +447,16 @@ def render_derivation(
     """
     if paper not in PAPERS:
         raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
-    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix, jacobians)
+    ctx = context(
+        derivation,
+        fmt,
+        notation,
+        partial,
+        numeric,
+        digits,
+        matrix,
+        jacobians,
+        activation_proofs,
+        sample,
+    )
     return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)

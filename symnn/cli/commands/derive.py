@@ -64,6 +64,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the weights after one step (needs weights, data and learning_rate in the spec)",
     )
     p.add_argument(
+        "--sample",
+        type=int,
+        default=1,
+        help="with --numeric: the sample (from 1) whose forward and backward pass are worked; "
+        "the gradients are the mean over all samples (default 1)",
+    )
+    p.add_argument(
+        "--derive-activations",
+        action="store_true",
+        help="first derive each activation's derivative from its definition "
+        "(σ' = σ(1 − σ) from 1/(1 + e^{-z}), tanh' = 1 − tanh²)",
+    )
+    p.add_argument(
         "--notation",
         choices=list(NOTATIONS),
         help="symbols of the document (default: the spec's notation, else layered)",
@@ -77,6 +90,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
     )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the derivation as one JSON object (sections, steps, results; with "
+        "--numeric the worked numbers) for scripts",
+    )
     p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
@@ -89,10 +108,16 @@ def run(args: argparse.Namespace) -> int:
         args.format = "article"
     if args.format == "pdf":
         refuse_pdf_to_stdout(args.output)
-    if args.format == "text" and args.numeric:
+    if args.format == "text" and args.numeric and not args.json:
         raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
+    if args.sample != 1 and not args.numeric:
+        raise SymnnError("--sample: expected together with --numeric")
+    if args.format == "text" and args.derive_activations:
+        raise SymnnError("--derive-activations: expected --format tex, article, beamer, md or pdf")
     network = load_spec(args.spec)
     derivation, matrix = _derivations(network, args)
+    if args.json:
+        return _json(derivation, matrix, args)
     if args.format == "text":
         parts = [derivation, matrix] if derivation is not None else [matrix]
         emit("\n\n".join(str(d) for d in parts if d is not None), args.output)
@@ -111,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
         template_dir=args.template_dir,
         matrix=matrix if derivation is not None else None,
         paper=args.paper,
+        activation_proofs=args.derive_activations,
+        sample=args.sample,
     )
     if args.format == "pdf":
         from symnn.output.pdf import compile_pdf
@@ -118,6 +145,24 @@ def run(args: argparse.Namespace) -> int:
         write_bytes(args.output, compile_pdf(text))
     else:
         emit(text, args.output)
+    return 0
+
+
+def _json(derivation: Derivation | None, matrix: Derivation | None, args) -> int:
+    import json
+
+    from symnn.output.derivation_json import derivation_json
+
+    if args.format not in ("text",):
+        raise SymnnError("--json: expected without --format (JSON is its own format)")
+    data = derivation_json(
+        derivation if derivation is not None else matrix,
+        notation=args.notation,
+        numeric=args.numeric,
+        sample=args.sample,
+        matrix=matrix if derivation is not None else None,
+    )
+    emit(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False), args.output)
     return 0
 
 
