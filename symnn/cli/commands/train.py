@@ -163,7 +163,9 @@ def run(args: argparse.Namespace) -> int:
         from symnn.training.worked_step import write_worked_step
 
         steps = len(result.loss) - 1
-        write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps)
+        write_worked_step(
+            network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps, result
+        )
     text = json_text(result.to_json(), indent=None, ensure_ascii=True) if args.json else None
     emit(text if args.json else _summary(result, len(X)), args.output)
     return 130 if result.interrupted else 0
