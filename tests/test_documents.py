@@ -201,8 +201,14 @@ def test_each_chapter_command_prints_its_gallery_file(command, file, tmp_path, c
     import shlex
     from pathlib import Path
 
-    out = tmp_path / "chapter.md"
-    code, _, err = _cli(capsys, *shlex.split(command)[1:], "-o", out)
+    argv = shlex.split(command)[1:]
+    at = argv.index("-o") + 1
+    out = tmp_path / argv[at]
+    argv[at] = str(out)
+    assert out.name == Path(file).name
+    code, _, err = _cli(capsys, *argv)
     assert code == 0, err
     gallery = Path(__file__).resolve().parent.parent / "derivations" / file
     assert out.read_text(encoding="utf-8") == gallery.read_text(encoding="utf-8")
+    for svg in tmp_path.glob("*.svg"):  # the network diagram written beside it
+        assert svg.read_bytes() == (gallery.parent / svg.name).read_bytes()

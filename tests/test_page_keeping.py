@@ -41,6 +41,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper,margin=2.5cm]{geometry}
 \usepackage{amsmath}
 \usepackage{amssymb}
+\usepackage{tikz}
 \newwrite\symnnpages
 \immediate\openout\symnnpages=\jobname.pages
 \DeclareRobustCommand\symnnmark[1]{\write\symnnpages{#1 \thepage}}
