@@ -212,3 +212,49 @@ def test_each_chapter_command_prints_its_gallery_file(command, file, tmp_path, c
     assert out.read_text(encoding="utf-8") == gallery.read_text(encoding="utf-8")
     for svg in tmp_path.glob("*.svg"):  # the network diagram written beside it
         assert svg.read_bytes() == (gallery.parent / svg.name).read_bytes()
+
+
+def test_calc_gradient_json_includes_the_value_at_the_point(capsys):
+    code, out, _ = _cli(capsys, "calc", "gradient", "x**2 + 4*y**2", "--at", "1,1", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["values"]["value"] == 5 and data["exact"]["value"] == "5"  # f(1, 1) = 1 + 4
+    code, out, _ = _cli(capsys, "calc", "gradient", "x**2*y", "--at", "3/2,-2", "--json")
+    assert json.loads(out)["exact"]["value"] == "-9/2"
+
+
+GOODFELLOW = """
+name = "Goodfellow's XOR solution"
+inputs = 2
+loss = "mse"
+[[layers]]
+units = 2
+activation = "relu"
+weights = [[1, 1], [1, 1]]
+bias = [0, -1]
+[[layers]]
+units = 1
+activation = "identity"
+weights = [[1, -2]]
+bias = [0]
+[data]
+x = [[0, 0], [0, 1], [1, 0], [1, 1]]
+y = [[0], [1], [1], [0]]
+"""
+
+
+def test_check_on_a_relu_kink_says_so(tmp_path, capsys):
+    spec = tmp_path / "goodfellow.toml"
+    spec.write_text(GOODFELLOW)
+    code, out, _ = _cli(capsys, "check", spec)
+    assert code == 1  # finite differences do disagree there
+    assert "on a kink: z_1_2 = 0 at samples 2, 3" in out and "ReLU'(0) = 0" in out
+    assert "on a kink: z_1_1 = 0 at sample 1;" in out
+    assert out.strip().endswith("(at a kink of the activation: see above)")
+    code, out, _ = _cli(capsys, "check", spec, "--json")
+    notes = json.loads(out)["notes"]
+    assert len(notes) == 2 and all(n.startswith("on a kink: ") for n in notes)
+    # Off the kink the same network passes, with no note.
+    spec.write_text(GOODFELLOW.replace("bias = [0, -1]", "bias = [0.25, -0.75]"))
+    code, out, _ = _cli(capsys, "check", spec)
+    assert code == 0 and "kink" not in out
