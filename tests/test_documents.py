@@ -258,3 +258,11 @@ def test_check_on_a_relu_kink_says_so(tmp_path, capsys):
     spec.write_text(GOODFELLOW.replace("bias = [0, -1]", "bias = [0.25, -0.75]"))
     code, out, _ = _cli(capsys, "check", spec)
     assert code == 0 and "kink" not in out
+
+
+def test_the_kronecker_delta_is_a_bracket_never_a_delta():
+    """Issue 18: [i = k] cannot be read as an error term δ⁽ˡ⁾."""
+    net = Network(2, [Dense(3, "softmax")], "cross_entropy")
+    for fmt in ("md", "tex"):
+        text = render_derivation(derive(net, "W1[1,1]"), fmt)
+        assert r"s_i([i = k] - s_k)" in text and r"\delta_{ik}" not in text
