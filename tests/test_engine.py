@@ -81,7 +81,9 @@ def test_derivation_steps_are_ordered_and_named():
     net = network((2, 2, 2), "sigmoid", "squared_error", output="sigmoid")
     d = derive(net, "W1[1,1]", expand=True)
     rules = [s.rule for s in d.steps]
-    assert rules[0] == "chain_rule"
+    assert rules[0] == "loss_derivative"  # from the output back: nothing used before derived
+    assert isinstance(d.sections[-1].subject, sp.Derivative)  # the gradient comes last
+    assert d.sections[-1].steps[0].rule == "chain_rule"
     assert {"linear", "activation_derivative", "loss_derivative", "substitution"} <= set(rules)
     assert "multivariate_chain_rule" in rules  # a hidden unit feeds two outputs
     assert [r.rule for r in d.results] == ["result", "expanded"]

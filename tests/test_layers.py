@@ -103,7 +103,7 @@ def test_a_shared_weight_sums_its_uses_and_the_derivation_says_so():
 
     net = network_from_dict(LAYERS["dense"].examples[1])
     d = derive(net, "W1[1,2]")
-    chain = d.sections[0].steps[0]
+    chain = d.sections[-1].steps[0]  # the gradient comes after the δ terms it reads
     assert "shared by layers 1 and 2" in chain.note
     assert chain.rule == "shared_weight"
     assert len(d.results[0].rhs.args) == 2  # one term per use

@@ -93,3 +93,28 @@ def test_several_samples_use_the_chosen_one():
     Y = np.array([[0.01, 0.99], [0.5, 0.5]])
     doc = worked_step(network, X=X, Y=Y, fmt="md", sample=1, steps=1)
     assert "sample 2 of 2" in doc and "x_{2} = -1" in doc
+
+
+@pytest.mark.parametrize(("optimizer", "batch"), [("gd", None), ("sgd", 2), ("momentum", None)])
+def test_the_worked_step_is_the_step_training_took(optimizer, batch):
+    """Issue 18: the same optimiser, batch and sample choice as training; the printed updates
+    are the parameters after training's first step (XOR's sample 1 alone gives W1 no gradient)."""
+    network = load_spec(ROOT / "examples" / "xor.toml")
+    X, Y = network.data.arrays()
+    result = train(network, X, Y, steps=3, lr=2.0, optimizer=optimizer, batch=batch,
+                   seed=0, record=True)  # fmt: skip
+    context_doc = worked_step(network, result.initial, X, Y, result.lr, "md", 3, result=result)
+    after = result.trajectory[1]
+    updates = re.findall(r"(\S+)\$\$\n", context_doc.split("## Update")[1].split("## Loss")[0])
+    expected = np.concatenate([after[name].ravel() for name in ("W1", "b1", "W2", "b2")])
+    assert np.allclose([float(u) for u in updates], expected, rtol=1e-8, atol=1e-9)
+    size = result.batch
+    assert ("the mean over the batch" in context_doc) == (size > 1)
+    from symnn.training.train import first_batch
+
+    shown = ", ".join(str(i + 1) for i in first_batch(len(X), size, 0))
+    if size == 4:
+        assert "on all 4 samples, its gradient the mean over the batch" in context_doc
+    elif size > 1:
+        assert f"on the batch of samples {shown}, its gradient" in context_doc
+    assert f"| 3 | ${result.loss[3]:.9g}$ |" in context_doc.replace("e-0", "e-0")

@@ -202,7 +202,12 @@ def _gradient(expr: sp.Expr, symbols: tuple, point: dict | None, f_name: str) ->
             number_row(f"∂{f_name}/∂{x}", v) for x, v in zip(symbols, at_values, strict=True)
         ]
         numbers.append(number_row("magnitude |∇f|", magnitude_simplified))
-        values.update(point=where, gradient=at_values, magnitude=magnitude_simplified)
+        values.update(
+            point=where,
+            value=value(expr, point),
+            gradient=at_values,
+            magnitude=magnitude_simplified,
+        )
     context = _context("gradient", expr, symbols, f_name, values, numbers)
     title = f"Gradient of {f_name}({', '.join(map(str, symbols))})"
     return CalculusDerivation(title, tuple(sections), tuple(results), context)

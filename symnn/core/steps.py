@@ -96,6 +96,17 @@ RULES.update(
         "perceptron_rule": "Rosenblatt rule: w ← w + η (y − ŷ) x",
     }
 )
+# An activation's derivative derived from its definition (symnn.engine.activation_proofs).
+RULES.update(
+    {
+        "rewrite_power": "written as a power",
+        "signs_cancel": "the two minus signs cancel",
+        "split_fraction": "the fraction split in two",
+        "add_and_subtract_one": "e^(−z)/(1 + e^(−z)) = 1 − 1/(1 + e^(−z))",
+        "quotient_rule": "quotient rule (u/v)′ = (u′v − u v′)/v², here u′ = v and v′ = u",
+        "cancel_activation": "a_k · 1/a_k = 1",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,24 @@ class Derivation:
     @property
     def steps(self) -> list[Step]:
         return [step for section in self.sections for step in section.steps]
+
+    def written_results(self) -> list[Step]:
+        """The results as the sections end them: the same factors in the same order.
+
+        A result's expression is SymPy's canonical product (its factors sorted); a reader
+        should see it exactly as the last line of its section wrote it.
+        """
+        written = {
+            section.subject: section.steps[-1].rhs
+            for section in self.sections
+            if section.steps and section.steps[-1].rule == "result"
+        }
+        return [
+            Step(s.lhs, written[s.lhs], s.rule, s.note)
+            if s.rule == "result" and s.lhs in written
+            else s
+            for s in self.results
+        ]
 
     def result(self, lhs: sp.Basic) -> sp.Basic:
         for step in self.results:

@@ -13,6 +13,7 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, LOSS_NODE, WEIGHTED_INPUT, Definition, Graph
 from symnn.core.steps import Derivation, Step, sections
+from symnn.engine.activation_proofs import Frac
 from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.printing.text import latex_name, superscript
 from symnn.rules.activations import ACTIVATIONS
@@ -195,7 +196,52 @@ def adjoint_steps(bp: Backprop, d: Definition) -> list[Step]:
     for child in children:
         steps += _local_steps(bp, child, d.symbol)
     steps.append(Step(lhs, _named_sum(bp, d.symbol, children), "substitution"))
-    return steps
+    return steps + _softmax_cross_entropy_steps(bp, d, children)
+
+
+def _softmax_cross_entropy_steps(
+    bp: Backprop, d: Definition, children: Sequence[Definition]
+) -> list[Step]:
+    """δ_j of softmax with cross-entropy carried through to a_j − y_j, as a lecture does it.
+
+    ∂L/∂a_k = −y_k/a_k goes in; each a_k cancels against its 1/a_k; the sum of the targets is 1.
+    Only when the local factors are the softmax's a_j(1 − a_j) and −a_j a_k.
+    """
+    graph = bp.graph
+    network = graph.network
+    if network.loss != "cross_entropy" or d.kind is not WEIGHTED_INPUT:
+        return []
+    if any(c.kind is not ACTIVATION for c in children) or len(children) < 2:
+        return []
+    if network.layers[d.layer - 1].activation != "softmax" or d.layer != len(network.layers):
+        return []
+    j = d.unit - 1
+    if not 0 <= j < len(children) or len(graph.targets) != len(children):
+        return []
+    a_j = children[j].symbol
+    ys, substituted, cancelled = [], [], []
+    for k, child in enumerate(children):
+        a_k, y_k = child.symbol, graph.targets[k]
+        ys.append(y_k)
+        local = bp.local(child, d.symbol).named
+        upstream = Frac(y_k, a_k)  # ∂L/∂a_k = −y_k/a_k, printed as the fraction it is
+        if k == j:
+            expected, term = a_k * (1 - a_k), sp.Mul(-1, y_k, _sum([1, -a_k]), evaluate=False)
+        else:
+            expected, term = -a_j * a_k, sp.Mul(y_k, a_j, evaluate=False)
+        if sp.simplify(local - expected) != 0 or sp.simplify(bp.adjoints[a_k] - (-y_k / a_k)):
+            return []
+        substituted.append(sp.Mul(-1, upstream, local, evaluate=False))
+        cancelled.append(term)
+    lhs = adjoint_symbol(d)
+    total = sp.Mul(a_j, sp.Add(*ys, evaluate=False), evaluate=False)
+    collected = sp.Add(-ys[j], total, evaluate=False)
+    return [
+        Step(lhs, _sum(substituted), "substitution", "the derivative of the loss, −y_k/a_k"),
+        Step(lhs, _sum(cancelled), "cancel_activation"),
+        Step(lhs, collected, "distribute"),
+        Step(lhs, sp.Add(a_j, -graph.targets[j], evaluate=False), "targets_sum_to_one"),
+    ]
 
 
 def _no_parameters(graph: Graph, layer: int) -> str:
@@ -273,8 +319,9 @@ def derive(
 ) -> Derivation:
     """The element-level derivation of ∂L/∂θ for the parameters chosen by ``wrt``.
 
-    With one parameter the chain rule comes first and the δ terms it needs follow, output layer
-    first; with several, the δ terms come first, each derived once and reused by every gradient.
+    The δ terms come first, output layer first, each derived once and reused by every gradient;
+    the gradients follow, so nothing is used before the step that derives it (one parameter or
+    many alike).
     ``expand`` adds each gradient written out in inputs, targets and parameters.
 
     Examples:
@@ -289,7 +336,7 @@ def derive(
     thetas = select(graph, wrt)
     deltas = [(adjoint_symbol(d), adjoint_steps(bp, d)) for d in bp.needed(thetas)]
     grads = [(_partial(nt.LOSS, t), gradient_steps(bp, t)) for t in thetas]
-    ordered = [*grads, *deltas] if len(thetas) == 1 else [*deltas, *grads]
+    ordered = [*deltas, *grads]
     results = [Step(_partial(nt.LOSS, t), bp.gradients[t], "result") for t in thetas]
     if expand:
         results += [

@@ -188,13 +188,18 @@ class WorkedNumbers:
     gradients: tuple[tuple[sp.Symbol, tuple[float, ...], float], ...]
     updates: tuple[Update, ...]
     samples: int
+    sample: int = 0  # which sample the steps are worked for (0-based)
 
 
-def worked_numbers(derivation: Derivation, network: Network | None = None) -> WorkedNumbers:
+def worked_numbers(
+    derivation: Derivation, network: Network | None = None, sample: int = 0
+) -> WorkedNumbers:
     """The worked example of an element-level derivation at the spec's data, weights and rate.
 
     ``network`` (default: the derivation's own) carries the data, weights and learning rate; the
-    reverse walk is the one the derivation recorded when it is the same network.
+    reverse walk is the one the derivation recorded when it is the same network. ``sample``
+    (0-based) is the sample whose forward and backward pass are worked; the gradients are the
+    mean over all samples whichever is shown.
 
     Examples:
         >>> from symnn.engine.element import derive
@@ -218,12 +223,17 @@ def worked_numbers(derivation: Derivation, network: Network | None = None) -> Wo
         bp = backprop_for(network)
     X, Y = network.data.arrays()
     samples = [Values(bp, point(bp.graph, params, x, y)) for x, y in zip(X, Y, strict=True)]
-    first, rate = samples[0], network.learning_rate
+    if not 0 <= sample < len(samples):
+        raise SymnnError(
+            f"sample: expected a number from 1 to {len(samples)} (the spec's samples), "
+            f"found {sample + 1}"
+        )
+    first, rate = samples[sample], network.learning_rate
     given = [*bp.graph.inputs, *bp.graph.targets]
     given += [s for p in bp.graph.parameters for _, s in p.entries()]
     backward = []
     for section in derivation.sections:
-        kept = [s for s in _numeric_steps(section.steps) if s.rule != "definition"]
+        kept = _numeric_steps(section.steps)
         if kept:
             backward.append((section.subject, tuple(first.evaluated(s.lhs, s.rhs) for s in kept)))
     thetas = list(derivation.context.get("parameters", []))
@@ -239,11 +249,21 @@ def worked_numbers(derivation: Derivation, network: Network | None = None) -> Wo
         gradients=tuple(gradients),
         updates=tuple(update(t, first.values[t], g, rate) for t, _, g in gradients),
         samples=len(samples),
+        sample=sample,
     )
 
 
+CHAIN_RULES = ("chain_rule", "multivariate_chain_rule", "shared_weight")
+
+
 def _numeric_steps(steps: tuple[Step, ...]) -> list[Step]:
-    """Steps worth a number: an activation's derivative shows once, in named quantities."""
+    """Steps worth a number, in proof order: each factor first, then the chain rule once.
+
+    The symbolic section states the chain rule, derives its factors and substitutes them; with
+    numbers, a factor's value must come before the product that uses it, and the quantity is
+    computed once (the chain rule with the factors' numbers), not again in substituted form.
+    An activation's derivative shows once, in named quantities.
+    """
     kept = []
     for i, step in enumerate(steps):
         following = steps[i + 1] if i + 1 < len(steps) else None
@@ -253,9 +273,13 @@ def _numeric_steps(steps: tuple[Step, ...]) -> list[Step]:
             and following.lhs == step.lhs
             and step.rule == "activation_derivative"
         )
-        if not replaced:
+        if not replaced and step.rule != "definition":
             kept.append(step)
-    return kept
+    chain = next((s for s in kept if s.rule in CHAIN_RULES), None)
+    if chain is None:
+        return kept
+    factors = [s for s in kept if s.lhs != chain.lhs]
+    return [*factors, chain]
 
 
 __all__ = ["Evaluated", "Update", "Values", "WorkedNumbers", "point", "update", "worked_numbers"]

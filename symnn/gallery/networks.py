@@ -14,7 +14,7 @@ from symnn.engine import derive
 from symnn.engine.matrix import derive_matrix
 from symnn.gallery.registry import Files, example
 from symnn.output.document import figure_files, render_derivation
-from symnn.spec.network import Data, Dense, Network
+from symnn.spec.network import Network
 from symnn.spec.specfile import load_spec
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -46,19 +46,12 @@ def _documents(derivation, stem: str = "derivation", **options) -> Files:
     "single-neuron",
     "One sigmoid neuron, chain rule by hand",
     "∂L/∂w for a single sigmoid unit with squared error: the shortest chain rule there is, "
-    "with numbers for one sample.",
+    "with σ′ = σ(1 − σ) derived from 1/(1 + e^(−z)) and numbers for one sample.",
 )
 def _single_neuron() -> Files:
-    net = Network(
-        1,
-        [Dense(1, "sigmoid", weights=[[0.5]], bias=[0.1])],
-        "squared_error",
-        name="one sigmoid neuron",
-        data=Data([[1.5]], [[1.0]]),
-        learning_rate=0.5,
-    )
+    net = load_spec(bundled_spec("single_neuron.toml"))
     return {
-        **_documents(derive(net, "all", expand=True), numeric=True),
+        **_documents(derive(net, "all", expand=True), numeric=True, activation_proofs=True),
         "gradients.py": element_source(net),
     }
 
@@ -84,17 +77,13 @@ def _two_two_two() -> Files:
     "three-layer-matrix",
     "A three-layer network in matrix form",
     "Jacobians, the vector chain rule, the δ recursion and the batched gradients of a 3-4-4-2 "
-    "tanh network, with the vectorised NumPy code generated from the same rules.",
+    "tanh network (tanh′ and σ′ derived from their definitions first), with the vectorised "
+    "NumPy code generated from the same rules.",
 )
 def _three_layer_matrix() -> Files:
-    net = Network(
-        3,
-        [Dense(4, "tanh"), Dense(4, "tanh"), Dense(2, "sigmoid")],
-        "binary_cross_entropy",
-        name="3-4-4-2 tanh network",
-    )
+    net = load_spec(bundled_spec("three_layer_tanh.toml"))
     return {
-        **_documents(derive_matrix(net)),
+        **_documents(derive_matrix(net), activation_proofs=True),
         "gradients_matrix.py": matrix_source(net),
     }
 
@@ -102,13 +91,12 @@ def _three_layer_matrix() -> Files:
 @example(
     "softmax-cross-entropy",
     "Softmax with cross-entropy, and its Jacobian",
-    "A softmax output layer: the full Jacobian diag(s) − s sᵀ at the element level, and how "
-    "cross-entropy after softmax collapses to s − y at the matrix level.",
+    "A softmax output layer: the full Jacobian diag(s) − s sᵀ at the element level, carried "
+    "through to δ = a − y (−y/a substituted, the targets summing to one), and the same collapse "
+    "to s − y at the matrix level.",
 )
 def _softmax_cross_entropy() -> Files:
-    net = Network(
-        2, [Dense(3, "softmax")], "cross_entropy", name="softmax regression with three classes"
-    )
+    net = load_spec(bundled_spec("softmax_three_classes.toml"))
     return {
         **_documents(derive(net, "W1[1,1]")),
         **_documents(derive_matrix(net), "matrix"),

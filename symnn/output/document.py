@@ -238,7 +238,8 @@ def groups(
 
 def results(derivation: Derivation, builder: _Builder) -> dict[str, list]:
     """The results in local form, the expanded forms, and the expanded forms too long to print."""
-    local = [s for s in derivation.results if s.rule != "expanded"]
+    # A result reads as the last line of its section, with its factors in the same order.
+    local = [s for s in derivation.written_results() if s.rule != "expanded"]
     expanded = [s for s in derivation.results if s.rule == "expanded"]
     local_rows = builder.rows(
         [(s.lhs, [Piece("=", s.rhs)], "" if s.rule == "result" else s.rule_text) for s in local]
@@ -310,6 +311,23 @@ def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
     return uses
 
 
+def _proof_groups(network: Network, builder: _Builder) -> list[Group]:
+    """The derivatives of the network's activations from their definitions, one block each."""
+    from symnn.engine.activation_proofs import activation_proof
+
+    names = dict.fromkeys(getattr(layer, "activation", None) for layer in network.layers)
+    names = [name for name in names if name in ACTIVATIONS]
+    proofs = [p for p in map(activation_proof, names) if p is not None]
+    if not proofs:
+        return []
+    titles = [ACTIVATIONS[name].title for name in names if activation_proof(name) is not None]
+    blocks = tuple(
+        Block(p.subject, builder.steps(p.steps), f"The {title},", p.subject)
+        for p, title in zip(proofs, titles, strict=True)
+    )
+    return [Group("Derivatives of the activations", blocks)]
+
+
 def layer_conventions(network: Network) -> list[str]:
     """What each layer states about itself (``convention(block)``: text with $…$ maths)."""
     found = []
@@ -346,6 +364,7 @@ def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
         "gradients": builder.numeric(worked.gradients()),
         "updates": builder.numeric(worked.updates()),
         "samples": samples,
+        "sample": numbers.sample + 1,
         "digits": digits,
         "infinite": _has_infinite(numbers),
     }
@@ -360,10 +379,16 @@ def context(
     digits: int = 6,
     matrix: Derivation | None = None,
     jacobians: Sequence[Jacobian] | None = None,
+    activation_proofs: bool = False,
+    sample: int = 1,
     figures: str = "none",
     figure_stem: str = "figure",
 ) -> dict[str, Any]:
     """Everything the templates lay out, so that templates hold no maths.
+
+    ``activation_proofs`` puts first the derivation of each activation's derivative from its
+    definition (σ′ = σ(1 − σ), tanh′ = 1 − tanh²), before the steps that use it. ``sample``
+    (from 1) is the sample the worked numbers are shown for.
 
     The Jacobians and the worked numbers arrive as data: ``jacobians`` (default: those the
     derivation recorded, ``symnn.engine.jacobian.derivation_jacobians``) and ``numeric`` as
@@ -409,6 +434,9 @@ def context(
         "matrix": None,
     }
     ctx["shapes"] = [] if level is None else shape_lines(level, SHAPES_PER_LINE[fmt])
+    network_spec = graph.network if graph is not None else derivation.context.get("network")
+    if activation_proofs and isinstance(network_spec, Network):
+        ctx["groups"] = _proof_groups(network_spec, builder) + ctx["groups"]
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
@@ -432,7 +460,7 @@ def context(
             raise SymnnError("numbers need an element-level derivation of a network")
         if not isinstance(numeric, WorkedNumbers):
             network = numeric if isinstance(numeric, Network) else None
-            numeric = worked_numbers(derivation, network)
+            numeric = worked_numbers(derivation, network, sample - 1)
         ctx["numeric"] = _numeric_context(numeric, builder, digits)
     worked = ctx["numeric"] and numeric
     ctx["figures"] = _figures(derivation, graph, fmt, printer, figures, figure_stem, worked, digits)
@@ -523,6 +551,8 @@ def render_derivation(
     matrix: Derivation | None = None,
     paper: str = "a4",
     jacobians: Sequence[Jacobian] | None = None,
+    activation_proofs: bool = False,
+    sample: int = 1,
     figures: str = "none",
     figure_stem: str = "figure",
 ) -> str:
@@ -538,6 +568,8 @@ def render_derivation(
     ``figures`` is "none", "inline" (the network diagram as TikZ inside the LaTeX) or "separate"
     (the document points at ``{figure_stem}-network.tex``, or ``.svg`` for Markdown, which the
     caller writes: ``symnn.output.figures.network``, ``symnn.output.figures.tikz``).
+    ``activation_proofs`` derives σ′ and tanh′ from their definitions before they are used;
+    ``sample`` (from 1) picks the sample whose numbers are worked.
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -549,6 +581,17 @@ def render_derivation(
     if paper not in PAPERS:
         raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
     ctx = context(
-        derivation, fmt, notation, partial, numeric, digits, matrix, jacobians, figures, figure_stem
+        derivation,
+        fmt,
+        notation,
+        partial,
+        numeric,
+        digits,
+        matrix,
+        jacobians,
+        activation_proofs=activation_proofs,
+        sample=sample,
+        figures=figures,
+        figure_stem=figure_stem,
     )
     return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)

@@ -201,6 +201,22 @@ def break_row(
     return Row(lhs, tuple(_pack(atoms, measure, width)), rule, wide)
 
 
+# Displays of up to this many lines are kept on one page; longer ones (a forward pass or a list
+# of updates for a wide network) may break between rows rather than run off the page.
+KEEP_LINES = 24
+
+
+def line_count(rows: Sequence) -> int:
+    """The lines a run of rows takes when displayed (a rule set below its row takes one more);
+    an item that is not a Row (a line of "given" values) takes one."""
+    return sum(len(row.lines) + int(row.rule_below) if isinstance(row, Row) else 1 for row in rows)
+
+
+def tall(rows: Sequence, limit: int = KEEP_LINES) -> bool:
+    """Whether a display is too long to keep on one page (it may then break between rows)."""
+    return line_count(rows) > limit
+
+
 def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
     """Rows split into pages (slides) of at most ``max_lines`` displayed lines, rows kept whole.
 

@@ -24,7 +24,7 @@ def derivation_text(derivation: Derivation) -> str:
         lines.append(f"\n{text(section.subject)}")
         lines += [f"  {text(s.lhs)} = {text(s.rhs)}    [{s.rule_text}]" for s in section.steps]
     lines.append("\nResults")
-    lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in derivation.results]
+    lines += [f"  {text(s.lhs)} = {text(s.rhs)}" for s in derivation.written_results()]
     return "\n".join(lines)
 
 

@@ -50,6 +50,15 @@ RULE_MATH = {
         r" \operatorname{softmax}(z)"
     ),
     RULES["index_recursion"]: r"\text{the } \delta \text{ recursion in index form}",
+    RULES["add_and_subtract_one"]: (
+        r"\frac{e^{-z}}{1 + e^{-z}} = \frac{(1 + e^{-z}) - 1}{1 + e^{-z}}"
+        r" = 1 - \frac{1}{1 + e^{-z}}"
+    ),
+    RULES["quotient_rule"]: (
+        r"\text{quotient rule } \left(\frac{u}{v}\right)' = \frac{u' v - u v'}{v^2}"
+        r"\text{, here } u' = v,\ v' = u"
+    ),
+    RULES["cancel_activation"]: r"a_k \cdot \frac{1}{a_k} = 1",
     # symnn/layers/embedding.py and dropout.py
     RULES["embedding_lookup"]: (
         r"\text{an embedding looks up row } x_t\text{: } \partial e_{t,j}/\partial E_{v,j}"

@@ -24,7 +24,7 @@ import sympy as sp
 from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 from symnn.output.escape import escape_latex, escape_markdown
-from symnn.output.layout import pages
+from symnn.output.layout import line_count, pages, tall
 from symnn.output.prose import rule_inline, rule_math
 from symnn.output.sandbox import TemplateSandbox, bounded
 from symnn.printing.latex import SymnnLatexPrinter
@@ -49,6 +49,8 @@ FILTERS.add("e", escape_latex)
 FILTERS.add("md", escape_markdown)
 FILTERS.add("num", format_number)
 FILTERS.add("pages", pages)
+FILTERS.add("tall", tall)
+FILTERS.add("line_count", line_count)
 FILTERS.add("rule", rule_math)
 FILTERS.add("rule_inline", rule_inline)
 

@@ -90,7 +90,7 @@ for _entry in (
         "softmax",
         "softmax over the layer",
         _softmax,
-        r"\frac{\partial s_i}{\partial z_k} = s_i(\delta_{ik} - s_k)",
+        r"\frac{\partial s_i}{\partial z_k} = s_i([i = k] - s_k)",
         elementwise=False,
     ),
 ):

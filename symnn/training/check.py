@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -159,6 +159,7 @@ class GradientReport:
     autodiff_status: str = "compared"
     subject: str = "symnn's generated gradients"
     reference_loss: float | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def autodiff_compared(self) -> bool:
@@ -218,6 +219,7 @@ class GradientReport:
                 f"loss: {self.loss:.12g}, symnn's loss {self.reference_loss:.12g} (do both take "
                 "the mean over samples, with the same loss?)"
             )
+        lines += [f"  {note}" for note in self.notes]
         lines.append(self.verdict())
         return "\n".join(lines)
 
@@ -230,6 +232,8 @@ class GradientReport:
         if self.autodiff_compared:
             parts.append(f"{self.autodiff_tolerance:.0e} (autodiff)")
         text = f"{verdict}: {self.subject}; tolerance {', '.join(parts)}"
+        if self.notes and not self.passed:
+            text += " (at a kink of the activation: see above)"
         if self.autodiff_status.startswith("skipped"):
             text += f"\nautodiff column {self.autodiff_status}"
         return text
@@ -263,6 +267,7 @@ class GradientReport:
             "tolerance": self.tolerance,
             "autodiff_tolerance": self.autodiff_tolerance,
             "autodiff": self.autodiff_status,
+            "notes": list(self.notes),
             "parameters": [
                 {
                     "name": r.name,
@@ -447,8 +452,52 @@ def check_gradients(
         _finite("autograd's gradient", references["autodiff"], "autograd")
     floor = 1e-4 * max(1.0, abs(loss))
     rows = _rows(names, grads, numeric, floor, tolerance, references)
-    return GradientReport(
+    report = GradientReport(
         rows, tolerance, autodiff_tolerance, loss, status, subject, reference_loss
+    )
+    if not report.passed:
+        report = replace(report, notes=kink_notes(network, params, X, Y))
+    return report
+
+
+def kink_notes(network: Network, params: Params, X: np.ndarray, Y: np.ndarray) -> tuple[str, ...]:
+    """Weighted inputs that sit exactly on their activation's kink (ReLU at 0, …), by sample.
+
+    There the derivative is a convention (ReLU′(0) = 0) and finite differences straddle the
+    kink: they average two one-sided slopes, or see a curvature on one side only, so they
+    disagree with any rule by O(h). Found from the engine's own forward values; empty when the
+    network is too large for the element level or has no kinked activation.
+    """
+    from symnn.core.graph import WEIGHTED_INPUT
+    from symnn.engine.element import backprop_for
+    from symnn.engine.values import Values, point
+    from symnn.printing.text import text
+    from symnn.rules.activations import ACTIVATIONS
+
+    kinked = {
+        i + 1: ACTIVATIONS[layer.activation]
+        for i, layer in enumerate(network.layers)
+        if getattr(layer, "activation", None) in ACTIVATIONS and ACTIVATIONS[layer.activation].kink
+    }
+    if not kinked:
+        return ()
+    try:
+        bp = backprop_for(network)
+        found: dict[str, list[int]] = {}
+        rules: dict[str, str] = {}
+        for n, (x, y) in enumerate(zip(X, Y, strict=True), start=1):
+            values = Values(bp, point(bp.graph, params, x, y)).values
+            for d in bp.graph.definitions:
+                if d.kind is WEIGHTED_INPUT and d.layer in kinked and abs(values[d.symbol]) < 1e-12:
+                    found.setdefault(text(d.symbol), []).append(n)
+                    rules[text(d.symbol)] = kinked[d.layer].kink
+    except (SymnnError, KeyError, ValueError):
+        return ()
+    return tuple(
+        f"on a kink: {name} = 0 at sample{'s' if len(at) > 1 else ''} "
+        f"{', '.join(map(str, at))}; the derivative there is a convention ({rules[name]}) and "
+        "finite differences straddle the kink, so they differ from it by O(h): expected, not a bug"
+        for name, at in found.items()
     )
 
 

@@ -199,6 +199,20 @@ def _batches(n: int, size: int, rng: np.random.Generator) -> Iterator[np.ndarray
             yield order[start : start + size]
 
 
+def first_batch(n: int, size: int, seed: int) -> np.ndarray:
+    """The sample indices of training's first step: all of them, or its first shuffled batch.
+
+    Examples:
+        >>> first_batch(4, 4, 0).tolist()
+        [0, 1, 2, 3]
+        >>> len(first_batch(10, 3, 0))
+        3
+    """
+    if size >= n:
+        return np.arange(n)
+    return next(_batches(n, size, np.random.default_rng([seed, 1])))
+
+
 def _settings(network: Network, config: TrainConfig, n: int) -> tuple[float, int]:
     lr = config.lr or network.learning_rate or DEFAULT_LR
     batch = config.batch or (DEFAULT_SGD_BATCH if config.optimizer == "sgd" else n)

@@ -23,12 +23,12 @@ from symnn.engine.stable import stable_output
 from symnn.engine.values import Evaluated, Values, point, update
 from symnn.output.layout import PAPERS
 from symnn.output.numbers import with_numbers
-from symnn.output.render import render
+from symnn.output.render import format_number, render
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
 from symnn.training.init import initial_params
-from symnn.training.train import train
+from symnn.training.train import TrainResult, first_batch, train, trained_names
 
 FORMATS = {".tex": "train_step.tex.j2", ".md": "train_step.md.j2"}
 
@@ -47,17 +47,31 @@ def worked_step_context(
     steps: int = 20,
     freeze: Iterable[str] = (),
     digits: int = 9,
+    batch: tuple[np.ndarray, np.ndarray] | None = None,
+    losses: Iterable[float] | None = None,
 ) -> dict[str, Any]:
-    """The numbers of one gradient-descent step on one sample, ready for the templates."""
+    """The numbers of one gradient-descent step, ready for the templates.
+
+    The forward and backward pass are worked on the sample ``x, y``; the step itself uses the
+    mean gradient over ``batch`` (inputs, targets: the batch training took its first step on;
+    default the one sample), as training does. ``losses`` is the run's loss history for the
+    table (default: a run of ``steps`` steps on the batch).
+    """
     X = np.asarray([list(x)], dtype=float)
     Y = np.asarray([list(y)], dtype=float)
+    XB, YB = (X, Y) if batch is None else (np.asarray(batch[0], float), np.asarray(batch[1], float))
     bp = backprop_for(network)
     graph = bp.graph
     notation = nt.NOTATIONS[network.notation]
     numbers = Values(bp, point(graph, params, X[0], Y[0]))
+    each = [Values(bp, point(graph, params, xb, yb)) for xb, yb in zip(XB, YB, strict=True)]
     values = numbers.values
     printer = SymnnLatexPrinter(notation.symbol_names(list(values), graph.shape))
-    run = train(network, X, Y, params=params, steps=steps, lr=lr, freeze=freeze)
+    if losses is None:
+        run = train(network, XB, YB, params=params, steps=steps, lr=lr, freeze=freeze)
+        trained, history = run.trained, run.loss
+    else:
+        trained, history = trained_names(network, freeze), list(losses)
 
     def line(e: Evaluated) -> dict[str, Any]:
         shown = printer.doprint(with_numbers(e.expr, e.atoms, digits))
@@ -65,15 +79,25 @@ def worked_step_context(
 
     forward = [line(e) for e in numbers.forward()]
     backward = [line(e) for e in numbers.adjoints()]
-    gradients, updates, frozen = [], [], []
+    gradients, means, updates, frozen = [], [], [], []
     for p in graph.parameters:
-        if p.name not in run.trained:
+        if p.name not in trained:
             frozen.append(p.name)
             continue
         for e in numbers.gradients(s for _, s in p.entries()):
             gradients.append(line(e))
             theta = e.lhs.variables[0]
-            u = update(theta, values[theta], e.value, lr)
+            per_sample = [v.gradient(theta) for v in each]
+            mean = float(np.mean(per_sample))
+            shown = [
+                f"({format_number(g, digits)})" if g < 0 else format_number(g, digits)
+                for g in per_sample
+            ]
+            if len(shown) > 6:  # a long batch: the first terms, the last, the mean of them all
+                shown = [*shown[:3], r"\cdots", shown[-1]]
+            terms = " + ".join(shown)
+            means.append({"symbol": e.lhs, "per_sample": per_sample, "terms": terms, "value": mean})
+            u = update(theta, values[theta], mean, lr)
             updates.append({"symbol": theta, "old": u.old, "gradient": u.gradient, "new": u.new})
     return {
         "title": network.name or f"a {'-'.join(map(str, network.widths))} network",
@@ -95,11 +119,13 @@ def worked_step_context(
         "forward": forward,
         "backward": backward,
         "gradients": gradients,
+        "means": means if len(each) > 1 else [],
+        "batch_size": len(each),
         "updates": updates,
         "frozen": frozen,
         "loss_symbol": nt.LOSS,
-        "loss_table": [(k, run.loss[k]) for k in _table_steps(steps)],
-        "steps": steps,
+        "loss_table": [(k, history[k]) for k in _table_steps(min(steps, len(history) - 1))],
+        "steps": min(steps, len(history) - 1),
     }
 
 
@@ -112,9 +138,10 @@ def worked_step(
     fmt: str = "tex",
     steps: int = 20,
     freeze: Iterable[str] = (),
-    sample: int = 0,
+    sample: int | None = None,
     template_dir: str | Path | None = None,
     paper: str = "a4",
+    result: TrainResult | None = None,
 ) -> str:
     """The worked-step document (``fmt`` tex or md) on one sample of the data.
 
@@ -136,11 +163,31 @@ def worked_step(
             raise SymnnError("worked step: expected a sample (X, Y or a [data] table), found none")
         X, Y = network.data.arrays()
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    # The step training took: its first batch (the whole data for gd), its mean gradient.
+    if result is not None:
+        index = first_batch(len(X), result.batch, result.config.seed)
+    else:
+        index = np.arange(len(X)) if sample is None else np.array([sample])
+    if sample is None:
+        sample = int(index[0])
     if not 0 <= sample < len(X):
         raise SymnnError(f"sample: expected an index from 0 to {len(X) - 1}, found {sample}")
+    if sample not in index:
+        raise SymnnError(f"sample: {sample} is not in the batch of the first step")
     lr = lr or network.learning_rate or 0.1
-    context = worked_step_context(network, params, X[sample], Y[sample], lr, steps, freeze)
-    context |= {"sample": sample + 1, "samples": len(X)}
+    losses = None if result is None else result.loss
+    context = worked_step_context(
+        network, params, X[sample], Y[sample], lr, steps, freeze,
+        batch=(X[index], Y[index]), losses=losses,
+    )  # fmt: skip
+    chosen = [int(i) + 1 for i in index]
+    if len(chosen) == len(X):
+        words = f"all {len(X)} samples"
+    elif len(chosen) > 8:
+        words = f"a batch of {len(chosen)} samples ({', '.join(map(str, chosen[:8]))}, …)"
+    else:
+        words = f"the batch of samples {', '.join(map(str, chosen))}"
+    context |= {"sample": sample + 1, "samples": len(X), "batch_words": words}
     suffix = "." + fmt.lstrip(".")
     if suffix not in FORMATS:
         raise SymnnError(f"worked step format: expected tex or md, found {fmt!r}")
@@ -159,10 +206,17 @@ def write_worked_step(
     freeze: Iterable[str] = (),
     steps: int = 20,
     paper: str = "a4",
+    result: TrainResult | None = None,
 ) -> None:
-    """Write the worked step to ``path``; its suffix (.tex or .md) chooses the format."""
+    """Write the worked step to ``path``; its suffix (.tex or .md) chooses the format.
+
+    With the training ``result``, the step is the one training took: its first batch, its mean
+    gradient, its loss history.
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise SymnnError(f"--worked-step {path}: expected a .tex or .md file name")
-    document = worked_step(network, params, X, Y, lr, suffix, steps, freeze, paper=paper)
+    document = worked_step(
+        network, params, X, Y, lr, suffix, steps, freeze, paper=paper, result=result
+    )
     write_text(path, document)

@@ -65,6 +65,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the weights after one step (needs weights, data and learning_rate in the spec)",
     )
     p.add_argument(
+        "--sample",
+        type=int,
+        default=1,
+        help="with --numeric: the sample (from 1) whose forward and backward pass are worked; "
+        "the gradients are the mean over all samples (default 1)",
+    )
+    p.add_argument(
+        "--derive-activations",
+        action="store_true",
+        help="first derive each activation's derivative from its definition "
+        "(σ' = σ(1 − σ) from 1/(1 + e^{-z}), tanh' = 1 − tanh²)",
+    )
+    p.add_argument(
         "--notation",
         choices=list(NOTATIONS),
         help="symbols of the document (default: the spec's notation, else layered)",
@@ -86,6 +99,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "level), separate (written beside -o as NAME-network.tex, or NAME-network.svg for md, "
         "and pointed at), none (the default for tex, md and the matrix level alone)",
     )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the derivation as one JSON object (sections, steps, results; with "
+        "--numeric the worked numbers) for scripts",
+    )
     p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
@@ -98,11 +117,17 @@ def run(args: argparse.Namespace) -> int:
         args.format = "article"
     if args.format == "pdf":
         refuse_pdf_to_stdout(args.output)
-    if args.format == "text" and args.numeric:
+    if args.format == "text" and args.numeric and not args.json:
         raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
+    if args.sample != 1 and not args.numeric:
+        raise SymnnError("--sample: expected together with --numeric")
+    if args.format == "text" and args.derive_activations:
+        raise SymnnError("--derive-activations: expected --format tex, article, beamer, md or pdf")
     figures = _figures_option(args)
     network = load_spec(args.spec)
     derivation, matrix = _derivations(network, args)
+    if args.json:
+        return _json(derivation, matrix, args)
     if figures is None:
         figures = "inline" if args.format in ("article", "beamer", "pdf") else "none"
 
@@ -124,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         template_dir=args.template_dir,
         matrix=matrix if derivation is not None else None,
         paper=args.paper,
+        activation_proofs=args.derive_activations,
+        sample=args.sample,
         figures=figures,
         figure_stem=_stem(args.output) if figures == "separate" else "figure",
     )
@@ -149,6 +176,24 @@ def run(args: argparse.Namespace) -> int:
         write_bytes(args.output, compile_pdf(text))
     else:
         emit(text, args.output)
+    return 0
+
+
+def _json(derivation: Derivation | None, matrix: Derivation | None, args) -> int:
+    import json
+
+    from symnn.output.derivation_json import derivation_json
+
+    if args.format not in ("text",):
+        raise SymnnError("--json: expected without --format (JSON is its own format)")
+    data = derivation_json(
+        derivation if derivation is not None else matrix,
+        notation=args.notation,
+        numeric=args.numeric,
+        sample=args.sample,
+        matrix=matrix if derivation is not None else None,
+    )
+    emit(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False), args.output)
     return 0
 
 

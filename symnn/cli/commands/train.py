@@ -168,7 +168,16 @@ def run(args: argparse.Namespace) -> int:
 
         steps = len(result.loss) - 1
         write_worked_step(
-            network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps, args.paper
+            network,
+            result.initial,
+            X,
+            Y,
+            result.lr,
+            args.worked_step,
+            freeze,
+            steps,
+            paper=args.paper,
+            result=result,
         )
     text = json_text(result.to_json(), indent=None, ensure_ascii=True) if args.json else None
     emit(text if args.json else _summary(result, len(X)), args.output)
