@@ -367,6 +367,8 @@ def context(
         "matrix": None,
     }
     ctx["shapes"] = [] if level is None else shape_lines(level, SHAPES_PER_LINE[fmt])
+    network = graph.network if graph is not None else derivation.context.get("network")
+    ctx["layer_conventions"] = layer_conventions(network) if network is not None else []
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
@@ -382,7 +384,6 @@ def context(
             "loss": loss.title,
             "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
-            "conventions": layer_conventions(graph.network),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:
