@@ -13,7 +13,7 @@ from symnn.codegen.matrix import matrix_source
 from symnn.engine import derive
 from symnn.engine.matrix import derive_matrix
 from symnn.gallery.registry import Files, example
-from symnn.output.document import render_derivation
+from symnn.output.document import figure_files, render_derivation
 from symnn.spec.network import Data, Dense, Network
 from symnn.spec.specfile import load_spec
 
@@ -31,10 +31,14 @@ def bundled_spec(name: str) -> Path:
 
 
 def _documents(derivation, stem: str = "derivation", **options) -> Files:
-    """The LaTeX fragment and the Markdown of a derivation."""
+    """The LaTeX fragment (the network diagram inline, in TikZ) and the Markdown of a derivation
+    (pointing at the same diagram as an SVG beside it)."""
+    figure = {"figures": "separate", "figure_stem": stem}
+    figure_options = {k: v for k, v in options.items() if k in ("notation", "numeric", "digits")}
     return {
-        f"{stem}.tex": render_derivation(derivation, "tex", **options),
-        f"{stem}.md": render_derivation(derivation, "md", **options),
+        f"{stem}.tex": render_derivation(derivation, "tex", figures="inline", **options),
+        f"{stem}.md": render_derivation(derivation, "md", **figure, **options),
+        **figure_files(derivation, "md", figure_stem=stem, **figure_options),
     }
 
 

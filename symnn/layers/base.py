@@ -348,6 +348,21 @@ def is_call(text: str) -> bool:
     return False
 
 
+def is_fresh(text: str) -> bool:
+    """Whether the code ``text`` makes a new array (an operator's result) that no name shares.
+
+    A layer may then scale it in place (``Delta1 *= …``): a bare name, a slice, an attribute or a
+    call may share memory with another array (a view, an alias), an operator's result never does.
+    """
+    import ast
+
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(node, ast.BinOp | ast.UnaryOp)
+
+
 def parenthesised(text: str) -> str:
     atomic = text.isidentifier() or is_call(text) or text.replace(".", "", 1).isdigit()
     return text if atomic else f"({text})"

@@ -67,6 +67,9 @@ RULE_MATH = {
         r"\text{dropout scales a kept unit by } 1/q \text{ and zeroes a dropped one: }"
         r" \partial a_j/\partial u_j = m_j/q"
     ),
+    RULES["residual_jacobian"]: (
+        r"\text{a skip connection: } \partial/\partial a \, (a + F(a)) = I + J_F"
+    ),
 }
 
 # Symbols that may appear in words, as math-mode commands.
