@@ -360,3 +360,27 @@ def test_the_matrix_scatter_add_catches_a_repeated_token():
     got = _numeric(instantiate(rhs[E], net), env)
     np.testing.assert_allclose(got[1], [g[0] + g[2], g[1] + g[3]], rtol=1e-12)
     assert not got[[0, 2]].any()
+
+
+def test_the_worked_numbers_of_the_tiny_embedding_bag_are_the_hand_computed_ones():
+    """examples/embedding_bag.toml: tokens (1, 3, 1), a mean bag, softmax over 2 classes."""
+    from symnn.engine.values import worked_numbers
+    from symnn.spec.specfile import load_spec
+    from tests.test_readme import ROOT
+
+    net = load_spec(ROOT / "examples" / "embedding_bag.toml")
+    numbers = worked_numbers(derive(net, "all"))
+    E = np.array(net.layers[0].weights)
+    W, b = np.array(net.layers[1].weights), np.array(net.layers[1].bias)
+    bag = (E[1] + E[3] + E[1]) / 3  # token 1 twice
+    forward = {str(e.lhs): e.value for e in numbers.forward}
+    np.testing.assert_allclose([forward["a_1_1"], forward["a_1_2"]], bag, rtol=1e-12)
+    z = W @ bag + b
+    p = np.exp(z) / np.exp(z).sum()
+    assert forward["L"] == pytest.approx(-np.log(p[0]), rel=1e-12)
+    g = W.T @ (p - np.array([1.0, 0.0]))  # ∂L/∂a¹
+    expected = np.zeros_like(E)
+    expected[1], expected[3] = 2 * g / 3, g / 3  # two shares for token 1, one for token 3
+    got = {str(s): mean for s, _, mean in numbers.gradients}
+    table = np.array([[got[f"e_1_{v}_{j}"] for j in (1, 2)] for v in range(4)])
+    np.testing.assert_allclose(table, expected, rtol=1e-12, atol=1e-15)
