@@ -307,3 +307,80 @@ def test_an_embedding_bag_classifier_trains_to_95_percent():
     assert result.loss[-1] < 0.5 * result.loss[0]
     X_test, Y_test = _topics(200, seed=1)
     assert accuracy(net, result.params, X_test, Y_test) >= 0.95
+
+
+# -- the matrix level: the scatter-add Sᵀ 1 gᵀ and δ ⊙ m / q, checked against the element level -
+def test_the_matrix_rules_state_the_scatter_add_and_the_mask():
+    import sympy as sp
+
+    from symnn.core import notation as nt
+    from symnn.core.matexpr import Grad
+    from symnn.engine.matrix import derive_matrix
+    from tests.test_matrix import _check_step, _environment
+
+    net = network_from_dict(LAYERS["embedding"].examples[0])  # a mean bag of 3 tokens
+    results = {step.lhs: step.rhs for step in derive_matrix(net).results}
+    E, S = sp.MatrixSymbol("E_1", 4, 2), sp.MatrixSymbol("S_1", 3, 4)
+    g = Grad(nt.LOSS, sp.MatrixSymbol("avec_1", 2, 1))
+    expected = sp.MatMul(sp.Rational(1, 3), S.T, sp.OneMatrix(3, 1), sp.Transpose(g))
+    assert results[Grad(nt.LOSS, E)] == expected
+
+    net = network_from_dict(LAYERS["dropout"].examples[1])  # p = 0.25, mask (1, 0, 1)
+    results = {step.lhs: step.rhs for step in derive_matrix(net).results}
+    m, a2 = sp.MatrixSymbol("mvec_2", 3, 1), sp.MatrixSymbol("avec_2", 3, 1)
+    back = results[Grad(nt.LOSS, sp.MatrixSymbol("avec_1", 3, 1))]
+    assert back == sp.MatMul(sp.Rational(4, 3), sp.HadamardProduct(Grad(nt.LOSS, a2), m))
+    # and every step of both, at a point, equals the element level (tests/test_layers.py too)
+    for spec in (LAYERS["embedding"].examples[0], LAYERS["dropout"].examples[1]):
+        net = network_from_dict(spec)
+        env = _environment(net, seed=3)
+        for step in derive_matrix(net).steps + list(derive_matrix(net).results):
+            _check_step(step, net, env)
+
+
+def test_the_matrix_scatter_add_catches_a_repeated_token():
+    """With tokens (1, 1), Sᵀ G adds both slices of ∂L/∂a into row 1 of ∂L/∂E."""
+    from symnn.core import notation as nt
+    from symnn.core.matexpr import Grad
+    from symnn.engine.instantiate import instantiate
+    from symnn.engine.matrix import derive_matrix
+    from tests.test_matrix import _environment, _numeric
+
+    spec = {
+        "inputs": 2,
+        "layers": [{"kind": "embedding", "vocabulary": 3, "dimension": 2}, {"units": 1}],
+        "loss": "mse",
+    }
+    net = network_from_dict(spec)
+    env = _environment(net)
+    env |= {nt.x(1): 1.0, nt.x(2): 1.0}
+    rhs = {s.lhs: s.rhs for s in derive_matrix(net).results}
+    E = next(lhs for lhs in rhs if isinstance(lhs, Grad) and str(lhs.args[1]) == "E_1")
+    g = [env[nt.grad_a(1, k)] for k in range(1, 5)]
+    got = _numeric(instantiate(rhs[E], net), env)
+    np.testing.assert_allclose(got[1], [g[0] + g[2], g[1] + g[3]], rtol=1e-12)
+    assert not got[[0, 2]].any()
+
+
+def test_the_worked_numbers_of_the_tiny_embedding_bag_are_the_hand_computed_ones():
+    """examples/embedding_bag.toml: tokens (1, 3, 1), a mean bag, softmax over 2 classes."""
+    from symnn.engine.values import worked_numbers
+    from symnn.spec.specfile import load_spec
+    from tests.test_readme import ROOT
+
+    net = load_spec(ROOT / "examples" / "embedding_bag.toml")
+    numbers = worked_numbers(derive(net, "all"))
+    E = np.array(net.layers[0].weights)
+    W, b = np.array(net.layers[1].weights), np.array(net.layers[1].bias)
+    bag = (E[1] + E[3] + E[1]) / 3  # token 1 twice
+    forward = {str(e.lhs): e.value for e in numbers.forward}
+    np.testing.assert_allclose([forward["a_1_1"], forward["a_1_2"]], bag, rtol=1e-12)
+    z = W @ bag + b
+    p = np.exp(z) / np.exp(z).sum()
+    assert forward["L"] == pytest.approx(-np.log(p[0]), rel=1e-12)
+    g = W.T @ (p - np.array([1.0, 0.0]))  # ∂L/∂a¹
+    expected = np.zeros_like(E)
+    expected[1], expected[3] = 2 * g / 3, g / 3  # two shares for token 1, one for token 3
+    got = {str(s): mean for s, _, mean in numbers.gradients}
+    table = np.array([[got[f"e_1_{v}_{j}"] for j in (1, 2)] for v in range(4)])
+    np.testing.assert_allclose(table, expected, rtol=1e-12, atol=1e-15)

@@ -59,7 +59,9 @@ def _loss_and_output_gradient(net: Network, src: ArrayCode) -> str:
     square = _square(parts) if parts.term != 0 else None
     if square is not None:
         c, u, k = square
-        E = src.named(src.expr(printer, u), f"E{depth}")
+        # E{depth} is the residual, unless a parameter has that name (an embedding's table).
+        taken = {name for name, _ in src.network.parameter_shapes()} if src.network else set()
+        E = src.named(src.expr(printer, u), f"E{depth}" if f"E{depth}" not in taken else "R")
         loss_terms.append(_scaled(printer, c, f"numpy.vdot({E}, {E})"))
         if not gradient_terms:  # E carries the whole gradient: scale it once, 1/N included
             src.emit(f"L = {joined(loss_terms)}")

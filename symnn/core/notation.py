@@ -287,6 +287,9 @@ _MATRIX_HEADS = {
     "Zbatch": "Z",
     "Abatch": "A",
     "Deltabatch": r"\Delta",
+    "E": "E",  # an embedding's table (symnn/layers/embedding.py)
+    "S": "S",  # the one-hot rows of an embedding's tokens
+    "mvec": "m",  # a dropout mask (symnn/layers/dropout.py)
 }
 _MATRIX_PLAIN = {"xvec": "x", "yvec": "y", "Xbatch": "X", "Ybatch": "Y"}
 

@@ -47,6 +47,10 @@ def _symbol_matrix(symbol: sp.MatrixSymbol, net: Network) -> sp.Matrix:
             return sp.Matrix(shape[0], math.prod(shape[1:]), [s for _, s in entries])
         rows, cols = shape
         return sp.Matrix(rows, cols, lambda j, k: nt.w(layer, j + 1, k + 1))
+    # A layer's own matrix quantities (an embedding's table, a dropout mask) it writes out itself.
+    own = getattr(net.layers[layer - 1], "explicit_matrix", None) if layer else None
+    if own is not None and (found := own(kind, layer, net)) is not None:
+        return found
     units = range(1, widths[layer] + 1)
     if kind == "bvec":
         has_bias = net.layers[layer - 1].has_bias

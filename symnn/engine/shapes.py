@@ -60,7 +60,10 @@ def shapes(derivation: Derivation) -> list[MemberOf]:
         except SymnnError:
             return (2, 0, 0, order.index(symbol))
         batch = kind.endswith("batch")
-        return (int(batch), layer or 0, _KINDS.index(kind.removesuffix("batch").lower()), 0)
+        base = kind.removesuffix("batch").lower()
+        # A layer's own quantities (an embedding's E and S, a mask m) after the dense ones.
+        rank = _KINDS.index(base) if base in _KINDS else len(_KINDS)
+        return (int(batch), layer or 0, rank, order.index(symbol))
 
     return [MemberOf(symbol, *symbol.shape) for symbol in sorted(order, key=key)]
 

@@ -25,13 +25,17 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.steps import RULES
+from symnn.core.matexpr import Diag, Jac
+from symnn.core.steps import RULES, Step
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     NodeKind,
     OracleContext,
+    Pullback,
     SpecContext,
     fail,
     finite,
@@ -41,6 +45,7 @@ from symnn.layers.base import layer as register
 RULES.setdefault(
     "dropout", "dropout scales a kept unit by 1/q and zeroes a dropped one: ∂a_j/∂u_j = m_j / q"
 )
+RULES.setdefault("dropout_jacobian", "the Jacobian of dropout is diag(m) / q")
 DROPOUT = NODE_KINDS.add("dropout", NodeKind("dropout", nt.grad_a, "dropout", "dropout"))
 
 
@@ -178,3 +183,33 @@ class Dropout:
     def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
         g = c.named(gradient, f"G{block}")
         return [f"{g} * M{block}"], {}
+
+    # -- the matrix level: a = m ⊙ u / q (1/q written as its number), ∂L/∂u = g ⊙ m / q ------
+    def explicit_matrix(self, kind: str, layer: int, net) -> sp.Matrix | None:
+        """The mask m^{(l)} as its column of zeros and ones (for the checks)."""
+        return sp.Matrix([sp.Integer(k) for k in self.mask]) if kind == "mvec" else None
+
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        (u,) = m.inputs
+        a, g = m.output, m.adjoint
+        mask = sp.MatrixSymbol(f"mvec_{m.block}", a.shape[0], 1)
+        scale = 1 / (1 - _exact(self.p))  # 1/q
+        note = f"1/q = {scale} with q = 1 − p"
+        J = sp.MatMul(scale, Diag(mask)) if scale != 1 else Diag(mask)
+
+        def scaled(expr: sp.MatrixExpr) -> sp.MatrixExpr:
+            return sp.MatMul(scale, expr) if scale != 1 else expr
+
+        return MatrixRule(
+            forward=(Step(a, scaled(sp.HadamardProduct(mask, u)), "definition", note),),
+            jacobians=(Step(Jac(a, u), J, "dropout_jacobian", note),),
+            jacobian_head=Jac(a, u),
+            pullbacks=(
+                Pullback(
+                    sp.MatMul(sp.Transpose(Jac(a, u)), g),
+                    scaled(sp.HadamardProduct(g, mask)),
+                    "diag(m)ᵀ g / q = g ⊙ m / q",
+                ),
+            ),
+            explicit=(J,),
+        )

@@ -38,15 +38,19 @@ import sympy as sp
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.functions import _Rule
-from symnn.core.steps import RULES
+from symnn.core.matexpr import Grad, Jac, Rows
+from symnn.core.steps import RULES, Step
 from symnn.layers.base import (
     INPUT,
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     NodeKind,
     OracleContext,
     ParameterSpec,
+    Pullback,
     SpecContext,
     fail,
     layer,
@@ -63,6 +67,13 @@ RULES.setdefault(
 RULES.setdefault(
     "embedding_bag",
     "an embedding bag sums the looked-up rows: ∂s_j/∂E_{v,j} = Σ_t [x_t = v], over T for a mean",
+)
+RULES.setdefault(
+    "embedding_tokens", "the lookup is constant in the tokens: ∂a/∂x = 0, nothing flows into x"
+)
+RULES.setdefault(
+    "embedding_scatter_add",
+    "a scatter-add of rows: each position adds its gradient into the row of its token",
 )
 LOOKUP = NODE_KINDS.add(
     "embedding_lookup",
@@ -195,7 +206,10 @@ class Embedding:
             rf"\mathbb{{1}}\left[x_t = v\right] E^{{({l})}}_{{vj}}$. {bag}. The lookup is "
             "constant between integers, so nothing flows back into the tokens, and "
             rf"$\partial L/\partial E^{{({l})}}_{{vj}}$ adds up the gradients of every position "
-            "that holds token $v$ (a scatter-add of rows; a repeated token adds once per use)."
+            "that holds token $v$ (a scatter-add of rows; a repeated token adds once per use). "
+            rf"In matrix form $S^{{({l})}}$ is the $T \times {V}$ one-hot matrix of the tokens, "
+            rf"$S^{{({l})}}_{{tv}} = \mathbb{{1}}\left[x_t = v\right]$ (row $t$ picks token "
+            r"$t$'s row of the table), and $\mathbf{1}$ is a column of ones."
         )
 
     def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
@@ -272,3 +286,53 @@ class Embedding:
         c.emit(f"numpy.add.at(dE{l}, T{l}, {rows})")
         # Nothing flows into the tokens (labels, not quantities).
         return [f"numpy.zeros_like({ins[0]})"], {f"E{l}": f"dE{l}"}
+
+    # -- the matrix level: S (T × V) holds the one-hot rows of the tokens, S_tv = [x_t = v] -----
+    def explicit_matrix(self, kind: str, layer: int, net) -> sp.Matrix | None:
+        """E^{(l)} and S^{(l)} written out in element-level symbols (for the checks)."""
+        if kind == "E":
+            return sp.Matrix(self.vocabulary, self.dimension, lambda v, j: nt.e(layer, v, j + 1))
+        if kind == "S":
+            tokens = net.widths[net.sources[layer - 1][0]]
+            return sp.Matrix(tokens, self.vocabulary, lambda t, v: Equals(nt.x(t + 1), v))
+        return None
+
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """a = Eᵀ Sᵀ 1 (÷ T) for a bag, the rows S_t E stacked without; ∂L/∂E = Sᵀ G."""
+        (x,) = m.inputs
+        a, g, l = m.output, m.adjoint, m.block
+        T, V, d = x.shape[0], self.vocabulary, self.dimension
+        E = sp.MatrixSymbol(f"E_{l}", V, d)
+        S = sp.MatrixSymbol(f"S_{l}", T, V)
+        defined = "S is the one-hot matrix of the tokens, S_tv = [x_t = v]"
+        if self.bag == "none":
+            rows = [sp.Transpose(sp.MatMul(Rows(S, t, t), E)) for t in range(1, T + 1)]
+            forward = sp.BlockMatrix([[row] for row in rows])
+            slices = [Rows(g, (t - 1) * d + 1, t * d) for t in range(1, T + 1)]
+            terms = [
+                sp.MatMul(sp.Transpose(Rows(S, t, t)), sp.Transpose(slices[t - 1]))
+                for t in range(1, T + 1)
+            ]
+            gradient = terms[0] if T == 1 else sp.MatAdd(*terms)
+            note = "row t of S picks token t; its slice of ∂L/∂a goes into that row: Sᵀ G"
+        else:
+            ones = sp.OneMatrix(T, 1)
+            scale = [] if self.bag == "sum" else [sp.Rational(1, T)]
+            forward = sp.MatMul(*scale, E.T, S.T, ones)
+            gradient = sp.MatMul(*scale, S.T, ones, sp.Transpose(g))
+            note = "Sᵀ 1 counts each token, so a repeated token's row gets one share per use"
+        zero = sp.ZeroMatrix(a.shape[0], T)
+        return MatrixRule(
+            forward=(Step(a, forward, "definition", defined),),
+            jacobians=(Step(Jac(a, x), zero, "embedding_tokens"),),
+            jacobian_head=Jac(a, x),
+            pullbacks=(
+                Pullback(
+                    sp.MatMul(sp.Transpose(Jac(a, x)), g),
+                    sp.ZeroMatrix(T, 1),
+                    "the tokens are labels",
+                ),
+            ),
+            gradients=(Step(Grad(nt.LOSS, E), gradient, "embedding_scatter_add", note),),
+            explicit=(zero,),
+        )

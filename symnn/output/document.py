@@ -437,6 +437,8 @@ def context(
     network_spec = graph.network if graph is not None else derivation.context.get("network")
     if activation_proofs and isinstance(network_spec, Network):
         ctx["groups"] = _proof_groups(network_spec, builder) + ctx["groups"]
+    # Every layer states its conventions once, under the notation, at either level.
+    ctx["layer_conventions"] = layer_conventions(network_spec) if network_spec is not None else []
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
@@ -452,7 +454,6 @@ def context(
             "loss": loss.title,
             "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
-            "conventions": layer_conventions(graph.network),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:

@@ -68,6 +68,10 @@ RULE_MATH = {
         r"\text{an embedding bag sums the looked-up rows: } \partial s_j/\partial E_{v,j}"
         r" = \textstyle\sum_t [x_t = v] \text{ (over } T \text{ for a mean)}"
     ),
+    RULES["embedding_tokens"]: (
+        r"\text{the lookup is constant in the tokens: } \partial a/\partial x = 0"
+        r"\text{, nothing flows into } x"
+    ),
     RULES["dropout"]: (
         r"\text{dropout scales a kept unit by } 1/q \text{ and zeroes a dropped one: }"
         r" \partial a_j/\partial u_j = m_j/q"
