@@ -76,11 +76,55 @@ def program_adjoint(layer: int, unit: int) -> sp.Symbol:
 _KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y")
 
 
+@dataclass(frozen=True)
+class Quantity:
+    """A quantity kind a layer adds (μ, σ², x̂, γ, …): its machine prefix and its LaTeX.
+
+    ``latex`` is a format string with ``{l}`` for the layer and ``{i}`` for the other indices,
+    e.g. ``r"\\mu^{{({l})}}_{{{i}}}"``. Its adjoint ∂L/∂q has the prefix ``dL_d`` + name.
+    """
+
+    name: str
+    latex: str
+
+    def __call__(self, layer: int, *units: int) -> sp.Symbol:
+        return _quantity_symbol(self.name, layer, units)
+
+    def adjoint(self, layer: int, *units: int) -> sp.Symbol:
+        """∂L/∂(this quantity) at ``layer``, ``units``: a named adjoint, computed once."""
+        return _quantity_symbol(f"dL_d{self.name}", layer, units)
+
+    def typeset(self, indices: tuple[int, ...]) -> str:
+        return self.latex.format(l=indices[0], i=_sub(*indices[1:]))
+
+
+@cache
+def _quantity_symbol(prefix: str, layer: int, units: tuple[int, ...]) -> sp.Symbol:
+    return sp.Symbol("_".join([prefix, str(layer), *map(str, units)]), real=True)
+
+
+QUANTITIES: Registry[Quantity] = Registry("quantity")
+
+
+def quantity(name: str, latex: str) -> Quantity:
+    """Register a quantity kind (a layer's named intermediate or parameter) and return it.
+
+    Examples:
+        >>> mu = Quantity("mu", r"\\mu^{{({l})}}_{{{i}}}")
+        >>> mu(2, 1).name, mu.adjoint(2, 1).name, mu.typeset((2, 1))
+        ('mu_2_1', 'dL_dmu_2_1', '\\\\mu^{(2)}_{1}')
+    """
+    if not name.isidentifier() or name in _KINDS or name.startswith("dL_d"):
+        raise ValueError(f"quantity {name!r}: expected a new identifier")
+    return QUANTITIES.add(name, Quantity(name, latex))
+
+
 def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
     """Split a symnn symbol into its kind and indices: ``w_2_1_3`` -> ("w", (2, 1, 3))."""
     if symbol == LOSS:
         return "L", ()
-    for kind in _KINDS:
+    kinds = [*_KINDS, *QUANTITIES, *(f"dL_d{name}" for name in QUANTITIES)]
+    for kind in kinds:
         prefix = kind + "_"
         if symbol.name.startswith(prefix):
             rest = symbol.name[len(prefix) :].split("_")
@@ -145,6 +189,10 @@ def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
         return f"{head}^{{({layer})}}_{{{_sub(*rest)}}}"
     if kind == "dL_da":
         return rf"\frac{{\partial L}}{{\partial a^{{({layer})}}_{{{_sub(*rest)}}}}}"
+    if kind in QUANTITIES:
+        return QUANTITIES[kind].typeset(idx)
+    if kind.startswith("dL_d") and kind[4:] in QUANTITIES:
+        return rf"\frac{{\partial L}}{{\partial {QUANTITIES[kind[4:]].typeset(idx)}}}"
     raise SymnnError(f"no layered notation for {kind!r}")
 
 

@@ -19,8 +19,9 @@ from symnn.rules.losses import LOSSES
 from symnn.spec.build import build_graph
 from symnn.spec.network import Network
 
-_ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
-_ARRAY = re.compile(r"^\s*([Wb]\d+)\s*$")
+# Any parameter array's name: W1, b2, and other layers' (gamma2, Wq3, …): letters, then the layer.
+_ENTRY = re.compile(r"^\s*([A-Za-z][A-Za-z_]*?)(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+_ARRAY = re.compile(r"^\s*([A-Za-z][A-Za-z_]*?\d+)\s*$")
 _LAYER = re.compile(r"^\s*layer\s*(\d+)\s*$")
 
 

@@ -1,0 +1,244 @@
+"""LayerNorm: each row of a block normalised to mean 0, variance 1, then scaled and shifted.
+
+Per sample, over the last axis of the block: a (T, d) sequence block is normalised row by row
+(each time step on its own), a plain vector of d entries as one row. For row t of width d,
+
+    μ_t = (1/d) Σ_j x_tj,   σ²_t = (1/d) Σ_j (x_tj − μ_t)²   (the biased variance, as PyTorch),
+    x̂_tj = (x_tj − μ_t) / √(σ²_t + ε),   a_tj = γ_j x̂_tj + β_j,
+
+with γ (init 1) and β (init 0) shared by every row, as ``torch.nn.LayerNorm(d)``. μ, σ² and x̂
+are named quantities of their own (node kinds ``mean``, ``variance``, ``normalised``), so the
+derivation goes through them: ∂L/∂x̂ = γ ⊙ ∂L/∂a, then ∂L/∂σ², ∂L/∂μ, and ∂L/∂x sums the three
+paths. Collected, that sum is the closed form (``closed_form_input_gradient``)
+
+    ∂L/∂x_t = (1/d)(σ²_t + ε)^(−½) [d ∂L/∂x̂_t − Σ_j ∂L/∂x̂_tj − x̂_t Σ_j (∂L/∂x̂_tj x̂_tj)],
+
+which the batched NumPy rule computes and a test checks against the element level.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy as sp
+
+from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
+from symnn.core.steps import RULES
+from symnn.layers.base import (
+    NODE_KINDS,
+    ArrayCode,
+    GraphBuilder,
+    NodeKind,
+    OracleContext,
+    ParameterSpec,
+    SpecContext,
+    constant,
+    fail,
+    finite,
+    layer,
+    vector,
+)
+
+MU = nt.quantity("mu", r"\mu^{{({l})}}_{{{i}}}")
+VAR = nt.quantity("var", r"\sigma^{{2\,({l})}}_{{{i}}}")
+XHAT = nt.quantity("xhat", r"\hat{{x}}^{{({l})}}_{{{i}}}")
+GAMMA = nt.quantity("gamma", r"\gamma^{{({l})}}_{{{i}}}")
+BETA = nt.quantity("beta", r"\beta^{{({l})}}_{{{i}}}")
+
+RULES.setdefault("mean", "derivative of a mean: ∂μ/∂x_j = 1/d")
+RULES.setdefault("variance", "derivative of the biased variance: ∂σ²/∂x_j = 2(x_j − μ)/d")
+RULES.setdefault("normalisation", "derivative of x̂ = (x − μ)(σ² + ε)^(−½)")
+RULES.setdefault("scale_shift", "derivative of a = γ x̂ + β: ∂a/∂x̂ = γ")
+RULES.setdefault(
+    "norm_closed_form",
+    "the three paths through x̂, σ² and μ collected: "
+    "∂L/∂x = (1/d)(σ²+ε)^(−½)[d ∂L/∂x̂ − Σ ∂L/∂x̂ − x̂ Σ(∂L/∂x̂ ⊙ x̂)]",
+)
+
+MEAN = NODE_KINDS.add("mean", NodeKind("mean", MU.adjoint, "mean", "mean", "mu", "dL_dmu", 4))
+VARIANCE = NODE_KINDS.add(
+    "variance", NodeKind("variance", VAR.adjoint, "variance", "variance", "var", "dL_dvar", 3)
+)
+NORMALISED = NODE_KINDS.add(
+    "normalised",
+    NodeKind("normalised", XHAT.adjoint, "normalisation", "normalised", "xhat", "dL_dxhat", 2),
+)
+NORM_OUT = NODE_KINDS.add(
+    "norm_out", NodeKind("norm_out", nt.grad_a, "scale_shift", "scale and shift")
+)
+
+
+def rows_of(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(rows, width of a row) of a block normalised over its last axis."""
+    return math.prod(shape[:-1]), shape[-1]
+
+
+def normalise_rows(
+    g: GraphBuilder, block: int, x: list[sp.Symbol], rows: int, d: int, eps: float
+) -> tuple[list[sp.Symbol], list[sp.Symbol]]:
+    """μ, σ² and x̂ of each row of ``x`` (rows × d, row-major) as named definitions; (x̂, σ²)."""
+    l, inv = block, sp.Rational(1, d)
+    grid = [x[t * d : (t + 1) * d] for t in range(rows)]
+    mu = g.define([MU(l, t) for t in range(1, rows + 1)], [inv * sp.Add(*r) for r in grid], MEAN, l)
+    var = g.define(
+        [VAR(l, t) for t in range(1, rows + 1)],
+        [inv * sp.Add(*((xj - m) ** 2 for xj in r)) for r, m in zip(grid, mu, strict=True)],
+        VARIANCE,
+        l,
+    )
+    eps_ = constant(eps)
+    xhat = [
+        (xj - mu[t]) * (var[t] + eps_) ** sp.Rational(-1, 2) for t in range(rows) for xj in grid[t]
+    ]
+    names = [XHAT(l, k) for k in range(1, rows * d + 1)]
+    return g.define(names, xhat, NORMALISED, l), var
+
+
+@layer
+@dataclass(frozen=True)
+class LayerNorm:
+    """Layer normalisation over the last axis of its block, with learnable γ and β.
+
+    ``eps`` is added to the variance; ``affine = false`` drops γ and β (a = x̂); ``gamma`` and
+    ``beta`` optionally give their values (d numbers each).
+
+    Examples:
+        >>> from symnn import Dense, Network
+        >>> net = Network(6, [LayerNorm(), Dense(1)], input_shape=[2, 3])
+        >>> net.parameter_shapes()
+        [('gamma1', (3,)), ('beta1', (3,)), ('W2', (1, 6)), ('b2', (1,))]
+    """
+
+    kind: ClassVar[str] = "layernorm"
+    activation: ClassVar[str] = "identity"
+    examples: ClassVar[tuple[dict, ...]] = (
+        {  # a (2, 3) sequence block normalised row by row, then a read-out
+            "inputs": 6,
+            "input_shape": [2, 3],
+            "layers": [{"kind": "layernorm"}, {"units": 2, "activation": "tanh"}],
+            "loss": "mse",
+        },
+        {  # after a dense layer, as in a transformer's MLP; no affine
+            "inputs": 2,
+            "layers": [
+                {"units": 3, "activation": "tanh"},
+                {"kind": "layernorm", "eps": 0.1, "affine": False},
+                {"units": 1},
+            ],
+            "loss": "squared_error",
+        },
+    )
+
+    eps: float = 1e-5
+    affine: bool = True
+    gamma: tuple[float, ...] | None = None
+    beta: tuple[float, ...] | None = None
+    name: str = ""
+    inputs: tuple[str, ...] = ()
+
+    def width(self, sizes: tuple[int, ...]) -> int:
+        return sizes[0]
+
+    def output_shape(self, shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
+        return shapes[0]
+
+    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> LayerNorm:
+        if len(sizes) != 1:
+            raise fail(f"{key}.inputs", "one block for a layernorm layer", list(self.inputs))
+        source = ctx.block(self.inputs[0], f"{key}.inputs") if self.inputs else len(ctx.layers)
+        _, d = rows_of(ctx.block_shapes[source])
+        if d < 2:
+            # One entry per row: x̂ = 0 always, and the gradient through it vanishes.
+            raise fail(key, "rows of at least 2 entries to normalise (the last axis)", d)
+        eps = finite(self.eps, f"{key}.eps")
+        if eps <= 0:
+            raise fail(f"{key}.eps", "a positive number (it keeps √(σ² + ε) above 0)", self.eps)
+        if not isinstance(self.affine, bool):
+            raise fail(f"{key}.affine", "true or false", self.affine)
+        gamma = None if self.gamma is None else vector(self.gamma, d, f"{key}.gamma")
+        beta = None if self.beta is None else vector(self.beta, d, f"{key}.beta")
+        if not self.affine and (gamma or beta):
+            raise SymnnError(f"{key}.affine: false has no gamma or beta to give")
+        return LayerNorm(eps, self.affine, gamma, beta, self.name, self.inputs)
+
+    def shape(self, network, block: int) -> tuple[int, int]:
+        """(rows, d) of the block this layer (number ``block``) reads."""
+        return rows_of(network.block_shapes[network.sources[block - 1][0]])
+
+    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
+        if not self.affine:
+            return []
+        source = ctx.block(self.inputs[0], "inputs") if self.inputs else block - 1
+        _, d = rows_of(ctx.block_shapes[source])
+        key = f"layers[{block}]"
+        gamma = self.gamma if self.gamma is not None else (1.0,) * d
+        return [
+            ParameterSpec(f"gamma{block}", (d,), "bias", True, gamma, key),
+            ParameterSpec(f"beta{block}", (d,), "bias", True, self.beta, key),
+        ]
+
+    def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
+        (x,) = xs
+        l = block
+        rows, d = self.shape(g.network, l)
+        xhat, _ = normalise_rows(g, l, x, rows, d, self.eps)
+        if self.affine:
+            gamma = g.parameter(
+                f"gamma{l}", sp.Array([GAMMA(l, j) for j in range(1, d + 1)]), l, True
+            )
+            beta = g.parameter(f"beta{l}", sp.Array([BETA(l, j) for j in range(1, d + 1)]), l, True)
+            gs, bs = gamma.symbols.tolist(), beta.symbols.tolist()
+            out = [gs[k % d] * xh + bs[k % d] for k, xh in enumerate(xhat)]
+        else:
+            out = list(xhat)
+        return g.define([nt.a(l, k) for k in range(1, len(x) + 1)], out, NORM_OUT, l)
+
+    def oracle(self, o: OracleContext, block: int, xs: list):
+        (x,) = xs
+        anp = o.anp
+        rows, d = self.shape(o.network, block)
+        grid = anp.reshape(x, (x.shape[0], rows, d))
+        centred = grid - anp.mean(grid, axis=2, keepdims=True)
+        variance = anp.mean(centred**2, axis=2, keepdims=True)
+        out = centred / anp.sqrt(variance + self.eps)
+        if self.affine:
+            out = out * o.params[f"gamma{block}"] + o.params[f"beta{block}"]
+        return anp.reshape(out, (x.shape[0], rows * d))
+
+    # -- the batched NumPy rule: rows of every sample at once, the closed-form backward -------
+    def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
+        (previous,) = ins
+        l = block
+        rows, d = self.shape(c.network, l)
+        c.emit(f"Xc{l} = {previous}.reshape(N, {rows}, {d})")
+        c.emit(f"Xc{l} = Xc{l} - Xc{l}.mean(axis=2, keepdims=True)")
+        c.emit(f"R{l} = 1 / numpy.sqrt((Xc{l} ** 2).mean(axis=2, keepdims=True) + {self.eps!r})")
+        c.emit(f"Xhat{l} = Xc{l} * R{l}")
+        if self.affine:
+            c.emit(f"A{l} = (Xhat{l} * gamma{l} + beta{l}).reshape(N, {rows * d})")
+        else:
+            c.emit(f"A{l} = Xhat{l}.reshape(N, {rows * d})")
+
+    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
+        """∂L/∂x̂ = γ ⊙ G; ∂L/∂x in the closed form; ∂L/∂γ = Σ G ⊙ x̂, ∂L/∂β = Σ G."""
+        l = block
+        rows, d = self.shape(c.network, l)
+        c.emit(f"G{l} = ({gradient}).reshape(N, {rows}, {d})")
+        grads = {}
+        if self.affine:
+            grads = {
+                f"gamma{l}": f"(G{l} * Xhat{l}).sum(axis=(0, 1))",
+                f"beta{l}": f"G{l}.sum(axis=(0, 1))",
+            }
+            c.emit(f"DXhat{l} = G{l} * gamma{l}")
+        else:
+            c.emit(f"DXhat{l} = G{l}")
+        dxhat = f"DXhat{l}"
+        c.emit(
+            f"DX{l} = (R{l} / {d}) * ({d} * {dxhat} - {dxhat}.sum(axis=2, keepdims=True)"
+            f" - Xhat{l} * ({dxhat} * Xhat{l}).sum(axis=2, keepdims=True))"
+        )
+        return [f"DX{l}.reshape(N, {rows * d})"], grads
