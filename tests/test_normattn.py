@@ -12,10 +12,15 @@ import sympy as sp
 
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
+from symnn.core.functions import to_elementary
 from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.spec.build import build_graph
 from symnn.spec.specfile import network_from_dict
 from symnn.training.check import random_batch, random_params
+
+
+def _number(expr, values):
+    return sp.Float(float(to_elementary(sp.sympify(expr).xreplace(values)).evalf()))
 
 
 def element_values(net, params, x, y):
@@ -29,10 +34,9 @@ def element_values(net, params, x, y):
         for index, s in p.entries():
             values[s] = sp.Float(float(np.asarray(params[p.name])[index]))
     for d in graph.definitions:
-        values[d.symbol] = sp.Float(float(sp.sympify(d.expr).xreplace(values).doit().evalf()))
+        values[d.symbol] = _number(d.expr, values)
     for d in reversed(graph.definitions[:-1]):
-        expr = sp.sympify(bp.adjoints[d.symbol]).xreplace(values).doit()
-        values[adjoint_symbol(d)] = sp.Float(float(expr.evalf()))
+        values[adjoint_symbol(d)] = _number(bp.adjoints[d.symbol], values)
     return graph, {s: float(v) for s, v in values.items()}
 
 
@@ -82,6 +86,119 @@ def test_layernorm_closed_form_equals_the_element_level(shape):
     )
     engine = _column(v, nt.grad_a, 1, n).reshape(rows, d)
     np.testing.assert_allclose(closed, engine, rtol=1e-10, atol=1e-13)
+
+
+# -- attention ---------------------------------------------------------------------------------
+def _attention(T=3, d=2, **layer):
+    spec = {
+        "inputs": T * d,
+        "input_shape": [T, d],
+        "layers": [{"kind": "attention", **layer}, {"units": 2, "activation": "tanh"}],
+        "loss": "mse",
+    }
+    return network_from_dict(spec)
+
+
+def _grid(values, make, layer, shape):
+    return _column(values, make, layer, int(np.prod(shape))).reshape(shape)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"bias": False},
+        {"heads": 2, "units": 4, "causal": True},
+        {"heads": 2, "mask": [[1, 0, 1], [1, 1, 0], [0, 1, 1]], "output_projection": False},
+    ],
+)
+def test_attention_matrix_form_equals_the_element_level(layer):
+    """dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = τ dS K, dK = τ dSᵀ Q."""
+    from symnn.core import notation as nt
+    from symnn.layers import attention as at
+
+    net = _attention(**layer)
+    T, d = 3, 2
+    att = net.layers[0]
+    u, H = att.width_of_heads(d), att.heads
+    dh = u // H
+    rng = np.random.default_rng(7)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 1)
+    _, v = element_values(net, params, X[0], Y[0])
+    Q, K, V = (_grid(v, m, 1, (T, u)) for m in (at.Q, at.K, at.V))
+    P = _grid(v, at.P, 1, (H, T, T))
+    out = at.O.adjoint if att.output_projection else nt.grad_a
+    dO = _grid(v, out, 1, (T, u))
+    dV, dQ, dK = (_grid(v, m.adjoint, 1, (T, u)) for m in (at.V, at.Q, at.K))
+    dP, dS = (_grid(v, m.adjoint, 1, (H, T, T)) for m in (at.P, at.S))
+    allowed = np.array(att.allowed(T))
+    tau = 1 / np.sqrt(dh)
+    for h in range(H):
+        c = slice(h * dh, (h + 1) * dh)
+        np.testing.assert_allclose(dV[:, c], P[h].T @ dO[:, c], rtol=1e-9, atol=1e-12)
+        matrix_dP = dO[:, c] @ V[:, c].T
+        np.testing.assert_allclose(dP[h][allowed], matrix_dP[allowed], rtol=1e-9, atol=1e-12)
+        matrix_dS = P[h] * (matrix_dP - (matrix_dP * P[h]).sum(axis=1, keepdims=True))
+        np.testing.assert_allclose(dS[h], matrix_dS, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(dQ[:, c], tau * dS[h] @ K[:, c], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(dK[:, c], tau * dS[h].T @ Q[:, c], rtol=1e-9, atol=1e-12)
+    assert (P[:, ~allowed] == 0).all()
+
+
+def test_attention_biases_agree_at_every_level():
+    """With b_Q, b_K, b_V, b_O: element code, matrix code and autograd (b_K's gradient is 0)."""
+    from symnn.codegen.element import compile_gradients
+    from symnn.training import oracle
+
+    net = _attention(T=2, heads=2, causal=True)
+    rng = np.random.default_rng(1)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 4)
+    loss, grads = compile_gradients(net)(params, X, Y)
+    m_loss, m_grads = compile_matrix_gradients(net)(params, X, Y)
+    r_loss, reference = oracle.gradients(net, params, X, Y)
+    assert loss == pytest.approx(r_loss, rel=1e-12) and m_loss == pytest.approx(r_loss, rel=1e-12)
+    for name, g in reference.items():
+        np.testing.assert_allclose(grads[name], g, rtol=1e-9, atol=1e-13, err_msg=name)
+        np.testing.assert_allclose(m_grads[name], g, rtol=1e-9, atol=1e-13, err_msg=name)
+    assert np.abs(m_grads["bk1"]).max() < 1e-13  # each row's softmax ignores a shift
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape", "message"),
+    [
+        (
+            {"heads": 4},
+            [3, 2],
+            r"layers\[1\]\.heads: expected a number of heads that divides "
+            r"the width \(units = 2\), found 4",
+        ),
+        ({"units": 6, "heads": 4}, [3, 2], r"layers\[1\]\.heads: .*\(units = 6\), found 4"),
+        ({"heads": 0}, [3, 2], r"layers\[1\]\.heads: expected a positive integer"),
+        ({}, [6], r"layers\[1\]: attention reads a \(T, d\) sequence block, found shape \(6,\)"),
+        ({"mask": [[1, 0], [1, 1]]}, [3, 2], r"layers\[1\]\.mask: expected 3 rows of 3 zeros"),
+        ({"mask": [[1, 0, 0], [1, 1], [1, 1, 1]]}, [3, 2], r"layers\[1\]\.mask\[1\]: expected 3"),
+        (
+            {"mask": [[0, 0, 0], [1, 1, 1], [1, 1, 1]]},
+            [3, 2],
+            r"layers\[1\]\.mask\[0\]: expected at least one step to attend to",
+        ),
+        (
+            {"mask": [[1, 1, 1]] * 3, "causal": True},
+            [3, 2],
+            r"layers\[1\]\.mask: give either mask or causal = true",
+        ),
+        ({"causal": "yes"}, [3, 2], r"layers\[1\]\.causal: expected true or false"),
+    ],
+)
+def test_bad_attention_specs_name_layer_and_key(layer, shape, message):
+    spec = {
+        "inputs": int(np.prod(shape)),
+        "input_shape": shape,
+        "layers": [{"kind": "attention", **layer}, {"units": 1}],
+    }
+    with pytest.raises(SymnnError, match=message):
+        network_from_dict(spec)
 
 
 torch = pytest.importorskip("torch", reason="PyTorch comparisons need torch (optional)")
@@ -159,3 +276,59 @@ def test_layernorm_toml_keys(tmp_path):
     net = load_spec(path)
     assert net.layers[0].eps == 0.01 and net.layers[0].gamma == (1.5, 2.0)
     assert net.given_params()["beta1"].tolist() == [0.1, -0.1]
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_multi_head_attention_matches_torch(causal):
+    T, d, H, n = 4, 6, 3, 5
+    spec = {
+        "inputs": T * d,
+        "input_shape": [T, d],
+        "layers": [{"kind": "attention", "heads": H, "causal": causal}, {"units": 2}],
+        "loss": "mse",
+    }
+    net = network_from_dict(spec)
+    rng = np.random.default_rng(2)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, n)
+    loss, grads = compile_matrix_gradients(net)(params, X, Y)
+    mha = torch.nn.MultiheadAttention(d, H, batch_first=True, dtype=torch.float64)
+    t = _torch(params)
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.cat([t["Wq1"], t["Wk1"], t["Wv1"]]))
+        mha.in_proj_bias.copy_(torch.cat([t["bq1"], t["bk1"], t["bv1"]]))
+        mha.out_proj.weight.copy_(t["Wo1"])
+        mha.out_proj.bias.copy_(t["bo1"])
+    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1) if causal else None
+    x = torch.tensor(X).reshape(n, T, d)
+    attended, _ = mha(x, x, x, attn_mask=mask, need_weights=False)
+    W2, b2 = (t[k].requires_grad_() for k in ("W2", "b2"))
+    reference = _torch_mse(attended.reshape(n, T * d) @ W2.T + b2, Y)
+    reference.backward()
+    assert loss == pytest.approx(reference.item(), rel=1e-12)
+    w = mha.in_proj_weight.grad.numpy()
+    b = mha.in_proj_bias.grad.numpy()
+    for i, role in enumerate("qkv"):
+        np.testing.assert_allclose(grads[f"W{role}1"], w[i * d : (i + 1) * d], rtol=1e-8)
+        np.testing.assert_allclose(grads[f"b{role}1"], b[i * d : (i + 1) * d], atol=1e-12)
+    np.testing.assert_allclose(grads["Wo1"], mha.out_proj.weight.grad.numpy(), rtol=1e-8)
+    np.testing.assert_allclose(grads["bo1"], mha.out_proj.bias.grad.numpy(), rtol=1e-8)
+
+
+def test_single_head_attention_matches_torch_scaled_dot_product():
+    T, d, n = 3, 4, 4
+    net = _attention(T=T, d=d, bias=False, causal=True)
+    rng = np.random.default_rng(3)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, n)
+    loss, grads = compile_matrix_gradients(net)(params, X, Y)
+    t = {k: v.requires_grad_() for k, v in _torch(params).items()}
+    x = torch.tensor(X).reshape(n, T, d)
+    q, k, v = (x @ t[f"W{r}1"].T for r in "qkv")
+    o = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    out = torch.tanh(o.reshape(n, T * d) @ t["W2"].T + t["b2"])
+    reference = _torch_mse(out, Y)
+    reference.backward()
+    assert loss == pytest.approx(reference.item(), rel=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], t[name].grad.numpy(), rtol=1e-8, err_msg=name)

@@ -1,6 +1,15 @@
 """Layer kinds, one module each; importing the package registers them all in LAYERS."""
 
-from symnn.layers import add, concat, dense, layernorm
+from symnn.layers import add, attention, concat, dense, layernorm
 from symnn.layers.base import LAYERS, NodeKind, layer
 
-__all__ = ["LAYERS", "NodeKind", "add", "concat", "dense", "layer", "layernorm"]
+__all__ = [
+    "LAYERS",
+    "NodeKind",
+    "add",
+    "attention",
+    "concat",
+    "dense",
+    "layer",
+    "layernorm",
+]

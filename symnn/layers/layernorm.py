@@ -48,14 +48,14 @@ XHAT = nt.quantity("xhat", r"\hat{{x}}^{{({l})}}_{{{i}}}")
 GAMMA = nt.quantity("gamma", r"\gamma^{{({l})}}_{{{i}}}")
 BETA = nt.quantity("beta", r"\beta^{{({l})}}_{{{i}}}")
 
-RULES.setdefault("mean", "derivative of a mean: ∂μ/∂x_j = 1/d")
-RULES.setdefault("variance", "derivative of the biased variance: ∂σ²/∂x_j = 2(x_j − μ)/d")
-RULES.setdefault("normalisation", "derivative of x̂ = (x − μ)(σ² + ε)^(−½)")
-RULES.setdefault("scale_shift", "derivative of a = γ x̂ + β: ∂a/∂x̂ = γ")
+RULES.setdefault("mean", "derivative of the mean μ of a row: 1/d for each entry")
+RULES.setdefault("variance", "derivative of the biased variance σ² = Σ (x − μ)² / d")
 RULES.setdefault(
-    "norm_closed_form",
-    "the three paths through x̂, σ² and μ collected: "
-    "∂L/∂x = (1/d)(σ²+ε)^(−½)[d ∂L/∂x̂ − Σ ∂L/∂x̂ − x̂ Σ(∂L/∂x̂ ⊙ x̂)]",
+    "normalisation", "derivative of the normalised entry: (x − μ) over the root of σ² + ε"
+)
+RULES.setdefault("scale_shift", "derivative of the scale and shift γ·(normalised x) + β")
+RULES.setdefault(
+    "norm_closed_form", "the three paths, through the normalised x, σ² and μ, collected"
 )
 
 MEAN = NODE_KINDS.add("mean", NodeKind("mean", MU.adjoint, "mean", "mean", "mu", "dL_dmu", 4))
