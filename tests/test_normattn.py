@@ -88,6 +88,61 @@ def test_layernorm_closed_form_equals_the_element_level(shape):
     np.testing.assert_allclose(closed, engine, rtol=1e-10, atol=1e-13)
 
 
+# -- batchnorm ---------------------------------------------------------------------------------
+def test_batchnorm_closed_form_over_the_batch_equals_the_element_level():
+    """Over each column (feature) of the (B, d) block: the same closed form, with B for d."""
+    from symnn.core import notation as nt
+    from symnn.layers.layernorm import VAR, XHAT
+
+    B, d = 3, 2
+    spec = {
+        "inputs": B * d,
+        "input_shape": [B, d],
+        "layers": [{"kind": "layernorm"}, {"kind": "batchnorm"}, {"kind": "layernorm"}],
+        "loss": "mse",
+    }
+    net = network_from_dict(spec)
+    rng = np.random.default_rng(5)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, 1)
+    _, v = element_values(net, params, X[0], Y[0])
+    dxhat = _column(v, XHAT.adjoint, 2, B * d).reshape(B, d)
+    xhat = _column(v, XHAT, 2, B * d).reshape(B, d)
+    var = _column(v, VAR, 2, d).reshape(1, d)
+    closed = (
+        (1 / B)
+        * (var + net.layers[1].eps) ** -0.5
+        * (
+            B * dxhat
+            - dxhat.sum(axis=0, keepdims=True)
+            - xhat * (dxhat * xhat).sum(axis=0, keepdims=True)
+        )
+    )
+    engine = _column(v, nt.grad_a, 1, B * d).reshape(B, d)
+    np.testing.assert_allclose(closed, engine, rtol=1e-10, atol=1e-13)
+    assert np.abs(engine.sum(axis=0)).max() < 1e-12  # a shift of a feature changes nothing
+
+
+@pytest.mark.parametrize(
+    ("shape", "layer", "message"),
+    [
+        ([1, 3], {}, r"layers\[1\]: a batch of 1 example has variance 0, so every x̂ is 0"),
+        ([3], {}, r"layers\[1\]: batchnorm normalises over a batch, .*input_shape = \[B, d\]"),
+        ([3, 2], {"eps": -1}, r"layers\[1\]\.eps: expected a positive number"),
+        ([3, 2], {"beta": [1]}, r"layers\[1\]\.beta: expected a list of 2 numbers"),
+    ],
+)
+def test_bad_batchnorm_specs_name_layer_and_key(shape, layer, message):
+    spec = {
+        "inputs": int(np.prod(shape)),
+        "input_shape": shape,
+        "layers": [{"kind": "batchnorm", **layer}],
+        "loss": "mse",
+    }
+    with pytest.raises(SymnnError, match=message):
+        network_from_dict(spec)
+
+
 # -- attention ---------------------------------------------------------------------------------
 def _attention(T=3, d=2, **layer):
     spec = {
@@ -332,3 +387,38 @@ def test_single_head_attention_matches_torch_scaled_dot_product():
     assert loss == pytest.approx(reference.item(), rel=1e-12)
     for name in grads:
         np.testing.assert_allclose(grads[name], t[name].grad.numpy(), rtol=1e-8, err_msg=name)
+
+
+def test_batchnorm_matches_torch_batch_norm_1d_in_training_mode():
+    """Each row of X is one batch of B examples; torch normalises each batch on its own."""
+    B, d, n = 4, 3, 2
+    spec = {
+        "inputs": B * d,
+        "input_shape": [B, d],
+        "layers": [{"kind": "layernorm"}, {"kind": "batchnorm", "eps": 1e-3}],
+        "loss": "mse",
+    }
+    net = network_from_dict(spec)
+    rng = np.random.default_rng(4)
+    params = random_params(net, rng)
+    X, Y = random_batch(net, rng, n)
+    loss, grads = compile_matrix_gradients(net)(params, X, Y)
+    t = {k: v.requires_grad_() for k, v in _torch(params).items()}
+    bn = torch.nn.BatchNorm1d(d, eps=1e-3, dtype=torch.float64)
+    bn.train()
+    with torch.no_grad():
+        bn.weight.copy_(t["gamma2"])
+        bn.bias.copy_(t["beta2"])
+    total = 0
+    for row, target in zip(X, Y, strict=True):
+        x = torch.tensor(row).reshape(B, d)
+        x = torch.nn.functional.layer_norm(x, (d,), t["gamma1"], t["beta1"], eps=1e-5)
+        total = total + ((bn(x).reshape(-1) - torch.tensor(target)) ** 2).mean()
+    reference = total / n
+    reference.backward()
+    assert loss == pytest.approx(reference.item(), rel=1e-12)
+    np.testing.assert_allclose(grads["gamma2"], bn.weight.grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(grads["beta2"], bn.bias.grad.numpy(), rtol=1e-9, atol=1e-14)
+    # γ1 reaches the loss only through batchnorm's input gradient, the coupled one
+    np.testing.assert_allclose(grads["gamma1"], t["gamma1"].grad.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(grads["beta1"], t["beta1"].grad.numpy(), atol=1e-12)

@@ -1,6 +1,6 @@
 """Layer kinds, one module each; importing the package registers them all in LAYERS."""
 
-from symnn.layers import add, attention, concat, dense, layernorm
+from symnn.layers import add, attention, batchnorm, concat, dense, layernorm
 from symnn.layers.base import LAYERS, NodeKind, layer
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "NodeKind",
     "add",
     "attention",
+    "batchnorm",
     "concat",
     "dense",
     "layer",

@@ -76,25 +76,53 @@ def rows_of(shape: tuple[int, ...]) -> tuple[int, int]:
     return math.prod(shape[:-1]), shape[-1]
 
 
-def normalise_rows(
-    g: GraphBuilder, block: int, x: list[sp.Symbol], rows: int, d: int, eps: float
+def normalise_groups(
+    g: GraphBuilder, block: int, x: list[sp.Symbol], groups: list[list[int]], eps: float
 ) -> tuple[list[sp.Symbol], list[sp.Symbol]]:
-    """μ, σ² and x̂ of each row of ``x`` (rows × d, row-major) as named definitions; (x̂, σ²)."""
-    l, inv = block, sp.Rational(1, d)
-    grid = [x[t * d : (t + 1) * d] for t in range(rows)]
-    mu = g.define([MU(l, t) for t in range(1, rows + 1)], [inv * sp.Add(*r) for r in grid], MEAN, l)
+    """μ, σ² of each group of entries of ``x`` (0-based positions) and x̂ of every entry.
+
+    A layernorm's groups are the rows of its block, a batchnorm's the columns; returns (x̂ in
+    the block's order, σ² by group), each a named definition.
+    """
+    l = block
+    members = [[x[k] for k in group] for group in groups]
+    count = range(1, len(groups) + 1)
+    mu = g.define(
+        [MU(l, n) for n in count],
+        [sp.Rational(1, len(m)) * sp.Add(*m) for m in members],
+        MEAN,
+        l,
+    )
     var = g.define(
-        [VAR(l, t) for t in range(1, rows + 1)],
-        [inv * sp.Add(*((xj - m) ** 2 for xj in r)) for r, m in zip(grid, mu, strict=True)],
+        [VAR(l, n) for n in count],
+        [
+            sp.Rational(1, len(m)) * sp.Add(*((xj - c) ** 2 for xj in m))
+            for m, c in zip(members, mu, strict=True)
+        ],
         VARIANCE,
         l,
     )
+    owner = {k: n for n, group in enumerate(groups) for k in group}
     eps_ = constant(eps)
     xhat = [
-        (xj - mu[t]) * (var[t] + eps_) ** sp.Rational(-1, 2) for t in range(rows) for xj in grid[t]
+        (xk - mu[owner[k]]) * (var[owner[k]] + eps_) ** sp.Rational(-1, 2) for k, xk in enumerate(x)
     ]
-    names = [XHAT(l, k) for k in range(1, rows * d + 1)]
+    names = [XHAT(l, k) for k in range(1, len(x) + 1)]
     return g.define(names, xhat, NORMALISED, l), var
+
+
+def scale_shift(
+    g: GraphBuilder, block: int, xhat: list[sp.Symbol], d: int, affine: bool
+) -> list[sp.Symbol]:
+    """a = γ x̂ + β with γ, β indexed by the last axis (entry k reads γ_{k mod d}), or a = x̂."""
+    l = block
+    out: list[sp.Expr] = list(xhat)
+    if affine:
+        gamma = g.parameter(f"gamma{l}", sp.Array([GAMMA(l, j) for j in range(1, d + 1)]), l, True)
+        beta = g.parameter(f"beta{l}", sp.Array([BETA(l, j) for j in range(1, d + 1)]), l, True)
+        gs, bs = gamma.symbols.tolist(), beta.symbols.tolist()
+        out = [gs[k % d] * xh + bs[k % d] for k, xh in enumerate(xhat)]
+    return g.define([nt.a(l, k) for k in range(1, len(xhat) + 1)], out, NORM_OUT, l)
 
 
 @layer
@@ -182,19 +210,10 @@ class LayerNorm:
 
     def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
         (x,) = xs
-        l = block
-        rows, d = self.shape(g.network, l)
-        xhat, _ = normalise_rows(g, l, x, rows, d, self.eps)
-        if self.affine:
-            gamma = g.parameter(
-                f"gamma{l}", sp.Array([GAMMA(l, j) for j in range(1, d + 1)]), l, True
-            )
-            beta = g.parameter(f"beta{l}", sp.Array([BETA(l, j) for j in range(1, d + 1)]), l, True)
-            gs, bs = gamma.symbols.tolist(), beta.symbols.tolist()
-            out = [gs[k % d] * xh + bs[k % d] for k, xh in enumerate(xhat)]
-        else:
-            out = list(xhat)
-        return g.define([nt.a(l, k) for k in range(1, len(x) + 1)], out, NORM_OUT, l)
+        rows, d = self.shape(g.network, block)
+        groups = [list(range(t * d, (t + 1) * d)) for t in range(rows)]
+        xhat, _ = normalise_groups(g, block, x, groups, self.eps)
+        return scale_shift(g, block, xhat, d, self.affine)
 
     def oracle(self, o: OracleContext, block: int, xs: list):
         (x,) = xs
