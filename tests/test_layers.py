@@ -199,7 +199,7 @@ MATRIX_EXAMPLES = [
     pytest.param(spec, id=f"{kind}-{i}")
     for kind in LAYERS
     for i, spec in enumerate(LAYERS[kind].examples)
-    if all(layer.get("kind", "dense") in ("dense", "add") for layer in spec["layers"])
+    if all(hasattr(LAYERS[layer.get("kind", "dense")], "matrix_rule") for layer in spec["layers"])
 ]
 
 
@@ -228,12 +228,41 @@ def test_a_residual_block_shows_identity_plus_the_jacobian_of_its_branch():
     assert steps[0].rhs.args == (sp.Identity(2), Jac(a2, a1))
 
 
-def test_concat_has_no_matrix_derivation_rule_and_says_so():
+def test_a_layer_without_a_matrix_rule_is_refused_by_derive_matrix_by_name(monkeypatch):
     from symnn.engine.matrix import derive_matrix
 
     net = network_from_dict(LAYERS["concat"].examples[0])
+    monkeypatch.delattr(LAYERS["concat"], "matrix_rule")
     with pytest.raises(SymnnError, match=r"layers\[3\]: the layer kind 'concat' has no matrix"):
         derive_matrix(net)
+
+
+def test_every_registered_layer_assembles_the_matrix_derivation_through_its_hook():
+    from symnn.layers.base import MatrixRule
+
+    kinds = {layer.get("kind", "dense") for p in MATRIX_EXAMPLES for layer in p.values[0]["layers"]}
+    assert {"dense", "add", "concat"} <= kinds
+    for kind in kinds:
+        assert "matrix_rule" in vars(LAYERS[kind]), kind
+    assert MatrixRule().gradient_steps is None  # every field defaults: a layer fills what it has
+
+
+def test_concat_passes_each_input_its_slice_of_the_adjoint():
+    from symnn.core.matexpr import Grad, Rows
+    from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
+
+    net = network_from_dict(LAYERS["concat"].examples[0])  # u (2) and v (1) joined into a3
+    derivation = derive_matrix(net)
+    results = {str(r.lhs): r.rhs for r in derivation.results}
+    g = Grad(sp.Symbol("L"), sp.MatrixSymbol("avec_3", 3, 1))
+    assert results["∂L/∂avec_2"] == Rows(results["∂L/∂avec_2"].args[0], 3, 3)
+    assert results["∂L/∂avec_2"].args[0].args[1] == g.args[1]
+    # a1 is read by the concatenation only: rows 1 to 2 of ∂L/∂a3
+    assert results["∂L/∂avec_1"].span == (1, 2)
+    text = render_derivation(derivation, "md")
+    assert r"\left[\frac{\partial L}{\partial a^{(3)}}\right]_{1:2}" in text
+    assert r"a^{(3)} & = \left[\begin{matrix}a^{(1)}\\a^{(2)}\end{matrix}\right]" in text
 
 
 @pytest.mark.parametrize("spec", ["residual", "tied_autoencoder"])
