@@ -422,3 +422,35 @@ def test_batchnorm_matches_torch_batch_norm_1d_in_training_mode():
     # γ1 reaches the loss only through batchnorm's input gradient, the coupled one
     np.testing.assert_allclose(grads["gamma1"], t["gamma1"].grad.numpy(), rtol=1e-9)
     np.testing.assert_allclose(grads["beta1"], t["beta1"].grad.numpy(), atol=1e-12)
+
+
+MATRIX_CASES = [
+    [{"kind": "layernorm"}, {"kind": "attention", "heads": 2, "units": 4, "causal": True}],
+    [
+        {"kind": "layernorm", "affine": False},
+        {"kind": "attention", "heads": 2, "mask": [[1, 1, 0], [0, 1, 1], [1, 0, 1]]},
+    ],
+    [{"kind": "attention", "bias": False}, {"kind": "layernorm"}],
+    [{"kind": "layernorm"}, {"kind": "batchnorm"}, {"kind": "layernorm", "eps": 0.5}],
+]
+
+
+@pytest.mark.parametrize("layers", MATRIX_CASES)
+def test_every_matrix_step_of_these_layers_equals_the_element_level(layers):
+    """Forward, backward, results and gradients of the matrix-level derivation, instantiated."""
+    from symnn.engine.matrix import derive_matrix
+    from tests.test_matrix import _check_step, _environment
+
+    spec = {"inputs": 6, "input_shape": [3, 2], "layers": [*layers, {"units": 1}], "loss": "mse"}
+    net = network_from_dict(spec)
+    env = _environment(net)
+    derivation = derive_matrix(net)
+    rules = {step.rule for step in derivation.steps}
+    for step in derivation.steps + list(derivation.results):
+        _check_step(step, net, env)
+    kinds = {layer["kind"] for layer in layers}
+    if "attention" in kinds:
+        assert {"attention_values", "attention_weights", "softmax_rows_backward"} <= rules
+        assert "scaled_dot_product_backward" in rules
+    if any(layer["kind"] in ("layernorm", "batchnorm") for layer in layers[1:]):
+        assert {"norm_three_paths", "norm_closed_form"} <= rules  # a norm reading a layer

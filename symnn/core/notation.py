@@ -325,8 +325,52 @@ def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
     raise SymnnError(f"{name!r} is not a symnn matrix quantity")
 
 
+@dataclass(frozen=True)
+class MatrixQuantity:
+    """A matrix quantity a layer adds (Q, P, X̂, …): its machine prefix, LaTeX and entries.
+
+    Its symbols are named ``{name}_{layer}`` or ``{name}_{layer}_{h}`` (h: a head, a group);
+    ``latex`` is a format string with ``{l}`` for the layer and ``{h}`` for the further index
+    (empty when there is none). ``elements(network, indices)`` is the explicit matrix of the
+    element-level symbols it stands for, so every matrix step can be checked entry by entry.
+    """
+
+    name: str
+    latex: str
+    elements: Callable
+
+    def __call__(self, layer: int, rows, cols, *more: int) -> sp.MatrixSymbol:
+        return sp.MatrixSymbol("_".join([self.name, str(layer), *map(str, more)]), rows, cols)
+
+    def typeset(self, indices: tuple[int, ...]) -> str:
+        return self.latex.format(l=indices[0], h=_sub(*indices[1:])).replace("_{}", "")
+
+
+MATRIX_QUANTITIES: Registry[MatrixQuantity] = Registry("matrix quantity")
+
+
+def matrix_quantity(name: str, latex: str, elements: Callable) -> MatrixQuantity:
+    """Register a layer's matrix quantity (see ``MatrixQuantity``) and return it."""
+    if not name.isidentifier() or "_" in name or name in _MATRIX_HEADS or name in _MATRIX_PLAIN:
+        raise ValueError(f"matrix quantity {name!r}: expected a new name without '_'")
+    return MATRIX_QUANTITIES.add(name, MatrixQuantity(name, latex, elements))
+
+
+def find_matrix_quantity(symbol: sp.Basic) -> tuple[MatrixQuantity, tuple[int, ...]] | None:
+    """The registered matrix quantity a MatrixSymbol names, and its indices; None otherwise."""
+    if not isinstance(symbol, sp.MatrixSymbol):
+        return None
+    head, *rest = symbol.name.split("_")
+    if head in MATRIX_QUANTITIES and rest and all(p.isascii() and p.isdigit() for p in rest):
+        return MATRIX_QUANTITIES[head], tuple(int(p) for p in rest)
+    return None
+
+
 def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
     """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
+    found = find_matrix_quantity(symbol)
+    if found is not None:
+        return found[0].typeset(found[1])
     try:
         kind, layer = parse_matrix(symbol)
     except SymnnError:

@@ -28,15 +28,20 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.functions import Softmax
 from symnn.core.graph import weighted_sum
+from symnn.core.matexpr import Grad, Grid, Jac, RowSoftmax, Vec
 from symnn.core.steps import RULES
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     NodeKind,
     OracleContext,
     ParameterSpec,
+    Pullback,
     SpecContext,
+    Step,
     fail,
     layer,
     positive_int,
@@ -98,6 +103,111 @@ ATTENTION_OUT = NODE_KINDS.add(
 PROJECTED = NODE_KINDS.add(
     "projected", NodeKind("projected", nt.grad_a, "linear", "output projection")
 )
+
+
+RULES.setdefault("block_as_rows", "the block read as a matrix, one row per step (row-major)")
+RULES.setdefault(
+    "linear_rows_backward",
+    "Y = X Wᵀ + 1 bᵀ: ∂L/∂X = ∂L/∂Y W, ∂L/∂W = (∂L/∂Y)ᵀ X, ∂L/∂b = (∂L/∂Y)ᵀ 1",
+)
+RULES.setdefault("attention_values", "O = P V: ∂L/∂V = Pᵀ ∂L/∂O")
+RULES.setdefault("attention_weights", "O = P V: ∂L/∂P = ∂L/∂O Vᵀ (0 where the mask is 0)")
+RULES.setdefault(
+    "softmax_rows_backward", "softmax of each row: ∂L/∂S = P ⊙ (∂L/∂P − rowsum(∂L/∂P ⊙ P))"
+)
+RULES.setdefault(
+    "scaled_dot_product_backward", "S = τ Q Kᵀ: ∂L/∂Q = τ ∂L/∂S K, ∂L/∂K = τ (∂L/∂S)ᵀ Q"
+)
+RULES.setdefault("heads_side_by_side", "the heads' columns side by side")
+RULES.setdefault("three_paths", "X feeds Q, K and V: the three paths add")
+RULES.setdefault("vec_pullback", "the block's adjoint, stored flat (row-major)")
+
+
+def _flat(symbols: list, rows: int, cols: int) -> list[list]:
+    return [symbols[t * cols : (t + 1) * cols] for t in range(rows)]
+
+
+def _block_symbols(net, block: int) -> list[sp.Symbol]:
+    if block == 0:
+        return [nt.x(k) for k in range(1, net.widths[0] + 1)]
+    return [nt.a(block, k) for k in range(1, net.widths[block] + 1)]
+
+
+def _dims(net, l: int) -> tuple[Attention, int, int, int, int]:
+    layer_ = net.layers[l - 1]
+    T, d = layer_._source_shape(net, l)
+    u = layer_.width_of_heads(d)
+    return layer_, T, d, u, u // layer_.heads
+
+
+def _x_entries(net, idx):
+    (l,) = idx
+    _, T, d, _, _ = _dims(net, l)
+    return _flat(_block_symbols(net, net.sources[l - 1][0]), T, d)
+
+
+def _a_entries(net, idx):
+    (l,) = idx
+    _, T, _, _, _ = _dims(net, l)
+    return _flat(_block_symbols(net, l), T, net.widths[l] // T)
+
+
+def _columns(quantity):
+    def entries(net, idx):
+        l, *head = idx
+        att, T, _, u, dh = _dims(net, l)
+        if quantity is O and not att.output_projection:
+            grid = _flat(_block_symbols(net, l), T, u)
+        else:
+            grid = _flat([quantity(l, k) for k in range(1, T * u + 1)], T, u)
+        if not head:
+            return grid
+        h = head[0] - 1
+        return [row[h * dh : (h + 1) * dh] for row in grid]
+
+    return entries
+
+
+def _head_grid(quantity):
+    def entries(net, idx):
+        l, *head = idx  # one head: no head index
+        h = head[0] if head else 1
+        _, T, _, _, _ = _dims(net, l)
+        start = (h - 1) * T * T
+        return _flat([quantity(l, start + k) for k in range(1, T * T + 1)], T, T)
+
+    return entries
+
+
+def _parameter(role: str, bias: bool):
+    def entries(net, idx):
+        (l,) = idx
+        att, _, d, _, _ = _dims(net, l)
+        n, m = att._shapes(d)[role]
+        w, b = WEIGHTS[role]
+        if bias:
+            return [[b(l, i)] for i in range(1, n + 1)]
+        return [[w(l, i, k) for k in range(1, m + 1)] for i in range(1, n + 1)]
+
+    return entries
+
+
+MX = nt.matrix_quantity("attX", r"X^{{({l})}}", _x_entries)
+MA = nt.matrix_quantity("attA", r"Y^{{({l})}}", _a_entries)
+MQ = nt.matrix_quantity("attQ", r"Q^{{({l})}}_{{{h}}}", _columns(Q))
+MK = nt.matrix_quantity("attK", r"K^{{({l})}}_{{{h}}}", _columns(K))
+MV = nt.matrix_quantity("attV", r"V^{{({l})}}_{{{h}}}", _columns(V))
+MO = nt.matrix_quantity("attO", r"O^{{({l})}}_{{{h}}}", _columns(O))
+MS = nt.matrix_quantity("attS", r"S^{{({l})}}_{{{h}}}", _head_grid(S))
+MP = nt.matrix_quantity("attP", r"P^{{({l})}}_{{{h}}}", _head_grid(P))
+MW = {
+    r: nt.matrix_quantity(f"W{r.upper()}", f"W^{{{{{r.upper()}\\,({{l}})}}}}", _parameter(r, False))
+    for r in ("q", "k", "v", "o")
+}
+MB = {
+    r: nt.matrix_quantity(f"b{r.upper()}", f"b^{{{{{r.upper()}\\,({{l}})}}}}", _parameter(r, True))
+    for r in ("q", "k", "v", "o")
+}
 
 
 def _mask(value: object, causal: bool, T: int, key: str) -> tuple[tuple[bool, ...], ...]:
@@ -426,3 +536,111 @@ class Attention:
         c.emit(f"DX{l} = ({' + '.join(back)}).reshape(N, {T * d})")
         order = [f"{p}{r}{l}" for r in self._roles() for p in ("W", "b")]
         return [f"DX{l}"], {name: grads[name] for name in order if name in grads}
+
+    # -- the matrix-level derivation: per sample, the block as a T × d matrix X ---------------
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """Forward Q, K, V, S_h, P_h, O_h; backward dV = Pᵀ dO, dP = dO Vᵀ, dS, dQ, dK, dX."""
+        net, l = m.network, m.block
+        T, d = self._source_shape(net, l)
+        u, H = self.width_of_heads(d), self.heads
+        dh, out = u // H, self._out(d)
+        tau = 1 / sp.sqrt(dh)
+        ones = sp.OneMatrix(T, 1)
+        (source,) = m.inputs
+        X, Y = MX(l, T, d), MA(l, T, out)
+        shapes = self._shapes(d)
+        W = {r: MW[r](l, *shapes[r]) for r in self._roles()}
+        b = {r: MB[r](l, shapes[r][0], 1) for r in self._roles()}
+        full = {"q": MQ(l, T, u), "k": MK(l, T, u), "v": MV(l, T, u), "o": MO(l, T, u)}
+        head = {
+            r: [q(l, T, dh, h) for h in range(1, H + 1)] if H > 1 else [full[r]]
+            for r, q in (("q", MQ), ("k", MK), ("v", MV), ("o", MO))
+        }
+        heads = [(h,) if H > 1 else () for h in range(1, H + 1)]
+        Ss = [MS(l, T, T, *h) for h in heads]
+        Ps = [MP(l, T, T, *h) for h in heads]
+        allowed = self.allowed(T)
+        mask = sp.Matrix(T, T, lambda t, s: int(allowed[t][s]))
+        masked = not all(all(row) for row in allowed)
+
+        def linear(role, inp):
+            product = sp.MatMul(inp, sp.Transpose(W[role]))
+            if not self.bias:
+                return product
+            return sp.MatAdd(product, sp.MatMul(ones, sp.Transpose(b[role])))
+
+        G = lambda v: Grad(nt.LOSS, v)  # noqa: E731
+        forward = [Step(X, Grid(source, T, d), "block_as_rows")]
+        forward += [Step(full[r], linear(r, X), "definition") for r in ("q", "k", "v")]
+        for h in range(H):
+            q, k, v = head["q"][h], head["k"][h], head["v"][h]
+            forward.append(Step(Ss[h], sp.MatMul(tau, q, sp.Transpose(k)), "definition"))
+            forward.append(Step(Ps[h], RowSoftmax(Ss[h], mask), "definition"))
+            forward.append(Step(head["o"][h], sp.MatMul(Ps[h], v), "definition"))
+        if H > 1:
+            forward.append(Step(full["o"], sp.BlockMatrix([head["o"]]), "heads_side_by_side"))
+        result = full["o"]
+        if self.output_projection:
+            forward.append(Step(Y, linear("o", full["o"]), "definition"))
+            result = Y
+        forward.append(Step(m.output, Vec(result), "definition"))
+
+        backward = [Step(G(result), Grid(m.adjoint, T, out), "block_as_rows")]
+        gradients = []
+
+        def param_gradients(role, grad):
+            found = [
+                Step(
+                    G(W[role]), sp.MatMul(sp.Transpose(grad), inputs[role]), "linear_rows_backward"
+                )
+            ]
+            if self.bias:
+                found.append(
+                    Step(G(b[role]), sp.MatMul(sp.Transpose(grad), ones), "linear_rows_backward")
+                )
+            return found
+
+        inputs = {"q": X, "k": X, "v": X, "o": full["o"]}
+        if self.output_projection:
+            backward.append(Step(G(full["o"]), sp.MatMul(G(Y), W["o"]), "linear_rows_backward"))
+        for h in range(H):
+            dO, P_, S_ = G(head["o"][h]), Ps[h], Ss[h]
+            q, k, v = head["q"][h], head["k"][h], head["v"][h]
+            backward.append(Step(G(v), sp.MatMul(sp.Transpose(P_), dO), "attention_values"))
+            dP = sp.MatMul(dO, sp.Transpose(v))
+            if masked:
+                dP = sp.HadamardProduct(sp.ImmutableMatrix(mask), dP)
+            backward.append(Step(G(P_), dP, "attention_weights"))
+            rowsum = sp.MatMul(sp.HadamardProduct(G(P_), P_), ones, sp.Transpose(ones))
+            backward.append(
+                Step(
+                    G(S_),
+                    sp.HadamardProduct(P_, sp.MatAdd(G(P_), sp.MatMul(-1, rowsum))),
+                    "softmax_rows_backward",
+                )
+            )
+            backward.append(Step(G(q), sp.MatMul(tau, G(S_), k), "scaled_dot_product_backward"))
+            backward.append(
+                Step(G(k), sp.MatMul(tau, sp.Transpose(G(S_)), q), "scaled_dot_product_backward")
+            )
+        if H > 1:
+            for r in ("q", "k", "v"):
+                parts = [G(p) for p in head[r]]
+                backward.append(Step(G(full[r]), sp.BlockMatrix([parts]), "heads_side_by_side"))
+        dX = sp.MatAdd(*(sp.MatMul(G(full[r]), W[r]) for r in ("q", "k", "v")))
+        reads_input = net.sources[l - 1][0] == 0  # ∂L/∂x is not needed: x is data
+        if not reads_input:
+            backward.append(Step(G(X), dX, "three_paths"))
+        for r in self._roles():
+            grad = G(Y) if r == "o" else G(full[r])
+            gradients += param_gradients(r, grad)
+        chain = sp.MatMul(sp.Transpose(Jac(m.output, source)), m.adjoint_name)
+        return MatrixRule(
+            forward=tuple(forward),
+            backward=tuple(backward),
+            adjoints=(
+                Step(G(X) if not reads_input else backward[-1].lhs, backward[-1].rhs, "result"),
+            ),
+            pullbacks=(Pullback(chain, Vec(G(X)), "∂L/∂X stored flat"),),
+            gradients=tuple(gradients),
+        )

@@ -30,6 +30,8 @@ from symnn.core.errors import SymnnError
 from symnn.layers.base import (
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     OracleContext,
     ParameterSpec,
     SpecContext,
@@ -38,7 +40,7 @@ from symnn.layers.base import (
     layer,
     vector,
 )
-from symnn.layers.layernorm import normalise_groups, scale_shift
+from symnn.layers.layernorm import norm_matrix_rule, normalise_groups, scale_shift
 
 
 @layer
@@ -149,6 +151,12 @@ class BatchNorm:
         if self.affine:
             out = out * o.params[f"gamma{block}"] + o.params[f"beta{block}"]
         return anp.reshape(out, (x.shape[0], batch * d))
+
+    axis: ClassVar[int] = 0  # statistics over each column (feature), across the batch
+
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """μ, σ², r, X̂ and Y per column (feature); back through x̂, σ², μ, then the closed form."""
+        return norm_matrix_rule(self, m)
 
     # -- the batched NumPy rule: each row of the arrays is one batch of B examples ------------
     def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:

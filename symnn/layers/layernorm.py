@@ -26,15 +26,20 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Diag, Grad, Grid, Jac, Map, Vec
 from symnn.core.steps import RULES
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     NodeKind,
     OracleContext,
     ParameterSpec,
+    Pullback,
     SpecContext,
+    Step,
     constant,
     fail,
     finite,
@@ -123,6 +128,195 @@ def scale_shift(
         gs, bs = gamma.symbols.tolist(), beta.symbols.tolist()
         out = [gs[k % d] * xh + bs[k % d] for k, xh in enumerate(xhat)]
     return g.define([nt.a(l, k) for k in range(1, len(xhat) + 1)], out, NORM_OUT, l)
+
+
+# -- the matrix level, shared with batchnorm: the block as a matrix X, statistics per row
+# (layernorm, ``axis = 1``) or per column (batchnorm, ``axis = 0``) ----------------------------
+RULES.setdefault(
+    "norm_three_paths",
+    "x reaches L through the normalised x, σ² and μ: the three paths add",
+)
+RULES.setdefault("norm_variance_adjoint", "σ² reaches L through each normalised entry of its group")
+RULES.setdefault("norm_mean_adjoint", "μ reaches L through each normalised entry and through σ²")
+RULES.setdefault("norm_scale_shift_backward", "Y = γ·(normalised X) + β, entry by entry")
+RULES.setdefault("block_rows", "the block read as a matrix (row-major)")
+RULES.setdefault("block_flat", "the block's adjoint, stored flat (row-major)")
+
+
+def _norm_dims(net, l: int) -> tuple[int, int, int, int]:
+    """(rows, d, axis, group size) of the norm layer ``l``: axis 1 per row, 0 per column."""
+    norm = net.layers[l - 1]
+    rows, d = norm.shape(net, l)
+    axis = getattr(norm, "axis", 1)
+    return rows, d, axis, (d if axis == 1 else rows)
+
+
+def _norm_block(net, block: int) -> list[sp.Symbol]:
+    if block == 0:
+        return [nt.x(k) for k in range(1, net.widths[0] + 1)]
+    return [nt.a(block, k) for k in range(1, net.widths[block] + 1)]
+
+
+def _grid_of(make):
+    def entries(net, idx):
+        (l,) = idx
+        rows, d, _, _ = _norm_dims(net, l)
+        flat = make(net, l, rows * d)
+        return [flat[t * d : (t + 1) * d] for t in range(rows)]
+
+    return entries
+
+
+def _groups_of(make):
+    def entries(net, idx):
+        (l,) = idx
+        rows, d, axis, _ = _norm_dims(net, l)
+        return [[make(net, l, n)] for n in range(1, (rows if axis == 1 else d) + 1)]
+
+    return entries
+
+
+def _features_of(quantity):
+    def entries(net, idx):
+        (l,) = idx
+        _, d, _, _ = _norm_dims(net, l)
+        return [[quantity(l, j)] for j in range(1, d + 1)]
+
+    return entries
+
+
+def _root(net, l: int, n: int) -> sp.Expr:
+    return (VAR(l, n) + constant(net.layers[l - 1].eps)) ** sp.Rational(-1, 2)
+
+
+NX = nt.matrix_quantity(
+    "nX", r"X^{{({l})}}", _grid_of(lambda net, l, n: _norm_block(net, net.sources[l - 1][0]))
+)
+NXHAT = nt.matrix_quantity(
+    "nXhat",
+    r"\hat{{X}}^{{({l})}}",
+    _grid_of(lambda net, l, n: [XHAT(l, k) for k in range(1, n + 1)]),
+)
+NY = nt.matrix_quantity("nY", r"Y^{{({l})}}", _grid_of(lambda net, l, n: _norm_block(net, l)))
+NMU = nt.matrix_quantity("nmu", r"\mu^{{({l})}}", _groups_of(lambda net, l, n: MU(l, n)))
+NVAR = nt.matrix_quantity("nvar", r"\sigma^{{2\,({l})}}", _groups_of(lambda net, l, n: VAR(l, n)))
+NR = nt.matrix_quantity("nr", r"r^{{({l})}}", _groups_of(_root))
+NGAMMA = nt.matrix_quantity("ngamma", r"\gamma^{{({l})}}", _features_of(GAMMA))
+NBETA = nt.matrix_quantity("nbeta", r"\beta^{{({l})}}", _features_of(BETA))
+
+
+def norm_matrix_rule(norm, m: MatrixContext) -> MatrixRule:
+    """The matrix-level forward and backward of a layernorm (axis 1) or batchnorm (axis 0).
+
+    Statistics per row for a layernorm (X is rows × d, μ and σ² rows × 1) and per column for a
+    batchnorm (μ and σ² d × 1); the backward goes through x̂, σ² and μ by name, then collects the
+    three paths into the closed form.
+    """
+    net, l = m.network, m.block
+    rows, d, axis, n = _norm_dims(net, l)
+    (source,) = m.inputs
+    X, Xhat, Y = NX(l, rows, d), NXHAT(l, rows, d), NY(l, rows, d)
+    groups = rows if axis == 1 else d
+    mu, var, r = NMU(l, groups, 1), NVAR(l, groups, 1), NR(l, groups, 1)
+    gamma, beta = NGAMMA(l, d, 1), NBETA(l, d, 1)
+    one_n, one_rows = sp.OneMatrix(n, 1), sp.OneMatrix(rows, 1)
+    inv = sp.Rational(1, n)
+    G = lambda v: Grad(nt.LOSS, v)  # noqa: E731
+
+    def spread(v):  # a statistic per group, repeated over its group: rows × d
+        ones = sp.OneMatrix(n, 1)
+        return sp.MatMul(v, ones.T) if axis == 1 else sp.MatMul(ones, v.T)
+
+    def total(M):  # the sum over each group, one entry per group
+        return sp.MatMul(M, one_n) if axis == 1 else sp.MatMul(sp.Transpose(M), one_n)
+
+    def by_group(v, M):  # each group's entries scaled by its entry of v
+        return (
+            sp.MatMul(sp.Diag(v) if False else _diag(v), M) if axis == 1 else sp.MatMul(M, _diag(v))
+        )
+
+    centred = sp.MatAdd(X, sp.MatMul(-1, spread(mu)))
+    v_ = sp.Dummy("v")
+    forward = [
+        Step(X, Grid(source, rows, d), "block_rows"),
+        Step(mu, sp.MatMul(inv, total(X)), "definition"),
+        Step(var, sp.MatMul(inv, total(sp.HadamardPower(centred, 2))), "definition"),
+        Step(
+            r,
+            Map(sp.Lambda(v_, (v_ + constant(norm.eps)) ** sp.Rational(-1, 2)), var),
+            "definition",
+        ),
+        Step(Xhat, by_group(r, centred), "definition"),
+    ]
+    if norm.affine:
+        affine = sp.MatAdd(sp.MatMul(Xhat, _diag(gamma)), sp.MatMul(one_rows, sp.Transpose(beta)))
+        forward.append(Step(Y, affine, "definition"))
+    else:
+        forward.append(Step(Y, Xhat, "definition"))
+    forward.append(Step(m.output, Vec(Y), "definition"))
+
+    dY, dXhat = G(Y), G(Xhat)
+    backward = [Step(dY, Grid(m.adjoint, rows, d), "block_rows")]
+    backward.append(
+        Step(dXhat, sp.MatMul(dY, _diag(gamma)) if norm.affine else dY, "norm_scale_shift_backward")
+    )
+    gradients = []
+    if norm.affine:
+        ones_rows = sp.OneMatrix(rows, 1)
+        gradients = [
+            Step(
+                G(gamma),
+                sp.MatMul(sp.Transpose(sp.HadamardProduct(dY, Xhat)), ones_rows),
+                "norm_scale_shift_backward",
+            ),
+            Step(G(beta), sp.MatMul(sp.Transpose(dY), ones_rows), "norm_scale_shift_backward"),
+        ]
+    reads_input = net.sources[l - 1][0] == 0
+    if not reads_input:
+        dvar = sp.MatMul(
+            sp.Rational(-1, 2),
+            sp.HadamardProduct(total(sp.HadamardProduct(dXhat, centred)), sp.HadamardPower(r, 3)),
+        )
+        dmu = sp.MatAdd(
+            sp.MatMul(-1, sp.HadamardProduct(total(dXhat), r)),
+            sp.MatMul(sp.Rational(-2, n), sp.HadamardProduct(G(var), total(centred))),
+        )
+        paths = sp.MatAdd(
+            by_group(r, dXhat),
+            sp.MatMul(inv, spread(G(mu))),
+            sp.MatMul(sp.Rational(2, n), sp.HadamardProduct(spread(G(var)), centred)),
+        )
+        sums = spread(total(dXhat))
+        weighted = spread(total(sp.HadamardProduct(dXhat, Xhat)))
+        closed = sp.MatMul(
+            inv,
+            by_group(
+                r,
+                sp.MatAdd(
+                    sp.MatMul(n, dXhat),
+                    sp.MatMul(-1, sums),
+                    sp.MatMul(-1, sp.HadamardProduct(Xhat, weighted)),
+                ),
+            ),
+        )
+        backward += [
+            Step(G(var), dvar, "norm_variance_adjoint"),
+            Step(G(mu), dmu, "norm_mean_adjoint"),
+            Step(G(X), paths, "norm_three_paths"),
+            Step(G(X), closed, "norm_closed_form"),
+        ]
+    chain = sp.MatMul(sp.Transpose(Jac(m.output, source)), m.adjoint_name)
+    return MatrixRule(
+        forward=tuple(forward),
+        backward=tuple(backward),
+        adjoints=(Step(backward[-1].lhs, backward[-1].rhs, "result"),),
+        pullbacks=(Pullback(chain, Vec(G(X)), "∂L/∂X stored flat"),),
+        gradients=tuple(gradients),
+    )
+
+
+def _diag(v):
+    return Diag(v)
 
 
 @layer
@@ -226,6 +420,12 @@ class LayerNorm:
         if self.affine:
             out = out * o.params[f"gamma{block}"] + o.params[f"beta{block}"]
         return anp.reshape(out, (x.shape[0], rows * d))
+
+    axis: ClassVar[int] = 1  # statistics over each row
+
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """μ, σ², r = (σ² + ε)^(−½), X̂, Y per row; back through x̂, σ², μ; the closed form."""
+        return norm_matrix_rule(self, m)
 
     # -- the batched NumPy rule: rows of every sample at once, the closed-form backward -------
     def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
