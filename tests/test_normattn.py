@@ -244,6 +244,13 @@ def test_attention_biases_agree_at_every_level():
             r"layers\[1\]\.mask: give either mask or causal = true",
         ),
         ({"causal": "yes"}, [3, 2], r"layers\[1\]\.causal: expected true or false"),
+        (
+            {"weights": {"q": [[1, 0]], "k": [[1, 0], [0, 1]], "v": [[1, 0], [0, 1]]}},
+            [3, 2],
+            r"layers\[1\]\.weights\.q: expected 2 rows of 2 numbers",
+        ),
+        ({"weights": {"w": [[1]]}}, [3, 2], r"layers\[1\]\.weights: unknown key 'w'; known: q, k"),
+        ({"weights": {"q": [[1, 0], [0, 1]]}}, [3, 2], r"layers\[1\]\.weights\.k: required key"),
     ],
 )
 def test_bad_attention_specs_name_layer_and_key(layer, shape, message):

@@ -95,7 +95,8 @@ class Quantity:
         return _quantity_symbol(f"dL_d{self.name}", layer, units)
 
     def typeset(self, indices: tuple[int, ...]) -> str:
-        return self.latex.format(l=indices[0], i=_sub(*indices[1:]))
+        # Braced: a power of it (σ²)^{3/2} must not read as a double superscript.
+        return "{" + self.latex.format(l=indices[0], i=_sub(*indices[1:])) + "}"
 
 
 @cache
@@ -112,7 +113,7 @@ def quantity(name: str, latex: str) -> Quantity:
     Examples:
         >>> mu = Quantity("mu", r"\\mu^{{({l})}}_{{{i}}}")
         >>> mu(2, 1).name, mu.adjoint(2, 1).name, mu.typeset((2, 1))
-        ('mu_2_1', 'dL_dmu_2_1', '\\\\mu^{(2)}_{1}')
+        ('mu_2_1', 'dL_dmu_2_1', '{\\\\mu^{(2)}_{1}}')
     """
     if not name.isidentifier() or name in _KINDS or name.startswith("dL_d"):
         raise ValueError(f"quantity {name!r}: expected a new identifier")
@@ -343,7 +344,7 @@ class MatrixQuantity:
         return sp.MatrixSymbol("_".join([self.name, str(layer), *map(str, more)]), rows, cols)
 
     def typeset(self, indices: tuple[int, ...]) -> str:
-        return self.latex.format(l=indices[0], h=_sub(*indices[1:])).replace("_{}", "")
+        return "{" + self.latex.format(l=indices[0], h=_sub(*indices[1:])).replace("_{}", "") + "}"
 
 
 MATRIX_QUANTITIES: Registry[MatrixQuantity] = Registry("matrix quantity")

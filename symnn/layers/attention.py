@@ -19,6 +19,7 @@ checked against the element level in tests/test_normattn.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -44,8 +45,10 @@ from symnn.layers.base import (
     Step,
     fail,
     layer,
+    matrix,
     positive_int,
     product,
+    vector,
 )
 
 # Parameters: w^{Q(l)}_{ik} joins feature k of the input to column i of Q (rows = outputs).
@@ -278,6 +281,7 @@ class Attention:
     bias: bool = True
     causal: bool = False
     mask: tuple[tuple[int, ...], ...] | None = None
+    weights: dict | None = None  # optional values: {q = [[…]], k, v, o; bq, bk, bv, bo}
     name: str = ""
     inputs: tuple[str, ...] = ()
 
@@ -327,6 +331,7 @@ class Attention:
         if not isinstance(projection, bool):
             raise fail(f"{key}.output_projection", "true or false", projection)
         mask = _mask(self.mask, self.causal, T, key) if self.mask is not None else None
+        given = self._given(key, d, units, projection)
         checked = Attention(
             heads,
             self.units if self.units is None else units,
@@ -334,11 +339,37 @@ class Attention:
             self.bias,
             self.causal,
             None if mask is None else tuple(tuple(int(v) for v in row) for row in mask),
+            given,
             self.name,
             self.inputs,
         )
         object.__setattr__(checked, "_width", T * checked._out(d))
         return checked
+
+    def _given(self, key: str, d: int, units: int, projection: bool) -> dict | None:
+        """The weights (and biases) written in the spec, each of its shape; errors name the key."""
+        if self.weights is None:
+            return None
+        if not isinstance(self.weights, Mapping):
+            raise fail(f"{key}.weights", "a table of q, k, v (and o) weight matrices", self.weights)
+        roles = ("q", "k", "v", "o") if projection else ("q", "k", "v")
+        known = [*roles, *(f"b{r}" for r in roles if self.bias)]
+        for name in self.weights:
+            if name not in known:
+                raise SymnnError(f"{key}.weights: unknown key {name!r}; known: {', '.join(known)}")
+        shapes = {"q": (units, d), "k": (units, d), "v": (units, d), "o": (d, units)}
+        found = {}
+        for name in known:
+            if name not in self.weights:
+                if not name.startswith("b"):
+                    raise SymnnError(f"{key}.weights.{name}: required key is missing")
+                continue
+            value, where = self.weights[name], f"{key}.weights.{name}"
+            if name.startswith("b"):
+                found[name] = vector(value, shapes[name[1]][0], where)
+            else:
+                found[name] = matrix(value, shapes[name], where)
+        return found
 
     def allowed(self, T: int) -> tuple[tuple[bool, ...], ...]:
         """Which steps s each row t attends to (True), T × T."""
@@ -360,11 +391,23 @@ class Attention:
         key = f"layers[{block}]"
         shapes = self._shapes(d)
         found = []
+        given = self.weights or {}
         for role in self._roles():
-            found.append(ParameterSpec(f"W{role}{block}", shapes[role], "weights", True, None, key))
+            found.append(
+                ParameterSpec(
+                    f"W{role}{block}", shapes[role], "weights", True, given.get(role), key
+                )
+            )
             if self.bias:
                 found.append(
-                    ParameterSpec(f"b{role}{block}", shapes[role][:1], "bias", True, None, key)
+                    ParameterSpec(
+                        f"b{role}{block}",
+                        shapes[role][:1],
+                        "bias",
+                        True,
+                        given.get(f"b{role}"),
+                        key,
+                    )
                 )
         return found
 
