@@ -29,9 +29,10 @@ def loss_and_gradients(params, X, Y):
     A1 = (O1 @ Wo1.T).reshape(N, 4)
     Z2 = A1 @ W2.T + b2
     A2 = Z2
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
-    Delta2 = (A2 - Y) / N
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E2 = A2 - Y
+    L = (1/2)*numpy.vdot(E2, E2)
+    Delta2 = E2 / N
     G1 = (Delta2 @ W2).reshape(N * 2, 2)
     DO1 = G1 @ Wo1
     DO1 = DO1.reshape(N, 2, 2, 1).transpose(0, 2, 1, 3)
@@ -52,4 +53,4 @@ def loss_and_gradients(params, X, Y):
     grads["Wo1"] = G1.T @ O1.reshape(N * 2, 2)
     grads["W2"] = Delta2.T @ A1
     grads["b2"] = Delta2.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

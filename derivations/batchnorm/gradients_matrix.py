@@ -22,9 +22,10 @@ def loss_and_gradients(params, X, Y):
     R2 = 1 / numpy.sqrt((Xc2 ** 2).mean(axis=2, keepdims=True) + 0.01)
     Xhat2 = Xc2 * R2
     A2 = (Xhat2 * gamma2 + beta2).reshape(N, 6)
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/6)*(-A2 + Y)**2, axis=1)
-    G2 = (((1/3)*A2 - 1/3*Y) / N).reshape(N, 3, 2)
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E2 = A2 - Y
+    L = (1/6)*numpy.vdot(E2, E2)
+    G2 = (E2 * (1/3 / N)).reshape(N, 3, 2)
     DXhat2 = G2 * gamma2
     DX2 = (R2 / 2) * (2 * DXhat2 - DXhat2.sum(axis=2, keepdims=True) - Xhat2 * (DXhat2 * Xhat2).sum(axis=2, keepdims=True))
     G1 = (DX2.reshape(N, 6)).reshape(N, 3, 2)
@@ -36,4 +37,4 @@ def loss_and_gradients(params, X, Y):
     grads["beta1"] = G1.sum(axis=(0, 1))
     grads["gamma2"] = (G2 * Xhat2).sum(axis=(0, 1))
     grads["beta2"] = G2.sum(axis=(0, 1))
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

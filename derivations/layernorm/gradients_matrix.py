@@ -23,9 +23,10 @@ def loss_and_gradients(params, X, Y):
     A2 = (Xhat2 * gamma2 + beta2).reshape(N, 3)
     Z3 = A2 @ W3.T + b3
     A3 = Z3
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A3 + Y)**2, axis=1)
-    Delta3 = (A3 - Y) / N
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E3 = A3 - Y
+    L = (1/2)*numpy.vdot(E3, E3)
+    Delta3 = E3 / N
     G2 = (Delta3 @ W3).reshape(N, 1, 3)
     DXhat2 = G2 * gamma2
     DX2 = (R2 / 3) * (3 * DXhat2 - DXhat2.sum(axis=2, keepdims=True) - Xhat2 * (DXhat2 * Xhat2).sum(axis=2, keepdims=True))
@@ -38,4 +39,4 @@ def loss_and_gradients(params, X, Y):
     grads["beta2"] = G2.sum(axis=(0, 1))
     grads["W3"] = Delta3.T @ A2
     grads["b3"] = Delta3.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

@@ -257,10 +257,10 @@ def _adjoint(a: sp.MatrixSymbol, backs: list) -> tuple[sp.MatrixExpr, list[Step]
     named = [back.value for back in backs]
     total = named[0] if len(named) == 1 else sp.MatAdd(*named)
     note = "; ".join(dict.fromkeys(back.note for back in backs if back.note))
-    steps = [
-        Step(lhs, chain[0] if len(chain) == 1 else sp.MatAdd(*chain), "vector_chain_rule"),
-        Step(lhs, total, "substitution", note),
-    ]
+    chained = chain[0] if len(chain) == 1 else sp.MatAdd(*chain)
+    steps = [Step(lhs, chained, "vector_chain_rule")]
+    if chained != total:
+        steps.append(Step(lhs, total, "substitution", note))
     return total, steps
 
 

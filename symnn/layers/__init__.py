@@ -1,6 +1,6 @@
 """Layer kinds, one module each; importing the package registers them all in LAYERS."""
 
-from symnn.layers import add, attention, batchnorm, concat, dense, layernorm
+from symnn.layers import add, attention, batchnorm, concat, dense, dropout, embedding, layernorm
 from symnn.layers.base import LAYERS, NodeKind, layer
 
 __all__ = [
@@ -11,6 +11,8 @@ __all__ = [
     "batchnorm",
     "concat",
     "dense",
+    "dropout",
+    "embedding",
     "layer",
     "layernorm",
 ]

@@ -114,16 +114,30 @@ class Add:
 
     # -- the matrix-level derivation: a = u + v + …; each input receives ∂L/∂a unchanged -------
     def matrix_rule(self, m: MatrixContext) -> MatrixRule:
-        a, n = m.output, m.output.shape[0]
-        identity = sp.Identity(n)
+        a = m.output
         g = m.adjoint_name  # the sum passes its adjoint on by name, at the output too
-        back = Pullback(sp.MatMul(sp.Transpose(identity), g), g)
+        # Local: the Jacobian by one term, the others held fixed, is I, so each term receives g.
+        # It is written ∂a/∂u only where that is also the total Jacobian: for the u of a residual
+        # a = u + F(u), ∂a/∂u is I + J_F, and the local Iᵀ g is written g.
+        backs = tuple(
+            Pullback(
+                g if _feeds_another(m, b) else sp.MatMul(sp.Transpose(Jac(a, u)), g),
+                g,
+                "the Jacobian of a sum by one of its terms is I",
+            )
+            for b, u in zip(m.sources, m.inputs, strict=True)
+        )
         return MatrixRule(
             forward=(Step(a, sp.MatAdd(*m.inputs), "definition", "a skip connection"),),
             jacobians=tuple(_sum_jacobian_steps(m)),
             jacobian_head=a,
-            pullbacks=(back,) * len(m.inputs),
+            pullbacks=backs,
         )
+
+
+def _feeds_another(m: MatrixContext, b: int) -> bool:
+    """Whether another term of the sum is computed from block ``b`` (a + F(a))."""
+    return any(c != b and m.depends(c, b) for c in m.sources)
 
 
 def _sum_jacobian_steps(m: MatrixContext) -> list[Step]:

@@ -348,6 +348,21 @@ def is_call(text: str) -> bool:
     return False
 
 
+def is_fresh(text: str) -> bool:
+    """Whether the code ``text`` makes a new array (an operator's result) that no name shares.
+
+    A layer may then scale it in place (``Delta1 *= …``): a bare name, a slice, an attribute or a
+    call may share memory with another array (a view, an alias), an operator's result never does.
+    """
+    import ast
+
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(node, ast.BinOp | ast.UnaryOp)
+
+
 def parenthesised(text: str) -> str:
     atomic = text.isidentifier() or is_call(text) or text.replace(".", "", 1).isdigit()
     return text if atomic else f"({text})"
@@ -465,3 +480,48 @@ def without_matrix_rule(network: Any) -> str | None:
                 "use the element level"
             )
     return None
+
+
+# -- inputs that are not plain numbers (token indices): a layer reading the input says so ------
+def _input_readers(network: Any) -> list[tuple[int, Any]]:
+    """(layer number, layer) for each layer that reads the network's input block."""
+    pairs = zip(network.layers, network.sources, strict=True)
+    return [(index, found) for index, (found, blocks) in enumerate(pairs, start=1) if 0 in blocks]
+
+
+def sample_inputs(network: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random input rows of the kind the network reads (token indices for an embedding).
+
+    A layer reading the input may declare ``sample_inputs(rng, n, width)``; otherwise the
+    entries are standard normal.
+    """
+    for _, found in _input_readers(network):
+        draw = getattr(found, "sample_inputs", None)
+        if draw is not None:
+            return draw(rng, n, network.inputs)
+    return rng.normal(0.0, 1.0, (n, network.inputs))
+
+
+def check_inputs(network: Any, X: Any, key: str) -> None:
+    """Every layer reading the input checks the rows ``X`` (``check_inputs(X, key, where)``)."""
+    for index, found in _input_readers(network):
+        check = getattr(found, "check_inputs", None)
+        if check is not None:
+            check(np.asarray(X, dtype=float), key, layer_key(network, index))
+
+
+def input_code(network: Any) -> list[str]:
+    """Lines that check X at run time in generated code (``input_code(where)`` of each reader)."""
+    lines: list[str] = []
+    for index, found in _input_readers(network):
+        code = getattr(found, "input_code", None)
+        if code is not None:
+            lines += code(layer_key(network, index))
+    return lines
+
+
+def layer_key(network: Any, index: int) -> str:
+    """``layers[2] (embedding)``: the key and kind of a layer, for messages."""
+    found = network.layers[index - 1]
+    named = f" {found.name!r}" if getattr(found, "name", "") else ""
+    return f"layers[{index}] ({found.kind}{named})"

@@ -32,6 +32,7 @@ from symnn.layers.base import (
     constant,
     fail,
     hyperparameters,
+    is_fresh,
     layer,
     lookup,
     matrix,
@@ -287,8 +288,12 @@ class Dense:
             if isinstance(derivative, Indicator) and derivative.args[0] == nt.z(l, 1):
                 text = f"(Z{l} > 0)"  # ReLU′ as a boolean mask: one comparison, no float copy
             else:
-                text = parenthesised(c.expr(unit_printer(l), derivative))
-            c.emit(f"Delta{l} = {parenthesised(gradient)} * {text}")
+                text = c.expr(unit_printer(l), derivative)
+            if is_fresh(gradient):  # a new array: scale it in place, no second temporary
+                c.emit(f"Delta{l} = {gradient}")
+                c.emit(f"Delta{l} *= {text}")
+            else:
+                c.emit(f"Delta{l} = {parenthesised(gradient)} * {parenthesised(text)}")
         else:
             c.emit(f"G{l} = {gradient}")
             c.emit(f"Delta{l} = A{l} * (G{l} - numpy.sum(G{l} * A{l}, axis=1, keepdims=True))")
@@ -444,8 +449,11 @@ def jacobian_steps(s: LayerSymbols) -> list[Step]:
     steps = [Step(Jac(s.z, s.a_prev), s.W, "jacobian_linear", "∂z_j/∂a_k = w_jk")]
     if s.b is not None:
         steps.append(Step(Jac(s.z, s.b), sp.Identity(s.z.shape[0]), "jacobian_linear"))
-    kind = "jacobian_softmax" if not rule.elementwise else "jacobian_elementwise"
-    steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), kind, rule.derivative))
+    if s.identity:  # a = z: no diag(f'(z)) to cite
+        steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), "identity_jacobian", "a = z"))
+    else:
+        kind = "jacobian_softmax" if not rule.elementwise else "jacobian_elementwise"
+        steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), kind, rule.derivative))
     if rule.elementwise and not s.identity:
         z, a = ix.z_at(s.index, _j), ix.a_at(s.index, _j)
         entry = sp.Derivative(a, z, evaluate=False)
