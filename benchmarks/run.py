@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 
 import symnn  # noqa: E402
 from benchmarks import (  # noqa: E402
+    attention,
     hand_numpy,
     hand_tuned,
     jax_backprop,
@@ -67,6 +68,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
     parser.add_argument(
         "--residual", action="store_true", help="also time the residual MLP row (784-128-(+)-10)"
+    )
+    parser.add_argument(
+        "--attention",
+        action="store_true",
+        help="also time the self-attention row (2 heads, T = 32, width 64, batch 16)",
     )
     parser.add_argument("--out", default="benchmarks/results", help="folder for results.md/.json")
     args = parser.parse_args(argv)
@@ -259,6 +265,9 @@ def _run(argv: list[str] | None) -> dict:
     text = report.markdown(results)
     if "residual" in results:
         text += residual.markdown(results["residual"])
+    if args.attention or not args.quick:
+        results["attention"] = attention.row(rounds=args.rounds, torch=not args.no_torch)
+        text += attention.markdown(results["attention"])
     print()
     print(text)
     out = Path(args.out)
