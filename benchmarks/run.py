@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 
 import symnn  # noqa: E402
 from benchmarks import (  # noqa: E402
+    attention,
     cnn,
     hand_numpy,
     hand_tuned,
@@ -75,6 +76,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--cnn", action="store_true", help="also time the CNN row (conv2d + maxpool + dense, 28×28)"
+    )
+    parser.add_argument(
+        "--attention",
+        action="store_true",
+        help="also time the self-attention row (2 heads, T = 32, width 64, batch 16)",
     )
     parser.add_argument("--out", default="benchmarks/results", help="folder for results.md/.json")
     args = parser.parse_args(argv)
@@ -275,6 +281,9 @@ def _run(argv: list[str] | None) -> dict:
         text += lstm.markdown(results["lstm"])
     if "cnn" in results:
         text += cnn.markdown(results["cnn"])
+    if args.attention or not args.quick:
+        results["attention"] = attention.row(rounds=args.rounds, torch=not args.no_torch)
+        text += attention.markdown(results["attention"])
     print()
     print(text)
     out = Path(args.out)

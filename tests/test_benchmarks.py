@@ -131,3 +131,12 @@ def test_the_lstm_row_agrees_with_its_yardsticks():
     found = lstm.row(batch=4, rounds=1, torch=torch_backprop.available())
     assert set(found["ratio_to_hand"]) >= {"hand", "matrix"}
     assert "| matrix" in lstm.markdown(found)
+
+
+def test_the_attention_row_agrees_with_its_yardsticks():
+    """Hand-written NumPy, the generated matrix code (and PyTorch) give one loss and gradients."""
+    from benchmarks import attention
+
+    found = attention.row(batch=2, rounds=1, torch=torch_backprop.available())
+    assert set(found["ratio_to_hand"]) >= {"hand", "matrix"}
+    assert "| matrix" in attention.markdown(found)

@@ -114,7 +114,8 @@ def test_parameter_selection(wrt, count):
         ("W3", "unknown parameter 'W3'; known: W1, b1, W2, b2"),
         ("W1[3,1]", "outside W1"),
         ("layer 5", "no layer 5"),
-        ("w11", "cannot read parameter choice"),
+        ("w11", "unknown parameter 'w11'; known: W1, b1, W2, b2"),
+        ("W 1", "cannot read parameter choice"),
         ("__import__('os')", "cannot read parameter choice"),
     ],
 )

@@ -239,4 +239,80 @@ class Rows(sp.MatrixExpr):
         return f"[{printer._print(self.args[0])}]_{first}:{last}"
 
 
-__all__ = ["Apply", "Diag", "Grad", "HadamardDivide", "Jac", "Map", "Rows", "lift"]
+class Vec(sp.MatrixExpr):
+    """vec(M): the entries of M as one column, row by row (a block stored flat, row-major)."""
+
+    def __new__(cls, matrix: sp.MatrixExpr):
+        return sp.Basic.__new__(cls, matrix)
+
+    @property
+    def shape(self):
+        rows, cols = self.args[0].shape
+        return (rows * cols, 1)
+
+    def _latex(self, printer) -> str:
+        return rf"\operatorname{{vec}}\left({printer._print(self.args[0])}\right)"
+
+    def _sympystr(self, printer) -> str:
+        return f"vec({printer._print(self.args[0])})"
+
+
+class Grid(sp.MatrixExpr):
+    """A column vector read as a rows × cols matrix, row by row (the inverse of ``Vec``)."""
+
+    def __new__(cls, vector: sp.MatrixExpr, rows: int, cols: int):
+        return sp.Basic.__new__(cls, vector, sp.Integer(rows), sp.Integer(cols))
+
+    @property
+    def shape(self):
+        return (self.args[1], self.args[2])
+
+    def _latex(self, printer) -> str:
+        rows, cols = (printer._print(a) for a in self.args[1:])
+        vector = printer._print(self.args[0])
+        return rf"\operatorname{{mat}}_{{{rows} \times {cols}}}\left({vector}\right)"
+
+    def _sympystr(self, printer) -> str:
+        return f"mat_{self.args[1]}x{self.args[2]}({printer._print(self.args[0])})"
+
+
+class RowSoftmax(sp.MatrixExpr):
+    """The softmax of each row of S; where ``mask`` (0/1, S's shape) is 0 the entry is 0 and the
+    row's softmax runs over the others (a causal mask keeps s <= t)."""
+
+    def __new__(cls, scores: sp.MatrixExpr, mask: sp.Matrix | None = None):
+        rows, cols = scores.shape
+        mask = sp.ImmutableMatrix(mask if mask is not None else sp.ones(rows, cols))
+        return sp.Basic.__new__(cls, scores, mask)
+
+    @property
+    def shape(self):
+        return self.args[0].shape
+
+    @property
+    def masked(self) -> bool:
+        return any(v == 0 for v in self.args[1])
+
+    def _latex(self, printer) -> str:
+        name = r"\operatorname{softmax}_{\mathrm{rows}}"
+        if self.masked:
+            name = r"\operatorname{masked\,softmax}_{\mathrm{rows}}"
+        return rf"{name}\left({printer._print(self.args[0])}\right)"
+
+    def _sympystr(self, printer) -> str:
+        return f"softmax_rows({printer._print(self.args[0])})"
+
+
+__all__ = [
+    "Apply",
+    "Diag",
+    "Grad",
+    "Grid",
+    "HadamardDivide",
+    "Jac",
+    "Map",
+    "RowSoftmax",
+    "Rows",
+    "Vec",
+    "lift",
+]

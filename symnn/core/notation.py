@@ -136,11 +136,57 @@ def family_latex(kind: str, idx: tuple[int, ...]) -> str:
     return f"{found.latex}^{{({idx[0]})}}_{{{rest}}}"
 
 
+class Quantity:
+    """A quantity kind a layer adds (μ, σ², x̂, γ, …): its machine prefix and its LaTeX.
+
+    ``latex`` is a format string with ``{l}`` for the layer and ``{i}`` for the other indices,
+    e.g. ``r"\\mu^{{({l})}}_{{{i}}}"``. Its adjoint ∂L/∂q has the prefix ``dL_d`` + name.
+    """
+
+    name: str
+    latex: str
+
+    def __call__(self, layer: int, *units: int) -> sp.Symbol:
+        return _quantity_symbol(self.name, layer, units)
+
+    def adjoint(self, layer: int, *units: int) -> sp.Symbol:
+        """∂L/∂(this quantity) at ``layer``, ``units``: a named adjoint, computed once."""
+        return _quantity_symbol(f"dL_d{self.name}", layer, units)
+
+    def typeset(self, indices: tuple[int, ...]) -> str:
+        # Braced: a power of it (σ²)^{3/2} must not read as a double superscript.
+        return "{" + self.latex.format(l=indices[0], i=_sub(*indices[1:])) + "}"
+
+
+@cache
+def _quantity_symbol(prefix: str, layer: int, units: tuple[int, ...]) -> sp.Symbol:
+    return sp.Symbol("_".join([prefix, str(layer), *map(str, units)]), real=True)
+
+
+QUANTITIES: Registry[Quantity] = Registry("quantity")
+
+
+def register_quantity(name: str, latex: str) -> Quantity:
+    """Register a quantity kind (a layer's named intermediate or parameter) and return it.
+
+    Examples:
+        >>> mu = Quantity("mu", r"\\mu^{{({l})}}_{{{i}}}")
+        >>> mu(2, 1).name, mu.adjoint(2, 1).name, mu.typeset((2, 1))
+        ('mu_2_1', 'dL_dmu_2_1', '{\\\\mu^{(2)}_{1}}')
+    """
+    if not name.isidentifier() or name in _KINDS or name.startswith("dL_d"):
+        raise ValueError(f"quantity {name!r}: expected a new identifier")
+    return QUANTITIES.add(name, Quantity(name, latex))
+
+
 def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
     """Split a symnn symbol into its kind and indices: ``w_2_1_3`` -> ("w", (2, 1, 3))."""
     if symbol == LOSS:
         return "L", ()
-    for kind in (*_KINDS, *sorted(FAMILIES, key=len, reverse=True)):
+    # Layer kinds add quantities two ways (recurrent families, normalisation/attention
+    # quantities); the longest prefix is tried first.
+    added = {*FAMILIES, *QUANTITIES, *(f"dL_d{name}" for name in QUANTITIES)}
+    for kind in (*_KINDS, *sorted(added, key=lambda k: (-len(k), k))):
         prefix = kind + "_"
         if symbol.name.startswith(prefix):
             rest = symbol.name[len(prefix) :].split("_")
@@ -207,6 +253,10 @@ def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
         return rf"\frac{{\partial L}}{{\partial a^{{({layer})}}_{{{_sub(*rest)}}}}}"
     if kind in FAMILIES:
         return family_latex(kind, idx)
+    if kind in QUANTITIES:
+        return QUANTITIES[kind].typeset(idx)
+    if kind.startswith("dL_d") and kind[4:] in QUANTITIES:
+        return rf"\frac{{\partial L}}{{\partial {QUANTITIES[kind[4:]].typeset(idx)}}}"
     raise SymnnError(f"no layered notation for {kind!r}")
 
 
@@ -382,6 +432,46 @@ def parse_family_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int, tuple[int, .
     return prefix, layer, tuple(indices)
 
 
+class MatrixQuantity:
+    """A matrix quantity a layer adds (Q, P, X̂, …): its machine prefix, LaTeX and entries.
+
+    Its symbols are named ``{name}_{layer}`` or ``{name}_{layer}_{h}`` (h: a head, a group);
+    ``latex`` is a format string with ``{l}`` for the layer and ``{h}`` for the further index
+    (empty when there is none). ``elements(network, indices)`` is the explicit matrix of the
+    element-level symbols it stands for, so every matrix step can be checked entry by entry.
+    """
+
+    name: str
+    latex: str
+    elements: Callable
+
+    def __call__(self, layer: int, rows, cols, *more: int) -> sp.MatrixSymbol:
+        return sp.MatrixSymbol("_".join([self.name, str(layer), *map(str, more)]), rows, cols)
+
+    def typeset(self, indices: tuple[int, ...]) -> str:
+        return "{" + self.latex.format(l=indices[0], h=_sub(*indices[1:])).replace("_{}", "") + "}"
+
+
+MATRIX_QUANTITIES: Registry[MatrixQuantity] = Registry("matrix quantity")
+
+
+def matrix_quantity(name: str, latex: str, elements: Callable) -> MatrixQuantity:
+    """Register a layer's matrix quantity (see ``MatrixQuantity``) and return it."""
+    if not name.isidentifier() or "_" in name or name in _MATRIX_HEADS or name in _MATRIX_PLAIN:
+        raise ValueError(f"matrix quantity {name!r}: expected a new name without '_'")
+    return MATRIX_QUANTITIES.add(name, MatrixQuantity(name, latex, elements))
+
+
+def find_matrix_quantity(symbol: sp.Basic) -> tuple[MatrixQuantity, tuple[int, ...]] | None:
+    """The registered matrix quantity a MatrixSymbol names, and its indices; None otherwise."""
+    if not isinstance(symbol, sp.MatrixSymbol):
+        return None
+    head, *rest = symbol.name.split("_")
+    if head in MATRIX_QUANTITIES and rest and all(p.isascii() and p.isdigit() for p in rest):
+        return MATRIX_QUANTITIES[head], tuple(int(p) for p in rest)
+    return None
+
+
 def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
     """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
     found = parse_family_matrix(symbol)
@@ -389,6 +479,9 @@ def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
         prefix, layer, indices = found
         below = f"_{{{','.join(map(str, indices))}}}" if indices else ""
         return f"{MATRIX_FAMILIES[prefix].latex}^{{({layer})}}{below}"
+    found = find_matrix_quantity(symbol)
+    if found is not None:
+        return found[0].typeset(found[1])
     try:
         kind, layer = parse_matrix(symbol)
     except SymnnError:

@@ -13,7 +13,19 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac, Map, Rows
+from symnn.core.functions import Softmax
+from symnn.core.matexpr import (
+    Apply,
+    Diag,
+    Grad,
+    Grid,
+    HadamardDivide,
+    Jac,
+    Map,
+    Rows,
+    RowSoftmax,
+    Vec,
+)
 from symnn.engine.element import backprop_for
 from symnn.engine.jacobian import jacobian
 from symnn.rules.activations import ACTIVATIONS
@@ -31,6 +43,10 @@ def _symbol_matrix(symbol: sp.MatrixSymbol, net: Network) -> sp.Matrix:
         prefix, layer, indices = found
         entry = nt.MATRIX_FAMILIES[prefix].entry
         return sp.Matrix(*symbol.shape, lambda i, j: entry(layer, indices, i, j))
+    registered = nt.find_matrix_quantity(symbol)
+    if registered is not None:  # a layer's own matrix quantity knows its entries
+        quantity, indices = registered
+        return sp.Matrix(quantity.elements(net, indices))
     kind, layer = nt.parse_matrix(symbol)
     widths = net.widths
     if kind == "xvec":
@@ -115,6 +131,8 @@ def _grad(expr: Grad, net: Network) -> sp.Matrix:
             return nt.grad_a(layer, *units)
         if kind in nt.FAMILIES:  # a layer kind's own node: its adjoint is named from it
             return nt.adjoint_quantity(s)
+        if s not in bp.gradients and kind in nt.QUANTITIES:  # a layer's named quantity
+            return nt.QUANTITIES[kind].adjoint(layer, *units)
         return bp.gradients[s]
 
     return target.applyfunc(entry)
@@ -173,6 +191,15 @@ def instantiate(expr: sp.Basic, net: Network) -> sp.Matrix | sp.Expr:
     if isinstance(expr, Jac):
         outs, ins = (_element_symbols(arg, net) for arg in expr.args)
         return jacobian(net, outs, ins)
+    if isinstance(expr, Vec):
+        matrix = instantiate(expr.args[0], net)
+        return sp.Matrix([matrix[i, j] for i in range(matrix.rows) for j in range(matrix.cols)])
+    if isinstance(expr, Grid):
+        vector = instantiate(expr.args[0], net)
+        return sp.Matrix(int(expr.args[1]), int(expr.args[2]), list(vector))
+    if isinstance(expr, RowSoftmax):
+        scores, mask = instantiate(expr.args[0], net), expr.args[1]
+        return sp.Matrix(*scores.shape, lambda t, s: _masked_softmax(scores, mask, t, s))
     if isinstance(expr, Rows):
         first, last = expr.span
         return instantiate(expr.args[0], net)[first - 1 : last, :]
@@ -181,9 +208,18 @@ def instantiate(expr: sp.Basic, net: Network) -> sp.Matrix | sp.Expr:
         return sp.Matrix.vstack(
             *(sp.Matrix.hstack(*(instantiate(block, net) for block in row)) for row in rows)
         )
+    if isinstance(expr, sp.MatrixBase):  # an explicit constant matrix (a mask)
+        return sp.Matrix(expr)
     if isinstance(expr, sp.Identity | sp.ZeroMatrix | sp.OneMatrix):
         return sp.Matrix(expr.xreplace({nt.N_SAMPLES: sp.S.One}).as_explicit())
     raise SymnnError(f"cannot instantiate {type(expr).__name__}: {expr}")
+
+
+def _masked_softmax(scores: sp.Matrix, mask, t: int, s: int) -> sp.Expr:
+    if mask[t, s] == 0:
+        return sp.S.Zero
+    kept = [scores[t, r] for r in range(scores.cols) if mask[t, r] != 0]
+    return Softmax(sum(1 for r in range(s + 1) if mask[t, r] != 0), *kept)
 
 
 __all__ = ["instantiate"]

@@ -285,3 +285,57 @@ def _cnn() -> Files:
         **_documents(derive_matrix(net), "matrix"),
         "gradients_matrix.py": matrix_source(net),
     }
+
+
+@example(
+    "layernorm",
+    "Layer normalisation: through μ, σ² and x̂, then the closed form",
+    "A layernorm after a dense layer: the element level goes through the row's mean μ, its "
+    "biased variance σ² and the normalised x̂ by name, with numbers for one sample; the matrix "
+    "level collects the three paths into ∂L/∂x = (1/d)(σ² + ε)^(−½)[d ∂L/∂x̂ − Σ ∂L/∂x̂ − x̂ "
+    "Σ(∂L/∂x̂ ⊙ x̂)], checked against the element level.",
+)
+def _layernorm() -> Files:
+    net = load_spec(bundled_spec("layernorm.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "attention",
+    "Causal self-attention with two heads",
+    "Scaled dot-product self-attention over a (T, d) = (2, 2) sequence block: q, k, v, the "
+    "scores s, the row-wise softmax p (causal: step 1 sees only itself) and o as named "
+    "quantities, with numbers; in matrix form dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − "
+    "rowsum(dP ⊙ P)), dQ = τ dS K, dK = τ dSᵀ Q for each head, and the output projection.",
+)
+def _attention() -> Files:
+    net = load_spec(bundled_spec("attention.toml"))
+    return {
+        **_documents(derive(net, ["Wq1[1,1]", "Wk1[2,1]", "Wv1[1,2]", "Wo1"]), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "batchnorm",
+    "Batch normalisation over a batch of three, the coupling written out",
+    "Batch normalisation in training mode, with the batch as an axis of the block "
+    "(input_shape = [B, d]): each feature's μ and σ² are taken over the three examples, so every "
+    "example's gradient reaches every other's input; then a layernorm per example. With numbers, "
+    "and the closed form over each column at the matrix level.",
+)
+def _batchnorm() -> Files:
+    net = load_spec(bundled_spec("batchnorm.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }

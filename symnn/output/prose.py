@@ -12,7 +12,7 @@ from __future__ import annotations
 import symnn.layers  # noqa: F401  (registers the layers' rules, whose words are keys below)
 from symnn.core.errors import SymnnError
 from symnn.core.steps import RULES
-from symnn.output.escape import escape_latex, escape_markdown
+from symnn.output.escape import _UNICODE_MATH, escape_latex, escape_markdown
 
 _T = r"^{T}"
 # The rules whose words hold a formula, as that formula (keys are the words of RULES).
@@ -137,12 +137,14 @@ def rule_math(words: str) -> str:
         if ch in _PLAIN:
             run += ch
             continue
-        if ch not in _SYMBOLS:
+        # Any Greek letter or script digit a layer's rule names (μ, γ, τ, σ²) reads as in prose.
+        symbol = _SYMBOLS.get(ch, _UNICODE_MATH.get(ch))
+        if symbol is None:
             raise SymnnError(f"rule text {words!r}: no math form for {ch!r}")
         if run:
             parts.append(rf"\text{{{run}}}")
             run = ""
-        parts.append(_SYMBOLS[ch])
+        parts.append(symbol)
     if run:
         parts.append(rf"\text{{{run}}}")
     return "".join(parts)
