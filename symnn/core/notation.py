@@ -136,6 +136,7 @@ def family_latex(kind: str, idx: tuple[int, ...]) -> str:
     return f"{found.latex}^{{({idx[0]})}}_{{{rest}}}"
 
 
+@dataclass(frozen=True)
 class Quantity:
     """A quantity kind a layer adds (μ, σ², x̂, γ, …): its machine prefix and its LaTeX.
 
@@ -432,6 +433,7 @@ def parse_family_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int, tuple[int, .
     return prefix, layer, tuple(indices)
 
 
+@dataclass(frozen=True)
 class MatrixQuantity:
     """A matrix quantity a layer adds (Q, P, X̂, …): its machine prefix, LaTeX and entries.
 
