@@ -351,12 +351,78 @@ def calc_args(draw) -> tuple[dict[str, str], list[str]]:
     return {}, [*argv, "--", *exprs]
 
 
+GATE_FUNCTIONS = ["relu", "max", "min", "step", "abs", "exp", "log", "tanh", "sigmoid", "sqrt"]
+
+
+@st.composite
+def program_text(draw) -> str:
+    """A small program: mostly well formed; one in three reassigns, cycles, or is hostile."""
+    wild = draw(st.integers(0, 2)) == 2
+    number = NUMBER if wild else GOOD_NUMBER.filter(lambda n: n not in ("pi", "e"))
+    inputs = draw(
+        st.lists(st.sampled_from(["a", "b", "x", "w"]), min_size=1, max_size=3, unique=True)
+    )
+    lines = [f"{name} = {draw(number)}" for name in inputs]
+    known = list(dict.fromkeys(inputs))
+    for index in range(draw(st.integers(1, 5))):
+        leaf = st.sampled_from(known) | (GOOD_NUMBER if wild else st.sampled_from(known))
+        left, right = draw(leaf), draw(leaf)
+        unary = st.sampled_from(GATE_FUNCTIONS[2:]).map(lambda f, x=left: f"{f}({x})")
+        binary = st.sampled_from(["+", "-", "*", "/", "**"]).map(
+            lambda op, x=left, y=right: f"{x} {op} {y}"
+        )
+        body = draw(
+            binary
+            | unary
+            | st.sampled_from(["max", "min"]).map(lambda f, x=left, y=right: f"{f}({x}, {y})")
+            | (expressions() if wild else binary)
+        )
+        target = f"n{index}"
+        if wild:
+            target = draw(st.sampled_from([target, known[0], "", "1x", "exp", f"n{index + 1}"]))
+        lines.append(f"{target} = {body}")
+        known.append(target)
+    if wild and draw(st.booleans()):
+        lines.append(draw(TEXT))
+    return draw(st.sampled_from(["\n", "; "])).join(lines)
+
+
+@st.composite
+def graph_args(draw) -> tuple[dict[str, str], list[str]]:
+    program = draw(program_text())
+    if draw(st.booleans()):
+        files, argv = {"prog.txt": program}, ["graph", "prog.txt"]
+    else:
+        files, argv = {}, ["graph", "-e", program]
+    if draw(st.integers(0, 3)) == 0:
+        points = ["a=1", "a=-4,b=2", "x=0,w=2", "q=1", "a=1e400", "a="]
+        argv.append(f"--at={draw(st.sampled_from(points))}")
+    if draw(st.integers(0, 3)) == 0:
+        argv += ["--output-node", draw(st.sampled_from(["n0", "n1", "a", "zz", "²"]))]
+    if draw(st.booleans()):
+        argv.append("--gates")
+    if draw(st.integers(0, 4)) == 0:
+        argv.append(f"--seed-gradient={draw(NUMBER)}")
+    if draw(st.integers(0, 4)) == 0:
+        argv += ["--digits", draw(st.sampled_from(["3", "0", "-1", "40", "x"]))]
+    roll = draw(st.integers(0, 5))
+    if roll == 0:
+        argv.append("--json")
+    elif roll <= 3:
+        formats = ["text", "tex", "article", "beamer", "md", "circuit", "py", "pdf"]
+        argv += ["--format", draw(st.sampled_from(formats))]
+    if draw(st.integers(0, 4)) == 0:
+        argv += ["-o", draw(st.sampled_from(["out.tex", "out.pdf", "sub/out.md", "."]))]
+    return files, argv
+
+
 VOCABULARY = [
     "derive", "check", "train", "calc", "perceptron", "gradient", "descent", "hessian", "--wrt",
     "--level", "--format", "--json", "-o", "--at", "--gate", "and", "xor", "--csv", "--steps",
     "--lr", "--epochs", "--plot", "--point", "--weights", "--bias", "--", "-", "--help-me",
     "examples/two_two_two.toml", "spec.toml", "x**2", "1,1", "md", "py", "--template-dir", ".",
-    "--version", "--numeric", "--exact", "--data", "none", "--threshold", "gt",
+    "--version", "--numeric", "--exact", "--data", "none", "--threshold", "gt", "graph", "-e",
+    "c = a + b", "--gates", "--output-node", "examples/micrograd.txt",
 ]  # fmt: skip
 
 
@@ -450,6 +516,12 @@ def test_fuzz_expressions(case):
 
 
 @FUZZ
+@given(graph_args())
+def test_fuzz_programs(case):
+    exercise(case, "graph")
+
+
+@FUZZ
 @given(random_args())
 def test_fuzz_command_lines(case):
     exercise(case, "args")
@@ -458,7 +530,7 @@ def test_fuzz_command_lines(case):
 @settings(
     max_examples=max(2, EXAMPLES // 50), deadline=None, suppress_health_check=list(HealthCheck)
 )
-@given(st.one_of(spec_args(), csv_args(), calc_args()))
+@given(st.one_of(spec_args(), csv_args(), calc_args(), graph_args()))
 def test_sample_in_real_processes(case):
     """A few generated inputs through ``python -m symnn``: no traceback, bounded, nothing left."""
     files, argv = case

@@ -8,6 +8,8 @@ templates still render byte-identically (the gallery check).
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,31 @@ def test_the_bound_on_output_is_stated(monkeypatch, tmp_path):
     (tmp_path / "t.j2").write_text("((* for i in range(3) *))abcd((* endfor *))")
     with pytest.raises(SymnnError, match="output over 10 characters"):
         render("t.j2", {}, tmp_path)
+
+
+def test_a_template_that_loops_without_writing_is_stopped_in_time(monkeypatch, tmp_path):
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.5)
+    (tmp_path / "spin.j2").write_text(
+        "((* for i in range(100000) *))((* for j in range(100000) *))((* endfor *))((* endfor *))"
+    )
+    started = time.monotonic()
+    with pytest.raises(SymnnError, match=r"template 'spin.j2': still rendering after 0.5 s"):
+        render("spin.j2", {}, tmp_path)
+    assert time.monotonic() - started < 10
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer left behind
+
+
+def test_an_outer_timer_survives_a_render(tmp_path):
+    (tmp_path / "ok.j2").write_text("done")
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    signal.setitimer(signal.ITIMER_REAL, 1000)
+    try:
+        assert render("ok.j2", {}, tmp_path) == "done"
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 900 < left <= 1000
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_ordinary_template_features_still_work(tmp_path):

@@ -13,7 +13,7 @@ from symnn.codegen.matrix import matrix_source
 from symnn.engine import derive
 from symnn.engine.matrix import derive_matrix
 from symnn.gallery.registry import Files, example
-from symnn.output.document import render_derivation
+from symnn.output.document import figure_files, render_derivation
 from symnn.spec.network import Data, Dense, Network
 from symnn.spec.specfile import load_spec
 
@@ -31,10 +31,14 @@ def bundled_spec(name: str) -> Path:
 
 
 def _documents(derivation, stem: str = "derivation", **options) -> Files:
-    """The LaTeX fragment and the Markdown of a derivation."""
+    """The LaTeX fragment (the network diagram inline, in TikZ) and the Markdown of a derivation
+    (pointing at the same diagram as an SVG beside it)."""
+    figure = {"figures": "separate", "figure_stem": stem}
+    figure_options = {k: v for k, v in options.items() if k in ("notation", "numeric", "digits")}
     return {
-        f"{stem}.tex": render_derivation(derivation, "tex", **options),
-        f"{stem}.md": render_derivation(derivation, "md", **options),
+        f"{stem}.tex": render_derivation(derivation, "tex", figures="inline", **options),
+        f"{stem}.md": render_derivation(derivation, "md", **figure, **options),
+        **figure_files(derivation, "md", figure_stem=stem, **figure_options),
     }
 
 
@@ -141,6 +145,39 @@ def _tied_autoencoder() -> Files:
     return {
         **_documents(derive(net, "W1"), numeric=True),
         **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "embedding-bag",
+    "An embedding-bag classifier: a lookup table's gradient is a scatter-add",
+    'Token indices in, the mean of their rows of E¹ (kind = "embedding", bag = "mean"), then '
+    "softmax: ∂L/∂E¹ adds each position's gradient into the row of its token, so the token that "
+    "occurs twice gets two shares. With numbers for one sample and the vectorised NumPy "
+    "(numpy.add.at).",
+)
+def _embedding_bag() -> Files:
+    net = load_spec(bundled_spec("embedding_bag.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "dropout-mlp",
+    "Dropout in an MLP: a fixed mask, inverted scaling",
+    "p is the drop probability (PyTorch's), q = 1 − p; a fixed mask drops hidden unit 2 and the "
+    "kept units are scaled by 1/q, so the gradient going back is (∂L/∂a) ⊙ m / q and every "
+    "weight into the dropped unit gets 0. With numbers and the vectorised NumPy.",
+)
+def _dropout_mlp() -> Files:
+    net = load_spec(bundled_spec("dropout_mlp.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
         "gradients.py": element_source(net),
         "gradients_matrix.py": matrix_source(net),
     }

@@ -23,7 +23,7 @@ from symnn.calculus.descent import gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.gallery.registry import Files, example
 from symnn.output.refresher import render_refresher
-from symnn.perceptron.run import gate, train_perceptron
+from symnn.perceptron.run import PerceptronRun, gate, train_perceptron
 from symnn.perceptron.view import dot_product
 
 CALCULUS: list[tuple[str, Callable[[], Any]]] = [
@@ -61,7 +61,9 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
     files: Files = {}
     for name, build in entries:
         item = build()
-        files[f"{name}.tex"] = render_refresher(item, "tex")
+        # A training run carries its moving line (TikZ panels) in the LaTeX fragment.
+        figures = "inline" if isinstance(item, PerceptronRun) else "none"
+        files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
         files[f"{name}.md"] = render_refresher(item, "md")
     return files
 

@@ -20,7 +20,7 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.graph import ACTIVATION, Graph
+from symnn.core.graph import ACTIVATION, LOSS_NODE, Graph, NodeKind
 from symnn.core.steps import RULES, Derivation, Section, Step
 from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
@@ -46,6 +46,10 @@ FORMATS = {
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
 SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
+# --figures: none; inline (TikZ in the LaTeX itself); separate (the document points at a file
+# beside it: the TikZ picture for LaTeX, its SVG for Markdown). Markdown cannot hold TikZ.
+FIGURES = ("none", "inline", "separate")
+FIGURE_FORMATS = {"inline": ("tex", "article", "beamer"), "separate": ("tex", "article", "md")}
 
 
 @dataclass(frozen=True)
@@ -150,16 +154,32 @@ def _kind(subject: sp.Basic) -> tuple[str, tuple[int, ...]] | None:
     return ("grad", indices) if isinstance(subject, sp.Derivative) else (kind, indices)
 
 
-def _group_title(subject: sp.Basic, depth: int) -> str:
+def _group_title(subject: sp.Basic, depth: int, kinds: dict[int, NodeKind] | None = None) -> str:
+    """The heading of a group: the layer's block, named by what it is when it is no dense layer.
+
+    ``kinds`` maps a block to the node kind of its output; a block whose output is not a dense
+    layer's activation (a sum, a concatenation) is named by its kind.
+    """
     kind = _kind(subject)
     if kind is None:
         return "Steps"
     name, indices = kind
     if name == "grad":
         return f"Gradients for layer {indices[0]}"
+    block_kind = (kinds or {}).get(indices[0])
+    if block_kind is not None and block_kind is not ACTIVATION:
+        where = "output" if indices[0] == depth else "gradient of its output"
+        return f"Layer {indices[0]}, {block_kind.heading}: {where}"
     if indices[0] == depth:
         return "Output layer: error terms"
     return f"Hidden layer {indices[0]}: error terms"
+
+
+def _block_kinds(graph: Graph | None) -> dict[int, NodeKind]:
+    """The node kind of each block's output (its last definition), by block."""
+    if graph is None:
+        return {}
+    return {d.block: d.kind for d in graph.definitions if d.kind is not LOSS_NODE}
 
 
 def _heading(subject: sp.Basic) -> tuple[str, sp.Basic]:
@@ -191,12 +211,15 @@ def block(section: Section, sections: Sequence[Section], builder: _Builder) -> B
     return Block(section.subject, rows, words, term, tuple(others), tuple(gradients))
 
 
-def groups(derivation: Derivation, builder: _Builder, depth: int) -> list[Group]:
+def groups(
+    derivation: Derivation, builder: _Builder, depth: int, graph: Graph | None = None
+) -> list[Group]:
     """The derivation's sections as blocks of rows under headings, in the derivation's order."""
     result: list[Group] = []
+    kinds = _block_kinds(graph)
     for section in derivation.sections:
         item = block(section, derivation.sections, builder)
-        title = _group_title(section.subject, depth)
+        title = _group_title(section.subject, depth, kinds)
         if result and result[-1].title == title:
             result[-1] = Group(title, (*result[-1].blocks, item))
         else:
@@ -245,7 +268,7 @@ def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
     entries = []
     for d in graph.definitions:
         if d.kind is ACTIVATION:
-            rule = ACTIVATIONS[graph.network.layers[d.layer - 1].activation].title
+            rule = ACTIVATIONS[graph.network.layers[d.block - 1].activation].title
         else:
             rule = d.kind.heading
         entries.append((d.symbol, [Piece("=", d.expr)], rule))
@@ -276,6 +299,16 @@ def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
             detail = LOSSES[graph.network.loss].title
         uses.append(RuleUse(RULES[rule], formula, detail))
     return uses
+
+
+def layer_conventions(network: Network) -> list[str]:
+    """What each layer states about itself (``convention(block)``: text with $…$ maths)."""
+    found = []
+    for block, layer in enumerate(network.layers, start=1):
+        state = getattr(layer, "convention", None)
+        if state is not None:
+            found.append(state(block))
+    return found
 
 
 def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
@@ -316,6 +349,8 @@ def context(
     digits: int = 6,
     matrix: Derivation | None = None,
     jacobians: Sequence[Jacobian] | None = None,
+    figures: str = "none",
+    figure_stem: str = "figure",
 ) -> dict[str, Any]:
     """Everything the templates lay out, so that templates hold no maths.
 
@@ -349,7 +384,7 @@ def context(
         "title": derivation.title,
         "name": graph.network.name if graph is not None else "",
         "notation": style,
-        "groups": groups(derivation, builder, depth),
+        "groups": groups(derivation, builder, depth, graph),
         "results": results(derivation, builder),
         "rules": rules_used(derivation, graph),
         "network": None,
@@ -360,7 +395,7 @@ def context(
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
-            "groups": groups(matrix, builder, depth),
+            "groups": groups(matrix, builder, depth, graph),
             "results": results(matrix, builder),
         }
     if graph is not None:
@@ -372,6 +407,7 @@ def context(
             "loss": loss.title,
             "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
+            "conventions": layer_conventions(graph.network),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:
@@ -381,7 +417,82 @@ def context(
             network = numeric if isinstance(numeric, Network) else None
             numeric = worked_numbers(derivation, network)
         ctx["numeric"] = _numeric_context(numeric, builder, digits)
+    worked = ctx["numeric"] and numeric
+    ctx["figures"] = _figures(derivation, graph, fmt, printer, figures, figure_stem, worked, digits)
     return ctx
+
+
+def _figures(
+    derivation: Derivation,
+    graph: Graph | None,
+    fmt: str,
+    printer: SymnnLatexPrinter,
+    figures: str,
+    stem: str,
+    numeric: Any,
+    digits: int,
+) -> dict[str, Any] | None:
+    """The network diagram the document carries (None with ``figures="none"``)."""
+    if figures not in FIGURES:
+        raise SymnnError(f"unknown figures option {figures!r}; known: {', '.join(FIGURES)}")
+    if figures == "none":
+        return None
+    if fmt not in FIGURE_FORMATS[figures]:
+        allowed = ", ".join(FIGURE_FORMATS[figures])
+        raise SymnnError(f"--figures {figures}: expected with format {allowed}, found {fmt!r}")
+    from symnn.output.figures.network import chosen_parameter, render_network
+
+    wrt = None
+    if graph is None:
+        # The matrix level: the same network's element graph, drawn without a path (the
+        # matrix derivation derives every parameter at once).
+        network = derivation.context.get("network")
+        if not isinstance(network, Network):
+            raise SymnnError("--figures: the network diagram needs a derivation of a network")
+        from symnn.spec.build import build_graph
+
+        graph = build_graph(network)
+        style = nt.NOTATIONS[network.notation]
+        printer = SymnnLatexPrinter(namer=style.namer(graph.shape))
+    else:
+        wrt = chosen_parameter(list(derivation.results), graph)
+    values = dict(numeric.given) if isinstance(numeric, WorkedNumbers) else None
+    fit = "beamer" if fmt == "beamer" else "article"
+    tikz = render_network(graph, printer, wrt, values, min(digits, 4), fit, reveal=fmt == "beamer")
+    return {
+        "network": tikz if figures == "inline" else "",
+        "picture": tikz,
+        "file": f"{stem}-network.{'svg' if fmt == 'md' else 'tex'}",
+        "wrt": None if wrt is None else sp.Derivative(nt.LOSS, wrt),
+        "numbers": values is not None,
+    }
+
+
+def figure_files(
+    derivation: Derivation,
+    fmt: str,
+    notation: str | None = None,
+    numeric: bool | Network | WorkedNumbers = False,
+    digits: int = 6,
+    figure_stem: str = "figure",
+) -> dict[str, str]:
+    """The files a document made with ``figures="separate"`` points at: name -> text (the TikZ
+    picture for LaTeX, its SVG for Markdown)."""
+    ctx = context(
+        derivation,
+        fmt,
+        notation,
+        numeric=numeric,
+        digits=digits,
+        figures="separate",
+        figure_stem=figure_stem,
+    )
+    found = ctx["figures"]
+    if fmt == "md":
+        from symnn.output.figures.tikz import picture_svg
+
+        return {found["file"]: picture_svg(found["picture"])}
+    return {found["file"]: found["picture"]}
 
 
 def render_derivation(
@@ -395,6 +506,8 @@ def render_derivation(
     matrix: Derivation | None = None,
     paper: str = "a4",
     jacobians: Sequence[Jacobian] | None = None,
+    figures: str = "none",
+    figure_stem: str = "figure",
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
@@ -405,6 +518,9 @@ def render_derivation(
     is the number of significant digits shown. "aligned" gives the steps alone in one display.
     ``matrix`` adds a matrix-level derivation of the same network as a "Matrix form" part.
     ``paper`` ("a4" or "letter") is the paper of a standalone article.
+    ``figures`` is "none", "inline" (the network diagram as TikZ inside the LaTeX) or "separate"
+    (the document points at ``{figure_stem}-network.tex``, or ``.svg`` for Markdown, which the
+    caller writes: ``symnn.output.figures.network``, ``symnn.output.figures.tikz``).
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -415,5 +531,7 @@ def render_derivation(
     """
     if paper not in PAPERS:
         raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
-    ctx = context(derivation, fmt, notation, partial, numeric, digits, matrix, jacobians)
+    ctx = context(
+        derivation, fmt, notation, partial, numeric, digits, matrix, jacobians, figures, figure_stem
+    )
     return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)

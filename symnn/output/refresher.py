@@ -217,11 +217,27 @@ def _perceptron_context(run: PerceptronRun) -> dict[str, Any]:
     }
 
 
+def _perceptron_figures(run: PerceptronRun, fmt: str, figures: str) -> list[str]:
+    """The line moving update by update, one TikZ panel per update (``figures="inline"``)."""
+    if figures == "none":
+        return []
+    if figures != "inline":
+        raise SymnnError(f"--figures {figures!r}: the perceptron's panels are inline or none")
+    if fmt != "tex":
+        raise SymnnError(
+            f"--figures inline: the perceptron's panels are TikZ, for LaTeX; found format {fmt!r}"
+        )
+    from symnn.output.figures.perceptron import run_panels
+
+    return run_panels(run)
+
+
 def render_refresher(
     item: Derivation | Descent | PerceptronRun,
     fmt: str = "tex",
     document: bool = False,
     user_dir: str | Path | None = None,
+    figures: str = "none",
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
 
@@ -248,15 +264,19 @@ def render_refresher(
         if fmt == "text":
             return item.text() + "\n"
         name, context = "perceptron_table", _perceptron_context(item)
+        context["figures"] = _perceptron_figures(item, fmt, figures)
     elif isinstance(item, Derivation):
         if fmt == "text":
             return derivation_text(item)
         name, context = "calculus_derivation", _derivation_context(item)
     else:
         raise SymnnError(f"expected a derivation, descent run or perceptron run, found {item!r}")
+    if figures != "none" and "figures" not in context:
+        raise SymnnError(
+            f"--figures {figures}: this document has no figure yet; use --figures none"
+        )
     body = render(f"{name}.{fmt}.j2", context, user_dir)
     if fmt == "tex" and document:
-        return render(
-            "calculus_article.tex.j2", {"title": context["title"], "body": body}, user_dir
-        )
+        article = {"title": context["title"], "body": body, "figures": context.get("figures")}
+        return render("calculus_article.tex.j2", article, user_dir)
     return body

@@ -23,6 +23,7 @@ from symnn.printing.latex import PARTIAL_STYLES
 from symnn.spec.specfile import load_spec
 
 FORMATS = ("text", "tex", "article", "beamer", "md", "pdf")
+FIGURES = ("none", "inline", "separate")
 LEVELS = ("element", "matrix", "both")
 
 
@@ -77,6 +78,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
     )
+    p.add_argument(
+        "--figures",
+        choices=FIGURES,
+        help="the network diagram (weights on the edges, δ's path to the chosen gradient in "
+        "red): inline (TikZ in the LaTeX; the default for article, beamer and pdf at the element "
+        "level), separate (written beside -o as NAME-network.tex, or NAME-network.svg for md, "
+        "and pointed at), none (the default for tex, md and the matrix level alone)",
+    )
     p.add_argument("--template-dir", help="a folder of templates searched before symnn's own")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
@@ -91,8 +100,12 @@ def run(args: argparse.Namespace) -> int:
         refuse_pdf_to_stdout(args.output)
     if args.format == "text" and args.numeric:
         raise SymnnError("--numeric: expected --format tex, article, beamer, md or pdf")
+    figures = _figures_option(args)
     network = load_spec(args.spec)
     derivation, matrix = _derivations(network, args)
+    if figures is None:
+        figures = "inline" if args.format in ("article", "beamer", "pdf") else "none"
+
     if args.format == "text":
         parts = [derivation, matrix] if derivation is not None else [matrix]
         emit("\n\n".join(str(d) for d in parts if d is not None), args.output)
@@ -111,7 +124,25 @@ def run(args: argparse.Namespace) -> int:
         template_dir=args.template_dir,
         matrix=matrix if derivation is not None else None,
         paper=args.paper,
+        figures=figures,
+        figure_stem=_stem(args.output) if figures == "separate" else "figure",
     )
+    if figures == "separate":
+        from pathlib import Path
+
+        from symnn.output.document import figure_files
+
+        folder = Path(args.output).parent
+        files = figure_files(
+            derivation if derivation is not None else matrix,
+            fmt,
+            args.notation,
+            args.numeric,
+            args.digits,
+            _stem(args.output),
+        )
+        for name, data in files.items():
+            write_bytes(folder / name, data.encode("utf-8"))
     if args.format == "pdf":
         from symnn.output.pdf import compile_pdf
 
@@ -119,6 +150,35 @@ def run(args: argparse.Namespace) -> int:
     else:
         emit(text, args.output)
     return 0
+
+
+def _figures_option(args: argparse.Namespace) -> str | None:
+    """--figures checked against the format and the output (None: the format's default)."""
+    figures = args.figures
+    if figures in (None, "none"):
+        return figures
+    if args.format == "text":
+        raise SymnnError(f"--figures {figures}: plain text has no figures; use --format article")
+    if figures == "inline" and args.format == "md":
+        raise SymnnError(
+            "--figures inline: Markdown cannot hold a TikZ picture; use --figures separate "
+            "(an SVG written beside -o)"
+        )
+    if figures == "separate":
+        if args.format in ("pdf", "beamer"):
+            raise SymnnError(
+                f"--figures separate: --format {args.format} carries its figures inline; "
+                "use --figures inline"
+            )
+        if args.output in (None, "-"):
+            raise SymnnError("--figures separate: expected an output file with -o to write beside")
+    return figures
+
+
+def _stem(output: str) -> str:
+    from pathlib import Path
+
+    return Path(output).stem
 
 
 def _derivations(network, args: argparse.Namespace) -> tuple[Derivation | None, Derivation | None]:

@@ -57,7 +57,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "compiled (needs -o)",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
-    p.add_argument("--plot", help="save the points and the learned line (.png/.pdf; none: both)")
+    p.add_argument(
+        "--plot",
+        help="save the points and the learned line (.png/.pdf; none: both); with --point, "
+        "w and x, the angle between them and the line w·x + b = 0 (.png/.pdf/.svg/.tex)",
+    )
+    p.add_argument(
+        "--figures",
+        choices=("none", "inline"),
+        help="the line w·x + b = 0 after each update, in TikZ panels: inline (the default for "
+        "article and pdf of a training run) or none (the default otherwise)",
+    )
     p.add_argument("--json", action="store_true", help="print the run as one JSON object")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
@@ -103,7 +113,7 @@ def run_json(run: PerceptronRun) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     if args.document and args.format not in ("tex", "article"):
         raise SymnnError("--document: expected together with --format tex")
-    if args.plot:
+    if args.plot and args.point is None:
         from symnn.training.plots import require_matplotlib
 
         require_matplotlib()
@@ -111,6 +121,13 @@ def run(args: argparse.Namespace) -> int:
         if args.weights is None:
             raise SymnnError("--point: expected --weights as well, e.g. --weights 1,2")
         view = dot_product(args.weights, args.point, args.bias, args.threshold)
+        if args.plot:
+            # w and x from the origin, the angle between them, and the line w·x + b = 0: the
+            # picture the user asked for, or an error saying why it cannot be drawn.
+            from symnn.output.figures.perceptron import point_panel
+            from symnn.output.figures.tikz import save_picture
+
+            save_picture(point_panel(args.weights, args.point, args.bias), args.plot)
         if args.json:
             values = view.context["values"]
             values = {"values": to_json(values), "exact": exact_json(values)}
@@ -144,7 +161,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _emit(item, args: argparse.Namespace) -> None:
+    figures = args.figures
+    if figures == "inline" and not isinstance(item, PerceptronRun):
+        raise SymnnError("--figures inline: the dot-product view's picture is --plot FILE")
+    if figures == "inline" and args.format in ("text", "md"):
+        raise SymnnError(
+            f"--figures inline: the panels are TikZ, for --format tex, article or pdf; "
+            f"found {args.format}"
+        )
+
     def render(fmt: str, document: bool) -> str:
-        return render_refresher(item, fmt, document=document)
+        chosen = figures
+        if chosen is None:
+            whole = fmt == "tex" and document and isinstance(item, PerceptronRun)
+            chosen = "inline" if whole and len(item.names) == 2 else "none"
+        return render_refresher(item, fmt, document=document, figures=chosen)
 
     emit_document(render, args.format, args.document, args.output)

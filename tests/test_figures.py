@@ -1,0 +1,254 @@
+"""Figures drawn from the derivation's own graph, symbols and numbers: what they carry, that they
+compile (pdflatex; latex + dvisvgm for SVG), read back (pdftotext), and are the same bytes twice."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from symnn.core import notation as nt
+from symnn.engine import derive
+from symnn.engine.values import worked_numbers
+from symnn.gallery.networks import bundled_spec
+from symnn.output.document import render_derivation
+from symnn.output.figures.network import MAX_UNITS, network_context, render_network
+from symnn.output.figures.tikz import picture_pdf, picture_svg
+from symnn.output.pdf import compile_pdf, pdflatex
+from symnn.printing.latex import SymnnLatexPrinter
+from symnn.spec.build import build_graph
+from symnn.spec.specfile import load_spec
+from tests.cli_harness import run_cli
+
+needs_pdflatex = pytest.mark.skipif(pdflatex() is None, reason="pdflatex not installed")
+needs_dvisvgm = pytest.mark.skipif(shutil.which("dvisvgm") is None, reason="dvisvgm not installed")
+
+
+def _net(name: str):
+    return load_spec(bundled_spec(f"{name}.toml"))
+
+
+def _printer(graph, notation: str = "layered") -> SymnnLatexPrinter:
+    return SymnnLatexPrinter(namer=nt.NOTATIONS[notation].namer(graph.shape))
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "figure.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def _flows(ctx) -> set[tuple[str, str]]:
+    return {(e.source, e.target) for e in ctx["edges"] if e.flow}
+
+
+def test_the_path_of_delta_is_every_edge_it_flows_back_through():
+    graph = build_graph(_net("two_two_two"))
+    printer = _printer(graph)
+    # An output weight: its own edge h1 -> o1, and o1 -> L.
+    ctx = network_context(graph, printer, nt.w(2, 1, 1))
+    assert _flows(ctx) == {("u1x1", "u2x1"), ("u2x1", "loss")}
+    # A hidden weight: x1 -> h1, then both of h1's edges and both outputs' edges to L.
+    ctx = network_context(graph, printer, nt.w(1, 1, 1))
+    assert _flows(ctx) == {
+        ("u0x1", "u1x1"),
+        ("u1x1", "u2x1"),
+        ("u1x1", "u2x2"),
+        ("u2x1", "loss"),
+        ("u2x2", "loss"),
+    }
+    # Overlays walk back from the loss: L's edges first, the weight's own edge last.
+    order = {(e.source, e.target): e.flow for e in ctx["edges"] if e.flow}
+    assert order[("u2x1", "loss")] == 1 and order[("u1x1", "u2x2")] == 2
+    assert order[("u0x1", "u1x1")] == 3
+    # A bias has no edge of its own: δ's path starts at its unit.
+    ctx = network_context(graph, printer, nt.b(2, 2))
+    assert _flows(ctx) == {("u2x2", "loss")}
+
+
+def test_edges_carry_the_weights_and_units_the_biases_of_the_graph():
+    net = _net("two_two_two")
+    graph = build_graph(net)
+    ctx = network_context(graph, _printer(graph, "neuron"))
+    labels = {(e.source, e.target): e.label for e in ctx["edges"]}
+    # Mazur's numbering: w1 joins i1 to h1, w2 i2 to h1, w5 h1 to o1.
+    assert labels[("u0x1", "u1x1")] == "w_{1}" and labels[("u0x2", "u1x1")] == "w_{2}"
+    assert labels[("u1x1", "u2x1")] == "w_{5}"
+    nodes = {n.key: n for n in ctx["nodes"]}
+    assert nodes["u1x1"].lines == (r"\mathrm{net}_{h_{1}}", r"\mathrm{out}_{h_{1}}")
+    assert nodes["u1x1"].bias == "b_{h_{1}}"
+    # With numbers: the worked example's given values, the same the document prints.
+    values = dict(worked_numbers(derive(net, "all")).given)
+    ctx = network_context(graph, _printer(graph, "neuron"), values=values)
+    labels = {(e.source, e.target): e.label for e in ctx["edges"]}
+    assert labels[("u0x1", "u1x1")] == "0.15" and labels[("u1x2", "u2x2")] == "0.55"
+    assert {n.key: n for n in ctx["nodes"]}["u2x1"].bias == "b_{o_{1}} = 0.6"
+
+
+def test_a_graph_with_a_skip_connection_draws_it_as_wired():
+    graph = build_graph(_net("residual"))
+    ctx = network_context(graph, _printer(graph), nt.w(1, 1, 1))
+    edges = {(e.source, e.target): e for e in ctx["edges"]}
+    # block 3 adds blocks 1 and 2: an edge from each, the one from block 1 skipping a column.
+    assert ("u1x1", "u3x1") in edges and ("u2x1", "u3x1") in edges
+    assert edges[("u1x1", "u3x1")].bend != 0 and edges[("u2x1", "u3x1")].bend == 0
+    assert edges[("u1x1", "u3x1")].flow and edges[("u3x1", "u4x1")].flow
+
+
+def test_wide_layers_collapse_and_keep_the_units_on_the_path():
+    graph = build_graph(_net("iris"))
+    widths = graph.network.widths
+    assert max(widths) > MAX_UNITS
+    ctx = network_context(graph, _printer(graph), nt.w(2, 3, 7))
+    keys = [n.key for n in ctx["nodes"]]
+    wide = widths.index(max(widths))
+    shown = [k for k in keys if k.startswith(f"u{wide}x")]
+    assert len(shown) <= MAX_UNITS and f"u{wide}x7" in shown
+    assert any(n.style == "dots" for n in ctx["nodes"])
+    assert ("u1x7", "u2x3") in _flows(ctx)
+
+
+def test_the_same_figure_twice_is_the_same_text():
+    graph = build_graph(_net("residual"))
+    one = render_network(graph, _printer(graph), nt.w(1, 2, 1), reveal=True)
+    assert one == render_network(graph, _printer(graph), nt.w(1, 2, 1), reveal=True)
+    assert "alt=<" in one
+
+
+@needs_pdflatex
+def test_the_network_figure_compiles_and_reads_back_its_labels(tmp_path):
+    net = _net("two_two_two")
+    graph = build_graph(net)
+    values = dict(worked_numbers(derive(net, "all")).given)
+    pdf = picture_pdf(render_network(graph, _printer(graph, "neuron"), nt.w(1, 1, 1), values))
+    text = _text(pdf, tmp_path)
+    for label in ("0.15", "0.2", "0.25", "0.3", "0.4", "0.45", "0.5", "0.55", "0.35", "0.6"):
+        assert label in text
+    for unit in ("net", "out", "total"):
+        assert unit in text
+    symbolic = _text(picture_pdf(render_network(graph, _printer(graph), nt.w(1, 1, 1))), tmp_path)
+    assert symbolic.count("w") >= 8 and "(1)" in symbolic and "(2)" in symbolic
+    assert picture_pdf(render_network(graph, _printer(graph), nt.w(1, 1, 1))) == picture_pdf(
+        render_network(graph, _printer(graph), nt.w(1, 1, 1))
+    )
+
+
+@needs_pdflatex
+@pytest.mark.parametrize("name", ["residual", "tied_autoencoder", "iris", "deep_relu"])
+def test_every_bundled_network_figure_compiles(name):
+    graph = build_graph(_net(name))
+    assert picture_pdf(render_network(graph, _printer(graph), nt.w(1, 1, 1))).startswith(b"%PDF")
+
+
+@needs_pdflatex
+def test_article_and_beamer_carry_the_figure_and_compile(tmp_path):
+    net = _net("two_two_two")
+    derivation = derive(net, "W1[1,1]")
+    article = render_derivation(derivation, "article", "neuron", numeric=True, figures="inline")
+    assert "\\usepackage{tikz}" in article and "\\begin{tikzpicture}" in article
+    text = _text(compile_pdf(article), tmp_path)
+    assert "Thick red" in text and "0.15" in text
+    slides = render_derivation(derivation, "beamer", numeric=True, figures="inline")
+    assert "alt=<3->{flow}{}" in slides
+    assert "The network" in _text(compile_pdf(slides), tmp_path)
+    # Without figures nothing changes: no TikZ, no picture.
+    plain = render_derivation(derivation, "article", "neuron", numeric=True)
+    assert "tikz" not in plain
+
+
+@needs_dvisvgm
+def test_the_markdown_figure_is_an_svg_the_same_bytes_twice():
+    graph = build_graph(_net("two_two_two"))
+    picture = render_network(graph, _printer(graph, "neuron"), nt.w(2, 1, 1))
+    svg = picture_svg(picture)
+    assert svg.startswith("<?xml") and "<svg" in svg and "<path" in svg
+    assert svg == picture_svg(picture)
+
+
+@needs_dvisvgm
+def test_derive_writes_separate_figures_beside_the_output(tmp_path):
+    out = tmp_path / "notes.md"
+    result = run_cli(["derive", "two_two_two", "--format", "md", "--figures", "separate",
+                      "-o", str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "![The network](notes-network.svg)" in out.read_text()
+    assert (tmp_path / "notes-network.svg").read_text().startswith("<?xml")
+    tex = tmp_path / "notes.tex"
+    result = run_cli(["derive", "two_two_two", "--format", "article", "--figures", "separate",
+                      "-o", str(tex)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "\\input{notes-network.tex}" in tex.read_text()
+    assert "\\begin{tikzpicture}" in (tmp_path / "notes-network.tex").read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--format", "md", "--figures", "inline"], "Markdown cannot hold"),
+        (["--format", "md", "--figures", "separate"], "expected an output file"),
+        (["--format", "pdf", "--figures", "separate", "-o", "x.pdf"], "carries its figures"),
+        (["--figures", "inline"], "plain text has no figures"),
+    ],
+)
+def test_a_figure_that_cannot_be_made_is_an_error_saying_why(argv, words):
+    result = run_cli(["derive", "two_two_two", *argv])
+    assert result.clean_error, result.describe()
+    assert words in result.stderr
+
+
+def test_perceptron_panels_follow_the_run():
+    from symnn.output.figures.perceptron import MAX_PANELS, run_panels
+    from symnn.perceptron.run import gate, train_perceptron
+
+    run = train_perceptron(*gate("and"))
+    panels = run_panels(run)
+    changed = [u for u in run.updates if u.changed]
+    assert len(panels) == 1 + min(len(changed), MAX_PANELS)
+    # The second update of AND gives w = (1, 1), b = 0: its line x1 + x2 = 0 crosses the
+    # window through the origin, and w is drawn as its normal.
+    assert changed[1].weights == (1, 1) and changed[1].bias == 0
+    assert "update 2 (epoch 1, sample 4)" in panels[2] and r"\mathbf{w} = (1, 1)" in panels[2]
+    assert panels == run_panels(train_perceptron(*gate("and")))
+
+
+def test_a_perceptron_figure_needs_two_inputs():
+    from symnn.core.errors import SymnnError
+    from symnn.output.figures.perceptron import point_panel
+
+    with pytest.raises(SymnnError, match="two entries"):
+        point_panel("1,2,3", "1,1,1")
+
+
+@needs_pdflatex
+def test_perceptron_article_carries_the_moving_line(tmp_path):
+    out = tmp_path / "and.pdf"
+    result = run_cli(["perceptron", "--gate", "and", "--format", "pdf", "-o", str(out)])
+    assert result.code == 0, result.stderr
+    text = _text(out.read_bytes(), tmp_path)
+    assert "update 2 (epoch 1, sample 4)" in text and "w = (1, 1)" in text
+    result = run_cli(["perceptron", "--gate", "and", "--format", "md", "--figures", "inline"])
+    assert result.clean_error and "TikZ" in result.stderr
+
+
+@needs_pdflatex
+def test_perceptron_point_plot_writes_the_picture_it_was_asked_for(tmp_path):
+    argv = ["perceptron", "--weights", "2,1", "--point", "1,3", "--bias=-1", "--plot"]
+    for suffix in (".pdf", ".png", ".tex"):
+        target = tmp_path / f"view{suffix}"
+        result = run_cli([*argv, str(target)])
+        assert result.code == 0, result.stderr
+        assert target.stat().st_size > 0
+    text = _text((tmp_path / "view.pdf").read_bytes(), tmp_path)
+    assert "w = (2, 1)" in text and "x = (1, 3)" in text and "θ" in text
+    assert (tmp_path / "view.png").read_bytes().startswith(b"\x89PNG")
+    first = (tmp_path / "view.png").read_bytes()
+    assert run_cli([*argv, str(tmp_path / "again.png")]).code == 0
+    assert (tmp_path / "again.png").read_bytes() == first
+    # What cannot be drawn is an error saying why, never a silent exit 0.
+    three = run_cli(["perceptron", "--weights", "1,2,3", "--point", "1,1,1", "--plot",
+                     str(tmp_path / "x.png")])  # fmt: skip
+    assert three.clean_error and "two entries" in three.stderr
+    odd = run_cli([*argv, str(tmp_path / "x.gif")])
+    assert odd.clean_error and ".gif" in odd.stderr
