@@ -21,6 +21,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 
 _CANONICAL = cmp_to_key(sp.Basic.compare)
+_MUL_ASSUMPTIONS = sp.Mul.default_assumptions
 
 
 def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
@@ -32,8 +33,13 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     compares their classes, then (name, *assumptions), and only the name differs.
     """
     if type(a) is type(b) is sp.Symbol and a.name != b.name and a._assumptions0 == b._assumptions0:
-        pair = (a, b) if a.name < b.name else (b, a)
-        return sp.Mul._from_args(pair, a.is_commutative)  # both alike: no fuzzy_and
+        # What Mul._from_args(pair, commutative) builds, without its two calls (200,000 edges).
+        obj = object.__new__(sp.Mul)
+        obj._assumptions = _MUL_ASSUMPTIONS
+        obj._mhash = None
+        obj._args = (a, b) if a.name < b.name else (b, a)
+        obj.is_commutative = a.is_commutative  # both alike: no fuzzy_and
+        return obj
     if a.is_Symbol and b.is_Symbol and a != b:
         return sp.Mul._from_args(tuple(sorted((a, b), key=_CANONICAL)))
     return a * b
@@ -89,13 +95,17 @@ def weighted_sum(products: list[sp.Expr], extra: list[sp.Symbol]) -> sp.Expr:
     """
     factors = [f for t in products if t.is_Mul and len(t.args) == 2 for f in t.args]
     first = (factors or [sp.Dummy()])[0]
-    if (
-        len(factors) != 2 * len(products)
-        or not _plain(factors + list(extra), getattr(first, "_assumptions0", None))
-        or len(set(products) | set(extra)) != len(products) + len(extra)
+    if len(factors) != 2 * len(products) or not _plain(
+        factors + list(extra), getattr(first, "_assumptions0", None)
     ):
         return sp.Add(*products, *extra)
-    terms = sorted(products, key=lambda t: (t.args[0].name, t.args[1].name))
+    # Plain symbols alike are equal exactly when their names are: compare names, not products.
+    keys = list(zip(factors[::2], factors[1::2], strict=True))
+    keys = [(u.name, v.name) for u, v in keys]
+    names = {s.name for s in extra}
+    if len(set(keys)) != len(keys) or len(names) != len(extra):
+        return sp.Add(*products, *extra)
+    terms = [products[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
     for s in extra:
         bisect.insort(terms, s, key=_CANONICAL)
     return terms[0] if len(terms) == 1 else sp.Add._from_args(tuple(terms), first.is_commutative)

@@ -36,7 +36,7 @@ def _terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
 def _symbols(pair: tuple[sp.Expr, ...]) -> bool:
     """Two distinct plain symbols."""
     u, v = pair
-    return type(u) is sp.Symbol and type(v) is sp.Symbol and u != v
+    return type(u) is sp.Symbol and type(v) is sp.Symbol and (u.name != v.name or u != v)
 
 
 def _term_partial(term: sp.Expr, p: sp.Symbol) -> sp.Expr:
