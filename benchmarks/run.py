@@ -44,6 +44,7 @@ from benchmarks import (  # noqa: E402
     jax_backprop,
     report,
     residual,
+    startup,
     torch_backprop,
 )
 from benchmarks.shapes import SHAPES, shape  # noqa: E402
@@ -253,12 +254,14 @@ def _run(argv: list[str] | None) -> dict:
     print(f"symnn benchmark: shapes {', '.join(args.shapes)}; rounds {args.rounds}", flush=True)
     derived = derivations(args.shapes, args.rounds, args.plain_rounds, args.cap)
     timed = evaluations(args.shapes, args.batches, args.rounds, not args.no_torch, not args.no_jax)
-    results = report.assemble(args, derived, timed)
+    started = startup.measure(max(args.rounds, 3))
+    results = report.assemble(args, derived, timed, started)
     if args.residual or not args.quick:
         results["residual"] = residual.row(rounds=args.rounds, torch=not args.no_torch)
     text = report.markdown(results)
     if "residual" in results:
         text += residual.markdown(results["residual"])
+    text += startup.markdown(results["startup"])
     print()
     print(text)
     out = Path(args.out)
