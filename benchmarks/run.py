@@ -42,6 +42,7 @@ from benchmarks import (  # noqa: E402
     hand_numpy,
     hand_tuned,
     jax_backprop,
+    lstm,
     report,
     residual,
     startup,
@@ -68,6 +69,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
     parser.add_argument(
         "--residual", action="store_true", help="also time the residual MLP row (784-128-(+)-10)"
+    )
+    parser.add_argument(
+        "--lstm", action="store_true", help="also time the LSTM row (input 32, hidden 64, T 16)"
     )
     parser.add_argument("--out", default="benchmarks/results", help="folder for results.md/.json")
     args = parser.parse_args(argv)
@@ -258,9 +262,13 @@ def _run(argv: list[str] | None) -> dict:
     results = report.assemble(args, derived, timed, started)
     if args.residual or not args.quick:
         results["residual"] = residual.row(rounds=args.rounds, torch=not args.no_torch)
+    if args.lstm or not args.quick:
+        results["lstm"] = lstm.row(rounds=args.rounds, torch=not args.no_torch)
     text = report.markdown(results)
     if "residual" in results:
         text += residual.markdown(results["residual"])
+    if "lstm" in results:
+        text += lstm.markdown(results["lstm"])
     text += startup.markdown(results["startup"])
     print()
     print(text)

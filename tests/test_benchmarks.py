@@ -122,3 +122,12 @@ def test_the_residual_row_agrees_with_its_yardsticks():
     found = residual.row(batch=4, rounds=1, torch=torch_backprop.available())
     assert set(found["ratio_to_hand"]) >= {"hand", "matrix"}
     assert "| matrix" in residual.markdown(found)
+
+
+def test_the_lstm_row_agrees_with_its_yardsticks():
+    """Hand-written NumPy BPTT, the generated matrix code (and nn.LSTM) agree on the LSTM row."""
+    from benchmarks import lstm
+
+    found = lstm.row(batch=4, rounds=1, torch=torch_backprop.available())
+    assert set(found["ratio_to_hand"]) >= {"hand", "matrix"}
+    assert "| matrix" in lstm.markdown(found)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symnn.core.functions import LogSumExp, Softmax
-from symnn.core.graph import Graph
+from symnn.core.graph import Definition, Graph
 from symnn.engine.backprop import Backprop, adjoint_symbol
 from symnn.engine.stable import stable_backward, stable_forward
 from symnn.printing.code import CodePrinter
@@ -74,12 +74,16 @@ def columns(graph: Graph) -> dict[sp.Symbol, Column]:
     for array, symbols in (("X", graph.inputs), ("Y", graph.targets)):
         for k, s in enumerate(symbols):
             found[s] = Column(array, k, len(symbols), True)
-    widths = graph.network.widths
+    # A block's arrays: one per node kind, its columns the kind's nodes there in graph order (a
+    # dense layer's z and a are its units 1, 2, …; a recurrent layer's gates are wider).
+    positions: dict[tuple[str, int], list[Definition]] = {}
     for d in graph.definitions[:-1]:
-        size = widths[d.block]
-        found[d.symbol] = Column(f"{d.kind.array}_{d.block}", d.index - 1, size, True)
-        adjoint = Column(f"{d.kind.adjoint_array}_{d.block}", d.index - 1, size, True)
-        found[adjoint_symbol(d)] = adjoint
+        positions.setdefault((d.kind.array, d.block), []).append(d)
+    for (array, layer), nodes in positions.items():
+        for index, d in enumerate(nodes):
+            found[d.symbol] = Column(f"{array}_{layer}", index, len(nodes), True)
+            adjoint = Column(f"{d.kind.adjoint_array}_{layer}", index, len(nodes), True)
+            found[adjoint_symbol(d)] = adjoint
     for p in graph.parameters:
         if len(p.shape) == 1:
             for (i,), s in p.entries():

@@ -131,6 +131,9 @@ class NodeKind:
     # The node's expression appears in its children's local derivatives as the node's name
     # (σ'(z) = a(1 − a), exp'(d) = e): activations and a program's values.
     names_expression: bool = False
+    # The adjoint's symbol from the node's own symbol (a time-indexed state h_{t,j} names
+    # ∂L/∂h_{t,j}); without it, ``adjoint(block, unit)`` names it.
+    adjoint_of_symbol: Callable[[sp.Symbol], sp.Expr] | None = None
 
 
 def _loss_adjoint(block: int, unit: int) -> sp.Expr:
@@ -238,8 +241,10 @@ class Graph:
 
     @property
     def outputs(self) -> tuple[sp.Symbol, ...]:
+        """The last block's entries, in order: what the loss reads of the last layer."""
         depth = len(self.network.layers)
-        return tuple(d.symbol for d in self.definitions if d.block == depth and d.kind.array == "a")
+        read = self.definitions[-1].expr.free_symbols
+        return tuple(d.symbol for d in self.definitions if d.block == depth and d.symbol in read)
 
     @property
     def shape(self) -> nt.Shape:

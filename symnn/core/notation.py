@@ -102,11 +102,65 @@ def program_adjoint(layer: int, unit: int) -> sp.Symbol:
 _KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y", "e")
 
 
+@dataclass(frozen=True)
+class Family:
+    """A quantity family a layer kind adds (a recurrent state h, a gate i, …): how it prints.
+
+    ``latex``/``text`` are its head; ``comma`` separates the indices after the layer (h_{t,j});
+    an adjoint family (``adjoint_of`` the family it differentiates) prints ∂L/∂(that quantity)
+    unless it has a head of its own (δ).
+    """
+
+    latex: str
+    text: str
+    comma: bool = True
+    adjoint_of: str = ""
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def family(
+    prefix: str, latex: str, text: str, *, comma: bool = True, adjoint: tuple[str, str] = ("", "")
+) -> str:
+    """Register the family ``prefix`` (symbols ``{prefix}_{layer}_{i}_…``) and its adjoint.
+
+    The adjoint family is ``dL_d{prefix}``, printed ∂L/∂(head) or with the heads ``adjoint``
+    (LaTeX, text), as δ names ∂L/∂z.
+    """
+    known = FAMILIES.get(prefix)
+    if prefix in _KINDS or not prefix.isidentifier() or (known and known.latex != latex):
+        raise SymnnError(f"quantity family {prefix!r}: taken or not an identifier")
+    FAMILIES[prefix] = Family(latex, text, comma)
+    FAMILIES[f"dL_d{prefix}"] = Family(*adjoint, comma, adjoint_of=prefix)
+    return prefix
+
+
+def adjoint_quantity(symbol: sp.Symbol) -> sp.Symbol:
+    """∂L/∂(an entry of a registered family): ``h_1_2_1`` -> ``dL_dh_1_2_1``."""
+    return sp.Symbol(f"dL_d{symbol.name}", real=True)
+
+
+@cache
+def quantity(prefix: str, layer: int, *indices: int) -> sp.Symbol:
+    """The symbol of a registered family's entry: ``quantity("h", 1, 2, 1)`` is h^{(1)}_{2,1}."""
+    return sp.Symbol("_".join([prefix, str(layer), *map(str, indices)]), real=True)
+
+
+def family_latex(kind: str, idx: tuple[int, ...]) -> str:
+    found = FAMILIES[kind]
+    rest = ",".join(map(str, idx[1:])) if found.comma else _sub(*idx[1:])
+    if found.adjoint_of and not found.latex:
+        inner = family_latex(found.adjoint_of, idx)
+        return rf"\frac{{\partial L}}{{\partial {inner}}}"
+    return f"{found.latex}^{{({idx[0]})}}_{{{rest}}}"
+
+
 def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
     """Split a symnn symbol into its kind and indices: ``w_2_1_3`` -> ("w", (2, 1, 3))."""
     if symbol == LOSS:
         return "L", ()
-    for kind in _KINDS:
+    for kind in (*_KINDS, *sorted(FAMILIES, key=len, reverse=True)):
         prefix = kind + "_"
         if symbol.name.startswith(prefix):
             rest = symbol.name[len(prefix) :].split("_")
@@ -171,6 +225,8 @@ def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
         return f"{head}^{{({layer})}}_{{{_sub(*rest)}}}"
     if kind == "dL_da":
         return rf"\frac{{\partial L}}{{\partial a^{{({layer})}}_{{{_sub(*rest)}}}}}"
+    if kind in FAMILIES:
+        return family_latex(kind, idx)
     raise SymnnError(f"no layered notation for {kind!r}")
 
 
@@ -303,8 +359,53 @@ def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
     raise SymnnError(f"{name!r} is not a symnn matrix quantity")
 
 
+@dataclass(frozen=True)
+class MatrixFamily:
+    """Matrix quantities a layer kind adds (W_ih, h_t, δ_t, …): LaTeX head and element entries.
+
+    A symbol ``{prefix}_{layer}_{t}…`` prints ``head^{(layer)}_{t}``; ``entry(layer, indices, i,
+    j)`` is its element-level symbol at row i, column j (from 0), so ``instantiate`` can write it
+    out and every matrix step is checked against the element level.
+    """
+
+    latex: str
+    entry: Callable[[int, tuple[int, ...], int, int], sp.Expr]
+
+
+MATRIX_FAMILIES: dict[str, MatrixFamily] = {}
+
+
+def matrix_family(prefix: str, latex: str, entry: Callable) -> str:
+    """Register a matrix family (its names never parse as the dense kinds: see parse_matrix)."""
+    if prefix in _MATRIX_HEADS or prefix in _MATRIX_PLAIN or not prefix.isidentifier():
+        raise SymnnError(f"matrix family {prefix!r}: taken or not an identifier")
+    MATRIX_FAMILIES[prefix] = MatrixFamily(latex, entry)
+    return prefix
+
+
+def family_matrix(prefix: str, layer: int, *indices: int, shape: tuple) -> sp.MatrixSymbol:
+    """``family_matrix("hseq", 1, 2, shape=(H, 1))`` is h^{(1)}_2, a column of H entries."""
+    return sp.MatrixSymbol("_".join([prefix, str(layer), *map(str, indices)]), *shape)
+
+
+def parse_family_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int, tuple[int, ...]] | None:
+    """(prefix, layer, indices) of a registered family's matrix symbol, else None."""
+    prefix, *numbers = symbol.name.split("_")
+    if prefix not in MATRIX_FAMILIES or not numbers:
+        return None
+    if not all(n.isascii() and n.isdigit() for n in numbers):
+        return None
+    layer, *indices = map(int, numbers)
+    return prefix, layer, tuple(indices)
+
+
 def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
     """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
+    found = parse_family_matrix(symbol)
+    if found is not None:
+        prefix, layer, indices = found
+        below = f"_{{{','.join(map(str, indices))}}}" if indices else ""
+        return f"{MATRIX_FAMILIES[prefix].latex}^{{({layer})}}{below}"
     try:
         kind, layer = parse_matrix(symbol)
     except SymnnError:

@@ -26,7 +26,8 @@ class Local:
 
 def adjoint_symbol(d: Definition) -> sp.Expr:
     """The named adjoint of a definition, as its node kind names it (δ, ∂L/∂a, … ; ∂L/∂L = 1)."""
-    return d.kind.adjoint(d.block, d.index)
+    named = d.kind.adjoint_of_symbol
+    return d.kind.adjoint(d.block, d.index) if named is None else named(d.symbol)
 
 
 def _terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:

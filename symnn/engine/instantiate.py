@@ -24,6 +24,11 @@ def _column(symbols) -> sp.Matrix:
 
 
 def _symbol_matrix(symbol: sp.MatrixSymbol, net: Network) -> sp.Matrix:
+    found = nt.parse_family_matrix(symbol)
+    if found is not None:  # a layer kind's own quantity (a recurrent layer's h_t, W_ih, …)
+        prefix, layer, indices = found
+        entry = nt.MATRIX_FAMILIES[prefix].entry
+        return sp.Matrix(*symbol.shape, lambda i, j: entry(layer, indices, i, j))
     kind, layer = nt.parse_matrix(symbol)
     widths = net.widths
     if kind == "xvec":
@@ -57,6 +62,12 @@ def _apply(expr: Apply, arg: sp.Matrix, net: Network) -> sp.Matrix:
     if arg.rows == 1 and arg.cols > 1:  # a batch row (N = 1): apply to its transpose
         return _apply(expr, arg.T, net).T
     rule = ACTIVATIONS[expr.name]
+    if nt.parse(arg[0])[0] in nt.FAMILIES:  # a layer kind's own pre-activations (z_t of an RNN)
+        params = dict(zip(rule.defaults, expr.args[3], strict=True))
+        u = sp.Dummy("u", real=True)
+        f = rule.apply([u], params)[0]
+        f = f.diff(u) if expr.order else f
+        return arg.applyfunc(lambda zj: f.xreplace({u: zj}))
     if expr.order == 0 and not rule.elementwise:
         return _column(rule.apply(list(arg), dict(zip(rule.defaults, expr.args[3], strict=True))))
     layer_index = _layer_of(arg)
@@ -75,17 +86,22 @@ def _element_symbols(vector: sp.MatrixExpr, net: Network) -> list[sp.Symbol]:
 
 
 def _grad(expr: Grad, net: Network) -> sp.Matrix:
-    target = instantiate(expr.args[1], net)
+    wrt = expr.args[1]
+    target = instantiate(wrt, net)
     bp = backprop_for(net)
 
     def entry(s: sp.Expr) -> sp.Expr:
         if s == 0:
             return sp.S.Zero
+        if s in bp.gradients:
+            return bp.gradients[s]
         kind, (layer, *units) = nt.parse(s)
         if kind == "z":
             return nt.delta(layer, *units)
         if kind == "a":
             return nt.grad_a(layer, *units)
+        if kind in nt.FAMILIES:  # a layer kind's own node: its adjoint is named from it
+            return nt.adjoint_quantity(s)
         return bp.gradients[s]
 
     return target.applyfunc(entry)
@@ -106,6 +122,8 @@ def instantiate(expr: sp.Basic, net: Network) -> sp.Matrix | sp.Expr:
     """
     if isinstance(expr, sp.MatrixSymbol):
         return _symbol_matrix(expr, net)
+    if isinstance(expr, sp.MatrixBase):  # written out already (a given initial state h_0)
+        return sp.Matrix(expr)
     if not getattr(expr, "is_Matrix", False):
         return expr.xreplace({nt.N_SAMPLES: sp.S.One}) if isinstance(expr, sp.Basic) else expr
     if isinstance(expr, sp.MatAdd):

@@ -181,3 +181,51 @@ def _dropout_mlp() -> Files:
         "gradients.py": element_source(net),
         "gradients_matrix.py": matrix_source(net),
     }
+
+
+@example(
+    "rnn",
+    "An Elman RNN through time: BPTT, element and matrix level, with numbers",
+    "h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh) over T = 3 steps (PyTorch's nn.RNN), the "
+    "squared error summed over the steps: ∂L/∂h_t gathers the output's gradient at t and "
+    "W_hhᵀ δ_{t+1}; the shared weights' gradients are sums over t; the matrix level shows "
+    "∂h_t/∂h_{t−1} = diag(f'(z_t)) W_hh and its product over steps. With numbers for one sample.",
+)
+def _rnn() -> Files:
+    net = load_spec(bundled_spec("rnn.toml"))
+    return {
+        **_documents(derive(net, ["Whh1[1,2]", "Wih1[1,1]"]), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "lstm",
+    "An LSTM through time, with numbers",
+    "PyTorch's LSTM (gate blocks i, f, g, o; two biases) over T = 2 steps, its last state read "
+    "out: the element-level chain rule for one recurrent weight through the gates and the cell "
+    "(∂L/∂c_t gets ∂L/∂c_{t+1} ⊙ f_{t+1}), with numbers, and the vectorised NumPy loop.",
+)
+def _lstm() -> Files:
+    net = load_spec(bundled_spec("lstm.toml"))
+    return {
+        **_documents(derive(net, "Whh1[2,1]"), numeric=True),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "gru",
+    "A GRU through time, with numbers",
+    "PyTorch's GRU (blocks r, z, n; the reset gate applied after the hidden matmul) over T = 2 "
+    "steps, its last state read out: the chain rule for one recurrent weight of the candidate, "
+    "with numbers, and the vectorised NumPy loop.",
+)
+def _gru() -> Files:
+    net = load_spec(bundled_spec("gru.toml"))
+    return {
+        **_documents(derive(net, "Whh1[3,1]"), numeric=True),
+        "gradients_matrix.py": matrix_source(net),
+    }

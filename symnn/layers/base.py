@@ -280,11 +280,17 @@ class GraphBuilder:
         exprs: Sequence[sp.Expr],
         kind: NodeKind,
         block: int,
+        units: Sequence[int] | None = None,
     ) -> list[sp.Symbol]:
-        """``symbols[j] := exprs[j]`` for every unit j of ``block``, all of one node kind."""
+        """``symbols[j] := exprs[j]`` for every unit j of ``block``, all of one node kind.
+
+        ``units`` numbers them (from 1; default 1, 2, …): the reverse walk reads a block's nodes
+        of one kind in that order, so a recurrent layer numbers its last time step first.
+        """
         if NODE_KINDS[kind.name] != kind:
             raise SymnnError(f"node kind {kind.name!r} is not the registered one")
-        for j, (s, e) in enumerate(zip(symbols, exprs, strict=True), start=1):
+        numbers = range(1, len(symbols) + 1) if units is None else units
+        for j, s, e in zip(numbers, symbols, exprs, strict=True):
             self.definitions.append(Definition(s, e, kind, block, j))
         return list(symbols)
 

@@ -11,7 +11,7 @@ from typing import Any
 import sympy as sp
 
 from symnn.core.errors import SymnnError
-from symnn.core.notation import NOTATIONS, Shape, parse
+from symnn.core.notation import FAMILIES, NOTATIONS, Shape, parse
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.text import TextPrinter
 
@@ -22,6 +22,14 @@ _SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
 def _indices(*values: int) -> str:
     separator = "," if any(v > 9 for v in values) else ""
     return separator.join(str(v) for v in values).translate(_SUBSCRIPT)
+
+
+def _family_text(kind: str, idx: tuple[int, ...]) -> str:
+    found = FAMILIES[kind]
+    if found.adjoint_of and not found.text:
+        return f"∂L/∂{_family_text(found.adjoint_of, idx)}"
+    rest = ",".join(map(str, idx[1:])) if found.comma else "".join(map(str, idx[1:]))
+    return found.text + f"({idx[0]})".translate(_SUPERSCRIPT) + rest.translate(_SUBSCRIPT)
 
 
 class DocumentTextPrinter(TextPrinter):
@@ -36,6 +44,8 @@ class DocumentTextPrinter(TextPrinter):
             return "L"
         if kind in ("x", "y"):
             return kind + _indices(idx[0])
+        if kind in FAMILIES:
+            return _family_text(kind, idx)
         head = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": "δ", "dL_da": "a"}[kind]
         name = head + f"({idx[0]})".translate(_SUPERSCRIPT) + _indices(*idx[1:])
         return f"∂L/∂{name}" if kind == "dL_da" else name

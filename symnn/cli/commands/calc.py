@@ -27,6 +27,7 @@ from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit, emit_document, json_text
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
+from symnn.output.layout import PAPERS
 from symnn.output.refresher import render_refresher, text
 
 EXPR_HELP = "expression as text, e.g. 'x**2 + 4*y**2' or 'exp(-x)*sin(y)'"
@@ -44,6 +45,9 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
         "py: NumPy source of f and its derivatives",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
+    p.add_argument(
+        "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
+    )
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
 
@@ -226,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         emit(json_text(json_object(item)), args.output)
         return 0
     emit_document(
-        lambda fmt, document: render_refresher(item, fmt, document=document),
+        lambda fmt, document: render_refresher(item, fmt, document=document, paper=args.paper),
         args.format,
         args.document,
         args.output,
