@@ -47,6 +47,7 @@ from benchmarks import (  # noqa: E402
     lstm,
     report,
     residual,
+    startup,
     torch_backprop,
 )
 from benchmarks.shapes import SHAPES, shape  # noqa: E402
@@ -267,7 +268,8 @@ def _run(argv: list[str] | None) -> dict:
     print(f"symnn benchmark: shapes {', '.join(args.shapes)}; rounds {args.rounds}", flush=True)
     derived = derivations(args.shapes, args.rounds, args.plain_rounds, args.cap)
     timed = evaluations(args.shapes, args.batches, args.rounds, not args.no_torch, not args.no_jax)
-    results = report.assemble(args, derived, timed)
+    started = startup.measure(max(args.rounds, 3))
+    results = report.assemble(args, derived, timed, started)
     if args.residual or not args.quick:
         results["residual"] = residual.row(rounds=args.rounds, torch=not args.no_torch)
     if args.lstm or not args.quick:
@@ -284,6 +286,7 @@ def _run(argv: list[str] | None) -> dict:
     if args.attention or not args.quick:
         results["attention"] = attention.row(rounds=args.rounds, torch=not args.no_torch)
         text += attention.markdown(results["attention"])
+    text += startup.markdown(results["startup"])
     print()
     print(text)
     out = Path(args.out)

@@ -31,6 +31,7 @@ from symnn.printing.code import CodePrinter
 
 _NOT_ELEMENTWISE = (Softmax, LogSumExp)
 _COMMENT_WIDTH = 72
+_COMMENT_TERMS = 16  # a longer sum's comment prints its first terms in the sum's own order
 
 
 @dataclass(frozen=True)
@@ -281,10 +282,12 @@ class LayerCode:
         if not isinstance(term, sp.Mul) or len(term.args) != 2:
             return []
         found = []
+        matrices, columns = self.matrices, self.columns
         for w, u in (term.args, term.args[::-1]):
-            if w in self.matrices and u in self.columns:
-                name, (r, c) = self.matrices[w]
-                col = self.columns[u]
+            entry = matrices.get(w)
+            col = None if entry is None else columns.get(u)
+            if col is not None:
+                name, (r, c) = entry
                 if r == j and c == col.index:
                     found.append(((name, col.array, True), col.index))
                 if c == j and r == col.index:
@@ -310,10 +313,11 @@ class LayerCode:
         if not isinstance(g, sp.Mul) or len(g.args) != 2:
             return set()
         found = set()
-        for s, t in (g.args, g.args[::-1]):
-            cs, ct = self.columns.get(s), self.columns.get(t)
-            if cs is None or ct is None or not (cs.batched and ct.batched):
-                continue
+        u, v = g.args
+        cu, cv = self.columns.get(u), self.columns.get(v)
+        if cu is None or cv is None or not (cu.batched and cv.batched):
+            return found
+        for cs, ct in ((cu, cv), (cv, cu)):
             if (cs.index, cs.size, ct.index, ct.size) == (r, rows, c, cols):
                 found.add((cs.array, ct.array))
         return found
@@ -375,7 +379,24 @@ class LayerCode:
     def comment(self, array: str, first: tuple[sp.Symbol, sp.Expr]) -> str:
         """The element-level form the statement gathers, as written for the first unit."""
         size = self.columns[first[0]].size
-        text = f"{first[0].name} = {sp.sstr(first[1])}"
+        expr = first[1]
+        if isinstance(expr, sp.Add) and len(expr.args) > _COMMENT_TERMS:
+            # Only the start is shown: print terms until the line is full, not all 785 of them
+            # (SymPy's printer orders a sum's terms by their monomials, quadratic in its length).
+            shown = ""
+            for term in expr.args:
+                printed = sp.sstr(term)
+                if not shown:
+                    shown = printed
+                elif printed.startswith("-"):
+                    shown += f" - {printed[1:]}"
+                else:
+                    shown += f" + {printed}"
+                if len(shown) > _COMMENT_WIDTH:
+                    break
+            text = f"{first[0].name} = {shown} + …"
+        else:
+            text = f"{first[0].name} = {sp.sstr(expr)}"
         if len(text) > _COMMENT_WIDTH:
             text = text[: text.rfind(" ", 0, _COMMENT_WIDTH - 2)] + " …"
         return f"{array}[:, j] for j < {size}, each as {text}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, cmp_to_key
@@ -20,6 +21,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 
 _CANONICAL = cmp_to_key(sp.Basic.compare)
+_MUL_ASSUMPTIONS = sp.Mul.default_assumptions
 
 
 def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
@@ -31,11 +33,53 @@ def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
     compares their classes, then (name, *assumptions), and only the name differs.
     """
     if type(a) is type(b) is sp.Symbol and a.name != b.name and a._assumptions0 == b._assumptions0:
-        pair = (a, b) if a.name < b.name else (b, a)
-        return sp.Mul._from_args(pair, a.is_commutative)  # both alike: no fuzzy_and
+        # What Mul._from_args(pair, commutative) builds, without its two calls (200,000 edges).
+        obj = object.__new__(sp.Mul)
+        obj._assumptions = _MUL_ASSUMPTIONS
+        obj._mhash = None
+        obj._args = (a, b) if a.name < b.name else (b, a)
+        obj.is_commutative = a.is_commutative  # both alike: no fuzzy_and
+        return obj
     if a.is_Symbol and b.is_Symbol and a != b:
         return sp.Mul._from_args(tuple(sorted((a, b), key=_CANONICAL)))
     return a * b
+
+
+def symbol_array(flat: list[sp.Symbol], shape: tuple[int, ...]) -> sp.Array:
+    """``sp.Array`` of ``flat`` (row-major) with ``shape``, built without re-reading the entries.
+
+    SymPy's constructor walks nested lists, flattens and sympifies every entry (~40 µs an entry
+    at 784 × 128); the result here is the same immutable array, equal and alike in every field.
+    """
+    cls = sp.ImmutableDenseNDimArray
+    dims = sp.Tuple(*[sp.Integer(n) for n in shape])
+    array = sp.Basic.__new__(cls, sp.Basic.__new__(sp.Tuple, *flat), dims)
+    array._shape = dims
+    array._array = list(flat)
+    array._rank = len(shape)
+    array._loop_size = math.prod(shape)
+    return array
+
+
+def free_symbols(expr: sp.Expr) -> set[sp.Symbol]:
+    """``expr.free_symbols``, read directly off a sum of products of plain symbols.
+
+    SymPy builds a set for every term and merges them; a weighted sum of 785 terms is read here
+    in one pass. Anything else goes to SymPy.
+    """
+    if type(expr) is sp.Symbol:
+        return {expr}
+    if type(expr) is not sp.Add and type(expr) is not sp.Mul:
+        return expr.free_symbols
+    found: set[sp.Symbol] = set()
+    for term in expr.args:
+        if type(term) is sp.Symbol:
+            found.add(term)
+        elif type(term) is sp.Mul and all(type(f) is sp.Symbol for f in term.args):
+            found.update(term.args)
+        elif not term.is_Number:
+            found |= term.free_symbols
+    return found
 
 
 def _plain(symbols: list[sp.Expr], assumptions: tuple) -> bool:
@@ -51,13 +95,17 @@ def weighted_sum(products: list[sp.Expr], extra: list[sp.Symbol]) -> sp.Expr:
     """
     factors = [f for t in products if t.is_Mul and len(t.args) == 2 for f in t.args]
     first = (factors or [sp.Dummy()])[0]
-    if (
-        len(factors) != 2 * len(products)
-        or not _plain(factors + list(extra), getattr(first, "_assumptions0", None))
-        or len(set(products) | set(extra)) != len(products) + len(extra)
+    if len(factors) != 2 * len(products) or not _plain(
+        factors + list(extra), getattr(first, "_assumptions0", None)
     ):
         return sp.Add(*products, *extra)
-    terms = sorted(products, key=lambda t: (t.args[0].name, t.args[1].name))
+    # Plain symbols alike are equal exactly when their names are: compare names, not products.
+    keys = list(zip(factors[::2], factors[1::2], strict=True))
+    keys = [(u.name, v.name) for u, v in keys]
+    names = {s.name for s in extra}
+    if len(set(keys)) != len(keys) or len(names) != len(extra):
+        return sp.Add(*products, *extra)
+    terms = [products[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
     for s in extra:
         bisect.insort(terms, s, key=_CANONICAL)
     return terms[0] if len(terms) == 1 else sp.Add._from_args(tuple(terms), first.is_commutative)
@@ -216,8 +264,9 @@ class Graph:
     @cached_property
     def _children(self) -> dict[sp.Symbol, tuple[Definition, ...]]:
         children: dict[sp.Symbol, list[Definition]] = {s: [] for s in self._positions}
+        parents = self._parents
         for d in self.definitions:
-            for parent in self.parents(d):
+            for parent in parents[d.symbol]:
                 children[parent].append(d)
         return {s: tuple(c) for s, c in children.items()}
 
@@ -236,8 +285,16 @@ class Graph:
 
     def parents(self, d: Definition) -> list[sp.Symbol]:
         """The graph symbols ``d`` reads, in graph order (never set order)."""
-        found = [s for s in d.expr.free_symbols if s in self._positions]
-        return sorted(found, key=self._positions.__getitem__)
+        return list(self._parents[d.symbol])
+
+    @cached_property
+    def _parents(self) -> dict[sp.Symbol, tuple[sp.Symbol, ...]]:
+        positions = self._positions
+        found = {}
+        for d in self.definitions:
+            read = [s for s in free_symbols(d.expr) if s in positions]
+            found[d.symbol] = tuple(sorted(read, key=positions.__getitem__))
+        return found
 
     def children(self, symbol: sp.Symbol) -> tuple[Definition, ...]:
         """The definitions that read ``symbol``, in graph order."""

@@ -34,6 +34,12 @@ def _terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
     return expr.args if isinstance(expr, sp.Add) else (expr,)
 
 
+def _symbols(pair: tuple[sp.Expr, ...]) -> bool:
+    """Two distinct plain symbols."""
+    u, v = pair
+    return type(u) is sp.Symbol and type(v) is sp.Symbol and (u.name != v.name or u != v)
+
+
 def _term_partial(term: sp.Expr, p: sp.Symbol) -> sp.Expr:
     """∂term/∂p; a product holding p once as a plain factor (w·a) is read off without diff."""
     if term == p:
@@ -76,6 +82,15 @@ class Backprop:
         wanted = set(parents)
         raw: dict[sp.Symbol, list[sp.Expr]] = {p: [] for p in parents}
         for term in _terms(d.expr):
+            args = term.args
+            if type(term) is sp.Mul and len(args) == 2 and _symbols(args):
+                # w·a (every edge of a weighted sum): each factor's partial is the other one
+                u, v = args
+                if u in wanted:
+                    raw[u].append(v)
+                if v in wanted:
+                    raw[v].append(u)
+                continue
             for p in term.free_symbols & wanted:
                 raw[p].append(_term_partial(term, p))
         partials = {}

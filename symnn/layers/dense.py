@@ -19,7 +19,7 @@ from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.functions import Indicator
-from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT, weighted_sum
+from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT, symbol_array, weighted_sum
 from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac
 from symnn.layers.base import (
     ArrayCode,
@@ -225,9 +225,11 @@ class Dense:
             rows = [list(r) for r in zip(*owner, strict=True)] if self.transpose else owner
         else:
             rows = [[nt.w(l, j, k) for k in range(1, len(previous) + 1)] for j in units]
-            g.parameter(f"W{l}", sp.Array(rows), l, True)
+            flat = [w for row in rows for w in row]
+            g.parameter(f"W{l}", symbol_array(flat, (self.units, len(previous))), l, True)
         if self.has_bias:
-            g.parameter(f"b{l}", sp.Array([nt.b(l, j) for j in units]), l, self.trainable_bias)
+            biases = [nt.b(l, j) for j in units]
+            g.parameter(f"b{l}", symbol_array(biases, (self.units,)), l, self.trainable_bias)
         zs = []
         for j in units:
             terms = [product(w, a_k) for w, a_k in zip(rows[j - 1], previous, strict=True)]
