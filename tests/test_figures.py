@@ -252,3 +252,38 @@ def test_perceptron_point_plot_writes_the_picture_it_was_asked_for(tmp_path):
     assert three.clean_error and "two entries" in three.stderr
     odd = run_cli([*argv, str(tmp_path / "x.gif")])
     assert odd.clean_error and ".gif" in odd.stderr
+
+
+BOWL = "(x - 3)**2 + 2*(y + 1)**2"
+
+
+def test_descent_level_sets_pass_through_the_iterates():
+    import numpy as np
+
+    from symnn.calculus.descent import gradient_descent
+    from symnn.output.figures.descent import _segments, descent_picture
+
+    run = gradient_descent(BOWL, "0,0", "0.1", 3, exact=True)
+    picture = descent_picture([run])
+    assert picture == descent_picture([gradient_descent(BOWL, "0,0", "0.1", 3, exact=True)])
+    # The iterates are drawn where the table puts them: (0, 0), (0.6, -0.4), …
+    assert r"\fill[red!75!black] (0.6, -0.4) circle" in picture
+    # Marching squares: the level set of x² + y² = 1 on a grid lies on the unit circle.
+    xs = ys = np.linspace(-2, 2, 41)
+    X, Y = np.meshgrid(xs, ys)
+    pieces = _segments(X**2 + Y**2, xs, ys, 1.0)
+    radii = [np.hypot(*p) for piece in pieces for p in piece]
+    assert pieces and max(abs(r - 1) for r in radii) < 0.01
+
+
+@needs_pdflatex
+def test_descent_article_carries_the_path_and_the_comparison(tmp_path):
+    out = tmp_path / "d.pdf"
+    argv = ["calc", "descent", BOWL, "--from", "0,0", "--lr", "0.1", "--steps", "4"]
+    result = run_cli([*argv, "--compare-lr", "0.02,0.2,0.45", "--format", "pdf", "-o", str(out)])
+    assert result.code == 0, result.stderr
+    text = _text(out.read_bytes(), tmp_path)
+    assert "level sets" in text and "too small crawls" in text
+    assert "η = 0.45" in text and "η = 0.02" in text
+    refused = run_cli([*argv, "--compare-lr", "0.1,0.2"])
+    assert refused.clean_error and "--compare-lr" in refused.stderr

@@ -16,6 +16,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -232,12 +233,34 @@ def _perceptron_figures(run: PerceptronRun, fmt: str, figures: str) -> list[str]
     return run_panels(run)
 
 
+def _descent_figures(
+    run: Descent, fmt: str, figures: str, compare: Sequence[Descent]
+) -> list[dict[str, str]]:
+    """The path of the iterates over f's level sets, and the runs compared (inline figures)."""
+    if figures == "none":
+        if compare:
+            raise SymnnError("--compare-lr: the comparison is a figure; drop --figures none")
+        return []
+    if figures != "inline":
+        raise SymnnError(f"--figures {figures!r}: gradient descent's figures are inline or none")
+    if fmt != "tex":
+        raise SymnnError(f"--figures inline: the figures are TikZ, for LaTeX; found {fmt!r}")
+    from symnn.output.figures.descent import descent_picture
+
+    found = [{"picture": descent_picture([run]), "caption": "path"}]
+    if compare:
+        labels = [rf"$\eta = {sp.latex(r.learning_rate)}$" for r in compare]
+        found.append({"picture": descent_picture(list(compare), labels), "caption": "compare"})
+    return found
+
+
 def render_refresher(
     item: Derivation | Descent | PerceptronRun,
     fmt: str = "tex",
     document: bool = False,
     user_dir: str | Path | None = None,
     figures: str = "none",
+    compare: Sequence[Descent] = (),
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
 
@@ -260,6 +283,7 @@ def render_refresher(
         if fmt == "text":
             return item.text() + "\n"
         name, context = "descent_table", _descent_context(item)
+        context["figures"] = _descent_figures(item, fmt, figures, compare)
     elif isinstance(item, PerceptronRun):
         if fmt == "text":
             return item.text() + "\n"
