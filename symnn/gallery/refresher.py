@@ -19,7 +19,7 @@ from symnn.calculus.calculus import (
     linear_approximation,
 )
 from symnn.calculus.code import calculus_code
-from symnn.calculus.descent import gradient_descent
+from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.gallery.registry import Files, example
 from symnn.output.refresher import render_refresher
@@ -61,8 +61,9 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
     files: Files = {}
     for name, build in entries:
         item = build()
-        # A training run carries its moving line (TikZ panels) in the LaTeX fragment.
-        figures = "inline" if isinstance(item, PerceptronRun) else "none"
+        # A training run carries its moving line (TikZ panels), a descent run its path over the
+        # level sets, in the LaTeX fragment.
+        figures = "inline" if isinstance(item, PerceptronRun | Descent) else "none"
         files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
         files[f"{name}.md"] = render_refresher(item, "md")
     return files
