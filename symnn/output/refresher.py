@@ -247,7 +247,8 @@ def _descent_figures(
         raise SymnnError(f"--figures inline: the figures are TikZ, for LaTeX; found {fmt!r}")
     from symnn.output.figures.descent import descent_picture
 
-    found = [{"picture": descent_picture([run]), "caption": "path"}]
+    plain = run.momentum == 0  # without momentum each step is along −∇f
+    found = [{"picture": descent_picture([run]), "caption": "path" if plain else "momentum"}]
     if compare:
         labels = [rf"$\eta = {sp.latex(r.learning_rate)}$" for r in compare]
         found.append({"picture": descent_picture(list(compare), labels), "caption": "compare"})
