@@ -167,6 +167,28 @@ def huber(r, d):
     return np.where(absolute <= d, 0.5 * r * r, d * (absolute - 0.5 * d))
 
 
+def equals(x, v):
+    """1[x = v]: an embedding's lookup of row v by the token x (its derivative in x is 0)."""
+    return np.equal(x, v) * 1.0
+
+
+def token_indices(X, vocabulary, where):
+    """The token indices in X as integers; an entry that is not an integer in 0..V−1 is an error.
+
+    ``where`` names the layer that reads them (``layers[1] (embedding)``).
+    """
+    X = np.asarray(X, dtype=float)
+    whole = np.equal(np.floor(X), X)  # nan and ±inf are bad too
+    bad = ~(whole & np.greater_equal(X, 0) & np.less(X, vocabulary))
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"X[{', '.join(map(str, at))}]: {where} reads token indices, integers "
+            f"0..{vocabulary - 1} (vocabulary = {vocabulary}); found {X[at]!r}"
+        )
+    return X.astype(np.intp)
+
+
 NAMESPACE = {
     name: globals()[name]
     for name in (
@@ -190,5 +212,7 @@ NAMESPACE = {
         "softmax_logsumexp_rows",
         "logsumexp_others_rows",
         "softmax_binary_cross_entropy_rows",
+        "equals",
+        "token_indices",
     )
 }

@@ -45,7 +45,13 @@ def evaluate(expr: sp.Expr, point: dict[sp.Symbol, float]) -> float:
 
 
 def random_point(graph, rng: np.random.Generator, targets: np.ndarray) -> dict[sp.Symbol, float]:
-    point = {s: rng.normal() for s in graph.inputs}
+    network = graph.network
+    if any(hasattr(layer, "sample_inputs") for layer in getattr(network, "layers", ())):
+        from symnn.layers.base import sample_inputs
+
+        point = dict(zip(graph.inputs, sample_inputs(network, rng, 1)[0], strict=True))
+    else:
+        point = {s: rng.normal() for s in graph.inputs}
     point |= dict(zip(graph.targets, targets, strict=True))
     for p in graph.parameters:
         for _, s in p.entries():

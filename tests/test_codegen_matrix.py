@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symnn.codegen.element import compile_gradients
-from symnn.codegen.matrix import compile_matrix_gradients
+from symnn.codegen.matrix import compile_matrix_gradients, matrix_source
+from symnn.layers.base import is_fresh
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Dense, Network
@@ -89,13 +90,35 @@ def test_source_is_vectorised_and_readable():
     ast.parse(source)
     body = source[source.index("# forward") :]
     assert "Z1 = X @ W1.T + b1" in body
-    assert "Delta1 = (Delta2 @ W2) * (Z1 > 0)" in body  # ReLU′ as a boolean mask
+    # ReLU′ as a boolean mask, scaling the fresh product in place (no second temporary)
+    assert "Delta1 = Delta2 @ W2\n    Delta1 *= (Z1 > 0)\n" in body
+    # the loss summed in one pass from the same exponential, no per-sample array and mean
+    assert "L = LSE2.sum() - numpy.vdot(A2, Y)\n" in body
+    assert "return float(L) / N, grads" in body
     assert "Delta2 = (S2 - Y) / N\n" in body  # the batch mean's 1/N once, at the output
     assert 'grads["W1"] = Delta1.T @ X\n' in body
-    assert "/ N" not in body.split("Delta2 = (S2 - Y) / N\n")[1]
+    backward = body.split("Delta2 = (S2 - Y) / N\n")[1].split("return")[0]
+    assert "/ N" not in backward
     assert "S2, LSE2 = softmax_logsumexp_rows(A2)" in body
     assert "[" not in body.replace('grads["', "")  # no per-unit indexing anywhere
     assert len(body.splitlines()) < 20  # the same code for any widths
+
+
+def test_squared_loss_shares_its_residual_with_the_output_gradient():
+    net = Network(2, [Dense(2, "sigmoid"), Dense(2, "sigmoid")], "squared_error")
+    body = matrix_source(net)
+    # E = ŷ − y once: ½ E·E is the summed loss, E/N ⊙ σ′ the output's Δ
+    assert "E2 = A2 - Y\n    L = (1/2)*numpy.vdot(E2, E2)\n    Delta2 = E2 / N\n" in body
+    assert "Delta2 *= A2*(1 - A2)\n" in body
+    mse = matrix_source(Network(2, [Dense(3, "tanh"), Dense(1)], "mse"))  # (y − ŷ)², k = 2
+    assert "E2 = A2 - Y\n    L = numpy.vdot(E2, E2)\n    Delta2 = E2 * (2 / N)\n" in mse
+
+
+def test_only_fresh_arrays_are_scaled_in_place():
+    # a name or a slice may share memory with another block's gradient: never written in place
+    assert is_fresh("Delta2 @ W2") and is_fresh("(S2 - Y) / N") and is_fresh("-G3")
+    assert not is_fresh("G3") and not is_fresh("G3[:, 0:2]") and not is_fresh("X.T")
+    assert not is_fresh("numpy.transpose(G3)") and not is_fresh("not code (")
 
 
 def test_saved_source_runs_standalone(tmp_path):

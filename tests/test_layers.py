@@ -199,7 +199,7 @@ MATRIX_EXAMPLES = [
     pytest.param(spec, id=f"{kind}-{i}")
     for kind in LAYERS
     for i, spec in enumerate(LAYERS[kind].examples)
-    if all(layer.get("kind", "dense") in ("dense", "add") for layer in spec["layers"])
+    if all(hasattr(LAYERS[layer.get("kind", "dense")], "matrix_rule") for layer in spec["layers"])
 ]
 
 
@@ -228,12 +228,41 @@ def test_a_residual_block_shows_identity_plus_the_jacobian_of_its_branch():
     assert steps[0].rhs.args == (sp.Identity(2), Jac(a2, a1))
 
 
-def test_concat_has_no_matrix_derivation_rule_and_says_so():
+def test_a_layer_without_a_matrix_rule_is_refused_by_derive_matrix_by_name(monkeypatch):
     from symnn.engine.matrix import derive_matrix
 
     net = network_from_dict(LAYERS["concat"].examples[0])
+    monkeypatch.delattr(LAYERS["concat"], "matrix_rule")
     with pytest.raises(SymnnError, match=r"layers\[3\]: the layer kind 'concat' has no matrix"):
         derive_matrix(net)
+
+
+def test_every_registered_layer_assembles_the_matrix_derivation_through_its_hook():
+    from symnn.layers.base import MatrixRule
+
+    kinds = {layer.get("kind", "dense") for p in MATRIX_EXAMPLES for layer in p.values[0]["layers"]}
+    assert {"dense", "add", "concat"} <= kinds
+    for kind in kinds:
+        assert "matrix_rule" in vars(LAYERS[kind]), kind
+    assert MatrixRule().gradient_steps is None  # every field defaults: a layer fills what it has
+
+
+def test_concat_passes_each_input_its_slice_of_the_adjoint():
+    from symnn.core.matexpr import Grad, Rows
+    from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
+
+    net = network_from_dict(LAYERS["concat"].examples[0])  # u (2) and v (1) joined into a3
+    derivation = derive_matrix(net)
+    results = {str(r.lhs): r.rhs for r in derivation.results}
+    g = Grad(sp.Symbol("L"), sp.MatrixSymbol("avec_3", 3, 1))
+    assert results["∂L/∂avec_2"] == Rows(results["∂L/∂avec_2"].args[0], 3, 3)
+    assert results["∂L/∂avec_2"].args[0].args[1] == g.args[1]
+    # a1 is read by the concatenation only: rows 1 to 2 of ∂L/∂a3
+    assert results["∂L/∂avec_1"].span == (1, 2)
+    text = render_derivation(derivation, "md")
+    assert r"\left[\frac{\partial L}{\partial a^{(3)}}\right]_{1:2}" in text
+    assert r"a^{(3)} & = \left[\begin{matrix}a^{(1)}\\a^{(2)}\end{matrix}\right]" in text
 
 
 @pytest.mark.parametrize("spec", ["residual", "tied_autoencoder"])
@@ -264,3 +293,65 @@ def test_block_jacobians_of_a_graph_are_refused_not_wrong():
     net = network_from_dict(LAYERS["add"].examples[0])
     with pytest.raises(SymnnError, match="need a chain of dense layers"):
         block_jacobian(net, "a3", "x")
+
+
+def test_a_layer_number_without_parameters_says_so_instead_of_no_such_layer():
+    from symnn.engine.element import derive
+
+    net = network_from_dict(LAYERS["add"].examples[0])  # layer 3 is the sum
+    with pytest.raises(SymnnError, match=r"^layer 3 \(add\) has no parameters of its own; "):
+        derive(net, 3)
+    with pytest.raises(SymnnError, match=r"^no layer 7; layers are 1 to 4 \(with parameters"):
+        derive(net, 7)
+
+
+def test_nodes_are_located_by_block_and_index():
+    from symnn.engine.element import backprop_for
+
+    net = network_from_dict(LAYERS["concat"].examples[0])
+    graph = backprop_for(net).graph
+    joined = [d for d in graph.definitions if d.block == 3]
+    assert [d.index for d in joined] == [1, 2, 3]
+    assert [d.kind.name for d in joined] == ["concat"] * 3
+    assert (joined[2].layer, joined[2].unit) == (3, 3)  # the older names still read
+    assert [p.block for p in graph.parameters] == [1, 1, 2, 2, 4, 4]
+
+
+def test_a_sum_block_is_headed_by_what_it_is_not_as_a_hidden_layer():
+    from symnn.engine.element import derive
+    from symnn.output.document import render_derivation
+
+    net = network_from_dict(LAYERS["add"].examples[0])
+    text = render_derivation(derive(net), "md")
+    assert "## Layer 3, sum (skip connection): gradient of its output" in text
+    assert "Hidden layer 3" not in text and "## Hidden layer 2: error terms" in text
+
+
+def test_the_matrix_level_cites_no_diag_rule_for_an_identity_and_no_transposed_identity():
+    from symnn.core.matexpr import Grad, Jac
+    from symnn.engine.matrix import derive_matrix
+
+    L = sp.Symbol("L", real=True)
+    net = network_from_dict(LAYERS["add"].examples[0])  # identity read-out, a sum read by it
+    steps = derive_matrix(net).steps
+    identity = [s for s in steps if isinstance(s.lhs, Jac) and str(s.lhs) == "∂avec_4/∂zvec_4"]
+    assert [s.rule for s in identity] == ["identity_jacobian"]
+    transposed_identity = [
+        s for s in steps if any(isinstance(t.arg, sp.Identity) for t in s.rhs.atoms(sp.Transpose))
+    ]
+    assert transposed_identity == []
+    a1, a2, a3 = (sp.MatrixSymbol(f"avec_{l}", 2, 1) for l in (1, 2, 3))
+    chain = next(s for s in steps if s.lhs == Grad(L, a2) and s.rule == "vector_chain_rule")
+    assert chain.rhs.args[0] == sp.Transpose(Jac(a3, a2))  # a2 is a plain term: ∂a3/∂a2 = I
+    # ∂a3/∂a1 is I + J_F (stated above): the local Iᵀ ∂L/∂a3 must not be written with it
+    chain = next(s for s in steps if s.lhs == Grad(L, a1) and s.rule == "vector_chain_rule")
+    assert not chain.rhs.has(Jac(a3, a1)) and chain.rhs.args[1] == Grad(L, a3)
+
+
+def test_the_skip_connection_rule_typesets_its_formula_as_maths():
+    from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
+
+    text = render_derivation(derive_matrix(network_from_dict(LAYERS["add"].examples[0])), "tex")
+    assert r"(a + F(a)) = I + J_F" in text
+    assert r"\_" not in text  # was J}\_\text{F}: an escaped underscore in text mode

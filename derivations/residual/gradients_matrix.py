@@ -22,12 +22,14 @@ def loss_and_gradients(params, X, Y):
     A3 = A1 + A2
     Z4 = A3 @ W4.T + b4
     A4 = Z4
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A4 + Y)**2, axis=1)
-    Delta4 = (A4 - Y) / N
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E4 = A4 - Y
+    L = (1/2)*numpy.vdot(E4, E4)
+    Delta4 = E4 / N
     G3 = Delta4 @ W4
     Delta2 = G3 * (A2*(1 - A2))
-    Delta1 = (G3 + Delta2 @ W2) * (1 - A1**2)
+    Delta1 = G3 + Delta2 @ W2
+    Delta1 *= 1 - A1**2
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
     grads["W1"] = Delta1.T @ X
@@ -36,4 +38,4 @@ def loss_and_gradients(params, X, Y):
     grads["b2"] = Delta2.sum(axis=0)
     grads["W4"] = Delta4.T @ A3
     grads["b4"] = Delta4.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

@@ -21,12 +21,14 @@ def loss_and_gradients(params, X, Y):
     A2 = numpy.tanh(Z2)
     Z3 = A2 @ W3.T + b3
     A3 = sigmoid(Z3)
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*Y*softplus(-Z3) + (1/2)*(1 - Y)*softplus(Z3), axis=1)
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    L = numpy.sum((1/2)*Y*softplus(-Z3) + (1/2)*(1 - Y)*softplus(Z3))
     Delta3 = (1/2)*A3 - 1/2*Y
     Delta3 *= 1 / N
-    Delta2 = (Delta3 @ W3) * (1 - A2**2)
-    Delta1 = (Delta2 @ W2) * (1 - A1**2)
+    Delta2 = Delta3 @ W3
+    Delta2 *= 1 - A2**2
+    Delta1 = Delta2 @ W2
+    Delta1 *= 1 - A1**2
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
     grads["W1"] = Delta1.T @ X
@@ -35,4 +37,4 @@ def loss_and_gradients(params, X, Y):
     grads["b2"] = Delta2.sum(axis=0)
     grads["W3"] = Delta3.T @ A2
     grads["b3"] = Delta3.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

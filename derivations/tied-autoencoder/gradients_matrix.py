@@ -16,13 +16,15 @@ def loss_and_gradients(params, X, Y):
     A1 = sigmoid(Z1)
     Z2 = A1 @ W1 + b2
     A2 = Z2
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
-    Delta2 = (A2 - Y) / N
-    Delta1 = (Delta2 @ W1.T) * (A1*(1 - A1))
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E2 = A2 - Y
+    L = (1/2)*numpy.vdot(E2, E2)
+    Delta2 = E2 / N
+    Delta1 = Delta2 @ W1.T
+    Delta1 *= A1*(1 - A1)
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
     grads["W1"] = (Delta1.T @ X + A1.T @ Delta2)
     grads["b1"] = Delta1.sum(axis=0)
     grads["b2"] = Delta2.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

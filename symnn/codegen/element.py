@@ -25,6 +25,7 @@ from symnn.core.graph import Graph
 from symnn.engine.backprop import Backprop
 from symnn.engine.element import backprop_for
 from symnn.engine.stable import stable_backward, stable_forward
+from symnn.layers.base import input_code
 from symnn.printing.code import CodePrinter
 from symnn.spec.network import Network
 
@@ -161,13 +162,16 @@ def element_source(
         count = sum(len(p.entries()) for p in graph.parameters)
         layout = "units" if count <= UNIT_LINES_UP_TO else "layers"
     body = layer_lines(bp) if layout == "layers" else _unit_lines(bp)
-    used = [f for f in numerics.NAMESPACE if re.search(rf"\b{f}\(", "\n".join(body))]
+    checks = input_code(graph.network)  # token indices checked before they are used
+    code = "\n".join([*checks, *body])
+    used = [f for f in numerics.NAMESPACE if re.search(rf"\b{f}\(", code)]
     header = function_header(
         name,
         [p.name for p in graph.parameters],
         origin="element-level derivation",
         doc=f"Mean loss and gradients for widths {graph.network.widths}; rows are samples.",
         calls=used,
+        preamble=checks,
     )
     footer = ["    return float(numpy.mean(L)), grads", ""]
     return "\n".join(header + body + footer)

@@ -123,7 +123,7 @@ class xp:
 
 for _name in (
     "abs exp expm1 greater greater_equal less_equal log logaddexp max maximum mean minimum sign "
-    "sqrt sum tanh where zeros zeros_like full_like"
+    "sqrt sum tanh vdot where zeros zeros_like full_like"
 ).split():
     setattr(xp, _name, staticmethod(getattr(jnp, _name)))
 '''
@@ -159,6 +159,10 @@ class xp:
     @staticmethod
     def mean(x):
         return torch.mean(x)
+
+    @staticmethod
+    def vdot(a, b):
+        return torch.sum(_t(a) * _t(b))
 
     @staticmethod
     def where(condition, a, b):
@@ -202,10 +206,10 @@ def _body(net: Network) -> tuple[list[str], set[str]]:
     calls = set(imports.group(1).split(", ")) if imports else set()
     start = source.index(f"def {FUNCTION_NAME}(")
     lines = source[start:].rstrip("\n").splitlines()
-    last = "    return float(numpy.mean(L)), grads"
+    last = "    return float(L) / N, grads"
     if lines[-1] != last:  # the generator's own footer; anything else is a change to follow here
         raise SymnnError(f"export: unexpected end of the generated function: {lines[-1]!r}")
-    lines[-1] = "    return numpy.mean(L), grads, Delta1 @ W1"  # Δ carries the mean's 1/N
+    lines[-1] = "    return L / N, grads, Delta1 @ W1"  # Δ carries the mean's 1/N
     lines[0] = lines[0].replace(FUNCTION_NAME, "_loss_gradients_inputs")
     text = "\n".join(lines)
     text = re.sub(r"numpy\.asarray\(([^()]+), dtype=float\)", r"numpy.asarray(\1)", text)

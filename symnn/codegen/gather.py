@@ -75,9 +75,9 @@ def columns(graph: Graph) -> dict[sp.Symbol, Column]:
             found[s] = Column(array, k, len(symbols), True)
     widths = graph.network.widths
     for d in graph.definitions[:-1]:
-        size = widths[d.layer]
-        found[d.symbol] = Column(f"{d.kind.array}_{d.layer}", d.unit - 1, size, True)
-        adjoint = Column(f"{d.kind.adjoint_array}_{d.layer}", d.unit - 1, size, True)
+        size = widths[d.block]
+        found[d.symbol] = Column(f"{d.kind.array}_{d.block}", d.index - 1, size, True)
+        adjoint = Column(f"{d.kind.adjoint_array}_{d.block}", d.index - 1, size, True)
         found[adjoint_symbol(d)] = adjoint
     for p in graph.parameters:
         if len(p.shape) == 1:

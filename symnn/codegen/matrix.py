@@ -39,28 +39,79 @@ def _forward(net: Network, src: ArrayCode) -> None:
         layer.numpy_forward(src, l, [_array(b) for b in sources])
 
 
-def _loss_and_output_gradient(net: Network, src: ArrayCode) -> str | None:
-    """Emit L (per sample) and return the code of ∂L/∂ŷ (None when it is folded into Δ)."""
+def _loss_and_output_gradient(net: Network, src: ArrayCode) -> str:
+    """Emit L, the loss summed over the batch; return the code of ∂(mean L)/∂ŷ (1/N applied).
+
+    The loss and the output's gradient share their work: a squared term c·u² (u linear in ŷ,
+    so ∂/∂ŷ = k·u) names E = u once, sums to c·(E·E) in one dot product, and hands on k/N·E;
+    a term linear in ŷ and y (−ŷ·y beside log-sum-exp) sums by one dot product too.
+    """
     depth = len(net.layers)
     parts = loss_parts(net)
     printer = unit_printer(depth, {nt.y(1): "Y"})
     loss_terms, gradient_terms = [], []
-    if parts.term != 0:
-        loss_terms.append(f"numpy.sum({src.expr(printer, parts.term)}, axis=1)")
+    if parts.logsumexp:
+        # One exponential serves both the loss (log Σ e^z) and its gradient (the softmax).
+        fused = src.call("softmax_logsumexp_rows", f"A{depth}")
+        src.emit(f"S{depth}, LSE{depth} = {fused}")
+        loss_terms.append(f"LSE{depth}.sum()")
+        gradient_terms.append(f"S{depth}")
+    square = _square(parts) if parts.term != 0 else None
+    if square is not None:
+        c, u, k = square
+        E = src.named(src.expr(printer, u), f"E{depth}")
+        loss_terms.append(_scaled(printer, c, f"numpy.vdot({E}, {E})"))
+        if not gradient_terms:  # E carries the whole gradient: scale it once, 1/N included
+            src.emit(f"L = {joined(loss_terms)}")
+            return f"{E} * ({printer.doprint(k)} / N)" if k != 1 else f"{E} / N"
+        gradient_terms.append(_scaled(printer, k, E))
+    elif parts.term != 0:
+        loss_terms.append(_summed(src, printer, parts))
         gradient = parts.term_gradient
         if gradient != 0:
             text = src.expr(printer, gradient)
             if not gradient.free_symbols:
                 text = f"numpy.full_like(A{depth}, {text})"
             gradient_terms.append(text)
-    if parts.logsumexp:
-        # One exponential serves both the loss (log Σ e^z) and its gradient (the softmax).
-        fused = src.call("softmax_logsumexp_rows", f"A{depth}")
-        src.emit(f"S{depth}, LSE{depth} = {fused}")
-        loss_terms.insert(0, f"LSE{depth}")
-        gradient_terms.insert(0, f"S{depth}")
-    src.emit(f"L = {joined(loss_terms) if loss_terms else 'numpy.zeros(N)'}")
-    return joined(gradient_terms) if gradient_terms else f"numpy.zeros_like(A{depth})"
+    src.emit(f"L = {joined(loss_terms) if loss_terms else '0.0'}")
+    if not gradient_terms:
+        return f"numpy.zeros_like(A{depth})"
+    return f"{parenthesised(joined(gradient_terms))} / N"
+
+
+def _square(parts) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+    """(c, u, k) when the loss term is c·u² with ∂term/∂ŷ = k·u, k a number ≠ 0; else None.
+
+    u is oriented so that ŷ enters it with a positive sign (ŷ − y rather than y − ŷ).
+    """
+    c, rest = parts.term.as_coeff_Mul()
+    if not (isinstance(rest, sp.Pow) and rest.exp == 2):
+        return None
+    u = rest.base
+    slope = u.diff(parts.output)
+    if slope.free_symbols or slope == 0:
+        return None
+    if slope < 0:
+        u = sp.expand(-u)
+    k = sp.simplify(parts.term_gradient / u)
+    return (c, u, k) if k.is_number and k != 0 else None
+
+
+def _summed(src: ArrayCode, printer, parts) -> str:
+    """The code of Σ over samples and outputs of the loss term: a dot product when c·ŷ·y."""
+    c, rest = parts.term.as_coeff_Mul()
+    if isinstance(rest, sp.Mul) and set(rest.args) == {parts.output, parts.target}:
+        return _scaled(printer, c, f"numpy.vdot({printer.doprint(parts.output)}, Y)")
+    return f"numpy.sum({src.expr(printer, parts.term)})"
+
+
+def _scaled(printer, c: sp.Expr, code: str) -> str:
+    """``code`` times the number c, printed as −code, code or c*code."""
+    if c == 1:
+        return code
+    if c == -1:
+        return f"-{code}"
+    return f"{parenthesised(printer.doprint(c))}*{code}"
 
 
 def _backward(net: Network, src: ArrayCode) -> dict[str, list[str]]:
@@ -73,8 +124,6 @@ def _backward(net: Network, src: ArrayCode) -> dict[str, list[str]]:
     # The mean over the batch, once: backprop is linear, so every Δ and gradient below has it.
     if gradient is None:  # Δ^{(L)} fused with the loss, a fresh array
         src.emit(f"Delta{depth} *= 1 / N")
-    else:
-        gradient = f"{parenthesised(gradient)} / N"
     into: dict[int, list[str]] = {b: [] for b in range(depth)}
     grads: dict[str, list[str]] = {}
     for l in range(depth, 0, -1):
@@ -89,7 +138,8 @@ def _backward(net: Network, src: ArrayCode) -> dict[str, list[str]]:
 
 
 def _output_gradient(net: Network, src: ArrayCode) -> str | None:
-    """Emit L; return the code of ∂L/∂A at the output (None when Δ is fused with the loss)."""
+    """Emit L (summed over the batch); return the code of ∂(mean L)/∂A at the output, or None
+    when Δ is fused with the loss (then Δ is a fresh array still to be divided by N)."""
     output = getattr(net.layers[-1], "activation", None)
     fused = fused_output(output, net.loss, net.outputs) if output is not None else None
     if fused is not None:
@@ -112,7 +162,7 @@ def _fused_output_delta(net: Network, fused: FusedOutput, src: ArrayCode) -> Non
     # Elementwise pair: unit 1's loss term and δ, printed with the whole matrices as names.
     printer = unit_printer(depth, {nt.y(1): "Y"})
     unit_one = [t for t in fused.terms(z, a, y) if not t.has(*z[1:], *a[1:], *y[1:])]
-    src.emit(f"L = numpy.sum({src.expr(printer, sp.Add(*unit_one))}, axis=1)")
+    src.emit(f"L = numpy.sum({src.expr(printer, sp.Add(*unit_one))})")
     src.emit(f"Delta{depth} = {src.expr(printer, fused.deltas(z, a, y)[0])}")
 
 
@@ -137,10 +187,12 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
         A1 = relu(Z1)
         Z2 = A1 @ W2.T + b2
         A2 = Z2
-        # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-        L = numpy.sum((1/2)*(-A2 + Y)**2, axis=1)
-        Delta2 = (A2 - Y) / N
-        Delta1 = (Delta2 @ W2) * (Z1 > 0)
+        # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+        E2 = A2 - Y
+        L = (1/2)*numpy.vdot(E2, E2)
+        Delta2 = E2 / N
+        Delta1 = Delta2 @ W2
+        Delta1 *= (Z1 > 0)
     """
     missing = without_matrix_rule(net)
     if missing:
@@ -148,11 +200,11 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
     src = ArrayCode(net)
     src.emit("# forward: Z = A_prev Wᵀ + b, A = f(Z), one sample per row")
     _forward(net, src)
-    src.emit("# per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row")
+    src.emit("# loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row")
     grads = _backward(net, src)
     src.emit("# gradients of the mean loss: the 1/N is in Δ already")
     _gradients(net, grads, src)
-    src.emit("return float(numpy.mean(L)), grads")
+    src.emit("return float(L) / N, grads")
     header = function_header(
         name,
         [p for p, _ in net.parameter_shapes()],

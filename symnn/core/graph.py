@@ -114,13 +114,24 @@ def node_kind(kind: object) -> NodeKind:
 
 @dataclass(frozen=True)
 class Definition:
-    """``symbol := expr``; ``kind`` is its NodeKind, ``layer``/``unit`` locate it (1-based)."""
+    """``symbol := expr``; ``kind`` is its NodeKind; ``block`` (0 is the input, l the output of
+    layer l) and ``index`` (its entry in the block's flat row-major vector) locate it, 1-based."""
 
     symbol: sp.Symbol
     expr: sp.Expr
     kind: NodeKind
-    layer: int
-    unit: int
+    block: int
+    index: int
+
+    @property
+    def layer(self) -> int:
+        """The block (an older name, from when every block was a dense layer)."""
+        return self.block
+
+    @property
+    def unit(self) -> int:
+        """The index within the block (an older name: a dense layer's unit)."""
+        return self.index
 
     @property
     def role(self) -> str:
@@ -134,8 +145,13 @@ class Parameter:
 
     name: str
     symbols: sp.Array
-    layer: int
+    block: int
     trainable: bool
+
+    @property
+    def layer(self) -> int:
+        """The block of the layer that owns it (an older name)."""
+        return self.block
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -175,7 +191,7 @@ class Graph:
     @property
     def outputs(self) -> tuple[sp.Symbol, ...]:
         depth = len(self.network.layers)
-        return tuple(d.symbol for d in self.definitions if d.layer == depth and d.kind.array == "a")
+        return tuple(d.symbol for d in self.definitions if d.block == depth and d.kind.array == "a")
 
     @property
     def shape(self) -> nt.Shape:

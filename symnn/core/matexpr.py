@@ -1,10 +1,11 @@
 """Matrix-level expression nodes: our own, since SymPy's ``MatrixSymbol.diff`` drops terms.
 
 ``Diag``, ``Apply`` (an activation applied to a vector, or its derivative), ``HadamardDivide``,
-``Map`` (a scalar function entry by entry), ``Jac`` (a Jacobian in numerator layout: rows follow
-the output) and ``Grad`` (∂L/∂V, shaped like V), and ``lift``, which writes a per-entry formula as
-its vector form. The rules that produce these nodes live in ``symnn.rules.unit`` and
-``symnn.engine.matrix``; ``symnn.engine.instantiate`` writes them out in element-level symbols.
+``Map`` (a scalar function entry by entry), ``Rows`` (a slice of rows), ``Jac`` (a Jacobian in
+numerator layout: rows follow the output) and ``Grad`` (∂L/∂V, shaped like V), and ``lift``,
+which writes a per-entry formula as its vector form. The rules that produce these nodes live in
+``symnn.rules.unit`` and the layers' ``matrix_rule`` (``symnn.layers``);
+``symnn.engine.instantiate`` writes them out in element-level symbols.
 """
 
 from __future__ import annotations
@@ -210,4 +211,32 @@ class Grad(sp.MatrixExpr):
         return Jac._sympystr(self, printer)
 
 
-__all__ = ["Apply", "Diag", "Grad", "HadamardDivide", "Jac", "Map", "lift"]
+class Rows(sp.MatrixExpr):
+    """Rows ``first`` to ``last`` (counted from 1, both included) of a matrix: a slice of it.
+
+    Printed v_{first:last}, as in "∂L/∂u is the slice of ∂L/∂a that u was copied into".
+    """
+
+    def __new__(cls, matrix: sp.MatrixExpr, first: int, last: int):
+        return sp.Basic.__new__(cls, matrix, sp.Integer(first), sp.Integer(last))
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return int(self.args[1]), int(self.args[2])
+
+    @property
+    def shape(self):
+        first, last = self.span
+        return (last - first + 1, self.args[0].shape[1])
+
+    def _latex(self, printer) -> str:
+        first, last = self.span
+        span = f"{first}" if first == last else f"{first}:{last}"
+        return rf"\left[{printer._print(self.args[0])}\right]_{{{span}}}"
+
+    def _sympystr(self, printer) -> str:
+        first, last = self.span
+        return f"[{printer._print(self.args[0])}]_{first}:{last}"
+
+
+__all__ = ["Apply", "Diag", "Grad", "HadamardDivide", "Jac", "Map", "Rows", "lift"]

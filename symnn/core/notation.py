@@ -38,6 +38,12 @@ def w(layer: int, j: int, k: int) -> sp.Symbol:
 
 
 @cache
+def e(layer: int, v: int, j: int) -> sp.Symbol:
+    """Entry j (from 1) of row v (the token, from 0) of the embedding table of ``layer``."""
+    return sp.Symbol(f"e_{layer}_{v}_{j}", real=True)
+
+
+@cache
 def b(layer: int, j: int) -> sp.Symbol:
     """Bias of unit j of ``layer``."""
     return sp.Symbol(f"b_{layer}_{j}", real=True)
@@ -73,7 +79,7 @@ def program_adjoint(layer: int, unit: int) -> sp.Symbol:
     return sp.Symbol(f"grad(node {unit})", real=True)
 
 
-_KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y")
+_KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y", "e")
 
 
 def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
@@ -140,7 +146,7 @@ def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
     if kind in ("x", "y"):
         return f"{kind}_{{{idx[0]}}}"
     layer, rest = idx[0], idx[1:]
-    head = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta"}.get(kind)
+    head = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": r"\delta", "e": "E"}.get(kind)
     if head is not None:
         return f"{head}^{{({layer})}}_{{{_sub(*rest)}}}"
     if kind == "dL_da":

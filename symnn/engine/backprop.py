@@ -26,7 +26,7 @@ class Local:
 
 def adjoint_symbol(d: Definition) -> sp.Expr:
     """The named adjoint of a definition, as its node kind names it (δ, ∂L/∂a, … ; ∂L/∂L = 1)."""
-    return d.kind.adjoint(d.layer, d.unit)
+    return d.kind.adjoint(d.block, d.index)
 
 
 def _terms(expr: sp.Expr) -> tuple[sp.Expr, ...]:
@@ -129,7 +129,7 @@ class Backprop:
             stack.extend(self.graph.children(d.symbol))
         # Reading order: the output layer first; in a layer the ∂L/∂a terms before the δ terms.
         found = [d for d in self.graph.definitions if d.symbol in seen]
-        return sorted(found, key=lambda d: (-d.layer, d.kind.order, d.unit))
+        return sorted(found, key=lambda d: (-d.block, d.kind.order, d.index))
 
     def without_adjoints(self, expr: sp.Expr) -> sp.Expr:
         """Replace every named adjoint in ``expr`` by what it stands for, down to the loss."""

@@ -83,38 +83,26 @@ def _matmul(expr: sp.MatMul) -> sp.MatrixExpr:
     return sp.MatMul(*scalars, product) if scalars else product
 
 
-def batch_sections(net: Network, layers: list, results: dict) -> tuple[list[Section], list[Step]]:
-    """The forward pass, δ terms and gradients over a batch, from the per-sample results."""
+def batch_sections(net: Network, rules: list) -> tuple[list[Section], list[Step]]:
+    """The forward pass, δ terms and gradients over a batch, from each layer's ``MatrixRule``.
+
+    A layer gives its batch forward and its gradients of the batch mean (``batch``,
+    ``batch_gradients``); its per-sample adjoints (δ) are turned into their batch form here.
+    """
     N = nt.N_SAMPLES
-    forward = []
-    for s in layers:
-        Z, A_prev = nt.batch("Z", s.index, s.z.shape[0]), to_batch(s.a_prev)
-        product = sp.MatMul(A_prev, sp.Transpose(s.W))
-        rhs = product if s.b is None else sp.MatAdd(product, to_batch(s.b))
-        forward.append(Step(Z, rhs, "batch_rows", "row n is (W a_n + b)ᵀ for sample n"))
-        A = nt.batch("A", s.index, s.z.shape[0])
-        activation = Z if s.identity else Apply(s.activation, Z, 0, s.params)
-        forward.append(Step(A, activation, "batch_rows"))
+    forward = [step for rule in rules for step in rule.batch]
     mean = sp.Sum(sp.IndexedBase(nt.LOSS)[_n], (_n, 1, N)) / N
     forward.append(Step(sp.Symbol("Lbar", real=True), mean, "definition", "mean over the batch"))
-    deltas, grads = [], []
-    for s in reversed(layers):
-        Delta = nt.batch("Delta", s.index, s.z.shape[0])
-        deltas.append(Step(Delta, to_batch(results[s.delta]), "batch_rows"))
-    lbar = sp.Symbol("Lbar", real=True)
-    for s in layers:
-        Delta = nt.batch("Delta", s.index, s.z.shape[0])
-        A_prev = to_batch(s.a_prev)
-        grads.append(
-            Step(Grad(lbar, s.W), sp.MatMul(1 / N, sp.Transpose(Delta), A_prev), "batch_mean")
-        )
-        if s.b is not None and s.trainable_bias:
-            ones = sp.OneMatrix(N, 1)
-            rhs = sp.MatMul(1 / N, sp.Transpose(Delta), ones)
-            grads.append(Step(Grad(lbar, s.b), rhs, "batch_mean", "column sums of Δ over N"))
+    deltas = [
+        Step(to_batch(adjoint.lhs), to_batch(adjoint.rhs), "batch_rows")
+        for rule in reversed(rules)
+        for adjoint in rule.adjoints
+    ]
+    grads = [step for rule in rules for step in rule.batch_gradients]
+    out = rules[-1].forward[-1].lhs
     sections = [
-        Section(nt.batch("A", len(layers), layers[-1].z.shape[0]), tuple(forward)),
-        Section(nt.batch("Delta", len(layers), layers[-1].z.shape[0]), tuple(deltas + grads)),
+        Section(to_batch(out), tuple(forward)),
+        Section(nt.batch("Delta", len(rules), out.shape[0]), tuple(deltas + grads)),
     ]
     results_out = [Step(st.lhs, st.rhs, "result") for st in deltas + grads]
     return sections, results_out

@@ -19,8 +19,8 @@ from symnn.rules.losses import LOSSES
 from symnn.spec.build import build_graph
 from symnn.spec.network import Network
 
-_ENTRY = re.compile(r"^\s*([Wb])(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
-_ARRAY = re.compile(r"^\s*([Wb]\d+)\s*$")
+_ENTRY = re.compile(r"^\s*([A-Za-z]+)(\d+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+_ARRAY = re.compile(r"^\s*([A-Za-z]+\d+)\s*$")
 _LAYER = re.compile(r"^\s*layer\s*(\d+)\s*$")
 
 
@@ -95,9 +95,9 @@ def select(graph: Graph, wrt: str | int | sp.Symbol | Sequence = "all") -> list[
         chosen = [wrt]
     elif isinstance(wrt, int) or (isinstance(wrt, str) and _LAYER.match(wrt)):
         layer = wrt if isinstance(wrt, int) else int(_LAYER.match(wrt).group(1))
-        chosen = [s for p in graph.parameters if p.layer == layer for _, s in p.entries()]
+        chosen = [s for p in graph.parameters if p.block == layer for _, s in p.entries()]
         if not chosen:
-            raise SymnnError(f"no layer {layer}; layers are 1 to {len(graph.network.layers)}")
+            raise SymnnError(_no_parameters(graph, layer))
     elif wrt == "all":
         chosen = trainable
     elif isinstance(wrt, str) and _ARRAY.match(wrt):
@@ -165,7 +165,7 @@ def _local_steps(bp: Backprop, child: Definition, symbol: sp.Symbol) -> list[Ste
         return [Step(lhs, local.raw, kind.local_rule)]
     note = ""
     if kind is ACTIVATION:
-        note = ACTIVATIONS[bp.graph.network.layers[child.layer - 1].activation].derivative
+        note = ACTIVATIONS[bp.graph.network.layers[child.block - 1].activation].derivative
     steps = [Step(lhs, local.raw, kind.local_rule, note)]
     if local.named != local.raw:
         steps.append(Step(lhs, local.named, "substitution"))
@@ -192,12 +192,26 @@ def adjoint_steps(bp: Backprop, d: Definition) -> list[Step]:
     return steps
 
 
+def _no_parameters(graph: Graph, layer: int) -> str:
+    """Why a layer number selects nothing: no such layer, or a layer without parameters."""
+    layers = graph.network.layers
+    owners = sorted({p.block for p in graph.parameters if p.block > 0})
+    with_params = ", ".join(map(str, owners)) or "none"
+    if not 1 <= layer <= len(layers):
+        return f"no layer {layer}; layers are 1 to {len(layers)} (with parameters: {with_params})"
+    kind = getattr(layers[layer - 1], "kind", "dense")
+    return (
+        f"layer {layer} ({kind}) has no parameters of its own; layers with parameters: "
+        f"{with_params}"
+    )
+
+
 def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
     """∂L/∂θ by the chain rule through the definitions that read θ."""
     children = bp.graph.children(theta)
     lhs = _partial(nt.LOSS, theta)
     chain = _chain_rule(lhs, theta, children)
-    layers = sorted({c.layer for c in children})
+    layers = sorted({c.block for c in children})
     if len(layers) > 1:  # a shared (tied) weight: one term per use
         uses = " and ".join(map(str, layers))
         note = f"the weight is shared by layers {uses}: its gradient is the sum over its uses"

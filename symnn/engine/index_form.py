@@ -2,7 +2,8 @@
 
 δ^{(l)}_j = f'(z^{(l)}_j) Σ_{k=1}^{n^{(l+1)}} w^{(l+1)}_{kj} δ^{(l+1)}_k. The quantities are
 ``notation`` index functions: substituting integers for l, j, k and the widths turns the formula
-into the element-level one, which is how the tests check it.
+into the element-level one, which is how the tests check it. The recursion and its instance for
+a hidden layer are the dense layer's rules (``symnn.layers.dense``), re-exported here.
 """
 
 from __future__ import annotations
@@ -11,65 +12,22 @@ import sympy as sp
 
 from symnn.core import indexed as ix
 from symnn.core import notation as nt
-from symnn.core.errors import SymnnError
 from symnn.core.steps import Section, Step
-from symnn.rules.activations import ACTIVATIONS
-from symnn.rules.unit import unit_derivative
+from symnn.layers import dense
 from symnn.spec.network import Network
 
-LAYER = sp.Symbol("l", integer=True, positive=True)
+LAYER = dense.LAYER
+ActivationDerivative = dense.ActivationDerivative
+index_recursion = dense.index_recursion
 _j, _k = sp.symbols("j k", integer=True, positive=True)
-
-
-class ActivationDerivative(sp.Function):
-    """f'(u) of a layer's (elementwise) activation f, left unnamed in the general form."""
-
-    nargs = 1
-
-    def _latex(self, printer, exp=None) -> str:
-        text = rf"f'\left({printer._print(self.args[0])}\right)"
-        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
-
-    def _sympystr(self, printer) -> str:
-        return f"f'({printer._print(self.args[0])})"
 
 
 def _product(*factors: sp.Expr) -> sp.Expr:
     return sp.Mul(*factors, evaluate=False)
 
 
-def index_recursion(net: Network | None = None, layer: int | None = None) -> Step:
-    """δ^{(l)}_j = f'(z^{(l)}_j) Σ_k w^{(l+1)}_{kj} δ^{(l+1)}_k, general or for one hidden layer.
-
-    With a network and a hidden layer, f' is that layer's rule and the sum runs to its width.
-
-    Examples:
-        >>> from symnn.printing.text import text
-        >>> print(text(index_recursion().rhs))
-        f'(z^(l)_j)*Sum(w^(l + 1)_k,j*delta^(l + 1)_k, (k, 1, n^(l + 1)))
-        >>> from symnn.spec.network import Network, Dense
-        >>> net = Network(2, [Dense(3, "sigmoid"), Dense(2)])
-        >>> index_recursion(net, 1).rhs.subs(_j, 2).doit()
-        a_1_2*(1 - a_1_2)*(delta_2_1*w_2_1_2 + delta_2_2*w_2_2_2)
-    """
-    l = LAYER if layer is None else sp.Integer(layer)
-    z, a = ix.z_at(l, _j), ix.a_at(l, _j)
-    upper = ix.width(l + 1)
-    fprime = ActivationDerivative(z)
-    if net is not None:
-        if layer is None or not 1 <= layer < len(net.layers):
-            hidden = len(net.layers) - 1
-            raise SymnnError(f"layer: expected a hidden layer 1 to {hidden}, found {layer}")
-        spec = net.layers[layer - 1]
-        if not ACTIVATIONS[spec.activation].elementwise:
-            raise SymnnError(f"layer {layer}: the index recursion needs an elementwise activation")
-        upper, fprime = sp.Integer(net.widths[layer + 1]), unit_derivative(spec, z, a)
-    total = sp.Sum(_product(ix.w_at(l + 1, _k, _j), ix.delta_at(l + 1, _k)), (_k, 1, upper))
-    return Step(ix.delta_at(l, _j), _product(fprime, total), "index_recursion")
-
-
-def index_form_section(net: Network) -> Section:
-    """The general index form, then its instance for each hidden elementwise layer of ``net``."""
+def index_form_section(net: Network, instances: list[Step]) -> Section:
+    """The general index form, then its ``instances`` (the layers' own, from their rules)."""
     l = LAYER
     z, a = ix.z_at(l, _j), ix.a_at(l, _j)
     z_next = ix.z_at(l + 1, _k)
@@ -88,7 +46,8 @@ def index_form_section(net: Network) -> Section:
         ),
         Step(d(nt.LOSS, ix.b_at(l, _j)), ix.delta_at(l, _j), "result"),
     ]
-    for layer in range(1, len(net.layers)):
-        if ACTIVATIONS[net.layers[layer - 1].activation].elementwise:
-            steps.append(index_recursion(net, layer))
+    steps += instances
     return Section(ix.delta_at(l, _j), tuple(steps))
+
+
+__all__ = ["LAYER", "ActivationDerivative", "index_form_section", "index_recursion"]

@@ -11,7 +11,7 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac, Map
+from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac, Map, Rows
 from symnn.engine.element import backprop_for
 from symnn.engine.jacobian import jacobian
 from symnn.rules.activations import ACTIVATIONS
@@ -139,6 +139,14 @@ def instantiate(expr: sp.Basic, net: Network) -> sp.Matrix | sp.Expr:
     if isinstance(expr, Jac):
         outs, ins = (_element_symbols(arg, net) for arg in expr.args)
         return jacobian(net, outs, ins)
+    if isinstance(expr, Rows):
+        first, last = expr.span
+        return instantiate(expr.args[0], net)[first - 1 : last, :]
+    if isinstance(expr, sp.BlockMatrix):
+        rows = expr.blocks.tolist()
+        return sp.Matrix.vstack(
+            *(sp.Matrix.hstack(*(instantiate(block, net) for block in row)) for row in rows)
+        )
     if isinstance(expr, sp.Identity | sp.ZeroMatrix | sp.OneMatrix):
         return sp.Matrix(expr.xreplace({nt.N_SAMPLES: sp.S.One}).as_explicit())
     raise SymnnError(f"cannot instantiate {type(expr).__name__}: {expr}")

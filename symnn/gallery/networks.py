@@ -148,3 +148,36 @@ def _tied_autoencoder() -> Files:
         "gradients.py": element_source(net),
         "gradients_matrix.py": matrix_source(net),
     }
+
+
+@example(
+    "embedding-bag",
+    "An embedding-bag classifier: a lookup table's gradient is a scatter-add",
+    'Token indices in, the mean of their rows of E¹ (kind = "embedding", bag = "mean"), then '
+    "softmax: ∂L/∂E¹ adds each position's gradient into the row of its token, so the token that "
+    "occurs twice gets two shares. With numbers for one sample and the vectorised NumPy "
+    "(numpy.add.at).",
+)
+def _embedding_bag() -> Files:
+    net = load_spec(bundled_spec("embedding_bag.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }
+
+
+@example(
+    "dropout-mlp",
+    "Dropout in an MLP: a fixed mask, inverted scaling",
+    "p is the drop probability (PyTorch's), q = 1 − p; a fixed mask drops hidden unit 2 and the "
+    "kept units are scaled by 1/q, so the gradient going back is (∂L/∂a) ⊙ m / q and every "
+    "weight into the dropped unit gets 0. With numbers and the vectorised NumPy.",
+)
+def _dropout_mlp() -> Files:
+    net = load_spec(bundled_spec("dropout_mlp.toml"))
+    return {
+        **_documents(derive(net, "all"), numeric=True),
+        "gradients.py": element_source(net),
+        "gradients_matrix.py": matrix_source(net),
+    }

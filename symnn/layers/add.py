@@ -14,13 +14,18 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
+from symnn.core.matexpr import Jac
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     NodeKind,
     OracleContext,
+    Pullback,
     SpecContext,
+    Step,
     fail,
     layer,
 )
@@ -106,3 +111,52 @@ class Add:
     def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
         g = c.named(gradient, f"G{block}")
         return [g] * len(ins), {}
+
+    # -- the matrix-level derivation: a = u + v + …; each input receives ∂L/∂a unchanged -------
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        a = m.output
+        g = m.adjoint_name  # the sum passes its adjoint on by name, at the output too
+        # Local: the Jacobian by one term, the others held fixed, is I, so each term receives g.
+        # It is written ∂a/∂u only where that is also the total Jacobian: for the u of a residual
+        # a = u + F(u), ∂a/∂u is I + J_F, and the local Iᵀ g is written g.
+        backs = tuple(
+            Pullback(
+                g if _feeds_another(m, b) else sp.MatMul(sp.Transpose(Jac(a, u)), g),
+                g,
+                "the Jacobian of a sum by one of its terms is I",
+            )
+            for b, u in zip(m.sources, m.inputs, strict=True)
+        )
+        return MatrixRule(
+            forward=(Step(a, sp.MatAdd(*m.inputs), "definition", "a skip connection"),),
+            jacobians=tuple(_sum_jacobian_steps(m)),
+            jacobian_head=a,
+            pullbacks=backs,
+        )
+
+
+def _feeds_another(m: MatrixContext, b: int) -> bool:
+    """Whether another term of the sum is computed from block ``b`` (a + F(a))."""
+    return any(c != b and m.depends(c, b) for c in m.sources)
+
+
+def _sum_jacobian_steps(m: MatrixContext) -> list[Step]:
+    """∂a/∂u for each input u of the sum: I, plus J_F where another input is F(u)."""
+    a, identity = m.output, sp.Identity(m.output.shape[0])
+    steps = []
+    for b, u in dict(zip(m.sources, m.inputs, strict=True)).items():
+        others = [(c, v) for c, v in zip(m.sources, m.inputs, strict=True) if c != b]
+        others = [(c, v) for c, v in others if m.depends(c, b)]
+        if not others:
+            steps.append(Step(Jac(a, u), identity, "sum_jacobian", "∂(u + v)/∂u = I"))
+            continue
+        terms = [Jac(v, u) for _, v in others]
+        steps.append(
+            Step(Jac(a, u), sp.MatAdd(identity, *terms, evaluate=False), "residual_jacobian")
+        )
+        paths = [m.path_jacobian(c, b) for c, _ in others]
+        if all(p is not None for p in paths):
+            note = "J_F is the product of the Jacobians of the layers between"
+            explicit = sp.MatAdd(identity, *paths, evaluate=False)
+            steps.append(Step(Jac(a, u), explicit, "substitution", note))
+    return steps

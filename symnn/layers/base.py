@@ -5,6 +5,42 @@ its shape checks, its parameters, its element-level definitions tagged by NodeKi
 independent forward for the autodiff oracle. ``@layer`` registers it, which enrols it in
 ``tests/test_layers.py``. A network is a graph: a layer reads the blocks named in ``inputs``
 (earlier layers by ``name``, or ``"input"``); without them it reads the previous block.
+
+The matrix-level derivation (``symnn.engine.matrix``) is assembled from an optional per-layer
+hook, as the generated matrix NumPy is from ``numpy_forward``/``numpy_backward``: a layer kind
+that can be written per sample with column vectors defines ``matrix_rule(self, m)``. It reads a
+``MatrixContext`` (the block number, the vectors of the blocks it reads, its output vector, and
+the adjoint ∂L/∂a of its output as a matrix expression) and returns a ``MatrixRule``: its forward
+definitions, its local Jacobians, the typeset Steps of its backward step, what it passes back to
+each input (``Pullback``: the chain-rule form (∂out/∂in)ᵀ ∂L/∂out and its simplified value) and
+its parameter gradients. The engine sums the pullbacks of every reader of a block into that
+block's adjoint and a shared parameter's gradient over its uses; a layer without the hook is
+refused at the matrix level by name. A minimal example, a layer that scales its input by a
+constant 2 (``a = 2 u``, no parameters)::
+
+    from symnn.core.matexpr import Grad, Jac
+    from symnn.layers.base import MatrixContext, MatrixRule, Pullback, Step
+
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        (u,) = m.inputs
+        a = m.output
+        two_i = 2 * sp.Identity(a.shape[0])
+        return MatrixRule(
+            forward=(Step(a, 2 * u, "definition"),),
+            jacobians=(Step(Jac(a, u), two_i, "jacobian_linear"),),
+            pullbacks=(Pullback(sp.MatMul(two_i.T, m.adjoint_name), 2 * m.adjoint_name),),
+        )
+
+A layer with parameters or an inner quantity (a dense layer's z and δ) also returns ``backward``
+(Steps from ``m.adjoint`` to its own named adjoint, e.g. δ = (∂a/∂z)ᵀ ∂L/∂a = …), ``adjoints``
+(the results, e.g. δ = …) and ``gradients`` (∂L/∂W = δ uᵀ, one Step per parameter; see
+``layers/dense.py``). ``m.adjoint`` is the adjoint's value: ∂L/∂a by name, except at the output,
+where it is the loss's vector form and ``m.adjoint_steps`` are the loss's steps that establish it
+(a layer whose ``backward`` reads them places them there; the engine shows them otherwise). Only
+a plain stack of dense layers sets ``m.chain``. Rule names cited in Steps are keys of
+``symnn.core.steps.RULES`` (add one with ``RULES.setdefault(name, text)``); the layer's
+``examples`` are enrolled in ``tests/test_layers.py``, which checks every step against the element
+level, so a wrong rule fails there.
 """
 
 from __future__ import annotations
@@ -20,10 +56,15 @@ import sympy as sp
 from symnn.core.errors import SymnnError, short_repr
 from symnn.core.graph import NODE_KINDS, Definition, NodeKind, Parameter, _constant, product
 from symnn.core.registry import Registry
+from symnn.core.steps import Step
 
 __all__ = [
     "INPUT",
     "LAYERS",
+    "MatrixContext",
+    "MatrixRule",
+    "Pullback",
+    "Step",
     "NODE_KINDS",
     "GraphBuilder",
     "Layer",
@@ -307,6 +348,21 @@ def is_call(text: str) -> bool:
     return False
 
 
+def is_fresh(text: str) -> bool:
+    """Whether the code ``text`` makes a new array (an operator's result) that no name shares.
+
+    A layer may then scale it in place (``Delta1 *= …``): a bare name, a slice, an attribute or a
+    call may share memory with another array (a view, an alias), an operator's result never does.
+    """
+    import ast
+
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(node, ast.BinOp | ast.UnaryOp)
+
+
 def parenthesised(text: str) -> str:
     atomic = text.isidentifier() or is_call(text) or text.replace(".", "", 1).isdigit()
     return text if atomic else f"({text})"
@@ -319,6 +375,102 @@ def joined(terms: list[str]) -> str:
     return text
 
 
+# -- the matrix-level derivation's per-layer hook ---------------------------------------------
+@dataclass(frozen=True)
+class MatrixContext:
+    """What a layer's ``matrix_rule`` sees: its block's vectors and the adjoint of its output.
+
+    ``inputs`` are the column vectors a^{(b)} (x for the input) of the blocks it reads, in order;
+    ``output`` is a^{(block)}. ``adjoint`` is ∂L/∂a^{(block)} as the steps should read it: the
+    named ∂L/∂a, or at the output the loss's vector form (``adjoint_steps`` derive it there).
+    ``chain`` is True when the network is a plain stack of dense layers, which the engine lays out
+    the textbook way: a hidden layer's adjoint is then the reader's ``chain`` form, substituted
+    into ``adjoint`` (with ``adjoint_note``) inside the layer's own steps. ``path_jacobian(c, b)``
+    is ∂a^{(c)}/∂a^{(b)} along earlier layers' ``explicit`` Jacobians (None where one is missing).
+    """
+
+    network: Any
+    block: int
+    inputs: tuple[sp.MatrixExpr, ...]
+    output: sp.MatrixSymbol
+    adjoint_name: sp.MatrixExpr
+    adjoint: sp.MatrixExpr
+    adjoint_steps: tuple = ()
+    adjoint_chain: sp.MatrixExpr | None = None
+    adjoint_note: str = ""
+    chain: bool = False
+    path_jacobian: Callable[[int, int], sp.MatrixExpr | None] = lambda later, earlier: None
+
+    def depends(self, later: int, earlier: int) -> bool:
+        """Whether block ``later`` is computed from block ``earlier``."""
+        if later == earlier:
+            return True
+        sources = self.network.sources
+        return later > 0 and any(self.depends(b, earlier) for b in sources[later - 1])
+
+    @property
+    def is_output(self) -> bool:
+        return self.block == len(self.network.layers)
+
+    @property
+    def sources(self) -> tuple[int, ...]:
+        return self.network.sources[self.block - 1]
+
+
+@dataclass(frozen=True)
+class Pullback:
+    """What a layer passes back to one input u: (∂a/∂u)ᵀ ∂L/∂a as the chain rule writes it, and
+    simplified (``value``); ``note`` says what was substituted."""
+
+    chain: sp.MatrixExpr
+    value: sp.MatrixExpr
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MatrixRule:
+    """One layer's part of the matrix-level derivation (every field is typeset data).
+
+    ``forward``: its definitions in forward order (z = W a + b, a = f(z)). ``jacobians``: its local
+    Jacobians, a section headed ``jacobian_head`` (default ∂a/∂u for its first input u).
+    ``backward``: the steps from the adjoint of its output to its own named adjoints, whose final
+    values are ``adjoints`` (e.g. δ = …). ``pullbacks``: one per input, in the order it reads
+    them. ``gradients``: ∂L/∂P = … for each parameter it uses (a shared one: this use's term),
+    and ``gradient_steps`` the worked steps to them (default: ``gradients``). For a plain stack
+    (``m.chain``), ``batch`` holds its forward over a batch (samples as rows),
+    ``batch_gradients`` its gradients of the batch mean and ``index`` its δ in index form.
+    ``explicit``: per input u, ∂a/∂u as a product of named quantities, or None, which
+    ``MatrixContext.path_jacobian`` chains (a residual's J_F); ``symbols``: the layer's own
+    matrix quantities, for documents and tests.
+    """
+
+    forward: tuple = ()
+    jacobians: tuple = ()
+    jacobian_head: Any = None
+    backward: tuple = ()
+    adjoints: tuple = ()
+    pullbacks: tuple[Pullback, ...] = ()
+    gradients: tuple = ()
+    gradient_steps: tuple | None = None
+    batch: tuple = ()
+    batch_gradients: tuple = ()
+    index: tuple = ()
+    explicit: tuple = ()
+    symbols: Any = None
+
+
+def without_matrix_derivation(network: Any) -> str | None:
+    """The first layer with no ``matrix_rule``, as a message naming it (None: all have one)."""
+    for index, found in enumerate(network.layers, start=1):
+        if not hasattr(found, "matrix_rule"):
+            return (
+                f"layers[{index}]: the layer kind {found.kind!r} has no matrix-level derivation "
+                "rule; use the element level"
+                + (" (its matrix-level code exists)" if hasattr(found, "numpy_forward") else "")
+            )
+    return None
+
+
 def without_matrix_rule(network: Any) -> str | None:
     """The first layer with no matrix-level rule, as a message naming it (None: all have one)."""
     for index, found in enumerate(network.layers, start=1):
@@ -328,3 +480,48 @@ def without_matrix_rule(network: Any) -> str | None:
                 "use the element level"
             )
     return None
+
+
+# -- inputs that are not plain numbers (token indices): a layer reading the input says so ------
+def _input_readers(network: Any) -> list[tuple[int, Any]]:
+    """(layer number, layer) for each layer that reads the network's input block."""
+    pairs = zip(network.layers, network.sources, strict=True)
+    return [(index, found) for index, (found, blocks) in enumerate(pairs, start=1) if 0 in blocks]
+
+
+def sample_inputs(network: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random input rows of the kind the network reads (token indices for an embedding).
+
+    A layer reading the input may declare ``sample_inputs(rng, n, width)``; otherwise the
+    entries are standard normal.
+    """
+    for _, found in _input_readers(network):
+        draw = getattr(found, "sample_inputs", None)
+        if draw is not None:
+            return draw(rng, n, network.inputs)
+    return rng.normal(0.0, 1.0, (n, network.inputs))
+
+
+def check_inputs(network: Any, X: Any, key: str) -> None:
+    """Every layer reading the input checks the rows ``X`` (``check_inputs(X, key, where)``)."""
+    for index, found in _input_readers(network):
+        check = getattr(found, "check_inputs", None)
+        if check is not None:
+            check(np.asarray(X, dtype=float), key, layer_key(network, index))
+
+
+def input_code(network: Any) -> list[str]:
+    """Lines that check X at run time in generated code (``input_code(where)`` of each reader)."""
+    lines: list[str] = []
+    for index, found in _input_readers(network):
+        code = getattr(found, "input_code", None)
+        if code is not None:
+            lines += code(layer_key(network, index))
+    return lines
+
+
+def layer_key(network: Any, index: int) -> str:
+    """``layers[2] (embedding)``: the key and kind of a layer, for messages."""
+    found = network.layers[index - 1]
+    named = f" {found.name!r}" if getattr(found, "name", "") else ""
+    return f"layers[{index}] ({found.kind}{named})"

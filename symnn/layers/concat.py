@@ -12,19 +12,28 @@ from typing import ClassVar
 import sympy as sp
 
 from symnn.core import notation as nt
+from symnn.core.matexpr import Jac, Rows
 from symnn.core.steps import RULES
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     NodeKind,
     OracleContext,
+    Pullback,
     SpecContext,
+    Step,
     fail,
     layer,
 )
 
 RULES.setdefault("concatenation", "a concatenation copies each entry: its local derivative is 1")
+RULES.setdefault(
+    "concatenation_jacobian",
+    "the Jacobian of a concatenation by one part is I in that part's rows and 0 elsewhere",
+)
 CONCAT = NODE_KINDS.add("concat", NodeKind("concat", nt.grad_a, "concatenation", "concatenation"))
 
 
@@ -80,3 +89,34 @@ class Concat:
         widths = [c.network.widths[b] for b in sources]
         starts = [sum(widths[:i]) for i in range(len(widths))]
         return [f"{g}[:, {s}:{s + w}]" for s, w in zip(starts, widths, strict=True)], {}
+
+    # -- the matrix-level derivation: a = (u; v); each input receives its slice of ∂L/∂a -------
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        a, g = m.output, m.adjoint_name
+        spans, first = [], 1
+        for u in m.inputs:
+            spans.append((first, first + u.shape[0] - 1))
+            first += u.shape[0]
+        forward = Step(a, sp.BlockMatrix([[u] for u in m.inputs]), "definition")
+        jacobians = []
+        for u in dict.fromkeys(m.inputs):  # a block joined twice has a sum of two selections
+            selections = [_selection(m.inputs, i) for i, v in enumerate(m.inputs) if v == u]
+            J = selections[0] if len(selections) == 1 else sp.MatAdd(*selections)
+            jacobians.append(Step(Jac(a, u), J, "concatenation_jacobian"))
+        backs = tuple(
+            Pullback(sp.MatMul(sp.Transpose(Jac(a, u)), g), Rows(g, *span), "its slice of ∂L/∂a")
+            for u, span in zip(m.inputs, spans, strict=True)
+        )
+        return MatrixRule(
+            forward=(forward,), jacobians=tuple(jacobians), jacobian_head=a, pullbacks=backs
+        )
+
+
+def _selection(inputs: tuple, position: int) -> sp.BlockMatrix:
+    """∂a/∂u for the input at ``position``: I in its rows, 0 in the others' (a column of blocks)."""
+    n = inputs[position].shape[0]
+    blocks = [
+        [sp.Identity(n) if i == position else sp.ZeroMatrix(v.shape[0], n)]
+        for i, v in enumerate(inputs)
+    ]
+    return sp.BlockMatrix(blocks)

@@ -10,24 +10,29 @@ both uses.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import sympy as sp
 
+from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.functions import Indicator
 from symnn.core.graph import ACTIVATION, WEIGHTED_INPUT, weighted_sum
+from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac
 from symnn.layers.base import (
     ArrayCode,
     GraphBuilder,
+    MatrixContext,
+    MatrixRule,
     OracleContext,
     ParameterSpec,
     SpecContext,
     constant,
     fail,
     hyperparameters,
+    is_fresh,
     layer,
     lookup,
     matrix,
@@ -36,8 +41,11 @@ from symnn.layers.base import (
     product,
     vector,
 )
+from symnn.layers.base import Pullback as Pullback
+from symnn.layers.base import Step as Step
 from symnn.printing.code import CodePrinter
 from symnn.rules.activations import ACTIVATIONS
+from symnn.rules.unit import hyperparameters as activation_hyperparameters
 from symnn.rules.unit import unit_activation, unit_derivative
 
 
@@ -280,8 +288,345 @@ class Dense:
             if isinstance(derivative, Indicator) and derivative.args[0] == nt.z(l, 1):
                 text = f"(Z{l} > 0)"  # ReLU′ as a boolean mask: one comparison, no float copy
             else:
-                text = parenthesised(c.expr(unit_printer(l), derivative))
-            c.emit(f"Delta{l} = {parenthesised(gradient)} * {text}")
+                text = c.expr(unit_printer(l), derivative)
+            if is_fresh(gradient):  # a new array: scale it in place, no second temporary
+                c.emit(f"Delta{l} = {gradient}")
+                c.emit(f"Delta{l} *= {text}")
+            else:
+                c.emit(f"Delta{l} = {parenthesised(gradient)} * {parenthesised(text)}")
         else:
             c.emit(f"G{l} = {gradient}")
             c.emit(f"Delta{l} = A{l} * (G{l} - numpy.sum(G{l} * A{l}, axis=1, keepdims=True))")
+
+    # -- the matrix-level derivation (per sample, column vectors): see MatrixRule in base.py ----
+    def matrix_symbols(self, m: MatrixContext) -> LayerSymbols:
+        """Its W, b, z, a, δ as MatrixSymbols; a shared weight reads its owner's W (or Wᵀ)."""
+        l, (a_prev,) = m.block, m.inputs
+        if self.weights_from:
+            owner = m.network.blocks[self.weights_from]
+            W = nt.weights(owner, *dict(m.network.parameter_shapes())[f"W{owner}"])
+            W = sp.Transpose(W) if self.transpose else W
+        else:
+            W = nt.weights(l, self.units, a_prev.shape[0])
+        return LayerSymbols(
+            l,
+            self.activation,
+            activation_hyperparameters(self.activation, self.activation_params),
+            W,
+            nt.vector("b", l, self.units) if self.has_bias else None,
+            nt.vector("z", l, self.units),
+            nt.vector("a", l, self.units),
+            a_prev,
+            nt.vector("delta", l, self.units),
+            self.trainable_bias,
+            self,
+        )
+
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """z = W a_prev + b, a = f(z); δ = (∂a/∂z)ᵀ ∂L/∂a; a_prev gets Wᵀ δ; ∂L/∂W = δ a_prevᵀ."""
+        s = self.matrix_symbols(m)
+        backward = delta_steps(s, m)
+        chain_note = (
+            "∂z^{(l+1)}/∂a^{(l)} = W^{(l+1)} and ∂L/∂z^{(l+1)} = δ^{(l+1)}"
+            if m.chain
+            else "∂z/∂a = W and ∂L/∂z = δ for a dense reader"
+        )
+        pullback = Pullback(
+            sp.MatMul(sp.Transpose(Jac(s.z, s.a_prev)), Grad(nt.LOSS, s.z)),
+            sp.MatMul(s.W.T, s.delta),
+            chain_note,
+        )
+        W = s.W.arg if isinstance(s.W, sp.Transpose) else s.W
+        outer = (
+            sp.MatMul(s.a_prev, sp.Transpose(s.delta))
+            if self.transpose
+            else sp.MatMul(s.delta, sp.Transpose(s.a_prev))
+        )
+        gradients = [Step(Grad(nt.LOSS, W), outer, "outer_product")]
+        if s.b is not None and s.trainable_bias:
+            gradients.append(Step(Grad(nt.LOSS, s.b), s.delta, "identity_jacobian", "∂z/∂b = I"))
+        rule = MatrixRule(
+            forward=(
+                Step(s.z, weighted_input(s), "definition"),
+                Step(s.a, activation_of(s), "definition"),
+            ),
+            jacobians=tuple(jacobian_steps(s)),
+            jacobian_head=Jac(s.a, s.a_prev),
+            backward=tuple(backward),
+            adjoints=(Step(s.delta, backward[-1].rhs, "result"),),
+            pullbacks=(pullback,),
+            gradients=tuple(gradients),
+            explicit=(s.W if s.identity else sp.MatMul(activation_jacobian(s), s.W),),
+            symbols=s,
+        )
+        if not m.chain:
+            return rule
+        hidden = not m.is_output and ACTIVATIONS[self.activation].elementwise
+        return replace(
+            rule,
+            gradient_steps=tuple(weight_gradient_steps(s)),
+            batch=batch_forward(s),
+            batch_gradients=batch_gradients(s),
+            index=(index_recursion(m.network, m.block),) if hidden else (),
+        )
+
+
+# -- the dense layer's matrix-level rules ------------------------------------------------------
+_i, _j, _k = sp.symbols("i j k", integer=True, positive=True)
+
+
+@dataclass(frozen=True)
+class LayerSymbols:
+    """The matrix-level quantities of one dense layer, and its activation rule."""
+
+    index: int
+    activation: str
+    params: tuple
+    W: sp.MatrixExpr
+    b: sp.MatrixSymbol | None
+    z: sp.MatrixSymbol
+    a: sp.MatrixSymbol
+    a_prev: sp.MatrixSymbol
+    delta: sp.MatrixSymbol
+    trainable_bias: bool
+    spec: Dense
+
+    @property
+    def identity(self) -> bool:
+        return self.activation == "identity"
+
+    @property
+    def elementwise(self) -> bool:
+        return ACTIVATIONS[self.activation].elementwise
+
+    def derivative(self) -> Apply:
+        """f'(z^{(l)}), entry by entry."""
+        return Apply(self.activation, self.z, 1, self.params)
+
+
+def weighted_input(s: LayerSymbols) -> sp.MatrixExpr:
+    product = sp.MatMul(s.W, s.a_prev)
+    return product if s.b is None else sp.MatAdd(product, s.b)
+
+
+def activation_of(s: LayerSymbols) -> sp.MatrixExpr:
+    return s.z if s.identity else Apply(s.activation, s.z, 0, s.params)
+
+
+def activation_jacobian(s: LayerSymbols) -> sp.MatrixExpr:
+    """∂a^{(l)}/∂z^{(l)}: I, diag(f'(z)), or diag(s) − s sᵀ for softmax."""
+    if s.identity:
+        return sp.Identity(s.z.shape[0])
+    if s.elementwise:
+        return Diag(s.derivative())
+    return sp.MatAdd(Diag(s.a), sp.MatMul(-1, s.a, sp.Transpose(s.a)))
+
+
+def _softmax_product(a: sp.MatrixExpr, g: sp.MatrixExpr) -> sp.MatrixExpr:
+    """(diag(s) − s sᵀ) g = s ⊙ (g − 𝟏 sᵀ g)."""
+    ones = sp.OneMatrix(a.shape[0], 1)
+    return sp.HadamardProduct(a, sp.MatAdd(g, sp.MatMul(-1, ones, sp.Transpose(a), g)))
+
+
+def through_activation(s: LayerSymbols, g: sp.MatrixExpr) -> list[Step]:
+    """δ = (∂a/∂z)ᵀ g simplified by the activation's rule, from the substituted Jacobian on."""
+    J = activation_jacobian(s)
+    if s.identity:
+        return [Step(s.delta, g, "identity_jacobian", "∂a/∂z = I for the identity")]
+    steps = [Step(s.delta, sp.MatMul(sp.Transpose(J), g), "substitution")]
+    if s.elementwise:
+        steps.append(Step(s.delta, sp.MatMul(J, g), "symmetric_jacobian", "diag(v)ᵀ = diag(v)"))
+        steps.append(Step(s.delta, sp.HadamardProduct(g, s.derivative()), "diag_hadamard"))
+    else:
+        steps.append(Step(s.delta, sp.MatMul(J, g), "symmetric_jacobian", "(diag(s) − s sᵀ)ᵀ"))
+        steps.append(Step(s.delta, _softmax_product(s.a, g), "softmax_jacobian_product"))
+    return steps
+
+
+def jacobian_steps(s: LayerSymbols) -> list[Step]:
+    """The Jacobians of layer l: ∂z/∂a^{(l−1)}, ∂z/∂b, ∂a/∂z and the layer's ∂a/∂a^{(l−1)}."""
+    rule = ACTIVATIONS[s.activation]
+    steps = [Step(Jac(s.z, s.a_prev), s.W, "jacobian_linear", "∂z_j/∂a_k = w_jk")]
+    if s.b is not None:
+        steps.append(Step(Jac(s.z, s.b), sp.Identity(s.z.shape[0]), "jacobian_linear"))
+    if s.identity:  # a = z: no diag(f'(z)) to cite
+        steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), "identity_jacobian", "a = z"))
+    else:
+        kind = "jacobian_softmax" if not rule.elementwise else "jacobian_elementwise"
+        steps.append(Step(Jac(s.a, s.z), activation_jacobian(s), kind, rule.derivative))
+    if rule.elementwise and not s.identity:
+        z, a = ix.z_at(s.index, _j), ix.a_at(s.index, _j)
+        entry = sp.Derivative(a, z, evaluate=False)
+        steps.append(
+            Step(entry, unit_derivative(s.spec, z, a), "activation_derivative", rule.derivative)
+        )
+    steps.append(
+        Step(
+            Jac(s.a, s.a_prev),
+            sp.MatMul(Jac(s.a, s.z), Jac(s.z, s.a_prev)),
+            "jacobian_chain_rule",
+        )
+    )
+    if not s.identity:
+        steps.append(
+            Step(Jac(s.a, s.a_prev), sp.MatMul(activation_jacobian(s), s.W), "substitution")
+        )
+    return steps
+
+
+def delta_steps(s: LayerSymbols, m: MatrixContext) -> list[Step]:
+    """δ = ∂L/∂z = (∂a/∂z)ᵀ ∂L/∂a, simplified; softmax with cross-entropy collapses to s − y."""
+    J = sp.Transpose(Jac(s.a, s.z))
+    steps = [Step(s.delta, Grad(nt.LOSS, s.z), "definition")]
+    if m.adjoint_chain is None:
+        steps.append(Step(s.delta, sp.MatMul(J, m.adjoint_name), "vector_chain_rule"))
+        steps += m.adjoint_steps
+    else:  # a plain stack: the reader's chain rule, then its substitution, inside δ's steps
+        steps.append(Step(s.delta, sp.MatMul(J, *_factors(m.adjoint_chain)), "vector_chain_rule"))
+        steps.append(Step(s.delta, sp.MatMul(J, m.adjoint), "substitution", m.adjoint_note))
+    if m.is_output and s.activation == "softmax" and m.network.loss == "cross_entropy":
+        return steps + _softmax_cross_entropy(s, m.adjoint)
+    return steps + through_activation(s, m.adjoint)
+
+
+def _factors(expr: sp.MatrixExpr) -> tuple:
+    return expr.args if isinstance(expr, sp.MatMul) else (expr,)
+
+
+def _softmax_cross_entropy(out: LayerSymbols, g: sp.MatrixExpr) -> list[Step]:
+    s, K = out.a, out.a.shape[0]
+    y = nt.targets(K)
+    ratio = HadamardDivide(y, s)
+    return [
+        Step(out.delta, sp.MatMul(activation_jacobian(out), g), "symmetric_jacobian"),
+        Step(
+            out.delta,
+            sp.MatAdd(
+                sp.MatMul(-1, Diag(s), ratio), sp.MatMul(s, sp.Transpose(s), ratio), evaluate=False
+            ),
+            "distribute",
+        ),
+        Step(
+            out.delta,
+            sp.MatAdd(sp.MatMul(s, sp.Transpose(sp.OneMatrix(K, 1)), y), sp.MatMul(-1, y)),
+            "softmax_cross_entropy",
+            "diag(s)(y ⊘ s) = y and sᵀ(y ⊘ s) = 𝟏ᵀy",
+        ),
+        Step(out.delta, sp.MatAdd(s, sp.MatMul(-1, y)), "targets_sum_to_one", "Σ_k y_k = 1"),
+    ]
+
+
+def _ordered(*factors: sp.Expr) -> sp.Expr:
+    """A product kept in the order the textbook writes it (δ_j a_k, not a_k δ_j)."""
+    return sp.Mul(*factors, evaluate=False)
+
+
+def weight_gradient_steps(s: LayerSymbols) -> list[Step]:
+    """∂L/∂W^{(l)} from the rule ∂z_i/∂w_jk = [i = j] a_k, and ∂L/∂b^{(l)} = δ^{(l)}."""
+    n = s.z.shape[0]
+    z_i, w_jk, a_k = ix.z_at(s.index, _i), ix.w_at(s.index, _j, _k), ix.a_at(s.index - 1, _k)
+    dl_dw = sp.Derivative(nt.LOSS, w_jk, evaluate=False)
+    steps = [
+        Step(
+            sp.Derivative(z_i, w_jk, evaluate=False),
+            sp.KroneckerDelta(_i, _j) * a_k,
+            "jacobian_weights",
+            "z_i = Σ_k w_ik a_k + b_i reads w_jk only when i = j",
+        ),
+        Step(
+            dl_dw,
+            sp.Sum(_ordered(ix.delta_at(s.index, _i), sp.KroneckerDelta(_i, _j), a_k), (_i, 1, n)),
+            "multivariate_chain_rule",
+        ),
+        Step(dl_dw, _ordered(ix.delta_at(s.index, _j), a_k), "kronecker_sum"),
+        Step(Grad(nt.LOSS, s.W), sp.MatMul(s.delta, sp.Transpose(s.a_prev)), "outer_product"),
+    ]
+    if s.b is not None and s.trainable_bias:
+        steps += [
+            Step(
+                Grad(nt.LOSS, s.b),
+                sp.MatMul(sp.Transpose(Jac(s.z, s.b)), Grad(nt.LOSS, s.z)),
+                "vector_chain_rule",
+            ),
+            Step(Grad(nt.LOSS, s.b), s.delta, "identity_jacobian", "∂z/∂b = I"),
+        ]
+    return steps
+
+
+# -- over a batch (samples as rows): Z = A_prev Wᵀ + 𝟏 bᵀ; ∂L̄/∂W = (1/N) Δᵀ A_prev ------------
+def _batch_of(v: sp.MatrixSymbol) -> sp.MatrixExpr:
+    kind, l = nt.parse_matrix(v)
+    return nt.batch("A", 0 if kind == "xvec" else l, v.shape[0])
+
+
+def batch_forward(s: LayerSymbols) -> tuple[Step, ...]:
+    n = s.z.shape[0]
+    Z, A_prev = nt.batch("Z", s.index, n), _batch_of(s.a_prev)
+    product = sp.MatMul(A_prev, sp.Transpose(s.W))
+    if s.b is not None:
+        product = sp.MatAdd(product, sp.MatMul(sp.OneMatrix(nt.N_SAMPLES, 1), sp.Transpose(s.b)))
+    A = nt.batch("A", s.index, n)
+    activation = Z if s.identity else Apply(s.activation, Z, 0, s.params)
+    return (
+        Step(Z, product, "batch_rows", "row n is (W a_n + b)ᵀ for sample n"),
+        Step(A, activation, "batch_rows"),
+    )
+
+
+def batch_gradients(s: LayerSymbols) -> tuple[Step, ...]:
+    N = nt.N_SAMPLES
+    lbar = sp.Symbol("Lbar", real=True)
+    Delta = nt.batch("Delta", s.index, s.z.shape[0])
+    A_prev = _batch_of(s.a_prev)
+    grads = [Step(Grad(lbar, s.W), sp.MatMul(1 / N, sp.Transpose(Delta), A_prev), "batch_mean")]
+    if s.b is not None and s.trainable_bias:
+        rhs = sp.MatMul(1 / N, sp.Transpose(Delta), sp.OneMatrix(N, 1))
+        grads.append(Step(Grad(lbar, s.b), rhs, "batch_mean", "column sums of Δ over N"))
+    return tuple(grads)
+
+
+# -- the δ recursion in index form (a plain stack of dense layers) -----------------------------
+LAYER = sp.Symbol("l", integer=True, positive=True)
+
+
+class ActivationDerivative(sp.Function):
+    """f'(u) of a layer's (elementwise) activation f, left unnamed in the general form."""
+
+    nargs = 1
+
+    def _latex(self, printer, exp=None) -> str:
+        text = rf"f'\left({printer._print(self.args[0])}\right)"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+    def _sympystr(self, printer) -> str:
+        return f"f'({printer._print(self.args[0])})"
+
+
+def index_recursion(net=None, layer: int | None = None) -> Step:
+    """δ^{(l)}_j = f'(z^{(l)}_j) Σ_k w^{(l+1)}_{kj} δ^{(l+1)}_k, general or for one hidden layer.
+
+    With a network and a hidden layer, f' is that layer's rule and the sum runs to its width.
+
+    Examples:
+        >>> from symnn.printing.text import text
+        >>> print(text(index_recursion().rhs))
+        f'(z^(l)_j)*Sum(w^(l + 1)_k,j*delta^(l + 1)_k, (k, 1, n^(l + 1)))
+        >>> from symnn.spec.network import Network
+        >>> net = Network(2, [Dense(3, "sigmoid"), Dense(2)])
+        >>> index_recursion(net, 1).rhs.subs(_j, 2).doit()
+        a_1_2*(1 - a_1_2)*(delta_2_1*w_2_1_2 + delta_2_2*w_2_2_2)
+    """
+    l = LAYER if layer is None else sp.Integer(layer)
+    z, a = ix.z_at(l, _j), ix.a_at(l, _j)
+    upper = ix.width(l + 1)
+    fprime = ActivationDerivative(z)
+    if net is not None:
+        if layer is None or not 1 <= layer < len(net.layers):
+            hidden = len(net.layers) - 1
+            raise SymnnError(f"layer: expected a hidden layer 1 to {hidden}, found {layer}")
+        spec = net.layers[layer - 1]
+        if not ACTIVATIONS[spec.activation].elementwise:
+            raise SymnnError(f"layer {layer}: the index recursion needs an elementwise activation")
+        upper, fprime = sp.Integer(net.widths[layer + 1]), unit_derivative(spec, z, a)
+    total = sp.Sum(_ordered(ix.w_at(l + 1, _k, _j), ix.delta_at(l + 1, _k)), (_k, 1, upper))
+    return Step(ix.delta_at(l, _j), _ordered(fprime, total), "index_recursion")

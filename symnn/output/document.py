@@ -20,7 +20,7 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.graph import ACTIVATION, Graph
+from symnn.core.graph import ACTIVATION, LOSS_NODE, Graph, NodeKind
 from symnn.core.steps import RULES, Derivation, Section, Step
 from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
@@ -154,16 +154,32 @@ def _kind(subject: sp.Basic) -> tuple[str, tuple[int, ...]] | None:
     return ("grad", indices) if isinstance(subject, sp.Derivative) else (kind, indices)
 
 
-def _group_title(subject: sp.Basic, depth: int) -> str:
+def _group_title(subject: sp.Basic, depth: int, kinds: dict[int, NodeKind] | None = None) -> str:
+    """The heading of a group: the layer's block, named by what it is when it is no dense layer.
+
+    ``kinds`` maps a block to the node kind of its output; a block whose output is not a dense
+    layer's activation (a sum, a concatenation) is named by its kind.
+    """
     kind = _kind(subject)
     if kind is None:
         return "Steps"
     name, indices = kind
     if name == "grad":
         return f"Gradients for layer {indices[0]}"
+    block_kind = (kinds or {}).get(indices[0])
+    if block_kind is not None and block_kind is not ACTIVATION:
+        where = "output" if indices[0] == depth else "gradient of its output"
+        return f"Layer {indices[0]}, {block_kind.heading}: {where}"
     if indices[0] == depth:
         return "Output layer: error terms"
     return f"Hidden layer {indices[0]}: error terms"
+
+
+def _block_kinds(graph: Graph | None) -> dict[int, NodeKind]:
+    """The node kind of each block's output (its last definition), by block."""
+    if graph is None:
+        return {}
+    return {d.block: d.kind for d in graph.definitions if d.kind is not LOSS_NODE}
 
 
 def _heading(subject: sp.Basic) -> tuple[str, sp.Basic]:
@@ -195,12 +211,15 @@ def block(section: Section, sections: Sequence[Section], builder: _Builder) -> B
     return Block(section.subject, rows, words, term, tuple(others), tuple(gradients))
 
 
-def groups(derivation: Derivation, builder: _Builder, depth: int) -> list[Group]:
+def groups(
+    derivation: Derivation, builder: _Builder, depth: int, graph: Graph | None = None
+) -> list[Group]:
     """The derivation's sections as blocks of rows under headings, in the derivation's order."""
     result: list[Group] = []
+    kinds = _block_kinds(graph)
     for section in derivation.sections:
         item = block(section, derivation.sections, builder)
-        title = _group_title(section.subject, depth)
+        title = _group_title(section.subject, depth, kinds)
         if result and result[-1].title == title:
             result[-1] = Group(title, (*result[-1].blocks, item))
         else:
@@ -249,7 +268,7 @@ def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
     entries = []
     for d in graph.definitions:
         if d.kind is ACTIVATION:
-            rule = ACTIVATIONS[graph.network.layers[d.layer - 1].activation].title
+            rule = ACTIVATIONS[graph.network.layers[d.block - 1].activation].title
         else:
             rule = d.kind.heading
         entries.append((d.symbol, [Piece("=", d.expr)], rule))
@@ -280,6 +299,16 @@ def rules_used(derivation: Derivation, graph: Graph | None) -> list[RuleUse]:
             detail = LOSSES[graph.network.loss].title
         uses.append(RuleUse(RULES[rule], formula, detail))
     return uses
+
+
+def layer_conventions(network: Network) -> list[str]:
+    """What each layer states about itself (``convention(block)``: text with $…$ maths)."""
+    found = []
+    for block, layer in enumerate(network.layers, start=1):
+        state = getattr(layer, "convention", None)
+        if state is not None:
+            found.append(state(block))
+    return found
 
 
 def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> list[list]:
@@ -355,7 +384,7 @@ def context(
         "title": derivation.title,
         "name": graph.network.name if graph is not None else "",
         "notation": style,
-        "groups": groups(derivation, builder, depth),
+        "groups": groups(derivation, builder, depth, graph),
         "results": results(derivation, builder),
         "rules": rules_used(derivation, graph),
         "network": None,
@@ -366,7 +395,7 @@ def context(
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
-            "groups": groups(matrix, builder, depth),
+            "groups": groups(matrix, builder, depth, graph),
             "results": results(matrix, builder),
         }
     if graph is not None:
@@ -378,6 +407,7 @@ def context(
             "loss": loss.title,
             "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
             "forward": forward_rows(graph, builder),
+            "conventions": layer_conventions(graph.network),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
     if numeric is not False and numeric is not None:

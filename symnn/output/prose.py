@@ -9,6 +9,7 @@ carry a formula have it written out below, typeset as the document typesets its 
 
 from __future__ import annotations
 
+import symnn.layers  # noqa: F401  (registers the layers' rules, whose words are keys below)
 from symnn.core.errors import SymnnError
 from symnn.core.steps import RULES
 from symnn.output.escape import escape_latex, escape_markdown
@@ -49,6 +50,22 @@ RULE_MATH = {
         r" \operatorname{softmax}(z)"
     ),
     RULES["index_recursion"]: r"\text{the } \delta \text{ recursion in index form}",
+    # symnn/layers/embedding.py and dropout.py
+    RULES["embedding_lookup"]: (
+        r"\text{an embedding looks up row } x_t\text{: } \partial e_{t,j}/\partial E_{v,j}"
+        r" = [x_t = v]\text{, and 0 in } x_t"
+    ),
+    RULES["embedding_bag"]: (
+        r"\text{an embedding bag sums the looked-up rows: } \partial s_j/\partial E_{v,j}"
+        r" = \textstyle\sum_t [x_t = v] \text{ (over } T \text{ for a mean)}"
+    ),
+    RULES["dropout"]: (
+        r"\text{dropout scales a kept unit by } 1/q \text{ and zeroes a dropped one: }"
+        r" \partial a_j/\partial u_j = m_j/q"
+    ),
+    RULES["residual_jacobian"]: (
+        r"\text{a skip connection: } \partial/\partial a \, (a + F(a)) = I + J_F"
+    ),
 }
 
 # Symbols that may appear in words, as math-mode commands.

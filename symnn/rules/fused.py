@@ -33,10 +33,11 @@ class FusedOutput:
 
     ``terms(z, a, y)`` are the summands of the per-sample loss and ``deltas(z, a, y)`` the list
     of ∂L/∂z_k, both in the output layer's logits z, activations a (computed stably, so usable)
-    and targets y. ``matrix(Z, A, Y, Delta)`` gives the matrix-level statements for L and Δ; None
-    marks an elementwise pair (term k and δ_k read only z_k, a_k, y_k), whose unit-1 forms
-    printed with whole matrices as names are the matrix-level code. ``why`` is the sentence a
-    document prints about it: our own text, valid LaTeX and Markdown as it stands.
+    and targets y. ``matrix(Z, A, Y, Delta)`` gives the matrix-level statements for L (summed
+    over the batch) and Δ; None marks an elementwise pair (term k and δ_k read only z_k, a_k,
+    y_k), whose unit-1 forms printed with whole matrices as names are the matrix-level code.
+    ``why`` is the sentence a document prints about it: our own text, valid LaTeX and Markdown as
+    it stands.
     """
 
     activation: str
@@ -116,13 +117,13 @@ def _softmax_bce_deltas(z, a, y):
 
 def _softmax_ce_matrix(Z: str, A: str, Y: str, Delta: str) -> list[str]:
     return [
-        f"L = logsumexp_rows({Z}) * numpy.sum({Y}, axis=1) - numpy.sum({Y} * {Z}, axis=1)",
+        f"L = numpy.vdot(logsumexp_rows({Z}), numpy.sum({Y}, axis=1)) - numpy.vdot({Y}, {Z})",
         f"{Delta} = {A} * numpy.sum({Y}, axis=1, keepdims=True) - {Y}",
     ]
 
 
 def _softmax_bce_matrix(Z: str, A: str, Y: str, Delta: str) -> list[str]:
-    return [f"L, {Delta} = softmax_binary_cross_entropy_rows({Z}, {Y})"]
+    return [f"L, {Delta} = softmax_binary_cross_entropy_rows({Z}, {Y})", "L = L.sum()"]
 
 
 _WHY = (

@@ -20,6 +20,7 @@ from symnn.layers.base import (
     MAX_UNITS,
     ParameterSpec,
     SpecContext,
+    check_inputs,
     fail,
     finite,
     hyperparameters,
@@ -236,6 +237,7 @@ class Network:
         y = _matrix(data.y, (len(data.y), self.outputs), "data.y") if len(data.y) else ()
         if len(x) == 0 or len(x) != len(y):
             raise _fail("data", "as many rows of y as of x, at least one", f"{len(x)} and {len(y)}")
+        check_inputs(self, x, "data.x")  # token indices for an embedding
         loss = LOSSES[self.loss]
         if not loss.check_targets(np.asarray(y, dtype=float)):
             raise _fail("data.y", f"targets for {loss.name}: {loss.targets}", y)

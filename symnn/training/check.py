@@ -19,6 +19,7 @@ import numpy as np
 from symnn.codegen.element import CompiledGradients, compile_gradients
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
+from symnn.layers.base import sample_inputs
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
 from symnn.training import oracle
@@ -45,7 +46,7 @@ def random_batch(
     network: Network, rng: np.random.Generator, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and targets of the kind the loss expects (probabilities, distributions or ±1)."""
-    X = rng.normal(0.0, 1.0, (n, network.inputs))
+    X = sample_inputs(network, rng, n)  # token indices for an embedding, else normal
     k = network.outputs
     loss = network.loss
     if loss in ("cross_entropy", "softmax_cross_entropy"):

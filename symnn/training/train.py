@@ -23,6 +23,7 @@ from symnn.codegen.element import compile_gradients
 from symnn.codegen.forward import compile_forward
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.core.errors import SymnnError
+from symnn.layers.base import check_inputs
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
 from symnn.training.config import DEFAULT_LR, DEFAULT_SGD_BATCH, TrainConfig
@@ -168,6 +169,7 @@ def _data(network: Network, X, Y) -> tuple[np.ndarray, np.ndarray]:
         )
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
         raise SymnnError("data: expected finite numbers, found nan or inf")
+    check_inputs(network, X, "X")  # token indices for an embedding
     loss = LOSSES[network.loss]
     if not loss.check_targets(Y):
         raise SymnnError(f"Y: expected targets for {loss.name}: {loss.targets}")
