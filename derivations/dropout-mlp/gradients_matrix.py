@@ -19,15 +19,18 @@ def loss_and_gradients(params, X, Y):
     A2 = A1 * M2
     Z3 = A2 @ W3.T + b3
     A3 = sigmoid(Z3)
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = numpy.sum((1/2)*(-A3 + Y)**2, axis=1)
-    Delta3 = ((A3 - Y) / N) * (A3*(1 - A3))
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    E3 = A3 - Y
+    L = (1/2)*numpy.vdot(E3, E3)
+    Delta3 = E3 / N
+    Delta3 *= A3*(1 - A3)
     G2 = Delta3 @ W3
-    Delta1 = (G2 * M2) * (A1*(1 - A1))
+    Delta1 = G2 * M2
+    Delta1 *= A1*(1 - A1)
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
     grads["W1"] = Delta1.T @ X
     grads["b1"] = Delta1.sum(axis=0)
     grads["W3"] = Delta3.T @ A2
     grads["b3"] = Delta3.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads

@@ -16,8 +16,8 @@ def loss_and_gradients(params, X, Y):
     A1 = E1[T1].mean(axis=1)
     Z2 = A1 @ W2.T + b2
     A2 = softmax_rows(Z2)
-    # per-sample loss, then backward: Δ = ∂(mean L)/∂Z, one sample per row
-    L = logsumexp_rows(Z2) * numpy.sum(Y, axis=1) - numpy.sum(Y * Z2, axis=1)
+    # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
+    L = numpy.vdot(logsumexp_rows(Z2), numpy.sum(Y, axis=1)) - numpy.vdot(Y, Z2)
     Delta2 = A2 * numpy.sum(Y, axis=1, keepdims=True) - Y
     Delta2 *= 1 / N
     G1 = Delta2 @ W2
@@ -28,4 +28,4 @@ def loss_and_gradients(params, X, Y):
     grads["E1"] = dE1
     grads["W2"] = Delta2.T @ A1
     grads["b2"] = Delta2.sum(axis=0)
-    return float(numpy.mean(L)), grads
+    return float(L) / N, grads
