@@ -287,3 +287,27 @@ def test_descent_article_carries_the_path_and_the_comparison(tmp_path):
     assert "η = 0.45" in text and "η = 0.02" in text
     refused = run_cli([*argv, "--compare-lr", "0.1,0.2"])
     assert refused.clean_error and "--compare-lr" in refused.stderr
+
+
+def test_the_tangent_and_the_gradient_are_the_derivations_numbers():
+    from symnn.calculus.calculus import derivative, gradient
+    from symnn.output.figures.calculus import calculus_picture
+
+    tangent = calculus_picture(derivative("x**3 + 2*x", at="2"))
+    # f(2) = 12, f'(2) = 14: the tangent 12 + 14 (x − 2) runs from x = 0 (−16) to x = 4 (40).
+    assert r"\draw[red!75!black, thick] (0, -16) -- (4, 40)" in tangent
+    assert "tangent, slope 14" in tangent and "$(2, 12)$" in tangent
+    arrow = calculus_picture(gradient("x**2 + 4*y**2", at="1,1"))
+    assert r"\nabla f = (2, 8)" in arrow and "level set $f = 5$" in arrow
+
+
+@needs_pdflatex
+def test_calc_article_carries_its_picture_or_says_why_not(tmp_path):
+    out = tmp_path / "t.pdf"
+    result = run_cli(["calc", "derivative", "x**3 + 2*x", "--at", "2", "--format", "pdf", "-o",
+                      str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "tangent, slope 14" in _text(out.read_bytes(), tmp_path)
+    none = run_cli(["calc", "hessian", "x**2 + y**2", "--at", "1,1", "--format", "article",
+                    "--figures", "inline"])  # fmt: skip
+    assert none.clean_error and "no picture" in none.stderr

@@ -22,6 +22,7 @@ from symnn.calculus.code import calculus_code
 from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.gallery.registry import Files, example
+from symnn.output.figures.calculus import calculus_picture
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import PerceptronRun, gate, train_perceptron
 from symnn.perceptron.view import dot_product
@@ -62,8 +63,9 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
     for name, build in entries:
         item = build()
         # A training run carries its moving line (TikZ panels), a descent run its path over the
-        # level sets, in the LaTeX fragment.
-        figures = "inline" if isinstance(item, PerceptronRun | Descent) else "none"
+        # level sets, a derivation at a point its tangent or gradient, in the LaTeX fragment.
+        drawn = isinstance(item, PerceptronRun | Descent) or calculus_picture(item) is not None
+        figures = "inline" if drawn else "none"
         files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
         files[f"{name}.md"] = render_refresher(item, "md")
     return files

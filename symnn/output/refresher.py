@@ -294,6 +294,17 @@ def render_refresher(
         if fmt == "text":
             return derivation_text(item)
         name, context = "calculus_derivation", _derivation_context(item)
+        if figures == "inline" and fmt == "tex":
+            from symnn.output.figures.calculus import calculus_picture
+
+            context["figure"] = calculus_picture(item)
+            context["figure_variables"] = len(item.context.get("variables", ()))
+            context["figures"] = [context["figure"]] if context["figure"] else []
+            if not context["figure"]:
+                raise SymnnError(
+                    "--figures inline: this derivation has no picture (one drawn at a point "
+                    "of a function of one or two variables); use --figures none"
+                )
     else:
         raise SymnnError(f"expected a derivation, descent run or perceptron run, found {item!r}")
     if figures != "none" and "figures" not in context:

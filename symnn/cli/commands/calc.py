@@ -44,6 +44,13 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
         "py: NumPy source of f and its derivatives",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
+    p.add_argument(
+        "--figures",
+        choices=("none", "inline"),
+        help="the picture, in TikZ (the tangent line, the gradient on its level set, the path of "
+        "descent over the level sets): inline (the default for article and pdf, where there is "
+        "one) or none",
+    )
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
 
@@ -97,12 +104,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--momentum", default="0", help="momentum μ in [0, 1) (default 0)")
     p.add_argument("--exact", action="store_true", help="exact rational arithmetic")
     p.add_argument("--plot", help="save a contour plot with the path (.png/.pdf; none: both)")
-    p.add_argument(
-        "--figures",
-        choices=("none", "inline"),
-        help="the path of the iterates over f's level sets, in TikZ: inline (the default for "
-        "article and pdf) or none (the default otherwise)",
-    )
     p.add_argument(
         "--compare-lr",
         help="learning rates to compare on one more figure (same start and steps), e.g. "
@@ -218,6 +219,15 @@ def numpy_source(args: argparse.Namespace) -> str:
     return calculus_code(args.expr, variables).source
 
 
+def _has_figure(item: Any) -> bool:
+    """Whether the item has a picture to put in its article by default."""
+    if isinstance(item, Descent):
+        return len(item.variables) <= 2
+    from symnn.output.figures.calculus import calculus_picture
+
+    return calculus_picture(item) is not None
+
+
 def _descent_figures(args: argparse.Namespace, item: Any) -> tuple[str | None, list[Descent]]:
     """--figures and --compare-lr of ``calc descent`` (None: the format's default)."""
     figures = getattr(args, "figures", None)
@@ -267,8 +277,8 @@ def run(args: argparse.Namespace) -> int:
     def render(fmt: str, document: bool) -> str:
         chosen = figures
         if chosen is None:
-            whole = fmt == "tex" and document and isinstance(item, Descent)
-            chosen = "inline" if whole and len(item.variables) <= 2 else "none"
+            whole = fmt == "tex" and document
+            chosen = "inline" if whole and _has_figure(item) else "none"
         return render_refresher(item, fmt, document=document, figures=chosen, compare=compare)
 
     emit_document(
