@@ -23,7 +23,8 @@ from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.gallery.registry import Files, example
 from symnn.output.figures.calculus import calculus_picture
-from symnn.output.refresher import render_refresher
+from symnn.output.figures.tikz import picture_svg
+from symnn.output.refresher import refresher_picture, render_refresher
 from symnn.perceptron.run import PerceptronRun, gate, train_perceptron
 from symnn.perceptron.view import dot_product
 
@@ -67,7 +68,12 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
         drawn = isinstance(item, PerceptronRun | Descent) or calculus_picture(item) is not None
         figures = "inline" if drawn else "none"
         files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
-        files[f"{name}.md"] = render_refresher(item, "md")
+        if drawn:  # Markdown points at the same figure as an SVG beside it
+            svg = f"{name}-figure.svg"
+            files[f"{name}.md"] = render_refresher(item, "md", figures="separate", figure_file=svg)
+            files[svg] = picture_svg(refresher_picture(item))
+        else:
+            files[f"{name}.md"] = render_refresher(item, "md")
     return files
 
 

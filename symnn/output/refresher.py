@@ -255,6 +255,28 @@ def _descent_figures(
     return found
 
 
+def refresher_picture(item: Derivation | Descent | PerceptronRun) -> str | None:
+    """The item's figure as one TikZ picture (the perceptron's panels three to a row), or None
+    when it has none; the picture a Markdown document's SVG is made from."""
+    if isinstance(item, PerceptronRun):
+        if len(item.names) != 2:
+            return None
+        from symnn.output.figures.perceptron import run_panels
+
+        panels = run_panels(item)
+        rows = [" & ".join(panels[i : i + 3]) for i in range(0, len(panels), 3)]
+        return "\\begin{tabular}{ccc}\n" + "\\\\[6pt]\n".join(rows) + "\n\\end{tabular}\n"
+    if isinstance(item, Descent):
+        if len(item.variables) > 2:
+            return None
+        from symnn.output.figures.descent import descent_picture
+
+        return descent_picture([item])
+    from symnn.output.figures.calculus import calculus_picture
+
+    return calculus_picture(item)
+
+
 def render_refresher(
     item: Derivation | Descent | PerceptronRun,
     fmt: str = "tex",
@@ -262,6 +284,7 @@ def render_refresher(
     user_dir: str | Path | None = None,
     figures: str = "none",
     compare: Sequence[Descent] = (),
+    figure_file: str = "",
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
 
@@ -280,6 +303,14 @@ def render_refresher(
     """
     if fmt not in FORMATS:
         raise SymnnError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    pointer = ""
+    if figures == "separate":
+        # Markdown points at the figure's SVG (refresher_picture, compiled), written beside it.
+        if fmt != "md" or not figure_file:
+            raise SymnnError("--figures separate: expected Markdown and the figure's file name")
+        if refresher_picture(item) is None:
+            raise SymnnError("--figures separate: this document has no figure; use --figures none")
+        figures, pointer = "none", figure_file
     if isinstance(item, Descent):
         if fmt == "text":
             return item.text() + "\n"
@@ -311,6 +342,7 @@ def render_refresher(
         raise SymnnError(
             f"--figures {figures}: this document has no figure yet; use --figures none"
         )
+    context["figure_file"] = pointer
     body = render(f"{name}.{fmt}.j2", context, user_dir)
     if fmt == "tex" and document:
         article = {"title": context["title"], "body": body, "figures": context.get("figures")}
