@@ -311,3 +311,28 @@ def test_calc_article_carries_its_picture_or_says_why_not(tmp_path):
     none = run_cli(["calc", "hessian", "x**2 + y**2", "--at", "1,1", "--format", "article",
                     "--figures", "inline"])  # fmt: skip
     assert none.clean_error and "no picture" in none.stderr
+
+
+def test_the_jacobian_chain_has_the_networks_shapes_and_conforms():
+    import re
+
+    from symnn.output.figures.jacobian import chain_picture
+    from symnn.spec.network import Dense, Network
+
+    net = Network(3, [Dense(4, "tanh"), Dense(4, "tanh"), Dense(2, "sigmoid")], "squared_error")
+    shapes = re.findall(r"\$(\d+) \\times (\d+)\$", chain_picture(net))
+    assert shapes == [("1", "2"), ("2", "2"), ("2", "4"), ("4", "4"), ("4", "4"), ("4", "4"),
+                      ("4", "3")]  # fmt: skip
+    assert all(a[1] == b[0] for a, b in zip(shapes, shapes[1:], strict=False))
+    assert chain_picture(_net("residual")) is None  # a graph, not a chain
+
+
+@needs_pdflatex
+def test_matrix_documents_carry_the_chain(tmp_path):
+    out = tmp_path / "m.pdf"
+    result = run_cli(["derive", "two_two_two", "--level", "both", "--format", "pdf", "-o",
+                      str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    text = _text(out.read_bytes(), tmp_path)
+    compact = "".join(text.split())
+    assert "productofJacobians" in compact and "1×2" in compact and "2×2" in compact
