@@ -14,7 +14,7 @@ from symnn.engine.values import worked_numbers
 from symnn.gallery.networks import bundled_spec
 from symnn.output.document import render_derivation
 from symnn.output.figures.network import MAX_UNITS, network_context, render_network
-from symnn.output.figures.tikz import picture_pdf, picture_svg
+from symnn.output.figures.tikz import canonical_svg, picture_pdf, picture_svg
 from symnn.output.pdf import compile_pdf, pdflatex
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.spec.build import build_graph
@@ -165,6 +165,18 @@ def test_the_markdown_figure_is_an_svg_the_same_bytes_twice():
     svg = picture_svg(picture)
     assert svg.startswith("<?xml") and "<svg" in svg and "<path" in svg
     assert svg == picture_svg(picture)
+
+
+def test_glyph_definitions_are_sorted_whatever_order_dvisvgm_chose():
+    defs = [
+        "<path id='g2-48' d='M1'/>\n",
+        "<path id='g1-50' d='M2'/>\n",
+        "<path id='g1-9' d='M3'/>\n",
+    ]
+    head, tail = "<svg>\n<defs>\n", "</defs>\n<g/>\n</svg>\n"
+    shuffled = [head + "".join(order) + tail for order in (defs, defs[::-1], defs[1:] + defs[:1])]
+    canonical = {canonical_svg(svg) for svg in shuffled}
+    assert canonical == {head + defs[2] + defs[1] + defs[0] + tail}
 
 
 @needs_dvisvgm

@@ -445,7 +445,10 @@ FAILURES: list[dict[str, object]] = []
 
 def judge(outcome: Outcome, work: Path) -> list[str]:
     problems = outcome.problems()
-    if outcome.code == 0 and "--json" in outcome.argv and "-o" not in outcome.argv:
+    # `symnn --version` answers before any command reads its --json, as `git --version` does
+    printed_version = "--version" in outcome.argv and outcome.stdout.startswith("symnn ")
+    wants_json = "--json" in outcome.argv and "-o" not in outcome.argv and not printed_version
+    if outcome.code == 0 and wants_json:
         try:
             strict_json(outcome.stdout)
         except ValueError as error:

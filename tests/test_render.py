@@ -213,7 +213,7 @@ def test_user_templates_come_first(tmp_path):
     template = "custom ((( title|md ))) ((( results.local[0].lhs|tex )))"
     (tmp_path / "derivation.md.j2").write_text(template)
     text = render_derivation(derive(two_two_two(), "W2[1,1]"), "md", template_dir=tmp_path)
-    expected = r"custom Backpropagation: W2&#91;1,1&#93; \frac{\partial L}{\partial w^{(2)}_{11}}"
+    expected = r"custom Backpropagation: w⁽²⁾₁₁ \frac{\partial L}{\partial w^{(2)}_{11}}"
     assert text == expected
 
 

@@ -123,6 +123,22 @@ STANDALONE = {
     ],
     "calc": ["calc", "gradient", "x**2 + 4*y**2", "--at", "1,1", "--format", "tex", "--document"],
     "perceptron": ["perceptron", "--gate", "and", "--format", "tex", "--document"],
+    # A long descent table (25 steps: it once ran 132pt past the margin, the f column cut off),
+    # in three variables, with momentum: the widest rows of floats.
+    "descent-25": [
+        *("calc", "descent", "(x - 3)**2 + 2*(y + 1)**2 + (z - 1/3)**2", "--from", "0,0,0"),
+        *("--steps", "25", "--momentum", "0.5", "--format", "tex", "--document"),
+    ],
+    "descent-25-two": [
+        *("calc", "descent", "(x - 3)**2 + 2*(y + 1)**2", "--from", "0,0", "--steps", "25"),
+        *("--format", "tex", "--document"),
+    ],
+    # The letter paper is an option of every command's standalone documents, not of derive only.
+    "calc-letter": [
+        *("calc", "taylor", "exp(x)*sin(y)", "--at", "0,0", "--order", "3"),
+        *("--format", "article", "--paper", "letter"),
+    ],
+    "perceptron-letter": ["perceptron", "--gate", "or", "--format", "article", "--paper", "letter"],
 }
 
 
@@ -130,10 +146,26 @@ STANDALONE = {
 def test_standalone_documents_use_type1_fonts_and_fit(name, tmp_path):
     path = tmp_path / f"{name}.tex"
     assert main([*STANDALONE[name], "-o", str(path)]) == 0
-    log, fonts = compile_document(path.read_text(), tmp_path, name)
+    text = path.read_text()
+    paper = "letterpaper" if name.endswith("-letter") else "a4paper"
+    assert f"\\usepackage[{paper},margin=2.5cm]{{geometry}}" in text
+    if name.startswith("descent-25"):
+        table = text[text.index(r"\begin{tabular}") : text.index(r"\end{tabular}")]
+        assert table.count(r"\\") == 27  # the heading, k = 0 and every one of the 25 steps
+    log, fonts = compile_document(text, tmp_path, name)
     assert not type3(fonts), fonts
     assert "lmr" in fonts.lower() or "lmroman" in fonts.lower(), fonts
     assert not overfull(log), overfull(log)
+
+
+def test_the_worked_step_takes_the_letter_paper_too(tmp_path):
+    path = tmp_path / "step.tex"
+    argv = ["train", str(EXAMPLES / "two_two_two.toml"), "--steps", "1", "--quiet"]
+    assert main([*argv, "--worked-step", str(path), "--paper", "letter"]) == 0
+    text = path.read_text()
+    assert "\\usepackage[letterpaper,margin=2.5cm]{geometry}" in text
+    log, fonts = compile_document(text, tmp_path, "step")
+    assert not type3(fonts) and not overfull(log), overfull(log)
 
 
 def test_worked_step_document(tmp_path):

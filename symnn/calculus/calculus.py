@@ -38,7 +38,7 @@ from symnn.calculus.evaluation import (
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_point
 from symnn.core.steps import Derivation, Section, Step
-from symnn.printing.text import text
+from symnn.printing.text import prose, text
 
 
 def _squares(values: Sequence[sp.Expr]) -> sp.Expr:
@@ -54,17 +54,17 @@ def _rule(term: sp.Expr, x: sp.Symbol) -> tuple[str, str]:
         return "constant_rule", f"no {x} in the term"
     coefficient, rest = term.as_independent(x, as_Add=False)
     if coefficient != 1:
-        return "constant_multiple", f"the factor {coefficient} stays"
+        return "constant_multiple", f"the factor {prose(coefficient)} stays"
     if rest == x:
         return "power_rule", f"d{x}/d{x} = 1"
     if rest.is_Pow:
         base, exponent = rest.args
         if not exponent.has(x):
             if base == x:
-                return "power_rule", f"n·{x}^(n−1) with n = {exponent}"
+                return "power_rule", f"n·{x}ⁿ⁻¹ with n = {prose(exponent)}"
             return "chain_rule", "power of an inner function: outer derivative × inner derivative"
         if not base.has(x) and exponent == x:
-            return "elementary_derivative", "a^x → a^x·ln a"
+            return "elementary_derivative", "aˣ → aˣ·ln a"
         return "chain_rule", "outer derivative × inner derivative"
     if rest.is_Mul:
         return "product_rule", "(uv)′ = u′v + uv′"
@@ -242,7 +242,7 @@ def directional_derivative(
     expr_dir = tidy(sum(p * c for p, c in zip(partials, u, strict=True)))
     result = tidy(sum(g * c for g, c in zip(at_grad, u, strict=True)))
     where = tuple(grad.context["values"]["point"])
-    note = "the direction is normalised to unit length, so D_u f is the slope per unit distance"
+    note = "the direction is normalised to unit length, so Dᵤf is the slope per unit distance"
     steps = [
         Step(name("d"), sp.Tuple(*d), "definition", "the direction as given"),
         Step(name("|d|"), tidy(length), "magnitude"),
@@ -264,7 +264,7 @@ def directional_derivative(
     ]
     values = {**grad.context["values"], "unit": u, "directional": result}
     context = _context("directional", expr, symbols, f_name, values, numbers)
-    title = f"Directional derivative of {f_name} along {tuple(d)}"
+    title = f"Directional derivative of {f_name} along {prose(tuple(d))}"
     return CalculusDerivation(title, sections, results, context)
 
 

@@ -38,8 +38,14 @@ from symnn.calculus.evaluation import (
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_expression, as_point, resolve_variables
 from symnn.core.steps import Derivation, Section, Step
+from symnn.printing.text import prose
 
 MAX_ORDER = 8
+
+
+def _sub(n: int) -> str:
+    """n in subscript digits (T₂): the row labels are prose, where T_2 would leak code."""
+    return "".join(chr(0x2080 + int(d)) for d in str(n))
 
 
 def multi_indices(n: int, order: int) -> list[tuple[int, ...]]:
@@ -126,7 +132,7 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
         # Shown as coefficient × (x − a)^α, unexpanded; the sum below is the evaluated polynomial.
         shown = [_term(c, p) for c, p in parts if c]
         term = sp.Add(*(c * sp.Mul(*(m**a for m, a in _powers(p))) for c, p in parts))
-        note = f"sum over |α| = {k} of ∂^α {f_name}(a)/α! · (x − a)^α"
+        note = f"sum over |α| = {k} of ∂ᵅ{f_name}(a)/α! · (x − a)ᵅ"
         display = _flat_sum(shown)
         steps.append(Step(sp.Symbol(f"t_{k}"), display, "taylor_term", note))
         sections.append(Section(sp.Symbol(f"t_{k}"), tuple(steps)))
@@ -135,11 +141,12 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
     polynomial = sp.Add(*terms)
     t_name = sp.Symbol(f"T_{order}")
     results = [
-        Step(t_name, _flat_sum(displays), "taylor", f"order {order} at {where}"),
+        Step(t_name, _flat_sum(displays), "taylor", f"order {order} at {prose(where)}"),
         Step(t_name, sp.expand(polynomial), "taylor", "expanded"),
     ]
     values: dict[str, Any] = {"point": where, "order": order, "polynomial": polynomial}
-    numbers = [number_row(f_name, expr), number_row(f"Taylor polynomial T_{order}", polynomial)]
+    polynomial_row = number_row(f"Taylor polynomial T{_sub(order)}", polynomial)
+    numbers = [number_row(f_name, expr), polynomial_row]
     if step is not None:
         delta = as_point(step, len(symbols), "step")
         moved = {x: point[x] + h for x, h in zip(symbols, delta, strict=True)}
@@ -148,7 +155,7 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
         error = tidy(exact_value - approx_value)
         values.update(step=delta, approximation=approx_value, exact_value=exact_value, error=error)
         numbers += [
-            number_row(f"T_{order} at the moved point", approx_value),
+            number_row(f"T{_sub(order)} at the moved point", approx_value),
             number_row(f"{f_name} at the moved point", exact_value),
             number_row("error", error),
         ]
@@ -160,7 +167,7 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
             )
         )
     context = _context("taylor", expr, symbols, f_name, values, numbers)
-    title = f"Taylor expansion of {f_name} to order {order} at {where}"
+    title = f"Taylor expansion of {f_name} to order {order} at {prose(where)}"
     return CalculusDerivation(title, tuple(sections), tuple(results), context)
 
 

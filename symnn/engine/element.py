@@ -14,6 +14,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, LOSS_NODE, WEIGHTED_INPUT, Definition, Graph
 from symnn.core.steps import Derivation, Step, sections
 from symnn.engine.backprop import Backprop, adjoint_symbol
+from symnn.printing.text import latex_name, superscript
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
 from symnn.spec.build import build_graph
@@ -223,13 +224,33 @@ def gradient_steps(bp: Backprop, theta: sp.Symbol) -> list[Step]:
     return steps
 
 
-def _describe(wrt: str | int | sp.Symbol | Sequence) -> str:
-    """The parameter choice in words, for a title."""
+def title_items(wrt: str | int | sp.Symbol | Sequence, graph: Graph) -> tuple:
+    """The parameter choice for a title: words, or the one entry's symbol (named by the
+    document in its notation: w⁽¹⁾₁₁ in the layered one, not the spec's W1[1,1])."""
     if isinstance(wrt, list | tuple):
-        return ", ".join(_describe(item) for item in wrt)
-    if isinstance(wrt, int):
-        return f"layer {wrt}"
-    return "all parameters" if wrt == "all" else str(wrt)
+        return tuple(item for part in wrt for item in title_items(part, graph))
+    if isinstance(wrt, int) or (isinstance(wrt, str) and _LAYER.match(wrt)):
+        return (f"layer {wrt if isinstance(wrt, int) else int(_LAYER.match(wrt).group(1))}",)
+    if wrt == "all":
+        return ("all parameters",)
+    if isinstance(wrt, str) and (m := _ARRAY.match(wrt)):
+        kind, layer = m.group(1)[0], m.group(1)[1:]
+        return (f"{kind}{superscript(f'({layer})')}",)
+    return tuple(select(graph, wrt))
+
+
+def describe(items: Sequence, notation: str, shape: nt.Shape) -> str:
+    """``title_items`` in words, each entry named as ``notation`` typesets it."""
+    style = nt.NOTATIONS[notation]
+    words = []
+    for item in items:
+        if isinstance(item, sp.Symbol):
+            try:
+                item = latex_name(style.latex(item, shape))
+            except SymnnError:
+                item = str(item)
+        words.append(item)
+    return ", ".join(words)
 
 
 def derive(
@@ -259,9 +280,16 @@ def derive(
         results += [
             Step(_partial(nt.LOSS, t), bp.expanded(bp.gradients[t]), "expanded") for t in thetas
         ]
+    items = title_items(wrt, graph)
     return Derivation(
-        title=f"Backpropagation: {_describe(wrt)}",
+        title=f"Backpropagation: {describe(items, graph.network.notation, graph.shape)}",
         sections=sections(*ordered),
         results=tuple(results),
-        context={"graph": graph, "parameters": thetas, "level": "element", "backprop": bp},
+        context={
+            "graph": graph,
+            "parameters": thetas,
+            "level": "element",
+            "backprop": bp,
+            "title_items": items,
+        },
     )

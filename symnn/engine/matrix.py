@@ -35,12 +35,12 @@ CONVENTIONS = {
     "vectors": "Per sample, every quantity of a layer is a column vector.",
     "layout": (
         "Jacobians are in numerator layout: ∂u/∂v has shape (len u, len v), row i holding the "
-        "partials of u_i. A gradient ∂L/∂V of the scalar loss has the shape of V, so the chain "
+        "partials of uᵢ. A gradient ∂L/∂V of the scalar loss has the shape of V, so the chain "
         "rule reads ∂L/∂v = (∂u/∂v)ᵀ ∂L/∂u."
     ),
-    "weights": "W^{(l)} has shape (n_l, n_{l−1}): row j holds the weights into unit j of layer l.",
+    "weights": "W⁽ˡ⁾ has shape (nₗ, nₗ₋₁): row j holds the weights into unit j of layer l.",
     "samples": (
-        "In a batch the samples are the rows: X is N × n₀, Z^{(l)} and A^{(l)} are N × n_l, row n "
+        "In a batch the samples are the rows: X is N × n₀, Z⁽ˡ⁾ and A⁽ˡ⁾ are N × nₗ, row n "
         "holding sample n's vector transposed (as in the generated code). The batch loss is the "
         "mean of the per-sample losses."
     ),

@@ -22,6 +22,7 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, LOSS_NODE, Graph, NodeKind
 from symnn.core.steps import RULES, Derivation, Section, Step
+from symnn.engine.element import describe
 from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
 from symnn.engine.stable import stable_output
@@ -173,6 +174,14 @@ def _group_title(subject: sp.Basic, depth: int, kinds: dict[int, NodeKind] | Non
     if indices[0] == depth:
         return "Output layer: error terms"
     return f"Hidden layer {indices[0]}: error terms"
+
+
+def _title(derivation: Derivation, notation: str, graph: Graph | None) -> str:
+    """The title, its parameters named in the notation this document is typeset in."""
+    items = derivation.context.get("title_items")
+    if items is None or graph is None or not derivation.title.startswith("Backpropagation: "):
+        return derivation.title
+    return f"Backpropagation: {describe(items, notation, graph.shape)}"
 
 
 def _block_kinds(graph: Graph | None) -> dict[int, NodeKind]:
@@ -381,7 +390,7 @@ def context(
     ctx: dict[str, Any] = {
         "printer": printer,
         "fmt": fmt,
-        "title": derivation.title,
+        "title": _title(derivation, notation, graph),
         "name": graph.network.name if graph is not None else "",
         "notation": style,
         "groups": groups(derivation, builder, depth, graph),

@@ -54,9 +54,13 @@ _UNICODE_MATH |= {
     "ŷ": r"\hat{y}",
     "°": r"^{\circ}",
 }
-# Sub- and superscript digits (n₀, x²) as LaTeX scripts.
-_UNICODE_MATH |= {chr(0x2080 + d): f"_{{{d}}}" for d in range(10)}
-_UNICODE_MATH |= {"⁰": "^{0}", "¹": "^{1}", "²": "^{2}", "³": "^{3}"}
+# Sub- and superscripts (n₀, x², W⁽ˡ⁾, nₗ₋₁) as LaTeX scripts, a run of them as one script.
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˣˡᵅ", [*"0123456789-+()nxl", r"\alpha"], strict=True))
+_SUBSCRIPTS = {chr(0x2080 + d): str(d) for d in range(10)}
+_SUBSCRIPTS |= dict(zip("₋₊ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", "-+aehijklmnoprstuvx", strict=True))
+_UNICODE_MATH |= {ch: f"^{{{raised}}}" for ch, raised in _SUPERSCRIPTS.items()}
+_UNICODE_MATH |= {ch: f"_{{{lowered}}}" for ch, lowered in _SUBSCRIPTS.items()}
+_SCRIPTS = (("^", _SUPERSCRIPTS), ("_", _SUBSCRIPTS))
 
 
 def escape_latex(text: object) -> str:
@@ -72,7 +76,23 @@ def escape_latex(text: object) -> str:
         >>> escape_latex(r"50% of \\input{x}")
         '50\\\\% of \\\\textbackslash{}input\\\\{x\\\\}'
     """
-    return "".join(_escape_char(ch) for ch in str(text))
+    text = str(text)
+    parts, start = [], 0
+    for position, ch in enumerate(text):
+        if position < start:
+            continue
+        for mark, scripts in _SCRIPTS:  # a run of scripts is one: x\ensuremath{^{n - 1}}
+            if ch in scripts:
+                end = position
+                while end < len(text) and text[end] in scripts:
+                    end += 1
+                run = " ".join(scripts[c] for c in text[position:end])
+                parts.append(rf"\ensuremath{{{mark}{{{run}}}}}")
+                start = end
+                break
+        else:
+            parts.append(_escape_char(ch))
+    return "".join(parts)
 
 
 def _escape_char(ch: str) -> str:

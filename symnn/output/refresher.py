@@ -17,6 +17,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from symnn.calculus.descent import Descent
 from symnn.calculus.evaluation import show
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
+from symnn.output.layout import PAPERS, visible_width
 from symnn.output.render import FILTERS, escape_latex, render
 from symnn.perceptron.run import PerceptronRun, boundary
 from symnn.perceptron.view import run_derivation
@@ -135,15 +137,60 @@ def _printer(names: dict) -> SymnnLatexPrinter:
     return _Latex(symbol_names=names)
 
 
+WIDE_STEP = 44  # visible characters of lhs = rhs past which a step's words go on a line below
+
+
+@dataclass(frozen=True)
+class LaidStep:
+    """A step as a document lays it out: ``wide`` puts its words on a line of their own."""
+
+    lhs: Any
+    rhs: Any
+    rule_text: str
+    note: str
+    wide: bool
+
+
+@dataclass(frozen=True)
+class LaidSection:
+    subject: Any
+    steps: tuple[LaidStep, ...]
+
+
+def _laid(derivation: Derivation, printer: SymnnLatexPrinter) -> list[LaidSection]:
+    """The sections, each step marked wide when any step of its display is (align* lines up
+    the words of every row, so one long equation would push them all past the margin)."""
+
+    def width(expr: Any) -> float:
+        return visible_width(printer.doprint(expr))
+
+    def column(expr: Any) -> Any:
+        # A long point (x, y, z) stands as a column: a third of the width for three coordinates.
+        return sp.Matrix(list(expr.args)) if isinstance(expr, sp.Tuple) else expr
+
+    laid = []
+    for section in derivation.sections:
+        wide = any(width(s.lhs) + width(s.rhs) > WIDE_STEP for s in section.steps)
+        steps = []
+        for s in section.steps:
+            lhs, rhs = (s.lhs, s.rhs)
+            if wide and width(lhs) + width(rhs) > WIDE_STEP:
+                lhs, rhs = column(lhs), column(rhs)
+            steps.append(LaidStep(lhs, rhs, s.rule_text, s.note, wide))
+        laid.append(LaidSection(section.subject, tuple(steps)))
+    return laid
+
+
 def _derivation_context(derivation: Derivation) -> dict[str, Any]:
     ctx = derivation.context
+    printer = _printer(ctx.get("symbol_names", {}))
     return {
         "title": derivation.title,
-        "sections": derivation.sections,
+        "sections": _laid(derivation, printer),
         "results": derivation.results,
         "numbers": [{**row, "exact": _display(row["exact"])} for row in ctx.get("numbers", [])],
         "notes": _notes(ctx),
-        "printer": _printer(ctx.get("symbol_names", {})),
+        "printer": printer,
     }
 
 
@@ -165,14 +212,27 @@ def _notes(ctx: dict[str, Any]) -> list[str]:
     return notes
 
 
+COMPACT_DESCENT_ROW = 64  # characters of a descent row's text beyond which the table is compact
+
+
 def _descent_context(run: Descent) -> dict[str, Any]:
     derivation = run.derivation()
     # "change", not "update": Jinja would find dict.update before the key.
     rows = [
         {key: _display(row[key]) for key in ("gradient", "point", "value")}
-        | {"k": row["k"], "change": _display(row["update"])}
+        | {"k": row["k"], "change": _display(row["update"]), "coordinates": ()}
         for row in run.table()
     ]
+    # A row of ∇f, update, point and f as text: past about a page's width, the LaTeX table
+    # switches to one column per coordinate (k, x, y, …, f); the steps below keep ∇f and the update.
+    widest = max(
+        sum(len(text(row[key])) for key in ("gradient", "change", "point", "value") if row[key])
+        for row in rows
+    )
+    compact = widest > COMPACT_DESCENT_ROW
+    if compact:
+        for row in rows:
+            row["coordinates"] = tuple(row["point"])
     return {
         **_derivation_context(derivation),
         "function": run.function,
@@ -182,6 +242,7 @@ def _descent_context(run: Descent) -> dict[str, Any]:
         "rule": run.context["rule"],
         "arithmetic": "exact (rationals)" if run.exact else "floating point",
         "rows": rows,
+        "compact": compact,
         "stopped": run.stopped,
     }
 
@@ -282,11 +343,15 @@ def render_refresher(
     fmt: str = "tex",
     document: bool = False,
     user_dir: str | Path | None = None,
+    paper: str = "a4",
     figures: str = "none",
     compare: Sequence[Descent] = (),
     figure_file: str = "",
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
+
+    ``paper`` ("a4" or "letter") is the paper of the whole article (``document``), as for
+    ``symnn derive``.
 
     Examples:
         >>> from symnn.calculus.descent import gradient_descent
@@ -303,6 +368,8 @@ def render_refresher(
     """
     if fmt not in FORMATS:
         raise SymnnError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if paper not in PAPERS:
+        raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
     pointer = ""
     if figures == "separate":
         # Markdown points at the figure's SVG (refresher_picture, compiled), written beside it.
@@ -345,6 +412,11 @@ def render_refresher(
     context["figure_file"] = pointer
     body = render(f"{name}.{fmt}.j2", context, user_dir)
     if fmt == "tex" and document:
-        article = {"title": context["title"], "body": body, "figures": context.get("figures")}
+        article = {
+            "title": context["title"],
+            "body": body,
+            "figures": context.get("figures"),
+            "paper": paper,
+        }
         return render("calculus_article.tex.j2", article, user_dir)
     return body

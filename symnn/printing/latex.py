@@ -81,6 +81,14 @@ class SymnnLatexPrinter(LatexPrinter):
         return rf"\frac{{{d} {f}}}{{{variables}}}"
 
     # Matrix level: W^{(l)}, δ^{(l)}, X from the notation; ⊙ for the Hadamard product; 𝟏 and I.
+    def _print_tuple(self, expr) -> str:
+        if len(expr) == 1:  # a one-element point is (2), not SymPy's (2,)
+            return rf"\left( {self._print(expr[0])}\right)"
+        return super()._print_tuple(expr)
+
+    def _print_Tuple(self, expr) -> str:
+        return self._print_tuple(tuple(expr.args))
+
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         if expr not in self._settings["symbol_names"]:
             from symnn.core.notation import matrix_latex

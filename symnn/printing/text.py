@@ -47,6 +47,107 @@ class TextPrinter(StrPrinter):
     def _print_HadamardProduct(self, expr) -> str:
         return " ⊙ ".join(self.parenthesize(arg, 45) for arg in expr.args)
 
+    def _print_Exp1(self, expr) -> str:
+        return "e"  # SymPy's str is "E", which reads as a variable
+
+    def _print_Tuple(self, expr) -> str:
+        return f"({', '.join(self._print(arg) for arg in expr.args)})"  # (2), not (2,)
+
+
+_SUPERSCRIPTS = dict(zip("0123456789-+()nlx", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿˡˣ", strict=True))
+
+
+def superscript(text: str) -> str | None:
+    """``text`` in Unicode superscripts, or None when a character has none (x² from "2")."""
+    if not text or any(ch not in _SUPERSCRIPTS for ch in text):
+        return None
+    return "".join(_SUPERSCRIPTS[ch] for ch in text)
+
+
+_SUBSCRIPTS = {str(d): chr(0x2080 + d) for d in range(10)}
+_SUBSCRIPTS |= dict(zip("-+aehijklmnoprstuvx", "₋₊ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+_LATEX_WORDS = {r"\delta": "δ", r"\partial": "∂", r"\mathrm": "", r"\frac": ""}
+
+
+def subscript(text: str) -> str | None:
+    """``text`` in Unicode subscripts, or None when a character has none (w₁₂ from "12")."""
+    lowered = set(_SUBSCRIPTS.values())
+    if not text or any(ch not in _SUBSCRIPTS and ch not in lowered for ch in text):
+        return None
+    return "".join(_SUBSCRIPTS.get(ch, ch) for ch in text)
+
+
+def latex_name(name: str) -> str:
+    r"""A symbol's LaTeX name (``w^{(1)}_{12}``) as prose (w⁽¹⁾₁₂): titles name what the maths
+    names, in the document's notation, without LaTeX source.
+
+    Examples:
+        >>> latex_name("w^{(1)}_{12}"), latex_name(r"\mathrm{net}_{h_{1}}")
+        ('w⁽¹⁾₁₂', 'netₕ₁')
+    """
+    for command, word in _LATEX_WORDS.items():
+        name = name.replace(command, word)
+    out, position = "", 0
+    while position < len(name):
+        ch = name[position]
+        if ch in "^_" and name[position + 1 : position + 2] == "{":
+            depth, end = 0, position + 1
+            for end in range(position + 1, len(name)):
+                depth += {"{": 1, "}": -1}.get(name[end], 0)
+                if depth == 0:
+                    break
+            inner = latex_name(name[position + 2 : end])
+            script = (superscript if ch == "^" else subscript)(inner)
+            out += script if script is not None else f"{ch}({inner})"
+            position = end + 1
+            continue
+        if ch not in "{}":
+            out += ch
+        position += 1
+    return out
+
+
+class ProsePrinter(TextPrinter):
+    """A small expression as it reads in a sentence or title: x², 2·x, e, π, √2, (2)."""
+
+    def _print_Pi(self, expr) -> str:
+        return "π"
+
+    def _print_Abs(self, expr) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Pow(self, expr, rational=False) -> str:
+        base, exp = expr.args
+        if exp == sp.S.Half:
+            return f"√{self.parenthesize(base, 60)}"
+        if base == sp.E:
+            return f"exp({self._print(exp)})"
+        if exp.is_Integer and exp < 0:
+            return f"1/{self._print(sp.Pow(base, -exp, evaluate=False))}"
+        raised = superscript(self._print(exp))
+        if raised is not None:
+            return self.parenthesize(base, 60) + raised
+        return f"{self.parenthesize(base, 60)}^({self._print(exp)})"
+
+    def _print_Mul(self, expr) -> str:
+        return super()._print_Mul(expr).replace("*", "·")
+
+    def _print_Float(self, expr) -> str:
+        return f"{float(expr):.10g}"
+
+
+def prose(expr: object) -> str:
+    """An expression (or a tuple of them) as it reads in prose and titles, never as code.
+
+    Examples:
+        >>> x = sp.Symbol("x")
+        >>> prose(x**2), prose(sp.E * x), prose((2,)), prose(sp.sqrt(2) / 2)
+        ('x²', 'e·x', '(2)', '√2/2')
+    """
+    if isinstance(expr, tuple | list):
+        expr = sp.Tuple(*expr)
+    return ProsePrinter().doprint(sp.sympify(expr))
+
 
 def text(expr: sp.Basic) -> str:
     """One-line text of ``expr``.

@@ -21,6 +21,7 @@ from symnn.core.files import write_text
 from symnn.engine.element import backprop_for
 from symnn.engine.stable import stable_output
 from symnn.engine.values import Evaluated, Values, point, update
+from symnn.output.layout import PAPERS
 from symnn.output.numbers import with_numbers
 from symnn.output.render import render
 from symnn.printing.latex import SymnnLatexPrinter
@@ -113,8 +114,11 @@ def worked_step(
     freeze: Iterable[str] = (),
     sample: int = 0,
     template_dir: str | Path | None = None,
+    paper: str = "a4",
 ) -> str:
     """The worked-step document (``fmt`` tex or md) on one sample of the data.
+
+    ``paper`` ("a4" or "letter") is the paper of the LaTeX document.
 
     Parameters default to the spec's weights, data to the spec's [data], the rate to its
     ``learning_rate``.
@@ -140,7 +144,9 @@ def worked_step(
     suffix = "." + fmt.lstrip(".")
     if suffix not in FORMATS:
         raise SymnnError(f"worked step format: expected tex or md, found {fmt!r}")
-    return render(FORMATS[suffix], context, template_dir)
+    if paper not in PAPERS:
+        raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
+    return render(FORMATS[suffix], context | {"paper": paper}, template_dir)
 
 
 def write_worked_step(
@@ -152,9 +158,11 @@ def write_worked_step(
     path: str | Path,
     freeze: Iterable[str] = (),
     steps: int = 20,
+    paper: str = "a4",
 ) -> None:
     """Write the worked step to ``path``; its suffix (.tex or .md) chooses the format."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise SymnnError(f"--worked-step {path}: expected a .tex or .md file name")
-    write_text(path, worked_step(network, params, X, Y, lr, suffix, steps, freeze))
+    document = worked_step(network, params, X, Y, lr, suffix, steps, freeze, paper=paper)
+    write_text(path, document)

@@ -27,6 +27,7 @@ from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit, emit_document, json_text
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
+from symnn.output.layout import PAPERS
 from symnn.output.refresher import render_refresher, text
 
 EXPR_HELP = "expression as text, e.g. 'x**2 + 4*y**2' or 'exp(-x)*sin(y)'"
@@ -50,6 +51,9 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
         help="the picture, in TikZ (the tangent line, the gradient on its level set, the path of "
         "descent over the level sets): inline (the default for article and pdf, where there is "
         "one) or none",
+    )
+    p.add_argument(
+        "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
     )
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
@@ -279,7 +283,9 @@ def run(args: argparse.Namespace) -> int:
         if chosen is None:
             whole = fmt == "tex" and document
             chosen = "inline" if whole and _has_figure(item) else "none"
-        return render_refresher(item, fmt, document=document, figures=chosen, compare=compare)
+        return render_refresher(
+            item, fmt, document=document, figures=chosen, compare=compare, paper=args.paper
+        )
 
     emit_document(
         render,

@@ -16,6 +16,7 @@ from symnn.cli.commands.calc import exact_json, to_json
 from symnn.cli.commands.output import emit, emit_document, json_text
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import parse_point
+from symnn.output.layout import PAPERS
 from symnn.output.refresher import render_refresher
 from symnn.perceptron.run import GATES, PerceptronRun, gate, read_csv, train_perceptron
 from symnn.perceptron.view import dot_product
@@ -57,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "compiled (needs -o)",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
+    p.add_argument(
+        "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
+    )
     p.add_argument(
         "--plot",
         help="save the points and the learned line (.png/.pdf; none: both); with --point, "
@@ -175,6 +179,6 @@ def _emit(item, args: argparse.Namespace) -> None:
         if chosen is None:
             whole = fmt == "tex" and document and isinstance(item, PerceptronRun)
             chosen = "inline" if whole and len(item.names) == 2 else "none"
-        return render_refresher(item, fmt, document=document, figures=chosen)
+        return render_refresher(item, fmt, document=document, figures=chosen, paper=args.paper)
 
     emit_document(render, args.format, args.document, args.output)

@@ -18,6 +18,7 @@ import numpy as np
 from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit, json_text
 from symnn.core.errors import SymnnError
+from symnn.output.layout import PAPERS
 from symnn.spec.network import Network
 from symnn.spec.specfile import load_spec
 from symnn.training.config import load_training
@@ -57,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     out = p.add_argument_group("output")
     out.add_argument("--plot", help="save the loss curve (and decision regions) to FILE")
     out.add_argument("--worked-step", help="write one worked training step to FILE (.tex or .md)")
+    out.add_argument(
+        "--paper", choices=PAPERS, default="a4", help="paper of the worked step's .tex (default a4)"
+    )
     out.add_argument("--json", action="store_true", help="print the result as one JSON object")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument(
@@ -163,7 +167,9 @@ def run(args: argparse.Namespace) -> int:
         from symnn.training.worked_step import write_worked_step
 
         steps = len(result.loss) - 1
-        write_worked_step(network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps)
+        write_worked_step(
+            network, result.initial, X, Y, result.lr, args.worked_step, freeze, steps, args.paper
+        )
     text = json_text(result.to_json(), indent=None, ensure_ascii=True) if args.json else None
     emit(text if args.json else _summary(result, len(X)), args.output)
     return 130 if result.interrupted else 0

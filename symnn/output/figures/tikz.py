@@ -2,12 +2,15 @@
 
 The SVG is the same TikZ source compiled once more, so Markdown shows the very figure the PDF
 does; dvisvgm (Debian package ``dvisvgm``) turns glyphs into paths (``--no-fonts``), so the SVG
-needs no fonts and, given the same TeX Live and dvisvgm, is the same bytes on every run. Both
-compilers run as ``symnn.output.pdf`` runs pdflatex: no shell escape, in a private folder.
+needs no fonts and, given the same TeX Live and dvisvgm, is the same bytes on every run: dvisvgm
+writes the glyph definitions in an order that varies from run to run (it changed with its glyph
+cache), so they are sorted by id (``canonical_svg``). Both compilers run as ``symnn.output.pdf``
+runs pdflatex: no shell escape, in a private folder.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -80,7 +83,27 @@ def picture_svg(picture: str, timeout: float = 60) -> str:
         svg = Path(folder) / "figure.svg"
         if not svg.exists():
             raise SymnnError("dvisvgm wrote no SVG for a figure")
-        return svg.read_text(encoding="utf-8")
+        return canonical_svg(svg.read_text(encoding="utf-8"))
+
+
+_DEFS = re.compile(r"(<defs>\n)(.*?)(</defs>)", re.S)
+_GLYPH_ID = re.compile(r"^<path id='g(\d+)-(\d+)'")
+
+
+def canonical_svg(svg: str) -> str:
+    """``svg`` with the one-line glyph definitions in its ``<defs>`` sorted by font and glyph."""
+
+    def order(line: str) -> tuple[int, int, str]:
+        found = _GLYPH_ID.match(line)
+        return (int(found[1]), int(found[2]), line) if found else (1 << 30, 0, line)
+
+    def sort(match: re.Match) -> str:
+        lines = match[2].splitlines(keepends=True)
+        if not all(line.endswith("\n") for line in lines):
+            return match[0]  # not one definition per line: leave it as dvisvgm wrote it
+        return match[1] + "".join(sorted(lines, key=order)) + match[3]
+
+    return _DEFS.sub(sort, svg, count=1)
 
 
 def _run(command: list[str], folder: str, timeout: float, name: str) -> None:
