@@ -264,3 +264,87 @@ def test_perceptron_point_plot_writes_the_picture_it_was_asked_for(tmp_path):
     assert three.clean_error and "two entries" in three.stderr
     odd = run_cli([*argv, str(tmp_path / "x.gif")])
     assert odd.clean_error and ".gif" in odd.stderr
+
+
+BOWL = "(x - 3)**2 + 2*(y + 1)**2"
+
+
+def test_descent_level_sets_pass_through_the_iterates():
+    import numpy as np
+
+    from symnn.calculus.descent import gradient_descent
+    from symnn.output.figures.descent import _segments, descent_picture
+
+    run = gradient_descent(BOWL, "0,0", "0.1", 3, exact=True)
+    picture = descent_picture([run])
+    assert picture == descent_picture([gradient_descent(BOWL, "0,0", "0.1", 3, exact=True)])
+    # The iterates are drawn where the table puts them: (0, 0), (0.6, -0.4), …
+    assert r"\fill[red!75!black] (0.6, -0.4) circle" in picture
+    # Marching squares: the level set of x² + y² = 1 on a grid lies on the unit circle.
+    xs = ys = np.linspace(-2, 2, 41)
+    X, Y = np.meshgrid(xs, ys)
+    pieces = _segments(X**2 + Y**2, xs, ys, 1.0)
+    radii = [np.hypot(*p) for piece in pieces for p in piece]
+    assert pieces and max(abs(r - 1) for r in radii) < 0.01
+
+
+@needs_pdflatex
+def test_descent_article_carries_the_path_and_the_comparison(tmp_path):
+    out = tmp_path / "d.pdf"
+    argv = ["calc", "descent", BOWL, "--from", "0,0", "--lr", "0.1", "--steps", "4"]
+    result = run_cli([*argv, "--compare-lr", "0.02,0.2,0.45", "--format", "pdf", "-o", str(out)])
+    assert result.code == 0, result.stderr
+    text = _text(out.read_bytes(), tmp_path)
+    assert "level sets" in text and "too small crawls" in text
+    assert "η = 0.45" in text and "η = 0.02" in text
+    refused = run_cli([*argv, "--compare-lr", "0.1,0.2"])
+    assert refused.clean_error and "--compare-lr" in refused.stderr
+
+
+def test_the_tangent_and_the_gradient_are_the_derivations_numbers():
+    from symnn.calculus.calculus import derivative, gradient
+    from symnn.output.figures.calculus import calculus_picture
+
+    tangent = calculus_picture(derivative("x**3 + 2*x", at="2"))
+    # f(2) = 12, f'(2) = 14: the tangent 12 + 14 (x − 2) runs from x = 0 (−16) to x = 4 (40).
+    assert r"\draw[red!75!black, thick] (0, -16) -- (4, 40)" in tangent
+    assert "tangent, slope 14" in tangent and "$(2, 12)$" in tangent
+    arrow = calculus_picture(gradient("x**2 + 4*y**2", at="1,1"))
+    assert r"\nabla f = (2, 8)" in arrow and "level set $f = 5$" in arrow
+
+
+@needs_pdflatex
+def test_calc_article_carries_its_picture_or_says_why_not(tmp_path):
+    out = tmp_path / "t.pdf"
+    result = run_cli(["calc", "derivative", "x**3 + 2*x", "--at", "2", "--format", "pdf", "-o",
+                      str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "tangent, slope 14" in _text(out.read_bytes(), tmp_path)
+    none = run_cli(["calc", "hessian", "x**2 + y**2", "--at", "1,1", "--format", "article",
+                    "--figures", "inline"])  # fmt: skip
+    assert none.clean_error and "no picture" in none.stderr
+
+
+def test_the_jacobian_chain_has_the_networks_shapes_and_conforms():
+    import re
+
+    from symnn.output.figures.jacobian import chain_picture
+    from symnn.spec.network import Dense, Network
+
+    net = Network(3, [Dense(4, "tanh"), Dense(4, "tanh"), Dense(2, "sigmoid")], "squared_error")
+    shapes = re.findall(r"\$(\d+) \\times (\d+)\$", chain_picture(net))
+    assert shapes == [("1", "2"), ("2", "2"), ("2", "4"), ("4", "4"), ("4", "4"), ("4", "4"),
+                      ("4", "3")]  # fmt: skip
+    assert all(a[1] == b[0] for a, b in zip(shapes, shapes[1:], strict=False))
+    assert chain_picture(_net("residual")) is None  # a graph, not a chain
+
+
+@needs_pdflatex
+def test_matrix_documents_carry_the_chain(tmp_path):
+    out = tmp_path / "m.pdf"
+    result = run_cli(["derive", "two_two_two", "--level", "both", "--format", "pdf", "-o",
+                      str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    text = _text(out.read_bytes(), tmp_path)
+    compact = "".join(text.split())
+    assert "productofJacobians" in compact and "1×2" in compact and "2×2" in compact

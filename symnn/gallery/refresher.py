@@ -19,10 +19,12 @@ from symnn.calculus.calculus import (
     linear_approximation,
 )
 from symnn.calculus.code import calculus_code
-from symnn.calculus.descent import gradient_descent
+from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.gallery.registry import Files, example
-from symnn.output.refresher import render_refresher
+from symnn.output.figures.calculus import calculus_picture
+from symnn.output.figures.tikz import picture_svg
+from symnn.output.refresher import refresher_picture, render_refresher
 from symnn.perceptron.run import PerceptronRun, gate, train_perceptron
 from symnn.perceptron.view import dot_product
 
@@ -61,10 +63,17 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
     files: Files = {}
     for name, build in entries:
         item = build()
-        # A training run carries its moving line (TikZ panels) in the LaTeX fragment.
-        figures = "inline" if isinstance(item, PerceptronRun) else "none"
+        # A training run carries its moving line (TikZ panels), a descent run its path over the
+        # level sets, a derivation at a point its tangent or gradient, in the LaTeX fragment.
+        drawn = isinstance(item, PerceptronRun | Descent) or calculus_picture(item) is not None
+        figures = "inline" if drawn else "none"
         files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
-        files[f"{name}.md"] = render_refresher(item, "md")
+        if drawn:  # Markdown points at the same figure as an SVG beside it
+            svg = f"{name}-figure.svg"
+            files[f"{name}.md"] = render_refresher(item, "md", figures="separate", figure_file=svg)
+            files[svg] = picture_svg(refresher_picture(item))
+        else:
+            files[f"{name}.md"] = render_refresher(item, "md")
     return files
 
 

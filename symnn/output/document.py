@@ -465,6 +465,13 @@ def context(
         ctx["numeric"] = _numeric_context(numeric, builder, digits)
     worked = ctx["numeric"] and numeric
     ctx["figures"] = _figures(derivation, graph, fmt, printer, figures, figure_stem, worked, digits)
+    if ctx["figures"] is not None:
+        ctx["figures"]["chain"] = ""
+        if level is not None and figures == "inline":
+            from symnn.output.figures.jacobian import chain_picture
+
+            spec = graph.network if graph is not None else level.context.get("network")
+            ctx["figures"]["chain"] = chain_picture(spec) or ""
     return ctx
 
 

@@ -16,6 +16,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -293,6 +294,50 @@ def _perceptron_figures(run: PerceptronRun, fmt: str, figures: str) -> list[str]
     return run_panels(run)
 
 
+def _descent_figures(
+    run: Descent, fmt: str, figures: str, compare: Sequence[Descent]
+) -> list[dict[str, str]]:
+    """The path of the iterates over f's level sets, and the runs compared (inline figures)."""
+    if figures == "none":
+        if compare:
+            raise SymnnError("--compare-lr: the comparison is a figure; drop --figures none")
+        return []
+    if figures != "inline":
+        raise SymnnError(f"--figures {figures!r}: gradient descent's figures are inline or none")
+    if fmt != "tex":
+        raise SymnnError(f"--figures inline: the figures are TikZ, for LaTeX; found {fmt!r}")
+    from symnn.output.figures.descent import descent_picture
+
+    plain = run.momentum == 0  # without momentum each step is along −∇f
+    found = [{"picture": descent_picture([run]), "caption": "path" if plain else "momentum"}]
+    if compare:
+        labels = [rf"$\eta = {sp.latex(r.learning_rate)}$" for r in compare]
+        found.append({"picture": descent_picture(list(compare), labels), "caption": "compare"})
+    return found
+
+
+def refresher_picture(item: Derivation | Descent | PerceptronRun) -> str | None:
+    """The item's figure as one TikZ picture (the perceptron's panels three to a row), or None
+    when it has none; the picture a Markdown document's SVG is made from."""
+    if isinstance(item, PerceptronRun):
+        if len(item.names) != 2:
+            return None
+        from symnn.output.figures.perceptron import run_panels
+
+        panels = run_panels(item)
+        rows = [" & ".join(panels[i : i + 3]) for i in range(0, len(panels), 3)]
+        return "\\begin{tabular}{ccc}\n" + "\\\\[6pt]\n".join(rows) + "\n\\end{tabular}\n"
+    if isinstance(item, Descent):
+        if len(item.variables) > 2:
+            return None
+        from symnn.output.figures.descent import descent_picture
+
+        return descent_picture([item])
+    from symnn.output.figures.calculus import calculus_picture
+
+    return calculus_picture(item)
+
+
 def render_refresher(
     item: Derivation | Descent | PerceptronRun,
     fmt: str = "tex",
@@ -300,6 +345,8 @@ def render_refresher(
     user_dir: str | Path | None = None,
     paper: str = "a4",
     figures: str = "none",
+    compare: Sequence[Descent] = (),
+    figure_file: str = "",
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
 
@@ -323,10 +370,19 @@ def render_refresher(
         raise SymnnError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if paper not in PAPERS:
         raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
+    pointer = ""
+    if figures == "separate":
+        # Markdown points at the figure's SVG (refresher_picture, compiled), written beside it.
+        if fmt != "md" or not figure_file:
+            raise SymnnError("--figures separate: expected Markdown and the figure's file name")
+        if refresher_picture(item) is None:
+            raise SymnnError("--figures separate: this document has no figure; use --figures none")
+        figures, pointer = "none", figure_file
     if isinstance(item, Descent):
         if fmt == "text":
             return item.text() + "\n"
         name, context = "descent_table", _descent_context(item)
+        context["figures"] = _descent_figures(item, fmt, figures, compare)
     elif isinstance(item, PerceptronRun):
         if fmt == "text":
             return item.text() + "\n"
@@ -336,12 +392,24 @@ def render_refresher(
         if fmt == "text":
             return derivation_text(item)
         name, context = "calculus_derivation", _derivation_context(item)
+        if figures == "inline" and fmt == "tex":
+            from symnn.output.figures.calculus import calculus_picture
+
+            context["figure"] = calculus_picture(item)
+            context["figure_variables"] = len(item.context.get("variables", ()))
+            context["figures"] = [context["figure"]] if context["figure"] else []
+            if not context["figure"]:
+                raise SymnnError(
+                    "--figures inline: this derivation has no picture (one drawn at a point "
+                    "of a function of one or two variables); use --figures none"
+                )
     else:
         raise SymnnError(f"expected a derivation, descent run or perceptron run, found {item!r}")
     if figures != "none" and "figures" not in context:
         raise SymnnError(
             f"--figures {figures}: this document has no figure yet; use --figures none"
         )
+    context["figure_file"] = pointer
     body = render(f"{name}.{fmt}.j2", context, user_dir)
     if fmt == "tex" and document:
         article = {

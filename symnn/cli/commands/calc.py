@@ -46,6 +46,13 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument(
+        "--figures",
+        choices=("none", "inline"),
+        help="the picture, in TikZ (the tangent line, the gradient on its level set, the path of "
+        "descent over the level sets): inline (the default for article and pdf, where there is "
+        "one) or none",
+    )
+    p.add_argument(
         "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
     )
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
@@ -101,6 +108,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--momentum", default="0", help="momentum μ in [0, 1) (default 0)")
     p.add_argument("--exact", action="store_true", help="exact rational arithmetic")
     p.add_argument("--plot", help="save a contour plot with the path (.png/.pdf; none: both)")
+    p.add_argument(
+        "--compare-lr",
+        help="learning rates to compare on one more figure (same start and steps), e.g. "
+        "0.02,0.2,0.45",
+    )
     _common(p)
 
 
@@ -211,6 +223,41 @@ def numpy_source(args: argparse.Namespace) -> str:
     return calculus_code(args.expr, variables).source
 
 
+def _has_figure(item: Any) -> bool:
+    """Whether the item has a picture to put in its article by default."""
+    if isinstance(item, Descent):
+        return len(item.variables) <= 2
+    from symnn.output.figures.calculus import calculus_picture
+
+    return calculus_picture(item) is not None
+
+
+def _descent_figures(args: argparse.Namespace, item: Any) -> tuple[str | None, list[Descent]]:
+    """--figures and --compare-lr of ``calc descent`` (None: the format's default)."""
+    figures = getattr(args, "figures", None)
+    rates = getattr(args, "compare_lr", None)
+    if figures == "inline" and args.format in ("text", "md"):
+        raise SymnnError(
+            f"--figures inline: the figures are TikZ, for --format tex, article or pdf; "
+            f"found {args.format}"
+        )
+    compare: list[Descent] = []
+    if rates:
+        if args.format in ("text", "md") or figures == "none":
+            raise SymnnError(
+                "--compare-lr: the comparison is a figure, for --format article or pdf "
+                "(and not with --figures none)"
+            )
+        figures = "inline"
+        variables = getattr(args, "vars", None)
+        for rate in rates.split(","):
+            compare.append(
+                gradient_descent(args.expr, args.start, rate.strip(), args.steps, args.momentum,
+                                 variables, exact=args.exact)
+            )  # fmt: skip
+    return figures, compare
+
+
 def run(args: argparse.Namespace) -> int:
     if args.document and args.format not in ("tex", "article"):
         raise SymnnError("--document: expected together with --format tex")
@@ -229,8 +276,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit(json_text(json_object(item)), args.output)
         return 0
+    figures, compare = _descent_figures(args, item)
+
+    def render(fmt: str, document: bool) -> str:
+        chosen = figures
+        if chosen is None:
+            whole = fmt == "tex" and document
+            chosen = "inline" if whole and _has_figure(item) else "none"
+        return render_refresher(
+            item, fmt, document=document, figures=chosen, compare=compare, paper=args.paper
+        )
+
     emit_document(
-        lambda fmt, document: render_refresher(item, fmt, document=document, paper=args.paper),
+        render,
         args.format,
         args.document,
         args.output,
