@@ -250,3 +250,10 @@ def test_no_temporary_file_is_left_by_any_of_these(tmp_path):
     out.write_text("keep me\n")
     refused(["derive", spec, "--format", "md", "-o", str(out)], "over the limit of 100")
     assert out.read_text() == "keep me\n" and temporary_files(tmp_path) == []
+
+
+def test_a_usage_error_echoes_control_characters_on_one_line():
+    outcome = run_cli(["check", "two_two_two", "--gates", "--a\nb\x00\udc2d"])
+    assert outcome.clean_error, outcome.describe()
+    last = outcome.stderr.strip().split("\n")[-1]
+    assert last.startswith("symnn") and "--a\\nb\\x00\\udc2d" in last

@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from typing import NoReturn
 
 from symnn import __version__
 from symnn.cli.commands import SUMMARIES, command_module
@@ -18,12 +19,25 @@ from symnn.core.errors import SymnnError
 INT_DIGITS = 50_000
 
 
+def printable(text: str) -> str:
+    """``text`` with control, format and unpaired-surrogate characters escaped (``\\n``,
+    ``\\x00``, ``\\udc2d``): an error message echoing a user's argument stays one clean line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors echo the offending arguments printably (on one line)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(printable(message))
+
+
 def parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The command line's parser, with the options of ``commands`` (default: all of them).
 
     Other commands are listed by name and summary only, so their modules are not imported.
     """
-    top = argparse.ArgumentParser(
+    top = Parser(
         prog="symnn",
         description="Chain-rule derivations of neural-network gradients, and verified NumPy code.",
     )
