@@ -309,7 +309,8 @@ def test_every_worked_example_renders_and_compiles(tmp_path):
     fragments = [c for n, c in sorted(files.items()) if n.endswith(".tex")]
     assert len(fragments) == len(list(worked_examples())) >= 16
     body = "\n\\clearpage\n".join(fragments)
-    preamble = "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+    # the fragments carry TikZ figures (each says "% requires: tikz")
+    preamble = "\\documentclass{article}\n\\usepackage{amsmath,amssymb,tikz}\n\\begin{document}\n"
     (tmp_path / "all.tex").write_text(preamble + body + "\n\\end{document}\n")
     result = subprocess.run(
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "all.tex"],
