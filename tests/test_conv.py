@@ -292,7 +292,8 @@ def test_the_element_level_says_a_kernel_weight_sums_over_every_position():
 
     spec = _spec((1, 3, 3), {"kind": "conv2d", "out_channels": 1, "kernel_size": 2})
     d = derive(network_from_dict(spec), "W1[1,1,2,1]")
-    chain = d.sections[0].steps[0]
+    # proof order: the δ sections come first, the parameter's own section last
+    chain = d.sections[-1].steps[0]
     assert chain.rule == "kernel_sum"
     assert "used at 4 positions of layer 1" in chain.note
     assert "sum over every position that uses it" in chain.note

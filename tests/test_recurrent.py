@@ -159,7 +159,8 @@ def test_the_element_derivation_goes_back_through_time_and_sums_shared_weights()
 
     net = network_from_dict(LAYERS["rnn"].examples[0])  # T = 3, H = 2
     d = derive(net, "Whh1[1,2]")
-    chain = d.sections[0].steps[0]
+    # proof order: the δ sections come first, the parameter's own section last
+    chain = d.sections[-1].steps[0]
     assert chain.rule == "shared_over_time" and "sum over t" in chain.note
     # h_0 = 0: the recurrent weight acts from t = 2 on, one term per step
     assert len(d.results[0].rhs.args) == 2
