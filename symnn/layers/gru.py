@@ -431,9 +431,7 @@ RULES.setdefault(
     "backpropagation through time: h feeds the output at its step, the next step's p through "
     "the recurrent weights, and the next state directly through the update gate",
 )
-RULES.setdefault(
-    "gru_reset_gate", "derivative through the candidate n = tanh(…) to the reset gate r"
-)
+RULES.setdefault("gru_reset_gate", "derivative through the candidate n to the reset gate r")
 RULES.setdefault(
     "gru_reset_before", "Cho et al. 2014: the reset gate multiplies h before the matmul"
 )
@@ -441,5 +439,6 @@ RULES.setdefault(
     "gru_gate_delta", "each block of ∂L/∂q is its gate's gradient times its activation's derivative"
 )
 RULES.setdefault(
-    "gru_hidden_part", "∂L/∂p: p = W_hh h + b_hh enters the blocks as q does, the last through r"
+    "gru_hidden_part",
+    "the recurrent part p enters the gate blocks as q does, its last block through the reset gate",
 )

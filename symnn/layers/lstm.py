@@ -272,11 +272,9 @@ for _gate in ("i", "f", "g", "o"):
 
 RULES.setdefault(
     "lstm_cell_path",
-    "the cell state's gradient: through h = o ⊙ tanh(c) at its step, and from the next cell "
-    "state through the forget gate only",
+    "the cell state's gradient: from h at its step, and from the next cell state through the "
+    "forget gate only",
 )
 RULES.setdefault(
-    "lstm_gate_delta",
-    "each gate's block of δ = ∂L/∂z is the gate's gradient times its activation's derivative "
-    "(σ' for i, f, o; tanh' for g), stacked in the gate order of the weights",
+    "lstm_gate_delta", "δ stacks each gate's gradient times its activation's derivative"
 )
