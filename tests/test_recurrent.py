@@ -380,3 +380,32 @@ def test_the_cho_gru_differs_from_pytorchs_and_matches_its_formula():
     assert not np.allclose(compile_forward(torch_like)(params, X), found)
     matrix = compile_matrix_gradients(cho)
     assert "Hr1" in matrix.source  # r ⊙ h_(t-1), what W_hn multiplies
+
+
+def test_the_rnn_documents_state_the_vanishing_factor_with_numbers():
+    """‖∏ diag(f'(z_t)) W_hh‖ ≤ (‖W_hh‖₂ max|f'|)^k, stated with the spec's W_hh, holds at
+    random pre-activations."""
+    from symnn.engine.matrix import derive_matrix
+    from symnn.gallery.networks import bundled_spec
+    from symnn.output.document import render_derivation
+    from symnn.spec.specfile import load_spec
+
+    net = load_spec(bundled_spec("rnn.toml"))
+    W = np.array(net.layers[0].weights_hh)
+    norm = np.linalg.norm(W, 2)
+    text = render_derivation(derive_matrix(net), "md")
+    assert rf"\|W_{{hh}}\|_2 = {norm:.3g}$" in text
+    assert rf"so at most ${norm:.3g}^k$" in text and "the gradient from far back vanishes" in text
+    rng = np.random.default_rng(0)
+    for k in (1, 5, 10):
+        product = np.eye(2)
+        for _ in range(k):
+            product = np.diag(1 - np.tanh(rng.normal(size=2)) ** 2) @ W @ product
+        assert np.linalg.norm(product, 2) <= norm**k + 1e-15
+    sigmoid = _net(
+        {"kind": "rnn", "hidden": 2, "nonlinearity": "sigmoid", "weights_hh": 4 * W}, 2, 1
+    )
+    assert r"\max|\sigma'| = 0.25$" in sigmoid.layers[0].factor_statement()
+    exploding = _net({"kind": "rnn", "hidden": 2, "weights_hh": 4 * W}, 2, 1)
+    assert "does not stop it exploding" in exploding.layers[0].factor_statement()
+    assert "may explode" in _net({"kind": "rnn", "hidden": 2}, 2, 1).layers[0].factor_statement()
