@@ -166,6 +166,52 @@ def test_seed_gradient_scales_every_gradient():
     assert "given upstream gradient" in render_program(seeded, "text")
 
 
+def test_backward_steps_run_in_reverse_topological_order_as_upstream_times_local():
+    run = run_program(load("micrograd.txt"))
+    program = run.program
+    subjects = [s.subject.variables[0] for s in run.derivation.sections]
+    assert subjects == [*(n.symbol for n in reversed(program.nodes)), *program.inputs]
+    done: set = set()
+    for section in run.derivation.sections:
+        node = section.subject.variables[0]
+        # a node's gradient is final before it is used: every node reading it came earlier
+        for child in run.graph.children(node):
+            assert child.symbol in done, (node, child.symbol)
+        done.add(node)
+        products = [s for s in section.steps if s.rule == "upstream_times_local"]
+        if node in program.inputs:
+            assert not products
+            continue
+        parents = run.graph.parents(run.graph.definition(node))
+        assert len(products) == len(parents)  # one product per input of the gate
+        for step, parent in zip(products, parents, strict=True):
+            upstream, local = step.rhs.args
+            assert upstream == run.gradients[node]
+            assert local == to_elementary(
+                sp.diff(to_elementary(run.graph.definition(node).expr), parent)
+            ).xreplace(run.values)
+    # the circuit on slides reveals the gradients node by node in the same order
+    tikz = render_circuit(run, reveal=True)
+    for k, node in enumerate(reversed(program.nodes), start=1):
+        key = f"n{run.symbols.index(node.symbol)}"
+        into = [line for line in tikz.splitlines() if line.rstrip(";").endswith(f"({key})")]
+        assert into and all(f"visible on=<{k}->" in line for line in into), (node.symbol, into)
+    beamer = render_program(run, "beamer")
+    titles = re.findall(r"\\begin\{frame\}\{Node \$(.*?)\$\}", beamer)
+    assert list(dict.fromkeys(titles)) == [
+        "g",
+        "g_{1}",
+        "f",
+        "e",
+        "d_{3}",
+        "d_{2}",
+        "c_{3}",
+        "c_{2}",
+        "d",
+        "c",
+    ]
+
+
 def test_gradients_add_at_forks():
     run = run_program(parse_program("y = x*x + 3*x", "x=2"))
     assert run.gradient("x") == 7
