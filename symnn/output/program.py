@@ -158,12 +158,18 @@ def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[
 
 
 def render_program(
-    run: ProgramRun, fmt: str = "text", template_dir: str | Path | None = None
+    run: ProgramRun,
+    fmt: str = "text",
+    template_dir: str | Path | None = None,
+    circuit_file: str | None = None,
 ) -> str:
-    """The program's derivation as "text", a LaTeX fragment ("tex"), "article", "beamer" or "md"."""
+    """The program's derivation as "text", a LaTeX fragment ("tex"), "article", "beamer" or "md";
+    Markdown shows the circuit from ``circuit_file`` (an SVG beside it) when given."""
     if fmt == "text":
         return program_text(run)
-    return render(FORMATS[fmt], program_context(run, fmt), template_dir)
+    ctx = program_context(run, fmt)
+    ctx["circuit_file"] = circuit_file
+    return render(FORMATS[fmt], ctx, template_dir)
 
 
 def program_text(run: ProgramRun) -> str:
