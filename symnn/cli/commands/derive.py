@@ -78,6 +78,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(σ' = σ(1 − σ) from 1/(1 + e^{-z}), tanh' = 1 − tanh²)",
     )
     p.add_argument(
+        "--bp-equations",
+        action="store_true",
+        help="add the four fundamental equations of backpropagation (BP1–BP4, as in Nielsen's "
+        "chapter 2): each derived, boxed at the element and matrix level, and written out for "
+        "this network (a plain stack of dense layers)",
+    )
+    p.add_argument(
         "--notation",
         choices=list(NOTATIONS),
         help="symbols of the document (default: the spec's notation, else layered)",
@@ -123,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         raise SymnnError("--sample: expected together with --numeric")
     if args.format == "text" and args.derive_activations:
         raise SymnnError("--derive-activations: expected --format tex, article, beamer, md or pdf")
+    if args.format == "text" and args.bp_equations:
+        raise SymnnError("--bp-equations: expected --format tex, article, beamer, md or pdf")
     figures = _figures_option(args)
     network = load_spec(args.spec)
     derivation, matrix = _derivations(network, args)
@@ -153,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         sample=args.sample,
         figures=figures,
         figure_stem=_stem(args.output) if figures == "separate" else "figure",
+        equations=args.bp_equations,
     )
     if figures == "separate":
         from pathlib import Path
