@@ -485,6 +485,23 @@ def context(
             "forward": forward_rows(graph, builder),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
+    ctx["batch"] = None
+    wanted = numeric is not False and numeric is not None
+    if wanted and level is not None and isinstance(network_spec, Network) and network_spec.is_chain:
+        # The matrix level's batch forms with every entry, for the spec's data (all samples).
+        from symnn.engine.batch_numbers import batch_numbers
+        from symnn.output.numbers import batch_lines
+
+        data = numeric if isinstance(numeric, Network) else network_spec
+        given, lines = batch_lines(batch_numbers(data), digits)
+        ctx["batch"] = {
+            "given": given,
+            "rows": builder.numeric(lines),
+            "samples": len(given[0][1].tolist()),
+            "digits": digits,
+        }
+    if wanted and graph is None and level is derivation:
+        numeric = False  # a matrix-level document: its numbers are the batch's
     if numeric is not False and numeric is not None:
         if graph is None:
             raise SymnnError("numbers need an element-level derivation of a network")

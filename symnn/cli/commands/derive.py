@@ -62,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--numeric",
         action="store_true",
         help="add the worked example: forward values, each factor's number, the gradients and "
-        "the weights after one step (needs weights, data and learning_rate in the spec)",
+        "the weights after one step (needs weights, data and learning_rate in the spec); at the "
+        "matrix level (matrix or both), the batch forms with every entry for all the samples",
     )
     p.add_argument(
         "--sample",
@@ -244,8 +245,13 @@ def _derivations(network, args: argparse.Namespace) -> tuple[Derivation | None, 
                 "--wrt: the matrix level derives every layer at once; "
                 "drop --wrt, or use --level element or both"
             )
-        if args.numeric:
-            raise SymnnError("--numeric: the worked numbers need --level element or both")
+        if args.numeric and args.json:
+            raise SymnnError("--numeric: the JSON worked numbers need --level element or both")
+        if args.numeric and not network.is_chain:
+            raise SymnnError(
+                "--numeric: the batch numbers at the matrix level need a plain stack of dense "
+                "layers; use --level element or both"
+            )
         return None, derive_matrix(network)
     whole = args.wrt.isascii() and args.wrt.isdigit() and len(args.wrt) <= 12
     wrt = int(args.wrt) if whole else args.wrt
