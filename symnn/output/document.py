@@ -328,6 +328,27 @@ def _proof_groups(network: Network, builder: _Builder) -> list[Group]:
     return [Group("Derivatives of the activations", blocks)]
 
 
+def _equations(network: Network, builder: _Builder) -> list[dict[str, Any]]:
+    """BP1–BP4 for ``network``: each derivation as a block, its boxed statements, its instances."""
+    from symnn.engine.fundamental import fundamental_equations
+
+    found = []
+    for e in fundamental_equations(network):
+        found.append(
+            {
+                "label": e.label,
+                "words": e.words,
+                # Up to the statement for one unit; both statements are then boxed under it.
+                "block": Block(e.subject, builder.steps(e.steps[:-1]), e.label, e.subject),
+                "element": e.element,
+                "matrix": e.matrix,
+                "instances": builder.rows([(s.lhs, [Piece("=", s.rhs)], "") for s in e.instances]),
+                "note": e.note,
+            }
+        )
+    return found
+
+
 def layer_conventions(network: Network) -> list[str]:
     """What each layer states about itself (``convention(block)``: text with $…$ maths)."""
     found = []
@@ -383,12 +404,15 @@ def context(
     sample: int = 1,
     figures: str = "none",
     figure_stem: str = "figure",
+    equations: bool = False,
 ) -> dict[str, Any]:
     """Everything the templates lay out, so that templates hold no maths.
 
     ``activation_proofs`` puts first the derivation of each activation's derivative from its
     definition (σ′ = σ(1 − σ), tanh′ = 1 − tanh²), before the steps that use it. ``sample``
-    (from 1) is the sample the worked numbers are shown for.
+    (from 1) is the sample the worked numbers are shown for. ``equations`` adds the four
+    fundamental equations of backpropagation (BP1–BP4), derived, boxed and instantiated for the
+    network (``symnn.engine.fundamental``), after the results.
 
     The Jacobians and the worked numbers arrive as data: ``jacobians`` (default: those the
     derivation recorded, ``symnn.engine.jacobian.derivation_jacobians``) and ``numeric`` as
@@ -437,6 +461,11 @@ def context(
     network_spec = graph.network if graph is not None else derivation.context.get("network")
     if activation_proofs and isinstance(network_spec, Network):
         ctx["groups"] = _proof_groups(network_spec, builder) + ctx["groups"]
+    ctx["equations"] = []
+    if equations:
+        if not isinstance(network_spec, Network):
+            raise SymnnError("BP1–BP4 need a derivation of a network")
+        ctx["equations"] = _equations(network_spec, builder)
     # Every layer states its conventions once, under the notation, at either level.
     ctx["layer_conventions"] = layer_conventions(network_spec) if network_spec is not None else []
     if matrix is not None:
@@ -456,6 +485,23 @@ def context(
             "forward": forward_rows(graph, builder),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
+    ctx["batch"] = None
+    wanted = numeric is not False and numeric is not None
+    if wanted and level is not None and isinstance(network_spec, Network) and network_spec.is_chain:
+        # The matrix level's batch forms with every entry, for the spec's data (all samples).
+        from symnn.engine.batch_numbers import batch_numbers
+        from symnn.output.numbers import batch_lines
+
+        data = numeric if isinstance(numeric, Network) else network_spec
+        given, lines = batch_lines(batch_numbers(data), digits)
+        ctx["batch"] = {
+            "given": given,
+            "rows": builder.numeric(lines),
+            "samples": len(given[0][1].tolist()),
+            "digits": digits,
+        }
+    if wanted and graph is None and level is derivation:
+        numeric = False  # a matrix-level document: its numbers are the batch's
     if numeric is not False and numeric is not None:
         if graph is None:
             raise SymnnError("numbers need an element-level derivation of a network")
@@ -563,6 +609,7 @@ def render_derivation(
     sample: int = 1,
     figures: str = "none",
     figure_stem: str = "figure",
+    equations: bool = False,
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
@@ -577,7 +624,8 @@ def render_derivation(
     (the document points at ``{figure_stem}-network.tex``, or ``.svg`` for Markdown, which the
     caller writes: ``symnn.output.figures.network``, ``symnn.output.figures.tikz``).
     ``activation_proofs`` derives σ′ and tanh′ from their definitions before they are used;
-    ``sample`` (from 1) picks the sample whose numbers are worked.
+    ``sample`` (from 1) picks the sample whose numbers are worked; ``equations`` adds BP1–BP4,
+    derived, boxed and written out for the network.
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -601,5 +649,6 @@ def render_derivation(
         sample=sample,
         figures=figures,
         figure_stem=figure_stem,
+        equations=equations,
     )
     return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)
