@@ -22,14 +22,15 @@ def loss_and_gradients(params, X, Y):
     C1 = numpy.empty((N, 3, 1))  # C1[:, t] is c_t; c_0 first
     C1[:, 0] = 0.0
     S1 = numpy.empty((N, 2, 4))  # the gates i, f, g, o as Z1 stacks them
+    Tc1 = numpy.empty((N, 2, 1))  # tanh(c_t), kept for the backward pass
     for t in range(2):
         Z1[:, t] += H1[:, t] @ Whh1.T
-        S1[:, t, 0:1] = sigmoid(Z1[:, t, 0:1])
-        S1[:, t, 1:2] = sigmoid(Z1[:, t, 1:2])
+        S1[:, t, 0:2] = sigmoid(Z1[:, t, 0:2])
         S1[:, t, 3:4] = sigmoid(Z1[:, t, 3:4])
         S1[:, t, 2:3] = numpy.tanh(Z1[:, t, 2:3])
         C1[:, t + 1] = S1[:, t, 1:2] * C1[:, t] + S1[:, t, 0:1] * S1[:, t, 2:3]
-        H1[:, t + 1] = S1[:, t, 3:4] * numpy.tanh(C1[:, t + 1])
+        Tc1[:, t] = numpy.tanh(C1[:, t + 1])
+        H1[:, t + 1] = S1[:, t, 3:4] * Tc1[:, t]
     A1 = H1[:, 2]
     Z2 = A1 @ W2.T + b2
     A2 = Z2
@@ -44,12 +45,11 @@ def loss_and_gradients(params, X, Y):
     Rc1 = numpy.zeros((N, 1))  # ∂L/∂c_t through c_(t+1)
     for t in range(1, -1, -1):
         Dh1 = G1[:, t] + R1  # ∂L/∂h_t
-        Tc1 = numpy.tanh(C1[:, t + 1])
-        Dc1 = Dh1 * S1[:, t, 3:4] * (1 - Tc1**2) + Rc1  # ∂L/∂c_t
+        Dc1 = Dh1 * S1[:, t, 3:4] * (1 - Tc1[:, t]**2) + Rc1  # ∂L/∂c_t
         D1[:, t, 0:1] = Dc1 * S1[:, t, 2:3] * S1[:, t, 0:1] * (1 - S1[:, t, 0:1])
         D1[:, t, 1:2] = Dc1 * C1[:, t] * S1[:, t, 1:2] * (1 - S1[:, t, 1:2])
         D1[:, t, 2:3] = Dc1 * S1[:, t, 0:1] * (1 - S1[:, t, 2:3]**2)
-        D1[:, t, 3:4] = Dh1 * Tc1 * S1[:, t, 3:4] * (1 - S1[:, t, 3:4])
+        D1[:, t, 3:4] = Dh1 * Tc1[:, t] * S1[:, t, 3:4] * (1 - S1[:, t, 3:4])
         Rc1 = Dc1 * S1[:, t, 1:2]
         R1 = D1[:, t] @ Whh1
     # gradients of the mean loss: the 1/N is in Δ already

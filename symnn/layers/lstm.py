@@ -239,13 +239,28 @@ class Lstm(Recurrent):
         c.emit(f"C{l} = numpy.empty((N, {T + 1}, {H}))  # C{l}[:, t] is c_t; c_0 first")
         c.emit(f"C{l}[:, 0] = {c0}")
         c.emit(f"S{l} = numpy.empty((N, {T}, {4 * H}))  # the gates i, f, g, o as Z{l} stacks them")
+        c.emit(f"Tc{l} = numpy.empty((N, {T}, {H}))  # tanh(c_t), kept for the backward pass")
         c.emit(f"for t in range({T}):")
         c.emit(f"    Z{l}[:, t] += H{l}[:, t] @ {names['hh']}.T")
-        for n in ("i", "f", "o"):
-            c.emit(f"    {s[n]} = {c.call('sigmoid', z[n])}")
+        for first, last in self._sigmoid_runs():  # one call for neighbouring σ gates
+            span = f"[:, t, {first * H}:{last * H}]"
+            c.emit(f"    S{l}{span} = {c.call('sigmoid', f'Z{l}{span}')}")
         c.emit(f"    {s['g']} = numpy.tanh({z['g']})")
         c.emit(f"    C{l}[:, t + 1] = {s['f']} * C{l}[:, t] + {s['i']} * {s['g']}")
-        c.emit(f"    H{l}[:, t + 1] = {s['o']} * numpy.tanh(C{l}[:, t + 1])")
+        c.emit(f"    Tc{l}[:, t] = numpy.tanh(C{l}[:, t + 1])")
+        c.emit(f"    H{l}[:, t + 1] = {s['o']} * Tc{l}[:, t]")
+
+    def _sigmoid_runs(self) -> list[tuple[int, int]]:
+        """The blocks of σ gates as runs of neighbours: (0, 2), (3, 4) for i, f, g, o."""
+        runs: list[tuple[int, int]] = []
+        for q, name in enumerate(self.order):
+            if name == "g":
+                continue
+            if runs and runs[-1][1] == q:
+                runs[-1] = (runs[-1][0], q + 1)
+            else:
+                runs.append((q, q + 1))
+        return runs
 
     def backward_loop(self, c: ArrayCode, l: int, names: dict[str, str]) -> None:
         s, d = self._slices(f"S{l}"), self._slices(f"D{l}")
@@ -254,12 +269,11 @@ class Lstm(Recurrent):
         c.emit(f"Rc{l} = numpy.zeros((N, {H}))  # ∂L/∂c_t through c_(t+1)")
         c.emit(f"for t in range({self.steps - 1}, -1, -1):")
         c.emit(f"    Dh{l} = G{l}[:, t] + R{l}  # ∂L/∂h_t")
-        c.emit(f"    Tc{l} = numpy.tanh(C{l}[:, t + 1])")
-        c.emit(f"    Dc{l} = Dh{l} * {s['o']} * (1 - Tc{l}**2) + Rc{l}  # ∂L/∂c_t")
+        c.emit(f"    Dc{l} = Dh{l} * {s['o']} * (1 - Tc{l}[:, t]**2) + Rc{l}  # ∂L/∂c_t")
         c.emit(f"    {d['i']} = Dc{l} * {s['g']} * {s['i']} * (1 - {s['i']})")
         c.emit(f"    {d['f']} = Dc{l} * C{l}[:, t] * {s['f']} * (1 - {s['f']})")
         c.emit(f"    {d['g']} = Dc{l} * {s['i']} * (1 - {s['g']}**2)")
-        c.emit(f"    {d['o']} = Dh{l} * Tc{l} * {s['o']} * (1 - {s['o']})")
+        c.emit(f"    {d['o']} = Dh{l} * Tc{l}[:, t] * {s['o']} * (1 - {s['o']})")
         c.emit(f"    Rc{l} = Dc{l} * {s['f']}")
         c.emit(f"    R{l} = D{l}[:, t] @ {names['hh']}")
 
