@@ -239,6 +239,27 @@ class Rows(sp.MatrixExpr):
         return f"[{printer._print(self.args[0])}]_{first}:{last}"
 
 
+class Columns(Rows):
+    """Columns ``first`` to ``last`` (from 1, both included): ``Rows`` of a batch, in rows.
+
+    Printed V_{:, first:last}: the samples' slices side by side.
+    """
+
+    @property
+    def shape(self):
+        first, last = self.span
+        return (self.args[0].shape[0], last - first + 1)
+
+    def _latex(self, printer) -> str:
+        first, last = self.span
+        span = f"{first}" if first == last else f"{first}:{last}"
+        return rf"\left[{printer._print(self.args[0])}\right]_{{:,\,{span}}}"
+
+    def _sympystr(self, printer) -> str:
+        first, last = self.span
+        return f"[{printer._print(self.args[0])}]_:,{first}:{last}"
+
+
 class Vec(sp.MatrixExpr):
     """vec(M): the entries of M as one column, row by row (a block stored flat, row-major)."""
 
