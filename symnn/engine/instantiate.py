@@ -87,7 +87,8 @@ def _apply(expr: Apply, arg: sp.Matrix, net: Network) -> sp.Matrix:
     if arg.rows == 1 and arg.cols > 1:  # a batch row (N = 1): apply to its transpose
         return _apply(expr, arg.T, net).T
     rule = ACTIVATIONS[expr.name]
-    if nt.parse(arg[0])[0] in nt.QUANTITIES:  # a layer kind's own pre-activations (z_t of an RNN)
+    # A layer kind's own pre-activations (z_t of an RNN), or a sum of them (a GRU's q_r + p_r).
+    if not isinstance(arg[0], sp.Symbol) or nt.parse(arg[0])[0] in nt.QUANTITIES:
         params = dict(zip(rule.defaults, expr.args[3], strict=True))
         u = sp.Dummy("u", real=True)
         f = rule.apply([u], params)[0]
