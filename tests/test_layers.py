@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from symnn.codegen.element import compile_gradients
 from symnn.codegen.matrix import compile_matrix_gradients
+from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.layers import LAYERS
 from symnn.layers.base import without_matrix_rule
@@ -225,6 +226,35 @@ def test_every_matrix_step_equals_the_element_level(spec):
     env = _environment(net)
     derivation = derive_matrix(net)
     for step in derivation.steps + list(derivation.results):
+        _check_step(step, net, env)
+
+
+@pytest.mark.parametrize(("kind", "example"), [("add", 0), ("add", 1), ("concat", 0), ("dense", 1)])
+def test_a_graph_network_has_the_batch_forms_checked_against_the_element_level(kind, example):
+    """Residual, concatenation and tied networks: samples as rows, from the per-layer rules."""
+    from symnn.core.matexpr import Grad
+    from symnn.engine.matrix import derive_matrix
+    from tests.test_matrix import _check_step, _environment
+
+    net = network_from_dict(LAYERS[kind].examples[example])
+    assert not net.is_chain
+    derivation = derive_matrix(net)
+    batch = [s for s in derivation.steps if s.rule == "batch_rows"]
+    lbar = sp.Symbol("Lbar", real=True)
+    means = [s for s in derivation.steps if isinstance(s.lhs, Grad) and s.lhs.args[0] == lbar]
+    # every layer's forward in rows, and a batch gradient for every per-sample one
+    assert {nt.parse_matrix(s.lhs)[1] for s in batch if isinstance(s.lhs, sp.MatrixSymbol)} >= set(
+        range(1, len(net.layers) + 1)
+    )
+    per_sample = [
+        s for s in derivation.results if isinstance(s.lhs, Grad) and s.lhs.args[0] != lbar
+    ]
+    parameters = {s.lhs.args[1] for s in per_sample if nt.parse_matrix(s.lhs.args[1])[0] == "W"}
+    assert parameters <= {s.lhs.args[1] for s in means}
+    if kind == "dense":  # tied: the batch gradient of W¹ sums its two uses
+        assert [s.rule for s in means if s.lhs.args[1].name == "W_1"] == ["shared_weight"]
+    env = _environment(net)
+    for step in batch + means:
         _check_step(step, net, env)
 
 

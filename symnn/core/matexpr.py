@@ -229,14 +229,31 @@ class Rows(sp.MatrixExpr):
         first, last = self.span
         return (last - first + 1, self.args[0].shape[1])
 
+    axis: str = ""  # what goes before the span in print: ":," for columns
+
     def _latex(self, printer) -> str:
         first, last = self.span
         span = f"{first}" if first == last else f"{first}:{last}"
-        return rf"\left[{printer._print(self.args[0])}\right]_{{{span}}}"
+        before = self.axis + r"\," if self.axis else ""
+        return rf"\left[{printer._print(self.args[0])}\right]_{{{before}{span}}}"
 
     def _sympystr(self, printer) -> str:
         first, last = self.span
-        return f"[{printer._print(self.args[0])}]_{first}:{last}"
+        return f"[{printer._print(self.args[0])}]_{self.axis}{first}:{last}"
+
+
+class Columns(Rows):
+    """Columns ``first`` to ``last`` (from 1, both included): ``Rows`` of a batch, in rows.
+
+    Printed V_{:, first:last}: the samples' slices side by side.
+    """
+
+    axis = ":,"
+
+    @property
+    def shape(self):
+        first, last = self.span
+        return (self.args[0].shape[0], last - first + 1)
 
 
 class Vec(sp.MatrixExpr):

@@ -10,7 +10,7 @@ import sympy as sp
 
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
-from symnn.core.matexpr import Apply, Grad, HadamardDivide, Map
+from symnn.core.matexpr import Apply, Columns, Grad, HadamardDivide, Map, Rows
 from symnn.core.steps import Section, Step
 from symnn.spec.network import Network
 
@@ -64,6 +64,11 @@ def to_batch(expr: sp.MatrixExpr) -> sp.MatrixExpr:
         return Grad(expr.args[0], to_batch(expr.args[1]))
     elif isinstance(expr, sp.MatMul):
         return _matmul(expr)
+    elif isinstance(expr, Rows):  # rows of a column vector (a concatenation's part): columns
+        return Columns(to_batch(expr.args[0]), *expr.span)
+    elif isinstance(expr, sp.BlockMatrix) and expr.blockshape[1] == 1:
+        # a concatenation [u; v] of column vectors is, in rows, the side-by-side [U V]
+        return sp.BlockMatrix([[to_batch(block) for block in expr.blocks[:, 0]]])
     raise SymnnError(f"no batch form for {expr}")
 
 
@@ -106,3 +111,58 @@ def batch_sections(net: Network, rules: list) -> tuple[list[Section], list[Step]
     ]
     results_out = [Step(st.lhs, st.rhs, "result") for st in deltas + grads]
     return sections, results_out
+
+
+def _batch_gradient(rhs: sp.MatrixExpr) -> sp.MatrixExpr:
+    """∂L̄/∂P of the batch mean from a per-sample ∂L/∂P: δ aᵀ becomes (1/N) Δᵀ A, δ (1/N) Δᵀ 𝟏."""
+    N = nt.N_SAMPLES
+    if isinstance(rhs, sp.MatAdd):  # a shared weight: the sum over its uses
+        return sp.MatAdd(*map(_batch_gradient, rhs.args))
+    if isinstance(rhs, sp.MatMul) and len(rhs.args) == 2 and isinstance(rhs.args[1], sp.Transpose):
+        u, v = rhs.args[0], rhs.args[1].arg
+        return sp.MatMul(1 / N, sp.Transpose(to_batch(u)), to_batch(v))
+    if isinstance(rhs, sp.MatrixSymbol) and rhs.shape[1] == 1:
+        return sp.MatMul(1 / N, sp.Transpose(to_batch(rhs)), sp.OneMatrix(N, 1))
+    raise SymnnError(f"no batch form for the gradient {rhs}")
+
+
+def _mean_rule(step: Step) -> str:
+    # A shared weight keeps its rule (the sum over its uses), now over the batch.
+    return step.rule if step.rule == "shared_weight" else "batch_mean"
+
+
+def graph_batch_sections(
+    net: Network, rules: list, adjoints: list[Step], gradients: list[Step]
+) -> tuple[list[Section], list[Step]]:
+    """The batch forms (samples as rows) of a graph network's matrix derivation.
+
+    The forward pass is each layer's per-sample forward in rows (a layer's own ``batch`` where it
+    gives one), the adjoints (∂L/∂a of each block read by several layers, δ) are the per-sample
+    ones in rows, and each parameter's gradient of the batch mean is its per-sample outer product
+    (summed over the uses of a shared weight) as a product over the batch. ``[]`` when a layer's
+    quantity has no batch form (only dense, sum and concatenation layers are written in rows).
+    """
+    try:
+        forward = [
+            step
+            for rule in rules
+            for step in rule.batch
+            or [Step(to_batch(s.lhs), to_batch(s.rhs), "batch_rows") for s in rule.forward]
+        ]
+        deltas = [Step(to_batch(s.lhs), to_batch(s.rhs), "batch_rows") for s in adjoints]
+        lbar = sp.Symbol("Lbar", real=True)
+        grads = [
+            Step(Grad(lbar, s.lhs.args[1]), _batch_gradient(s.rhs), _mean_rule(s), s.note)
+            for s in gradients
+        ]
+    except SymnnError:
+        return [], []
+    N = nt.N_SAMPLES
+    mean = sp.Sum(sp.IndexedBase(nt.LOSS)[_n], (_n, 1, N)) / N
+    forward.append(Step(lbar, mean, "definition", "mean over the batch"))
+    out = rules[-1].forward[-1].lhs
+    sections = [
+        Section(to_batch(out), tuple(forward)),
+        Section(nt.batch("Delta", len(rules), out.shape[0]), tuple(deltas + grads)),
+    ]
+    return sections, [Step(st.lhs, st.rhs, "result") for st in deltas + grads]

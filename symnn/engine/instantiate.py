@@ -16,6 +16,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.functions import Softmax
 from symnn.core.matexpr import (
     Apply,
+    Columns,
     Diag,
     Grad,
     Grid,
@@ -194,6 +195,9 @@ def instantiate(expr: sp.Basic, net: Network) -> sp.Matrix | sp.Expr:
     if isinstance(expr, RowSoftmax):
         scores, mask = instantiate(expr.args[0], net), expr.args[1]
         return sp.Matrix(*scores.shape, lambda t, s: _masked_softmax(scores, mask, t, s))
+    if isinstance(expr, Columns):
+        first, last = expr.span
+        return instantiate(expr.args[0], net)[:, first - 1 : last]
     if isinstance(expr, Rows):
         first, last = expr.span
         return instantiate(expr.args[0], net)[first - 1 : last, :]

@@ -191,6 +191,8 @@ def derive_graph_matrix(net: Network) -> Derivation:
     (its ``Pullback``); a skip connection's Jacobian is I + J_F; a shared weight's gradient sums
     over its uses.
     """
+    from symnn.engine.batch import graph_batch_sections
+
     missing = without_matrix_derivation(net)
     if missing:
         raise SymnnError(missing)
@@ -241,7 +243,12 @@ def derive_graph_matrix(net: Network) -> Derivation:
             results += list(r.adjoints)
     grads = _parameter_gradients(rules)
     sections += [Section(step.lhs, (step,)) for step in grads]
+    adjoints = list(results)
     results += [Step(step.lhs, step.rhs, "result") for step in grads]
+    ordered = [rules[l] for l in range(1, depth + 1)]
+    batch_steps, batch_results = graph_batch_sections(net, ordered, adjoints, grads)
+    sections += batch_steps
+    results += batch_results
     symbols = [r.symbols for r in rules.values() if r.symbols is not None]
     return _matrix_derivation(net, sections, results, symbols)
 
