@@ -27,8 +27,9 @@ from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
 from symnn.engine.stable import stable_output
 from symnn.engine.values import WorkedNumbers, worked_numbers
-from symnn.output.layout import PAPERS, Piece, Row, break_row, visible_width
+from symnn.output.layout import PAPERS, Piece, Row, break_row, visible_width, wrap_words
 from symnn.output.numbers import Worked
+from symnn.output.prose import RULE_MATH
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
 from symnn.rules.activations import ACTIVATIONS
@@ -120,7 +121,11 @@ class _Builder:
         for lhs, pieces, rule in entries:
             row = break_row(lhs, pieces, self.printer.doprint, budget, rule)
             if len(rule) > beside:
-                row = replace(row, rule_below=True)
+                # Below its row the rule has the line from the right-hand side column on; one too
+                # long for that is broken between words (a rule that is a formula stays whole).
+                room = (self.width - lhs_width - 3) / max(self.rule_width, 0.5)
+                lines = () if rule in RULE_MATH else wrap_words(rule, max(room, 24))
+                row = replace(row, rule_below=True, rule_lines=lines)
             rows.append(row)
         return tuple(rows)
 
