@@ -61,14 +61,15 @@ def _single_neuron() -> Files:
     "The 2-2-2 sigmoid network, per weight, with numbers",
     "The classic worked example (inputs 0.05, 0.10; targets 0.01, 0.99; rate 0.5, biases fixed): "
     "a hidden and an output weight through the δ terms, every factor's number and the updated "
-    "weights, in the per-neuron notation (w1…w8, h1, o1) and in the layered one.",
+    "weights, in the per-neuron notation (w1…w8, h1, o1) and in the layered one (with the four "
+    "fundamental equations BP1–BP4 for this network).",
 )
 def _two_two_two() -> Files:
     net = load_spec(bundled_spec("two_two_two.toml"))
     chosen = derive(net, ["W1[1,1]", "W2[1,1]"])
     return {
         **_documents(chosen, "neuron", notation="neuron", numeric=True, digits=9),
-        **_documents(derive(net, "all"), "layered", numeric=True, digits=9),
+        **_documents(derive(net, "all"), "layered", numeric=True, digits=9, equations=True),
         "gradients.py": element_source(net),
     }
 
@@ -77,13 +78,14 @@ def _two_two_two() -> Files:
     "three-layer-matrix",
     "A three-layer network in matrix form",
     "Jacobians, the vector chain rule, the δ recursion and the batched gradients of a 3-4-4-2 "
-    "tanh network (tanh′ and σ′ derived from their definitions first), with the vectorised "
-    "NumPy code generated from the same rules.",
+    "tanh network (tanh′ and σ′ derived from their definitions first), the four fundamental "
+    "equations BP1–BP4 derived, boxed and written out for it, with the vectorised NumPy code "
+    "generated from the same rules.",
 )
 def _three_layer_matrix() -> Files:
     net = load_spec(bundled_spec("three_layer_tanh.toml"))
     return {
-        **_documents(derive_matrix(net), activation_proofs=True),
+        **_documents(derive_matrix(net), activation_proofs=True, equations=True),
         "gradients_matrix.py": matrix_source(net),
     }
 

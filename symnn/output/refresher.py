@@ -38,7 +38,7 @@ from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
 from symnn.printing.text import TextPrinter
 
-FORMATS = ("text", "tex", "md")
+FORMATS = ("text", "tex", "md", "beamer")
 
 
 def tex_prose(text: object) -> str:
@@ -425,7 +425,8 @@ def render_refresher(
     compare: Sequence[Descent] = (),
     figure_file: str = "",
 ) -> str:
-    """Render a calculus derivation, descent run or perceptron run as text, LaTeX or Markdown.
+    """Render a calculus derivation, descent run or perceptron run as text, LaTeX, Markdown or
+    Beamer slides ("beamer": one frame per derivation, long tables split across frames).
 
     ``paper`` ("a4" or "letter") is the paper of the whole article (``document``), as for
     ``symnn derive``.
@@ -455,6 +456,7 @@ def render_refresher(
         if refresher_picture(item) is None:
             raise SymnnError("--figures separate: this document has no figure; use --figures none")
         figures, pointer = "none", figure_file
+    slides, fmt = fmt == "beamer", "tex" if fmt == "beamer" else fmt  # slides: the LaTeX context
     if isinstance(item, Descent):
         if fmt == "text":
             return item.text() + "\n"
@@ -487,6 +489,10 @@ def render_refresher(
             f"--figures {figures}: this document has no figure yet; use --figures none"
         )
     context["figure_file"] = pointer
+    if slides:
+        kind = {"descent_table": "descent", "perceptron_table": "perceptron"}.get(name, "calculus")
+        context.setdefault("figures", [])
+        return render("refresher_beamer.tex.j2", context | {"kind": kind}, user_dir)
     body = render(f"{name}.{fmt}.j2", context, user_dir)
     if fmt == "tex" and document:
         article = {

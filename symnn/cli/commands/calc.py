@@ -38,10 +38,10 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
         p.add_argument("--vars", help="variables in order, e.g. x,y (default: order of appearance)")
     p.add_argument(
         "--format",
-        choices=("text", "tex", "article", "md", "pdf", "py"),
+        choices=("text", "tex", "article", "beamer", "md", "pdf", "py"),
         default="text",
-        help="output format; article: a whole LaTeX document (= tex --document); pdf: the article "
-        "compiled (needs -o); "
+        help="output format; article: a whole LaTeX document (= tex --document); beamer: slides; "
+        "pdf: the article compiled (needs -o); "
         "py: NumPy source of f and its derivatives",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
@@ -281,7 +281,7 @@ def run(args: argparse.Namespace) -> int:
     def render(fmt: str, document: bool) -> str:
         chosen = figures
         if chosen is None:
-            whole = fmt == "tex" and document
+            whole = (fmt == "tex" and document) or fmt == "beamer"
             chosen = "inline" if whole and _has_figure(item) else "none"
         return render_refresher(
             item, fmt, document=document, figures=chosen, compare=compare, paper=args.paper

@@ -52,10 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--format",
-        choices=("text", "tex", "article", "md", "pdf"),
+        choices=("text", "tex", "article", "beamer", "md", "pdf"),
         default="text",
-        help="output format; article: a whole LaTeX document (= tex --document); pdf: the article "
-        "compiled (needs -o)",
+        help="output format; article: a whole LaTeX document (= tex --document); beamer: slides; "
+        "pdf: the article compiled (needs -o)",
     )
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument(
@@ -177,7 +177,8 @@ def _emit(item, args: argparse.Namespace) -> None:
     def render(fmt: str, document: bool) -> str:
         chosen = figures
         if chosen is None:
-            whole = fmt == "tex" and document and isinstance(item, PerceptronRun)
+            whole = (fmt == "tex" and document) or fmt == "beamer"
+            whole = whole and isinstance(item, PerceptronRun)
             chosen = "inline" if whole and len(item.names) == 2 else "none"
         return render_refresher(item, fmt, document=document, figures=chosen, paper=args.paper)
 
