@@ -331,6 +331,14 @@ def _neuron(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
     raise SymnnError(f"no neuron notation for {kind!r}")
 
 
+def _yhat(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
+    """The layered notation, with the network's outputs a^{(D)}_j written ŷ_j (the prediction)."""
+    if kind in ("a", "dL_da") and idx and idx[0] == shape.depth:
+        prediction = rf"\hat{{y}}_{{{_sub(*idx[1:])}}}"
+        return prediction if kind == "a" else rf"\frac{{\partial L}}{{\partial {prediction}}}"
+    return _layered(kind, idx, shape)
+
+
 NOTATIONS: Registry[Notation] = Registry("notation")
 NOTATIONS.add(
     "layered",
@@ -340,6 +348,17 @@ NOTATIONS.add(
         r"$z^{(l)}_j$ is the weighted input, $a^{(l)}_j$ the activation, "
         r"$\delta^{(l)}_j = \partial L / \partial z^{(l)}_j$.",
         _layered,
+    ),
+)
+NOTATIONS.add(
+    "yhat",
+    Notation(
+        "yhat",
+        r"$w^{(l)}_{jk}$ joins unit $k$ of layer $l-1$ to unit $j$ of layer $l$; "
+        r"$z^{(l)}_j$ is the weighted input, $a^{(l)}_j$ the activation, "
+        r"$\delta^{(l)}_j = \partial L / \partial z^{(l)}_j$; the network's outputs, its "
+        r"prediction, are written $\hat{y}_j$.",
+        _yhat,
     ),
 )
 NOTATIONS.add(

@@ -55,6 +55,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="upstream gradient at the output (default 1), e.g. to show ∂out/∂x of one neuron",
     )
     p.add_argument("--digits", type=int, default=6, help="significant digits shown (default 6)")
+    p.add_argument(
+        "--places",
+        type=int,
+        default=4,
+        help="at least this many decimal places (default 4, as micrograd prints; 0: digits only)",
+    )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
     p.add_argument("--json", action="store_true", help="every node's value and gradient as JSON")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
@@ -125,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
         emit(program_source(program), args.output)
         return 0
-    result = run_program(program, args.seed_gradient, args.digits)
+    result = run_program(program, args.seed_gradient, args.digits, places=args.places)
     if args.json:
         emit(json.dumps(json_object(result), indent=2, ensure_ascii=False), args.output)
         return 0
