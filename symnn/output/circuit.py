@@ -142,10 +142,13 @@ def _positions(run: ProgramRun) -> dict[sp.Symbol, tuple[int, float]]:
     return {s: (depth[s], height[s]) for s in depth}
 
 
-def circuit_context(run: ProgramRun, digits: int = 4) -> dict[str, Any]:
-    """Places and wires of the circuit, numbers already formatted (LaTeX)."""
+def circuit_context(
+    run: ProgramRun, digits: int = 4, printer: SymnnLatexPrinter | None = None
+) -> dict[str, Any]:
+    """Places and wires of the circuit, numbers already formatted (LaTeX); ``printer`` names the
+    nodes (a network's circuit passes the document's notation)."""
     program, graph = run.program, run.graph
-    printer = SymnnLatexPrinter()
+    printer = printer or SymnnLatexPrinter()
     where = _positions(run)
     keys = {s: f"n{i}" for i, s in enumerate(run.symbols)}
     nodes = {n.symbol: n for n in program.nodes}
@@ -231,10 +234,11 @@ def render_circuit(
     upto: int | None = None,
     digits: int = 4,
     template_dir: str | Path | None = None,
+    printer: SymnnLatexPrinter | None = None,
 ) -> str:
     """The TikZ picture; ``reveal`` uncovers gradients node by node on Beamer overlays, ``upto``
     shows only the gradients of the first ``upto`` nodes in backward order."""
-    ctx = circuit_context(run, digits)
+    ctx = circuit_context(run, digits, printer)
     ctx["reveal"] = reveal
     ctx["upto"] = upto if upto is not None else ctx["steps"]
     return render("circuit.tex.j2", ctx, template_dir)
