@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         if args.format not in ("tex", "article"):
             raise SymnnError("--document: expected together with --format tex")
         args.format = "article"
+    if args.format == "circuit":  # the sample's numbers always: --numeric is implied
+        return _circuit(args)
     if args.format == "pdf":
         refuse_pdf_to_stdout(args.output)
     if args.format == "text" and args.numeric and not args.json:
@@ -126,8 +128,6 @@ def run(args: argparse.Namespace) -> int:
         raise SymnnError("--sample: expected together with --numeric")
     if args.format == "text" and args.derive_activations:
         raise SymnnError("--derive-activations: expected --format tex, article, beamer, md or pdf")
-    if args.format == "circuit":
-        return _circuit(args)
     figures = _figures_option(args)
     network = load_spec(args.spec)
     derivation, matrix = _derivations(network, args)
