@@ -152,10 +152,62 @@ def test_article_and_beamer_carry_the_figure_and_compile(tmp_path):
     assert "Thick red" in text and "0.15" in text
     slides = render_derivation(derivation, "beamer", numeric=True, figures="inline")
     assert "alt=<3->{flow}{}" in slides
-    assert "The network" in _text(compile_pdf(slides), tmp_path)
+    # Every overlay typesets its frame's thumbnail again: allow a loaded machine the time.
+    assert "The network" in _text(compile_pdf(slides, timeout=300), tmp_path)
     # Without figures nothing changes: no TikZ, no picture.
     plain = render_derivation(derivation, "article", "neuron", numeric=True)
     assert "tikz" not in plain
+
+
+@pytest.mark.parametrize(
+    ("name", "numbers"),
+    [("two_two_two", True), ("softmax_three_classes", False), ("three_layer_tanh", False),
+     ("iris", False), ("residual", True), ("tied_autoencoder", True)],
+)  # fmt: skip
+def test_placed_weight_labels_meet_no_other_label_and_no_unit(name, numbers):
+    from symnn.output.figures.network import _node_box, _overlap, bias_box, label_box
+
+    net = _net(name)
+    graph = build_graph(net)
+    values = dict(worked_numbers(derive(net, "W1[1,1]")).given) if numbers else None
+    ctx = network_context(graph, _printer(graph), nt.w(1, 1, 1), values)
+    nodes = {n.key: n for n in ctx["nodes"]}
+    labels = [
+        (e, label_box(nodes[e.source], nodes[e.target], e, e.pos)) for e in ctx["edges"] if e.label
+    ]
+    assert len(labels) >= 4
+    others = [_node_box(n) for n in nodes.values()] + [
+        b for n in nodes.values() if (b := bias_box(n)) is not None
+    ]
+    for i, (edge, box) in enumerate(labels):
+        for other_edge, other in labels[i + 1 :]:
+            assert not _overlap(box, other), (edge.label, other_edge.label)
+        assert not any(_overlap(box, other) for other in others), edge.label
+
+
+def test_each_slide_on_deltas_path_shows_how_far_back_delta_has_come():
+    import re
+
+    derivation = derive(_net("two_two_two"), "W1[1,1]")
+    slides = render_derivation(derivation, "beamer", figures="inline")
+    frames = slides.split("\\begin{frame}")[1:]
+    seen = {}
+    for frame in frames:
+        title = frame[: frame.index("\\begin{align*}")] if "align*" in frame else ""
+        if "\\hfill\\smash" not in title:
+            continue
+        steps = max(int(n) for n in re.findall(r"\\uncover<(\d+)->", frame))
+        turns = {int(n) for n in re.findall(r"alt=<(\d+)->\{flow\}", title)}
+        assert turns == {steps}  # the newest hop turns red with the frame's last step
+        earlier = title.count("\\draw[flow]")  # the hops δ took before: red from the start
+        term = re.search(r"\$(.*?)\$\\hfill", title)[1]
+        seen.setdefault(term, set()).add(earlier)
+    # δ⁽²⁾: the two edges into the loss turn red; δ⁽¹⁾₁: those two already red, its two
+    # edges into layer 2 turn red; ∂L/∂w⁽¹⁾₁₁ (the chosen one): four red, its own edge turns.
+    assert seen[r"\delta^{(2)}_{1}"] == {0} and seen[r"\delta^{(1)}_{1}"] == {2}
+    assert seen[r"w^{(1)}_{11}"] == {4}
+    assert r"\delta^{(1)}_{2}" not in seen  # off the path: no thumbnail
+    assert "@turn@" not in slides
 
 
 @needs_dvisvgm
@@ -198,7 +250,6 @@ def test_derive_writes_separate_figures_beside_the_output(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["--format", "md", "--figures", "inline"], "Markdown cannot hold"),
         (["--format", "md", "--figures", "separate"], "expected an output file"),
         (["--format", "pdf", "--figures", "separate", "-o", "x.pdf"], "carries its figures"),
         (["--figures", "inline"], "plain text has no figures"),
@@ -208,6 +259,115 @@ def test_a_figure_that_cannot_be_made_is_an_error_saying_why(argv, words):
     result = run_cli(["derive", "two_two_two", *argv])
     assert result.clean_error, result.describe()
     assert words in result.stderr
+
+
+@needs_dvisvgm
+def test_markdown_inline_figures_are_the_same_svg_inside_the_file(tmp_path):
+    import base64
+    import re
+
+    out = tmp_path / "notes.md"
+    result = run_cli(["derive", "two_two_two", "--format", "md", "--figures", "separate",
+                      "-o", str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    result = run_cli(["derive", "two_two_two", "--format", "md", "--figures", "inline"])
+    assert result.code == 0, result.stderr
+    found = re.findall(r"!\[The network\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)",
+                       result.stdout)  # fmt: skip
+    assert len(found) == 1
+    assert base64.b64decode(found[0]) == (tmp_path / "notes-network.svg").read_bytes()
+    # calc and perceptron: the same picture their separate SVG holds, inside the Markdown.
+    for argv in (["calc", "derivative", "x**3 + 2*x", "--at", "2"], ["perceptron", "--gate", "or"]):
+        side = tmp_path / "side.md"
+        result = run_cli([*argv, "--format", "md", "--figures", "separate", "-o", str(side)])
+        assert result.code == 0, result.stderr
+        assert "![The figure](side-figure.svg)" in side.read_text()
+        inline = run_cli([*argv, "--format", "md", "--figures", "inline"])
+        assert inline.code == 0, inline.stderr
+        data = re.findall(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", inline.stdout)
+        assert base64.b64decode(data[0]) == (tmp_path / "side-figure.svg").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (
+            [
+                "calc",
+                "derivative",
+                "x**2",
+                "--at",
+                "1",
+                "--format",
+                "tex",
+                "--figures",
+                "separate",
+                "-o",
+                "x.tex",
+            ],
+            "expected --format md",
+        ),  # fmt: skip
+        (
+            ["calc", "derivative", "x**2", "--at", "1", "--format", "md", "--figures", "separate"],
+            "expected an output file",
+        ),  # fmt: skip
+        (
+            [
+                "calc",
+                "hessian",
+                "x**2 + y**2",
+                "--at",
+                "1,1",
+                "--format",
+                "md",
+                "--figures",
+                "separate",
+                "-o",
+                "x.md",
+            ],
+            "has no figure",
+        ),  # fmt: skip
+        (
+            [
+                "calc",
+                "hessian",
+                "x**2 + y**2",
+                "--at",
+                "1,1",
+                "--format",
+                "md",
+                "--figures",
+                "inline",
+            ],
+            "has no figure",
+        ),  # fmt: skip
+        (
+            [
+                "perceptron",
+                "--point",
+                "3,-1",
+                "--weights",
+                "1,2",
+                "--format",
+                "md",
+                "--figures",
+                "separate",
+                "-o",
+                "x.md",
+            ],
+            "--plot FILE",
+        ),  # fmt: skip
+        (["perceptron", "--gate", "and", "--figures", "inline"], "plain text has no figures"),
+    ],
+)
+def test_calc_and_perceptron_refuse_a_figure_they_cannot_make(argv, words, tmp_path):
+    at = argv.index("-o") + 1 if "-o" in argv else None
+    if at is not None:
+        argv = [*argv[:at], str(tmp_path / argv[at]), *argv[at + 1 :]]
+    result = run_cli(argv)
+    assert result.clean_error, result.describe()
+    assert words in result.stderr
+    assert not list(tmp_path.iterdir())  # nothing half written
 
 
 def test_perceptron_panels_follow_the_run():
@@ -241,7 +401,7 @@ def test_perceptron_article_carries_the_moving_line(tmp_path):
     text = _text(out.read_bytes(), tmp_path)
     assert "update 2 (epoch 1, sample 4)" in text and "w = (1, 1)" in text
     result = run_cli(["perceptron", "--gate", "and", "--format", "md", "--figures", "inline"])
-    assert result.clean_error and "TikZ" in result.stderr
+    assert result.code == 0 and "![The figure](data:image/svg+xml;base64," in result.stdout
 
 
 @needs_pdflatex
@@ -339,6 +499,24 @@ def test_the_jacobian_chain_has_the_networks_shapes_and_conforms():
     assert chain_picture(_net("residual")) is None  # a graph, not a chain
 
 
+def test_a_deep_chain_wraps_into_rows_within_the_page():
+    import re
+
+    from symnn.output.figures.jacobian import ROOM, chain_picture
+    from symnn.spec.network import Dense, Network
+
+    net = Network(4, [Dense(16, "relu"), Dense(16, "relu"), Dense(8, "relu"), Dense(3)], "mse")
+    article = chain_picture(net)
+    xs = [float(x) for x in re.findall(r"\((-?[\d.]+), -?[\d.]+\)", article)]
+    tops = sorted({float(y) for y in re.findall(r"\(-?[\d.]+, (-?[\d.]+)\) rectangle", article)})
+    assert max(xs) <= ROOM["article"][0] and len(tops) == 2  # two rows, none past the text
+    assert article.count(r"$\cdots$") == 2 and r"\scalebox" not in article
+    shapes = re.findall(r"\$(\d+) \\times (\d+)\$", article)
+    assert len(shapes) == 9 and all(a[1] == b[0] for a, b in zip(shapes, shapes[1:], strict=False))
+    slide = chain_picture(net, "beamer")  # a slide is low: the chain is scaled down to fit
+    assert float(re.match(r"\\scalebox\{([\d.]+)\}", slide)[1]) < 1
+
+
 @needs_pdflatex
 def test_matrix_documents_carry_the_chain(tmp_path):
     out = tmp_path / "m.pdf"
@@ -348,3 +526,31 @@ def test_matrix_documents_carry_the_chain(tmp_path):
     text = _text(out.read_bytes(), tmp_path)
     compact = "".join(text.split())
     assert "productofJacobians" in compact and "1×2" in compact and "2×2" in compact
+
+
+def test_a_network_circuit_is_the_program_circuit_at_the_worked_numbers():
+    from symnn.engine.network_program import network_program
+    from symnn.engine.program import ProgramRun
+
+    run = ProgramRun(network_program(_net("two_two_two")))
+    values = {str(s): float(v) for s, v in run.values.items()}
+    gradients = {str(s): float(v) for s, v in run.gradients.items()}
+    # Mazur's worked example: E_total = 0.298371109, ∂E/∂w1 = 0.000438568, ∂E/∂w5 = 0.082167041.
+    assert abs(values["L"] - 0.298371109) < 1e-8
+    assert abs(gradients["w_1_1_1"] - 0.000438568) < 1e-8
+    assert abs(gradients["w_2_1_1"] - 0.082167041) < 1e-8
+    assert [str(n.symbol) for n in run.program.nodes][-1] == "L"
+
+
+@needs_pdflatex
+def test_derive_draws_the_network_as_a_circuit(tmp_path):
+    out = tmp_path / "circuit.pdf"
+    result = run_cli(["derive", "single_neuron", "--format", "circuit", "-o", str(out)])
+    assert result.code == 0, result.stderr
+    text = _text(out.read_bytes(), tmp_path)
+    for label in ("0.5", "1.5", "0.85", "σ", "0.04483"):  # w, x, z = 0.5·1.5 + 0.1, σ, L
+        assert label in text
+    tex = run_cli(["derive", "single_neuron", "--format", "circuit"])
+    assert "\\begin{tikzpicture}" in tex.stdout and "w^{(1)}_{11}" in tex.stdout
+    refused = run_cli(["derive", "softmax_three_classes", "--format", "circuit"])
+    assert refused.clean_error and "not a scalar gate" in refused.stderr

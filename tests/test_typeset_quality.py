@@ -170,8 +170,6 @@ STANDALONE = {
 
 @pytest.mark.parametrize("name", sorted(STANDALONE))
 def test_standalone_documents_use_type1_fonts_and_fit(name, tmp_path):
-    if name == "matrix-article":  # a known defect, left open in issue 17's note
-        pytest.xfail("the Jacobian chain of a deep network is 120 pt wider than the page")
     path = tmp_path / f"{name}.tex"
     assert main([*STANDALONE[name], "-o", str(path)]) == 0
     text = path.read_text()
@@ -205,7 +203,6 @@ def test_worked_step_document(tmp_path):
     assert not overfull(log), overfull(log)
 
 
-@pytest.mark.xfail(reason="the network figure's frame is 36 pt too wide (issue 17's note)")
 def test_beamer_slides_fit(tmp_path):
     if not has_package("beamer.cls") or not has_package("pgf.sty"):
         pytest.fail("Beamer needs texlive-latex-recommended and texlive-pictures (pgf)")

@@ -183,10 +183,13 @@ def _bend(span: int, rise: float) -> int:
     return round(math.degrees(2 * math.atan(0.9 / (length / 2))))
 
 
-def circuit_context(run: ProgramRun, digits: int = 4) -> dict[str, Any]:
-    """Places and wires of the circuit, numbers already formatted (LaTeX)."""
+def circuit_context(
+    run: ProgramRun, digits: int = 4, printer: SymnnLatexPrinter | None = None
+) -> dict[str, Any]:
+    """Places and wires of the circuit, numbers already formatted (LaTeX); ``printer`` names the
+    nodes (a network's circuit passes the document's notation)."""
     program = run.program
-    printer = SymnnLatexPrinter()
+    printer = printer or SymnnLatexPrinter()
     plan = layout(run)
     keys = {s: f"n{i}" for i, s in enumerate(run.symbols)}
     places = []
@@ -251,10 +254,11 @@ def render_circuit(
     upto: int | None = None,
     digits: int = 4,
     template_dir: str | Path | None = None,
+    printer: SymnnLatexPrinter | None = None,
 ) -> str:
     """The TikZ picture; ``reveal`` uncovers gradients node by node on Beamer overlays, ``upto``
     shows only the gradients of the first ``upto`` nodes in backward order."""
-    ctx = circuit_context(run, digits)
+    ctx = circuit_context(run, digits, printer)
     ctx["reveal"] = reveal
     ctx["upto"] = upto if upto is not None else ctx["steps"]
     return render("circuit.tex.j2", ctx, template_dir)

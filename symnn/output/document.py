@@ -48,10 +48,14 @@ FORMATS = {
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
 SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
-# --figures: none; inline (TikZ in the LaTeX itself); separate (the document points at a file
-# beside it: the TikZ picture for LaTeX, its SVG for Markdown). Markdown cannot hold TikZ.
+# --figures: none; inline (TikZ in the LaTeX itself; in Markdown, which cannot hold TikZ, the
+# picture's SVG as a data URI: symnn.output.figures.tikz.svg_data_uri says why); separate (the
+# document points at a file beside it: the TikZ picture for LaTeX, its SVG for Markdown).
 FIGURES = ("none", "inline", "separate")
-FIGURE_FORMATS = {"inline": ("tex", "article", "beamer"), "separate": ("tex", "article", "md")}
+FIGURE_FORMATS = {
+    "inline": ("tex", "article", "beamer", "md"),
+    "separate": ("tex", "article", "md"),
+}
 
 
 @dataclass(frozen=True)
@@ -517,12 +521,22 @@ def context(
     worked = ctx["numeric"] and numeric
     ctx["figures"] = _figures(derivation, graph, fmt, printer, figures, figure_stem, worked, digits)
     if ctx["figures"] is not None:
+        ctx["figures"]["thumbs"] = {}
+        wrt = ctx["figures"]["wrt"]
+        if fmt == "beamer" and figures == "inline" and wrt is not None and graph is not None:
+            # Each frame of a quantity on δ's path shows how far back δ has come (a thumbnail).
+            from symnn.output.figures.network import path_thumbnails
+
+            terms = [block.term for group in ctx["groups"] for block in group.blocks]
+            found = path_thumbnails(graph, printer, wrt.variables[0], terms)
+            ctx["figures"]["thumbs"] = {term: picture for term, (picture, _) in found.items()}
         ctx["figures"]["chain"] = ""
         if level is not None and figures == "inline":
             from symnn.output.figures.jacobian import chain_picture
 
             spec = graph.network if graph is not None else level.context.get("network")
-            ctx["figures"]["chain"] = chain_picture(spec) or ""
+            fit = "beamer" if fmt == "beamer" else "article"
+            ctx["figures"]["chain"] = chain_picture(spec, fit) or ""
     return ctx
 
 
@@ -563,10 +577,15 @@ def _figures(
     values = dict(numeric.given) if isinstance(numeric, WorkedNumbers) else None
     fit = "beamer" if fmt == "beamer" else "article"
     tikz = render_network(graph, printer, wrt, values, min(digits, 4), fit, reveal=fmt == "beamer")
+    file = f"{stem}-network.{'svg' if fmt == 'md' else 'tex'}"
+    if figures == "inline" and fmt == "md":
+        from symnn.output.figures.tikz import svg_data_uri
+
+        file = svg_data_uri(tikz)
     return {
-        "network": tikz if figures == "inline" else "",
+        "network": tikz if figures == "inline" and fmt != "md" else "",
         "picture": tikz,
-        "file": f"{stem}-network.{'svg' if fmt == 'md' else 'tex'}",
+        "file": file,
         "wrt": None if wrt is None else sp.Derivative(nt.LOSS, wrt),
         "numbers": values is not None,
     }

@@ -456,6 +456,14 @@ def render_refresher(
         if refresher_picture(item) is None:
             raise SymnnError("--figures separate: this document has no figure; use --figures none")
         figures, pointer = "none", figure_file
+    elif figures == "inline" and fmt == "md" and not compare:
+        # Markdown holds no TikZ: the same picture as an SVG image inside the file (a data URI).
+        picture = refresher_picture(item)
+        if picture is None:
+            raise SymnnError("--figures inline: this document has no figure; use --figures none")
+        from symnn.output.figures.tikz import svg_data_uri
+
+        figures, pointer = "none", svg_data_uri(picture)
     slides, fmt = fmt == "beamer", "tex" if fmt == "beamer" else fmt  # slides: the LaTeX context
     if isinstance(item, Descent):
         if fmt == "text":

@@ -24,7 +24,13 @@ from symnn.calculus.code import calculus_code, jacobian_code
 from symnn.calculus.descent import Descent, gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.cli.commands import SUMMARIES
-from symnn.cli.commands.output import emit, emit_document, json_text
+from symnn.cli.commands.output import (
+    emit,
+    emit_document,
+    json_text,
+    separate_figure,
+    write_separate_figure,
+)
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
 from symnn.output.layout import PAPERS
@@ -47,10 +53,11 @@ def _common(p: argparse.ArgumentParser, variables: bool = True) -> None:
     p.add_argument("--document", action="store_true", help="with tex: a whole LaTeX article")
     p.add_argument(
         "--figures",
-        choices=("none", "inline"),
+        choices=("none", "inline", "separate"),
         help="the picture, in TikZ (the tangent line, the gradient on its level set, the path of "
         "descent over the level sets): inline (the default for article and pdf, where there is "
-        "one) or none",
+        "one; in md an SVG image inside the file), separate (md: NAME-figure.svg written beside "
+        "-o NAME.md and pointed at) or none",
     )
     p.add_argument(
         "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
@@ -236,10 +243,9 @@ def _descent_figures(args: argparse.Namespace, item: Any) -> tuple[str | None, l
     """--figures and --compare-lr of ``calc descent`` (None: the format's default)."""
     figures = getattr(args, "figures", None)
     rates = getattr(args, "compare_lr", None)
-    if figures == "inline" and args.format in ("text", "md"):
+    if figures == "inline" and args.format == "text":
         raise SymnnError(
-            f"--figures inline: the figures are TikZ, for --format tex, article or pdf; "
-            f"found {args.format}"
+            "--figures inline: plain text has no figures; use --format tex, article, pdf or md"
         )
     compare: list[Descent] = []
     if rates:
@@ -277,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
         emit(json_text(json_object(item)), args.output)
         return 0
     figures, compare = _descent_figures(args, item)
+    beside = separate_figure(args.format, args.output) if figures == "separate" else ""
 
     def render(fmt: str, document: bool) -> str:
         chosen = figures
@@ -284,8 +291,9 @@ def run(args: argparse.Namespace) -> int:
             whole = (fmt == "tex" and document) or fmt == "beamer"
             chosen = "inline" if whole and _has_figure(item) else "none"
         return render_refresher(
-            item, fmt, document=document, figures=chosen, compare=compare, paper=args.paper
-        )
+            item, fmt, document=document, figures=chosen, compare=compare, paper=args.paper,
+            figure_file=beside,
+        )  # fmt: skip
 
     emit_document(
         render,
@@ -293,4 +301,6 @@ def run(args: argparse.Namespace) -> int:
         args.document,
         args.output,
     )
+    if beside:
+        write_separate_figure(item, args.output, beside)
     return 0

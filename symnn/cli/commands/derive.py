@@ -22,7 +22,7 @@ from symnn.output.layout import PAPERS
 from symnn.printing.latex import PARTIAL_STYLES
 from symnn.spec.specfile import load_spec
 
-FORMATS = ("text", "tex", "article", "beamer", "md", "pdf")
+FORMATS = ("text", "tex", "article", "beamer", "md", "pdf", "circuit")
 FIGURES = ("none", "inline", "separate")
 LEVELS = ("element", "matrix", "both")
 
@@ -53,7 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=FORMATS,
         default="text",
         help="text (default); tex: a fragment to \\input; article: a standalone document; "
-        "beamer: slides; md: Markdown; pdf: the article compiled (needs -o)",
+        "beamer: slides; md: Markdown; pdf: the article compiled (needs -o); circuit: the "
+        "network at --sample as a circuit (TikZ; values above the wires, gradients below; "
+        "-o NAME.pdf/.png/.svg draws it), one node per named quantity",
     )
     p.add_argument(
         "--document", action="store_true", help="with tex: a whole LaTeX article (= article)"
@@ -104,7 +106,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=FIGURES,
         help="the network diagram (weights on the edges, δ's path to the chosen gradient in "
         "red): inline (TikZ in the LaTeX; the default for article, beamer and pdf at the element "
-        "level), separate (written beside -o as NAME-network.tex, or NAME-network.svg for md, "
+        "level; in md the SVG as an image inside the file), separate (written beside -o as "
+        "NAME-network.tex, or NAME-network.svg for md, "
         "and pointed at), none (the default for tex, md and the matrix level alone)",
     )
     p.add_argument(
@@ -123,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         if args.format not in ("tex", "article"):
             raise SymnnError("--document: expected together with --format tex")
         args.format = "article"
+    if args.format == "circuit":  # the sample's numbers always: --numeric is implied
+        return _circuit(args)
     if args.format == "pdf":
         refuse_pdf_to_stdout(args.output)
     if args.format == "text" and args.numeric and not args.json:
@@ -190,6 +195,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _circuit(args: argparse.Namespace) -> int:
+    """``--format circuit``: the network at one sample drawn as the program circuit is."""
+    from symnn.core import notation as nt
+    from symnn.engine.network_program import network_program
+    from symnn.engine.program import ProgramRun
+    from symnn.output.circuit import render_circuit
+    from symnn.printing.latex import SymnnLatexPrinter
+    from symnn.spec.build import build_graph
+
+    if args.level != "element" or args.json or args.figures not in (None, "none"):
+        raise SymnnError("--format circuit: the element level alone, without --json or --figures")
+    network = load_spec(args.spec)
+    run = ProgramRun(network_program(network, args.sample), digits=args.digits)
+    style = nt.NOTATIONS[args.notation or network.notation]
+    printer = SymnnLatexPrinter(namer=style.namer(build_graph(network).shape))
+    picture = render_circuit(run, digits=min(args.digits, 4), printer=printer)
+    if args.output not in (None, "-") and not args.output.endswith(".tex"):
+        from symnn.output.figures.tikz import save_picture
+
+        save_picture(picture, args.output)
+    else:
+        emit(picture, args.output)
+    return 0
+
+
 def _json(derivation: Derivation | None, matrix: Derivation | None, args) -> int:
     import json
 
@@ -215,11 +245,6 @@ def _figures_option(args: argparse.Namespace) -> str | None:
         return figures
     if args.format == "text":
         raise SymnnError(f"--figures {figures}: plain text has no figures; use --format article")
-    if figures == "inline" and args.format == "md":
-        raise SymnnError(
-            "--figures inline: Markdown cannot hold a TikZ picture; use --figures separate "
-            "(an SVG written beside -o)"
-        )
     if figures == "separate":
         if args.format in ("pdf", "beamer"):
             raise SymnnError(

@@ -44,6 +44,34 @@ def emit_document(render: Callable[[str, bool], str], fmt: str, document: bool, 
     write_bytes(path, compile_pdf(render("tex", True)))
 
 
+def separate_figure(fmt: str, path: str | None) -> str:
+    """The name of the SVG that ``--figures separate`` writes beside the Markdown at ``path``
+    (``NAME-figure.svg`` for ``NAME.md``), or a one-line error for any other format or output."""
+    from pathlib import Path
+
+    if fmt != "md":
+        raise SymnnError(
+            f"--figures separate: expected --format md (the SVG written beside it); --format "
+            f"{fmt} carries its figure inline (--figures inline)"
+        )
+    if path is None or path == "-":
+        raise SymnnError("--figures separate: expected an output file with -o to write beside")
+    return f"{Path(path).stem}-figure.svg"
+
+
+def write_separate_figure(item: Any, path: str, name: str) -> None:
+    """Write the refresher item's picture as the SVG ``name`` beside the file at ``path``."""
+    from pathlib import Path
+
+    from symnn.output.figures.tikz import picture_svg
+    from symnn.output.refresher import refresher_picture
+
+    picture = refresher_picture(item)
+    if picture is None:
+        raise SymnnError("--figures separate: this document has no figure; use --figures none")
+    write_bytes(Path(path).parent / name, picture_svg(picture).encode("utf-8"))
+
+
 def finite_json(value: Any) -> Any:
     """``value`` with every non-finite float (inf, nan, NumPy's too) as None: JSON has neither."""
     if isinstance(value, dict):

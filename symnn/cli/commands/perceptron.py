@@ -13,7 +13,13 @@ from typing import Any
 
 from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.calc import exact_json, to_json
-from symnn.cli.commands.output import emit, emit_document, json_text
+from symnn.cli.commands.output import (
+    emit,
+    emit_document,
+    json_text,
+    separate_figure,
+    write_separate_figure,
+)
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import parse_point
 from symnn.output.layout import PAPERS
@@ -68,9 +74,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--figures",
-        choices=("none", "inline"),
+        choices=("none", "inline", "separate"),
         help="the line w·x + b = 0 after each update, in TikZ panels: inline (the default for "
-        "article and pdf of a training run) or none (the default otherwise)",
+        "article and pdf of a training run; in md an SVG image inside the file), separate (md: "
+        "NAME-figure.svg written beside -o NAME.md and pointed at) or none (the default "
+        "otherwise)",
     )
     p.add_argument("--json", action="store_true", help="print the run as one JSON object")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
@@ -166,13 +174,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _emit(item, args: argparse.Namespace) -> None:
     figures = args.figures
-    if figures == "inline" and not isinstance(item, PerceptronRun):
-        raise SymnnError("--figures inline: the dot-product view's picture is --plot FILE")
-    if figures == "inline" and args.format in ("text", "md"):
+    if figures in ("inline", "separate") and not isinstance(item, PerceptronRun):
+        raise SymnnError(f"--figures {figures}: the dot-product view's picture is --plot FILE")
+    if figures == "inline" and args.format == "text":
         raise SymnnError(
-            f"--figures inline: the panels are TikZ, for --format tex, article or pdf; "
-            f"found {args.format}"
+            "--figures inline: plain text has no figures; use --format tex, article, pdf or md"
         )
+    beside = separate_figure(args.format, args.output) if figures == "separate" else ""
 
     def render(fmt: str, document: bool) -> str:
         chosen = figures
@@ -180,6 +188,10 @@ def _emit(item, args: argparse.Namespace) -> None:
             whole = (fmt == "tex" and document) or fmt == "beamer"
             whole = whole and isinstance(item, PerceptronRun)
             chosen = "inline" if whole and len(item.names) == 2 else "none"
-        return render_refresher(item, fmt, document=document, figures=chosen, paper=args.paper)
+        return render_refresher(
+            item, fmt, document=document, figures=chosen, paper=args.paper, figure_file=beside
+        )
 
     emit_document(render, args.format, args.document, args.output)
+    if beside:
+        write_separate_figure(item, args.output, beside)

@@ -10,12 +10,15 @@ concatenations draw as they are wired. Blocks wider than ``max_units`` show thei
 
 The highlight is every edge through which δ flows back to the chosen parameter: the edge the
 parameter sits on, and every edge from its unit, or from a unit downstream of it, to the loss.
-On slides (``reveal``) the highlight walks backward from the loss, one overlay per column.
+On slides (``reveal``) the highlight walks backward from the loss, one overlay per column; and
+each derivation frame on δ's path carries a thumbnail of the network (``path_thumbnails``) red up
+to the hop that frame's quantity has reached, its newest hop turning red on the frame's last step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ X_STEP = 3.4  # cm between columns, before scaling to fit
 Y_STEP = 1.9  # cm between units of a column
 BLOCK_GAP = 0.8  # extra cm between two blocks sharing a column
 MAX_UNITS = 5  # a wider block shows units 1, 2, ⋮, last
-FITS = {"article": (15.0, 11.0), "beamer": (10.8, 6.2)}  # cm a picture may take
+FITS = {"article": (15.0, 11.0), "beamer": (10.8, 6.2), "thumb": (3.4, 1.25)}  # cm to take
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,7 @@ def network_context(
                         else "unit"
                     )
                     bias = biases.get((block, unit))
-                    if bias is None:
+                    if bias is None or fit == "thumb":
                         bias_label = ""
                     elif values is not None:
                         value = format_number(values[bias], digits)
@@ -281,7 +284,7 @@ def network_context(
             source,
             target,
         ) not in on_path
-        if weight is not None and not quiet:
+        if weight is not None and not quiet and fit != "thumb":
             if values is not None:
                 label = format_number(values[weight], digits)
             else:
@@ -295,6 +298,7 @@ def network_context(
         bend = 0 if skip <= 1 else (20 if y1 >= y0 else -20)
         pos = 0.5 if weight is None else 0.28
         edges.append(Edge(key(source), key(target), label, flow, bend, pos))
+    edges = place_labels(nodes, edges)
     xs = [n.x for n in nodes]
     ys = [n.y for n in nodes]
     width_cm = max(xs) - min(xs) + 2.5
@@ -302,7 +306,177 @@ def network_context(
     room = FITS[fit]
     scale = min(1.0, room[0] / width_cm, room[1] / height_cm)
     steps = max((e.flow for e in edges), default=0)
-    return {"nodes": nodes, "edges": edges, "scale": f"{scale:.3f}", "steps": steps}
+    # How far back δ has come once a quantity of a unit on the path is known: the hops of the
+    # edges leaving that unit (its ∂L/∂a and δ), and every hop for the chosen parameter.
+    stages: dict[Any, int] = {}
+    for unit, hop in hops.items():
+        if unit is not None and unit in reached and hop:
+            stages.update({(unit[0], unit[1], "unit"): hop})
+    if wrt is not None:
+        stages[wrt] = steps
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "scale": f"{scale:.3f}",
+        "steps": steps,
+        "stages": stages,
+    }
+
+
+# Label placement. Sizes are estimates in cm before scaling (the picture scales as a whole):
+# \scriptsize weight labels, \small node text. Good enough to keep boxes apart.
+POSITIONS = (0.28, 0.2, 0.36, 0.44, 0.14, 0.52, 0.6, 0.68)  # along an edge, preferred first
+GAP = 0.07  # cm kept between two boxes
+
+
+def label_size(tex: str, char: float = 0.16, script: float = 0.11) -> tuple[float, float]:
+    """Estimated (width, height) in cm of a label ``tex`` at \\scriptsize (inner sep included).
+
+    Examples:
+        >>> label_size("0.15")
+        (0.71, 0.36)
+        >>> label_size("w^{(1)}_{11}")
+        (0.56, 0.52)
+    """
+    group = r"[_^](\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|.)"
+    scripts = re.findall(group, tex)
+    main = re.sub(r"\\[A-Za-z]+", "x", re.sub(group, "", tex))  # a command prints one glyph
+    main_width = char * len(main.replace("{", "").replace("}", "").replace(" ", ""))
+    longest = max((len(g.strip("{}")) for g in scripts), default=0)
+    width = main_width + script * longest + 0.07
+    height = 0.36 + (0.16 if scripts else 0.0)
+    return round(width, 2), round(height, 2)
+
+
+def _node_box(node: Node) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) of a drawn unit, estimated in cm."""
+    if node.style in ("input", "loss"):
+        half_w = half_h = 0.45
+    elif node.style == "dots":
+        half_w, half_h = 0.1, 0.3
+    else:
+        half_w = max(0.55, max(label_size(line, 0.2, 0.12)[0] for line in node.lines) / 2 + 0.1)
+        half_h = 0.27 * len(node.lines) + 0.1
+    return node.x - half_w, node.y - half_h, node.x + half_w, node.y + half_h
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] + GAP and b[0] < a[2] + GAP and a[1] < b[3] + GAP and b[1] < a[3] + GAP
+
+
+def _border(box: tuple, x: float, y: float, dx: float, dy: float) -> float:
+    """How far from the centre (x, y) of ``box`` its border lies along the unit vector (dx, dy)."""
+    half_w, half_h = (box[2] - box[0]) / 2, (box[3] - box[1]) / 2
+    return min(half_w / abs(dx) if dx else 1e9, half_h / abs(dy) if dy else 1e9)
+
+
+def label_point(source: Node, target: Node, edge: Edge, pos: float) -> tuple[float, float]:
+    """Where on ``edge`` (between the units' borders, bent as drawn) the label at ``pos`` sits."""
+    import math
+
+    dx, dy = target.x - source.x, target.y - source.y
+    length = math.hypot(dx, dy) or 1.0
+    ux, uy = dx / length, dy / length
+    start = _border(_node_box(source), source.x, source.y, ux, uy)
+    end = length - _border(_node_box(target), target.x, target.y, -ux, -uy)
+    along = start + pos * (end - start)
+    x, y = source.x + ux * along, source.y + uy * along
+    if edge.bend:  # a bend left of θ bulges to the left of the direction of travel
+        t = along / length
+        bulge = 0.75 * (length / 2) * math.tan(math.radians(edge.bend) / 2) * 4 * t * (1 - t)
+        x, y = x - uy * bulge, y + ux * bulge
+    return x, y
+
+
+def label_box(source: Node, target: Node, edge: Edge, pos: float) -> tuple:
+    x, y = label_point(source, target, edge, pos)
+    w, h = label_size(edge.label)
+    return x - w / 2, y - h / 2, x + w / 2, y + h / 2
+
+
+def bias_box(node: Node) -> tuple | None:
+    """The box of a unit's bias label, set just above the unit."""
+    if not node.bias:
+        return None
+    top = _node_box(node)[3]
+    w, h = label_size(node.bias)
+    return node.x - w / 2, top, node.x + w / 2, top + h
+
+
+def place_labels(nodes: list[Node], edges: list[Edge]) -> list[Edge]:
+    """Each weight label moved along its edge to the first of ``POSITIONS`` where its box meets
+    no unit, no bias label and no label placed before it (δ's path placed first); where no
+    position is free, the one meeting the fewest boxes. Edges keep their order."""
+    by_key = {n.key: n for n in nodes}
+    taken = [_node_box(n) for n in nodes]
+    taken += [b for n in nodes if (b := bias_box(n)) is not None]
+    placed: dict[int, Edge] = {}
+    order = sorted(range(len(edges)), key=lambda i: (edges[i].flow == 0, i))
+    for i in order:
+        edge = edges[i]
+        if not edge.label:
+            placed[i] = edge
+            continue
+        source, target = by_key[edge.source], by_key[edge.target]
+        own = (_node_box(source), _node_box(target))
+        best = None
+        for pos in POSITIONS:
+            box = label_box(source, target, edge, pos)
+            hits = sum(_overlap(box, other) for other in taken if other not in own)
+            hits += sum(_overlap(box, other) for other in own)  # inside its own units
+            if best is None or hits < best[0]:
+                best = (hits, pos, box)
+            if hits == 0:
+                break
+        _, pos, box = best
+        taken.append(box)
+        placed[i] = Edge(edge.source, edge.target, edge.label, edge.flow, edge.bend, pos)
+    return [placed[i] for i in range(len(edges))]
+
+
+def path_stage(stages: dict, term: sp.Basic) -> int:
+    """The hop δ has reached once ``term`` (a unit's a, z or δ, or the chosen parameter) is
+    derived; 0 for a term off the highlighted path."""
+    if term in stages:
+        return stages[term]
+    if not isinstance(term, sp.Symbol):
+        return 0
+    try:
+        kind, indices = nt.parse(term)
+    except SymnnError:
+        return 0
+    if kind not in ("a", "z", "delta") or len(indices) != 2:
+        return 0
+    return stages.get((indices[0], indices[1], "unit"), 0)
+
+
+def path_thumbnails(
+    graph: Graph,
+    printer: SymnnLatexPrinter,
+    wrt: sp.Symbol,
+    terms: list[sp.Basic],
+    template_dir: str | Path | None = None,
+) -> dict[sp.Basic, tuple[str, int]]:
+    """For each term on δ's path to ``wrt``: (the network in thumbnail, the hop it reaches).
+
+    The picture is drawn with the hops before that term's red from the start and its own hop
+    red from the overlay written ``@turn@``, which the slide replaces by its last step."""
+    ctx = network_context(graph, printer, wrt, fit="thumb")
+    # Too small to read, and typeset again on every overlay of every frame: shapes only.
+    ctx["nodes"] = [replace(n, lines=()) if n.style != "dots" else n for n in ctx["nodes"]]
+    found: dict[sp.Basic, tuple[str, int]] = {}
+    pictures: dict[int, str] = {}
+    for term in terms:
+        stage = path_stage(ctx["stages"], term)
+        if stage and term not in found:
+            if stage not in pictures:
+                pictures[stage] = render(
+                    "network_figure.tex.j2",
+                    ctx | {"reveal": False, "upto": stage, "turn": "@turn@"},
+                    template_dir,
+                )
+            found[term] = (pictures[stage], stage)
+    return found
 
 
 def render_network(
@@ -319,4 +493,4 @@ def render_network(
     if fit not in FITS:
         raise SymnnError(f"unknown figure size {fit!r}; known: {', '.join(FITS)}")
     ctx = network_context(graph, printer, wrt, values, digits, fit)
-    return render("network_figure.tex.j2", ctx | {"reveal": reveal}, template_dir)
+    return render("network_figure.tex.j2", ctx | {"reveal": reveal, "upto": 0}, template_dir)

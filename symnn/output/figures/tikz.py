@@ -86,6 +86,21 @@ def picture_svg(picture: str, timeout: float = 60) -> str:
         return canonical_svg(svg.read_text(encoding="utf-8"))
 
 
+def svg_data_uri(picture: str) -> str:
+    """The picture's SVG as a ``data:`` URI, for Markdown's ``--figures inline``.
+
+    An image of its own rather than an ``<svg>`` element pasted into the page: dvisvgm names its
+    glyphs g0-1, g0-2, … in every file, so two figures inlined in one HTML page would take each
+    other's glyphs, and Markdown renderers treat a raw ``<svg>`` block unevenly (GitHub strips it).
+    A data URI keeps the document one self-contained file (Jupyter, VS Code, pandoc, MkDocs show
+    it); where a renderer refuses data URIs (GitHub), ``--figures separate`` writes the SVG beside.
+    """
+    import base64
+
+    data = base64.b64encode(picture_svg(picture).encode("utf-8")).decode("ascii")
+    return f"data:image/svg+xml;base64,{data}"
+
+
 _DEFS = re.compile(r"(<defs>\n)(.*?)(</defs>)", re.S)
 _GLYPH_ID = re.compile(r"^<path id='g(\d+)-(\d+)'")
 
