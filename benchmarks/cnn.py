@@ -10,11 +10,10 @@ import time
 import numpy as np
 
 from benchmarks import torch_backprop
-from benchmarks.timing import interleaved, median
+from benchmarks.timing import against_hand, ratio_section, ratios_shown
 from symnn.codegen.matrix import compile_matrix_gradients
 from symnn.engine.matrix import derive_matrix
 from symnn.spec.specfile import network_from_dict
-from symnn.training.check import random_batch, random_params
 
 SPEC = {
     "inputs": 784,
@@ -93,36 +92,24 @@ def row(batch: int = 64, rounds: int = 5, torch: bool = True) -> dict:
     derive_matrix(net)
     compiled = compile_matrix_gradients(net)
     derive_s = time.perf_counter() - start
-    fs = {"hand": hand_written, "matrix": compiled}
-    if torch and torch_backprop.available():
-        fs["torch"] = torch_function()
-    rng = np.random.default_rng(batch)
-    params = random_params(net, rng)
-    X, Y = random_batch(net, rng, batch)
-    loss, grads = hand_written(params, X, Y)
-    for name, f in fs.items():
-        other_loss, other = f(params, X, Y)
-        assert np.isclose(other_loss, loss, rtol=1e-9), name
-        assert all(np.allclose(other[k], grads[k], rtol=1e-7, atol=1e-10) for k in grads), name
-    samples = interleaved({name: (lambda f=f: f(params, X, Y)) for name, f in fs.items()}, rounds)
-    medians = {name: median(s) for name, s in samples.items()}
-    ratios = {name: medians[name] / medians["hand"] for name in medians}
-    shown = ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items() if k != "hand")
-    print(
-        f"  CNN conv2d(1→8, 3×3) + maxpool(2) + dense(10), 28×28, batch {batch}: {shown} of "
-        f"hand-written NumPy; derive + compile {derive_s:.2f} s"
+    found = against_hand(
+        net,
+        hand_written,
+        torch_function,
+        batch=batch,
+        rounds=rounds,
+        torch=torch,
+        compiled=compiled,
     )
-    return {"batch": batch, "median_s": medians, "ratio_to_hand": ratios, "derive_s": derive_s}
+    print(
+        f"  CNN conv2d(1→8, 3×3) + maxpool(2) + dense(10), 28×28, batch {batch}: "
+        f"{ratios_shown(found)} of hand-written NumPy; derive + compile {derive_s:.2f} s"
+    )
+    return {**found, "derive_s": derive_s}
 
 
 def markdown(found: dict) -> str:
     """The row as a short results.md section."""
-    ratios = found["ratio_to_hand"]
-    shown = [k for k in ("matrix", "torch") if k in ratios]
-    return (
-        "\n## CNN (conv2d 1→8 3×3, ReLU, maxpool 2, dense 10; 28×28, batch "
-        f"{found['batch']})\n\nGradient time relative to hand-written NumPy; derive + compile at "
-        f"the matrix level {found['derive_s']:.2f} s:\n\n"
-        f"| {' | '.join(shown)} |\n|{'---|' * len(shown)}\n"
-        f"| {' | '.join(f'{ratios[k]:.2f}x' for k in shown)} |\n"
-    )
+    heading = f"CNN (conv2d 1→8 3×3, ReLU, maxpool 2, dense 10; 28×28, batch {found['batch']})"
+    note = f"; derive + compile at the matrix level {found['derive_s']:.2f} s"
+    return ratio_section(heading, found, note)

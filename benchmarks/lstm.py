@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks import torch_backprop
-from benchmarks.timing import interleaved, median
-from symnn import Network, compile_matrix_gradients
+from benchmarks.timing import against_hand, ratio_section, ratios_shown
+from symnn import Network
 from symnn.layers.lstm import Lstm
-from symnn.training.check import random_batch, random_params
 
 
 def network(inputs: int = 32, hidden: int = 64, steps: int = 16) -> Network:
@@ -91,33 +90,14 @@ def torch_function(inputs: int = 32, hidden: int = 64, steps: int = 16):
 
 def row(batch: int = 32, rounds: int = 5, torch: bool = True) -> dict:
     """Median seconds of each implementation and its ratio to hand-written NumPy."""
-    net = network()
-    fs = {"hand": hand_written, "matrix": compile_matrix_gradients(net)}
-    if torch and torch_backprop.available():
-        fs["torch"] = torch_function()
-    rng = np.random.default_rng(batch)
-    params = random_params(net, rng)
-    X, Y = random_batch(net, rng, batch)
-    loss, grads = hand_written(params, X, Y)
-    for name, f in fs.items():
-        other_loss, other = f(params, X, Y)
-        assert np.isclose(other_loss, loss, rtol=1e-9), name
-        assert all(np.allclose(other[k], grads[k], rtol=1e-7, atol=1e-10) for k in grads), name
-    samples = interleaved({name: (lambda f=f: f(params, X, Y)) for name, f in fs.items()}, rounds)
-    medians = {name: median(s) for name, s in samples.items()}
-    ratios = {name: medians[name] / medians["hand"] for name in medians}
-    shown = ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items() if k != "hand")
-    print(f"  LSTM 32-64 T=16 batch {batch}: {shown} of hand-written NumPy")
-    return {"batch": batch, "median_s": medians, "ratio_to_hand": ratios}
+    found = against_hand(
+        network(), hand_written, torch_function, batch=batch, rounds=rounds, torch=torch
+    )
+    print(f"  LSTM 32-64 T=16 batch {batch}: {ratios_shown(found)} of hand-written NumPy")
+    return found
 
 
 def markdown(found: dict) -> str:
     """The row as a short results.md section."""
-    ratios = found["ratio_to_hand"]
-    shown = [k for k in ("matrix", "torch") if k in ratios]
-    return (
-        "\n## LSTM (input 32, hidden 64, T = 16; batch "
-        f"{found['batch']})\n\nGradient time relative to hand-written NumPy:\n\n"
-        f"| {' | '.join(shown)} |\n|{'---|' * len(shown)}\n"
-        f"| {' | '.join(f'{ratios[k]:.2f}x' for k in shown)} |\n"
-    )
+    heading = f"LSTM (input 32, hidden 64, T = 16; batch {found['batch']})"
+    return ratio_section(heading, found)

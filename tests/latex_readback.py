@@ -254,6 +254,8 @@ class _Parser:
 
 def read_back(text: str, atoms: set[str]) -> sp.Expr:
     """The rendered right-hand side ``text`` as an expression over non-commutative symbols."""
+    # A bracket broken across lines closes with \right. and reopens with \left. (layout only).
+    text = text.replace(r"\right.", "").replace(r"\left.", "")
     parser = _Parser(text, atoms)
     result = parser.sum()
     if not parser.done():

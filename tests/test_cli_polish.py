@@ -67,6 +67,7 @@ def test_dash_o_dash_is_stdout_and_pdf_refuses_it(tmp_path):
         ("export", "xor", "--to", "numpy", "-o", "-"),
         ("calc", "gradient", "x**2", "--format", "tex", "-o", "-"),
         ("perceptron", "--gate", "and", "--format", "md", "-o", "-"),
+        ("graph", "-e", "f = x*y", "--at", "x=2,y=3", "--format", "md", "-o", "-"),
     ):
         result = symnn_cli(*args, cwd=tmp_path)
         assert result.returncode == 0 and result.stdout, (args, result.stderr)
@@ -75,10 +76,31 @@ def test_dash_o_dash_is_stdout_and_pdf_refuses_it(tmp_path):
         ("derive", "xor", "--format", "pdf", "-o", "-"),
         ("calc", "gradient", "x**2", "--format", "pdf", "-o", "-"),
         ("perceptron", "--gate", "and", "--format", "pdf", "-o", "-"),
+        ("graph", "-e", "f = x*y", "--at", "x=2,y=3", "--format", "pdf", "-o", "-"),
     ):
         result = symnn_cli(*args, cwd=tmp_path)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert "cannot write to standard output (-o -)" in result.stderr
+
+
+def test_a_graph_program_from_standard_input(tmp_path):
+    program = (ROOT / "examples" / "micrograd.txt").read_text()
+    piped = subprocess.run(
+        [sys.executable, "-m", "symnn", "graph", "-", "--json"],
+        input=program,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    from_file = symnn_cli("graph", ROOT / "examples" / "micrograd.txt", "--json", cwd=tmp_path)
+    assert piped.returncode == 0 and piped.stdout == from_file.stdout, piped.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "symnn", "graph", "-"],
+        input=b"\xff",
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    assert bad.returncode == 2 and bad.stderr.decode().endswith("<stdin>: not UTF-8 text\n")
 
 
 def test_article_and_document_mean_the_same_everywhere(tmp_path):

@@ -45,6 +45,13 @@ def test_bundled_examples_by_name_from_any_folder(tmp_path):
     assert shown.stdout == (ROOT / "examples" / "xor.toml").read_text()
     points = symnn("perceptron", "--csv", "perceptron_points.csv", cwd=tmp_path)
     assert points.returncode == 0 and "converged" in points.stdout
+    for program in ("micrograd", "micrograd.txt"):  # graph programs by name too
+        graph = symnn("graph", program, "--json", cwd=tmp_path)
+        assert graph.returncode == 0 and '"output": "g"' in graph.stdout, graph.stderr
+    assert "micrograd.txt" in listing.stdout and "notebook.ipynb" in listing.stdout
+    # a program is no network spec
+    wrong = symnn("derive", "micrograd.txt", cwd=tmp_path)
+    assert wrong.returncode == 2 and "micrograd.txt: no such file" in wrong.stderr
 
 
 def test_a_local_file_wins_over_a_bundled_name(tmp_path):
@@ -58,7 +65,9 @@ def test_examples_copy_never_overwrites(tmp_path):
     assert result.returncode == 0, result.stderr
     copied = sorted(p.name for p in (tmp_path / "mine").iterdir())
     bundled = (ROOT / "examples").iterdir()
-    assert copied == sorted(p.name for p in bundled if p.suffix in (".toml", ".csv"))
+    kinds = (".toml", ".csv", ".txt", ".ipynb")
+    assert copied == sorted(p.name for p in bundled if p.suffix in kinds)
+    assert "notebook.ipynb" in copied and "micrograd.txt" in copied
     (tmp_path / "mine" / "xor.toml").write_text("# mine\n")
     again = symnn("examples", "--copy", "mine", "xor", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr

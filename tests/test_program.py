@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from symnn.core.errors import SymnnError
 from symnn.core.functions import to_elementary
 from symnn.core.program import parse_program
 from symnn.engine.program import program_graph, run_program
-from symnn.output.circuit import render_circuit
+from symnn.output.circuit import layout, render_circuit
 from symnn.output.pdf import compile_pdf, pdflatex
 from symnn.output.program import render_program
 
@@ -71,6 +72,37 @@ def test_micrograd_readme_numbers_and_every_intermediate():
     assert grads["a"] == sp.Rational(47620, 343)
 
 
+def test_the_command_prints_micrograds_numbers_as_micrograd_does():
+    """`symnn graph examples/micrograd.txt`, no option: micrograd's :.4f numbers, exact ones too."""
+    result = run_cli("graph", EXAMPLES / "micrograd.txt")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for line in (
+        "g = 2421/98 ≈ 24.7041",
+        "∂g/∂a = 47620/343 ≈ 138.8338",
+        "∂g/∂b = 221433/343 ≈ 645.5773",
+    ):
+        assert line in out
+    table = {line.split()[0]: line for line in out.split("\n\n")[1].splitlines()[1:]}
+    # every intermediate's value (micrograd's forward pass) and gradient (its .grad)
+    expected = {
+        "c": ("-2", "-27.7668"),
+        "d": ("0", "83.3003"),
+        "c2": ("-3", "-13.8834"),
+        "c3": ("-1", "-6.94169"),
+        "d2": ("0", "27.7668"),
+        "d3": ("6", "6.94169"),
+        "e": ("-7", "-6.94169"),
+        "f": ("49", "0.495835"),
+        "g1": ("24.5", "1"),
+    }
+    for name, (value, gradient) in expected.items():
+        cells = table[name].split()
+        assert value in cells and cells[-1] == gradient, table[name]
+    plain = run_cli("graph", EXAMPLES / "micrograd.txt", "--places", "0").stdout
+    assert "∂g/∂a = 47620/343 ≈ 138.834\n" in plain
+
+
 def test_cs231n_add_multiply_circuit():
     run = run_program(load("cs231n_add_mul.txt"))
     grads = {s.name: int(g) for s, g in run.gradients.items()}
@@ -110,6 +142,21 @@ def test_max_gate_routes_to_the_larger_input_and_states_the_tie():
     assert untied.gradient("x") == 0 and untied.gradient("y") == 2
 
 
+def test_the_whitelist_has_relu_max_min_step_and_abs():
+    text = "x = -2\ny = 3\np = abs(x) + step(y) + min(x, y) + relu(y) + max(x, y)"
+    run = run_program(parse_program(text))
+    assert run.value("p") == 2 + 1 - 2 + 3 + 3
+    # abs'(-2) = -1 and min routes to x: 0; step' = 0, relu'(3) = 1, max routes to y: 2
+    assert (run.gradient("x"), run.gradient("y")) == (0, 2)
+    gated = parse_program(text, gates=True)
+    assert {"abs", "step", "min", "relu", "max"} <= {n.gate for n in gated.nodes}
+    gated_run = run_program(gated)
+    assert [gated_run.gradient(n) for n in "xy"] == [run.gradient(n) for n in "xy"]
+    for name in ("abs", "step", "relu", "max", "min"):
+        with pytest.raises(SymnnError, match=f"line 1, column 1: '{name}' names a function"):
+            parse_program(f"{name} = 1")
+
+
 def test_seed_gradient_scales_every_gradient():
     program = load("cs231n_add_mul.txt")
     seeded = run_program(program, seed="2.5")
@@ -117,6 +164,52 @@ def test_seed_gradient_scales_every_gradient():
     for s in plain.symbols:
         assert seeded.gradients[s] == sp.Rational(5, 2) * plain.gradients[s]
     assert "given upstream gradient" in render_program(seeded, "text")
+
+
+def test_backward_steps_run_in_reverse_topological_order_as_upstream_times_local():
+    run = run_program(load("micrograd.txt"))
+    program = run.program
+    subjects = [s.subject.variables[0] for s in run.derivation.sections]
+    assert subjects == [*(n.symbol for n in reversed(program.nodes)), *program.inputs]
+    done: set = set()
+    for section in run.derivation.sections:
+        node = section.subject.variables[0]
+        # a node's gradient is final before it is used: every node reading it came earlier
+        for child in run.graph.children(node):
+            assert child.symbol in done, (node, child.symbol)
+        done.add(node)
+        products = [s for s in section.steps if s.rule == "upstream_times_local"]
+        if node in program.inputs:
+            assert not products
+            continue
+        parents = run.graph.parents(run.graph.definition(node))
+        assert len(products) == len(parents)  # one product per input of the gate
+        for step, parent in zip(products, parents, strict=True):
+            upstream, local = step.rhs.args
+            assert upstream == run.gradients[node]
+            assert local == to_elementary(
+                sp.diff(to_elementary(run.graph.definition(node).expr), parent)
+            ).xreplace(run.values)
+    # the circuit on slides reveals the gradients node by node in the same order
+    tikz = render_circuit(run, reveal=True)
+    for k, node in enumerate(reversed(program.nodes), start=1):
+        key = f"n{run.symbols.index(node.symbol)}"
+        into = [line for line in tikz.splitlines() if line.rstrip(";").endswith(f"({key})")]
+        assert into and all(f"visible on=<{k}->" in line for line in into), (node.symbol, into)
+    beamer = render_program(run, "beamer")
+    titles = re.findall(r"\\begin\{frame\}\{Node \$(.*?)\$\}", beamer)
+    assert list(dict.fromkeys(titles)) == [
+        "g",
+        "g_{1}",
+        "f",
+        "e",
+        "d_{3}",
+        "d_{2}",
+        "c_{3}",
+        "c_{2}",
+        "d",
+        "c",
+    ]
 
 
 def test_gradients_add_at_forks():
@@ -264,6 +357,50 @@ def test_circuit_labels_wires_with_values_above_and_gradients_below():
     assert "visible on=<1->" in revealed and "visible on=<8->" in revealed
 
 
+def _tree_wires(run, plan):
+    """(source, target) positions of the wires the layout draws as its tree."""
+    wires = []
+    for f in run.flows:
+        if f.parent in run.program.inputs:
+            wires.append((plan.leaves[f.parent, f.child], plan.gates[f.child]))
+        elif plan.primary[f.parent] == f.child:
+            wires.append((plan.gates[f.parent], plan.gates[f.child]))
+    return wires
+
+
+def _check_layout(run):
+    plan = layout(run)
+    places = [*plan.gates.values(), *plan.leaves.values()]
+    for i, (x0, y0) in enumerate(places):  # nothing drawn on top of anything else
+        for x1, y1 in places[i + 1 :]:
+            assert x0 != x1 or abs(y0 - y1) >= 1, (x0, y0, y1)
+    for d in run.graph.definitions:  # every gate left of every gate that reads it
+        for c in run.graph.children(d.symbol):
+            assert plan.gates[d.symbol][0] < plan.gates[c.symbol][0]
+    wires = _tree_wires(run, plan)
+    for (x0, _), (x1, _) in wires:
+        assert x1 - x0 == 1  # the tree's wires join neighbouring columns
+    for i, ((x0, y0), (_, y1)) in enumerate(wires):  # and never cross
+        for (u0, v0), (_, v1) in wires[i + 1 :]:
+            if x0 == u0:
+                assert (y0 - v0) * (y1 - v1) >= 0
+
+
+@pytest.mark.parametrize(
+    ("name", "gates"),
+    [("micrograd.txt", False), ("cs231n_sigmoid.txt", True), ("max_tie.txt", False)],
+)
+def test_circuit_layout_is_a_tree_without_crossings(name, gates):
+    run = run_program(load(name, gates=gates))
+    _check_layout(run)
+    plan = layout(run)
+    if name == "micrograd.txt":  # a and b are drawn before each of the five gates reading them
+        assert sum(p.name == "a" for p, _ in plan.leaves) == 5
+        assert plan.primary[sp.Symbol("f", real=True)].name == "g1"  # f -> g curves over g1
+        tikz = render_circuit(run)
+        assert "to[bend left=" in tikz and tikz.count("to[bend") == 1
+
+
 def test_cli_formats(tmp_path):
     sigmoid = EXAMPLES / "cs231n_sigmoid.txt"
     circuit = run_cli("graph", sigmoid, "--gates", "--format", "circuit", "--digits", "2")
@@ -294,6 +431,34 @@ def test_cli_formats(tmp_path):
 def test_documents_with_circuits_compile(fmt):
     run = run_program(load("cs231n_sigmoid.txt", gates=True), digits=4)
     assert compile_pdf(render_program(run, fmt), timeout=240).startswith(b"%PDF")
+
+
+@pytest.mark.skipif(pdflatex() is None, reason="pdflatex is missing")
+@pytest.mark.parametrize(
+    ("name", "gates", "fmt"),
+    [
+        ("micrograd.txt", False, "article"),
+        ("micrograd.txt", False, "beamer"),
+        ("cs231n_sigmoid.txt", True, "beamer"),
+    ],
+)
+def test_documents_fit_the_page(name, gates, fmt, tmp_path):
+    """No overfull box: the circuit is scaled to fit, the slides' rules sit in tags."""
+    tex = render_program(run_program(load(name, gates=gates)), fmt)
+    if fmt == "beamer":
+        assert "\\tag*{" in tex and "&& \\text{upstream" not in tex
+    (tmp_path / "doc.tex").write_text(tex, encoding="utf-8")
+    subprocess.run(
+        [pdflatex(), "-no-shell-escape", "-interaction=nonstopmode", "doc.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    log = (tmp_path / "doc.log").read_text(encoding="latin-1")
+    assert (tmp_path / "doc.pdf").exists(), log[-2000:]
+    wide = re.findall(r"Overfull \\[hv]box \((\d+\.?\d*)pt", log)
+    assert not [w for w in wide if float(w) > 1.0], wide
 
 
 # -- verification on random programs -------------------------------------------------------------
@@ -405,6 +570,12 @@ def test_random_programs_agree_with_sympy_finite_differences_and_autograd(case):
     for i, s in enumerate(program.inputs):
         assert auto[i] == pytest.approx(float(run.gradients[s]), rel=1e-7, abs=1e-9)
     assert math.isfinite(float(run.values[program.output]))
+
+
+@given(programs())
+def test_random_programs_lay_out_as_trees_without_crossings(case):
+    text, _, gates = case
+    _check_layout(run_program(parse_program(text, gates=gates)))
 
 
 PIECES = ["a", "b", "c", " = ", " + ", "*", "/", "**", "^", "(", ")", "-", "1", "0.5", "\n", ";"]

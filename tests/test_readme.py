@@ -40,6 +40,7 @@ def test_readme_console_output(command, output):
 def test_readme_has_the_two_commands():
     text = README.read_text()
     assert "python3 -m pip install -e '.[test]' && symnn derive examples/two_two_two.toml" in text
-    assert "```sh\npython3 -m pytest\n```" in text
+    command = "python3 -m pytest -n auto --dist worksteal"
+    assert f"```sh\n{command}\n```" in text
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "\npython3 -m pytest\n" in ci
+    assert f"\n{command}\n" in ci

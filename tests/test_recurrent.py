@@ -255,6 +255,12 @@ def test_recurrent_symbols_typeset_with_time_and_unit():
             r"layers\[1\]\.bias_hh: the cs231n convention has one bias b; give it as bias_ih",
         ),
         (
+            {"kind": "gru", "hidden": 2, "reset": "inside"},
+            [3, 2],
+            r"layers\[1\]\.reset: expected 'after' \(PyTorch's: r ⊙ \(W_hn h \+ b_hn\)\) or "
+            r"'before' \(Cho et al\. 2014's: W_hn \(r ⊙ h\) \+ b_hn\), found 'inside'",
+        ),
+        (
             {"kind": "rnn", "hidden": 0},
             [3, 2],
             r"layers\[1\]\.hidden: expected a positive integer",
@@ -313,11 +319,93 @@ def test_the_matrix_level_typesets_bptt_and_the_vanishing_factor():
     assert len(results["∂L/∂Wih_1"].rhs.args) == 3
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_gated_layers_are_refused_at_the_matrix_derivation_by_name(kind):
+def test_the_lstm_matrix_level_goes_through_the_gates_and_the_cell():
+    """Each step is checked against the element level in test_layers (lstm examples); here: what
+    it says, in particular the cell's path ∂L/∂c_t ← ∂L/∂c_{t+1} ⊙ f_{t+1}."""
     from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
 
-    net = network_from_dict(LAYERS[kind].examples[0])
-    with pytest.raises(SymnnError, match=rf"layers\[1\]: the layer kind '{kind}' has no matrix"):
-        derive_matrix(net)
-    compile_matrix_gradients(net)  # its matrix-level code exists
+    net = network_from_dict(LAYERS["lstm"].examples[0])  # T = 2, H = 2, h_0 and c_0 given
+    derivation = derive_matrix(net)
+    rules = [s.rule for s in derivation.steps]
+    assert rules.count("bptt_hidden") == 2 and rules.count("lstm_cell_path") == 2
+    assert rules.count("lstm_gate_delta") == 2
+    text = render_derivation(derivation, "md")
+    dc = r"\frac{\partial L}{\partial c^{(1)}_{%d}}"
+    assert (
+        rf"{dc % 1} & = \frac{{\partial L}}{{\partial h^{{(1)}}_{{1}}}} \odot o^{{(1)}}_{{1}} "
+        rf"\odot \tanh'\left(c^{{(1)}}_{{1}}\right) + {dc % 2} \odot f^{{(1)}}_{{2}}" in text
+    )
+    assert r"c^{(1)}_{2} & = f^{(1)}_{2} \odot c^{(1)}_{1} + i^{(1)}_{2} \odot g^{(1)}_{2}" in text
+    results = {str(r.lhs): r for r in derivation.results}
+    assert len(results["∂L/∂Whh_1"].rhs.args) == 2  # h_0 given: a term for each step
+    assert len(results["∂L/∂Wih_1"].rhs.args) == 2
+
+
+def test_the_gru_matrix_level_states_where_the_reset_gate_acts():
+    from symnn.engine.matrix import derive_matrix
+    from symnn.output.document import render_derivation
+
+    after = render_derivation(derive_matrix(network_from_dict(LAYERS["gru"].examples[0])), "md")
+    before = render_derivation(derive_matrix(network_from_dict(LAYERS["gru"].examples[2])), "md")
+    r, p = r"r^{(1)}_{2}", r"\left[p^{(1)}_{2}\right]_{5:6}"
+    assert rf"\tanh\left(\left[q^{{(1)}}_{{2}}\right]_{{5:6}} + {r} \odot {p}\right)" in after
+    assert rf"{p} & = \left[W_{{\mathrm{{hh}}}}^{{(1)}}\right]_{{5:6}} \left({r} \odot " in before
+    assert "Cho et al. 2014" in before and "PyTorch's convention" in after
+    # ∂L/∂h_1 receives ∂L/∂h_2 ⊙ ζ_2 directly, besides W_hhᵀ ∂L/∂p_2
+    assert r"\frac{\partial L}{\partial h^{(1)}_{2}} \odot \zeta^{(1)}_{2}" in after
+
+
+def test_the_cho_gru_differs_from_pytorchs_and_matches_its_formula():
+    """No PyTorch oracle for Cho's GRU: one step by hand in NumPy (the five-way test in
+    test_layers compares its gradients with autograd and finite differences)."""
+    T, d, H, N = 1, 2, 2, 3
+    cho = _net({"kind": "gru", "hidden": H, "reset": "before", "h0": [0.5, -0.5]}, T, d)
+    torch_like = _net({"kind": "gru", "hidden": H, "h0": [0.5, -0.5]}, T, d)
+    rng = np.random.default_rng(5)
+    params = random_params(cho, rng)
+    X = rng.normal(size=(N, T * d))
+    h = np.array([0.5, -0.5])
+
+    def sigmoid(v):
+        return 1 / (1 + np.exp(-v))
+
+    q = X @ params["Wih1"].T + params["bih1"]
+    p = h @ params["Whh1"].T + params["bhh1"]
+    r, z = sigmoid(q[:, :H] + p[:H]), sigmoid(q[:, H : 2 * H] + p[H : 2 * H])
+    n = np.tanh(q[:, 2 * H :] + (r * h) @ params["Whh1"][2 * H :].T + params["bhh1"][2 * H :])
+    expected = (1 - z) * n + z * h
+    found = compile_forward(cho)(params, X)
+    np.testing.assert_allclose(found, expected, atol=1e-12)
+    assert not np.allclose(compile_forward(torch_like)(params, X), found)
+    matrix = compile_matrix_gradients(cho)
+    assert "Hr1" in matrix.source  # r ⊙ h_(t-1), what W_hn multiplies
+
+
+def test_the_rnn_documents_state_the_vanishing_factor_with_numbers():
+    """‖∏ diag(f'(z_t)) W_hh‖ ≤ (‖W_hh‖₂ max|f'|)^k, stated with the spec's W_hh, holds at
+    random pre-activations."""
+    from symnn.engine.matrix import derive_matrix
+    from symnn.gallery.networks import bundled_spec
+    from symnn.output.document import render_derivation
+    from symnn.spec.specfile import load_spec
+
+    net = load_spec(bundled_spec("rnn.toml"))
+    W = np.array(net.layers[0].weights_hh)
+    norm = np.linalg.norm(W, 2)
+    text = render_derivation(derive_matrix(net), "md")
+    assert rf"\|W_{{hh}}\|_2 = {norm:.3g}$" in text
+    assert rf"so at most ${norm:.3g}^k$" in text and "the gradient from far back vanishes" in text
+    rng = np.random.default_rng(0)
+    for k in (1, 5, 10):
+        product = np.eye(2)
+        for _ in range(k):
+            product = np.diag(1 - np.tanh(rng.normal(size=2)) ** 2) @ W @ product
+        assert np.linalg.norm(product, 2) <= norm**k + 1e-15
+    sigmoid = _net(
+        {"kind": "rnn", "hidden": 2, "nonlinearity": "sigmoid", "weights_hh": 4 * W}, 2, 1
+    )
+    assert r"\max|\sigma'| = 0.25$" in sigmoid.layers[0].factor_statement()
+    exploding = _net({"kind": "rnn", "hidden": 2, "weights_hh": 4 * W}, 2, 1)
+    assert "does not stop it exploding" in exploding.layers[0].factor_statement()
+    assert "may explode" in _net({"kind": "rnn", "hidden": 2}, 2, 1).layers[0].factor_statement()

@@ -149,6 +149,16 @@ STANDALONE = {
         *("calc", "descent", "(x - 3)**2 + 2*(y + 1)**2", "--from", "0,0", "--steps", "25"),
         *("--format", "tex", "--document"),
     ],
+    # Long exact descents: fractions of dozens of digits (issue 12: rounded in the table, cut
+    # short in the steps).
+    "descent-exact-40": [
+        *("calc", "descent", "x**2/3", "--from", "1", "--steps", "40", "--exact"),
+        *("--format", "tex", "--document"),
+    ],
+    "descent-exact-three": [
+        *("calc", "descent", "(x - 3)**2 + 2*(y + 1)**2 + (z - 1/3)**2", "--from", "0,0,0"),
+        *("--steps", "25", "--momentum", "0.5", "--exact", "--format", "tex", "--document"),
+    ],
     # The letter paper is an option of every command's standalone documents, not of derive only.
     "calc-letter": [
         *("calc", "taylor", "exp(x)*sin(y)", "--at", "0,0", "--order", "3"),

@@ -96,12 +96,29 @@ def partial_steps(expr: sp.Expr, x: sp.Symbol, lhs: sp.Basic, others: Sequence[s
     return steps
 
 
+def _without_powers_of_one(expr: sp.Expr) -> sp.Expr:
+    """A substituted expression with every power of a substituted one dropped (3·e·1² is 3·e),
+    rebuilt unevaluated: e¹ + 3·e¹ stays a sum (evaluating it would be the next step)."""
+    if not expr.args:
+        return expr
+    if expr.is_Pow and expr.base == sp.UnevaluatedExpr(sp.S.One):
+        return sp.S.One
+    args = [_without_powers_of_one(a) for a in expr.args]
+    if expr.is_Mul:
+        args = [a for a in args if a != 1] or [sp.S.One]
+        return args[0] if len(args) == 1 else sp.Mul(*args, evaluate=False)
+    if expr.is_Add:
+        return sp.Add(*args, evaluate=False)
+    return expr.func(*args)
+
+
 def at_point_steps(lhs: sp.Basic, expr: sp.Expr, at: dict) -> tuple[list, sp.Expr]:
     """Substitute the point into ``expr`` and evaluate: the steps and the exact value."""
     symbols = tuple(at)
     where = sp.Subs(lhs, symbols, tuple(at[s] for s in symbols))
     number = defined_value(expr, at, text(lhs))
     substituted = expr.xreplace({s: sp.UnevaluatedExpr(v) for s, v in at.items()})
+    substituted = _without_powers_of_one(substituted)
     steps = []
     if expr.has(*symbols) and substituted != number:
         note = ", ".join(f"{s} = {v}" for s, v in at.items())

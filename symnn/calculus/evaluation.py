@@ -281,14 +281,19 @@ def number_row(label: str, expr: sp.Basic, symbol: sp.Basic | None = None) -> di
 
 
 def _short_decimal(expr: sp.Expr) -> bool:
-    # 3/50 prints better as 0.06, so a terminating decimal is shown as one, exactly.
+    # 3/50 prints better as 0.06, so a terminating decimal is shown as one, exactly: one of at
+    # most 15 significant digits, which a float holds and prints back as written.
     if not expr.is_Rational:
         return False
-    q = int(expr.q)
+    q, places = int(expr.q), 0
     for p in (2, 5):
+        count = 0
         while q % p == 0:
             q //= p
-    return q == 1
+            count += 1
+        places = max(places, count)
+    digits = str(abs(int(expr.p)) * 10**places // int(expr.q)).rstrip("0")
+    return q == 1 and len(digits) <= 15
 
 
 def show(expr: sp.Expr) -> sp.Expr:

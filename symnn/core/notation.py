@@ -103,69 +103,25 @@ _KINDS = ("dL_da", "delta", "w", "b", "z", "a", "x", "y", "e")
 
 
 @dataclass(frozen=True)
-class Family:
-    """A quantity family a layer kind adds (a recurrent state h, a gate i, …): how it prints.
-
-    ``latex``/``text`` are its head; ``comma`` separates the indices after the layer (h_{t,j});
-    an adjoint family (``adjoint_of`` the family it differentiates) prints ∂L/∂(that quantity)
-    unless it has a head of its own (δ).
-    """
-
-    latex: str
-    text: str
-    comma: bool = True
-    adjoint_of: str = ""
-
-
-FAMILIES: dict[str, Family] = {}
-
-
-def family(
-    prefix: str, latex: str, text: str, *, comma: bool = True, adjoint: tuple[str, str] = ("", "")
-) -> str:
-    """Register the family ``prefix`` (symbols ``{prefix}_{layer}_{i}_…``) and its adjoint.
-
-    The adjoint family is ``dL_d{prefix}``, printed ∂L/∂(head) or with the heads ``adjoint``
-    (LaTeX, text), as δ names ∂L/∂z.
-    """
-    known = FAMILIES.get(prefix)
-    if prefix in _KINDS or not prefix.isidentifier() or (known and known.latex != latex):
-        raise SymnnError(f"quantity family {prefix!r}: taken or not an identifier")
-    FAMILIES[prefix] = Family(latex, text, comma)
-    FAMILIES[f"dL_d{prefix}"] = Family(*adjoint, comma, adjoint_of=prefix)
-    return prefix
-
-
-def adjoint_quantity(symbol: sp.Symbol) -> sp.Symbol:
-    """∂L/∂(an entry of a registered family): ``h_1_2_1`` -> ``dL_dh_1_2_1``."""
-    return sp.Symbol(f"dL_d{symbol.name}", real=True)
-
-
-@cache
-def quantity(prefix: str, layer: int, *indices: int) -> sp.Symbol:
-    """The symbol of a registered family's entry: ``quantity("h", 1, 2, 1)`` is h^{(1)}_{2,1}."""
-    return sp.Symbol("_".join([prefix, str(layer), *map(str, indices)]), real=True)
-
-
-def family_latex(kind: str, idx: tuple[int, ...]) -> str:
-    found = FAMILIES[kind]
-    rest = ",".join(map(str, idx[1:])) if found.comma else _sub(*idx[1:])
-    if found.adjoint_of and not found.latex:
-        inner = family_latex(found.adjoint_of, idx)
-        return rf"\frac{{\partial L}}{{\partial {inner}}}"
-    return f"{found.latex}^{{({idx[0]})}}_{{{rest}}}"
-
-
-@dataclass(frozen=True)
 class Quantity:
-    """A quantity kind a layer adds (μ, σ², x̂, γ, …): its machine prefix and its LaTeX.
+    """A quantity kind a layer adds (a recurrent state h, a gate i, μ, σ², x̂, q, …): how it prints.
 
     ``latex`` is a format string with ``{l}`` for the layer and ``{i}`` for the other indices,
-    e.g. ``r"\\mu^{{({l})}}_{{{i}}}"``. Its adjoint ∂L/∂q has the prefix ``dL_d`` + name.
+    e.g. ``r"\\mu^{{({l})}}_{{{i}}}"``; ``comma`` joins those indices with commas (h_{t,j}),
+    otherwise they run together while every one has a digit (w_{12}). ``braced`` wraps the whole in
+    braces, so a power of it (σ²)^{3/2} does not read as a double superscript. Its adjoint ∂L/∂q
+    has the prefix ``dL_d`` + name and prints as ∂L/∂(q), or with a head of its own (``adjoint``,
+    a format string like ``latex``), as δ names ∂L/∂z. ``text`` and ``adjoint_text`` are the
+    Unicode heads a terminal prints ("" : SymPy's own name).
     """
 
     name: str
     latex: str
+    text: str = ""
+    comma: bool = False
+    adjoint_latex: str = ""
+    adjoint_text: str = ""
+    braced: bool = True
 
     def __call__(self, layer: int, *units: int) -> sp.Symbol:
         return _quantity_symbol(self.name, layer, units)
@@ -174,9 +130,18 @@ class Quantity:
         """∂L/∂(this quantity) at ``layer``, ``units``: a named adjoint, computed once."""
         return _quantity_symbol(f"dL_d{self.name}", layer, units)
 
-    def typeset(self, indices: tuple[int, ...]) -> str:
-        # Braced: a power of it (σ²)^{3/2} must not read as a double superscript.
-        return "{" + self.latex.format(l=indices[0], i=_sub(*indices[1:])) + "}"
+    def indices(self, indices: tuple[int, ...]) -> str:
+        """The indices after the layer as they are printed: ``2,1`` or ``21``."""
+        rest = indices[1:]
+        return ",".join(map(str, rest)) if self.comma else _sub(*rest)
+
+    def typeset(self, indices: tuple[int, ...], adjoint: bool = False) -> str:
+        """LaTeX of the entry at ``indices`` (layer first), or of its adjoint ∂L/∂(entry)."""
+        if adjoint and not self.adjoint_latex:
+            return rf"\frac{{\partial L}}{{\partial {self.typeset(indices)}}}"
+        form = self.adjoint_latex if adjoint else self.latex
+        printed = form.format(l=indices[0], i=self.indices(indices))
+        return "{" + printed + "}" if self.braced else printed
 
 
 @cache
@@ -187,8 +152,18 @@ def _quantity_symbol(prefix: str, layer: int, units: tuple[int, ...]) -> sp.Symb
 QUANTITIES: Registry[Quantity] = Registry("quantity")
 
 
-def register_quantity(name: str, latex: str) -> Quantity:
+def register_quantity(
+    name: str,
+    latex: str,
+    *,
+    text: str = "",
+    comma: bool = False,
+    adjoint: tuple[str, str] = ("", ""),
+    braced: bool = True,
+) -> Quantity:
     """Register a quantity kind (a layer's named intermediate or parameter) and return it.
+
+    The one registry of the quantities layer kinds add; see ``Quantity`` for the fields.
 
     Examples:
         >>> mu = Quantity("mu", r"\\mu^{{({l})}}_{{{i}}}")
@@ -197,16 +172,54 @@ def register_quantity(name: str, latex: str) -> Quantity:
     """
     if not name.isidentifier() or name in _KINDS or name.startswith("dL_d"):
         raise ValueError(f"quantity {name!r}: expected a new identifier")
-    return QUANTITIES.add(name, Quantity(name, latex))
+    found = Quantity(name, latex, text, comma, adjoint[0], adjoint[1], braced)
+    return QUANTITIES.add(name, found)
+
+
+def layered(head: str) -> str:
+    """The format string of a quantity printed like the dense ones: ``head^{(l)}_{indices}``."""
+    return head.replace("{", "{{").replace("}", "}}") + "^{{({l})}}_{{{i}}}"
+
+
+def family(
+    prefix: str, latex: str, text: str, *, comma: bool = True, adjoint: tuple[str, str] = ("", "")
+) -> Quantity:
+    """Register a quantity printed like the dense ones (h^{(l)}_{t,j}), unbraced: a family.
+
+    ``latex``/``text`` are its heads; ``adjoint`` the heads of ∂L/∂(it) (LaTeX, text), as δ names
+    ∂L/∂z ("": printed ∂L/∂h).
+    """
+    own = layered(adjoint[0]) if adjoint[0] else ""
+    return register_quantity(
+        prefix, layered(latex), text=text, comma=comma, adjoint=(own, adjoint[1]), braced=False
+    )
+
+
+def adjoint_quantity(symbol: sp.Symbol) -> sp.Symbol:
+    """∂L/∂(an entry of a registered quantity): ``h_1_2_1`` -> ``dL_dh_1_2_1``."""
+    return sp.Symbol(f"dL_d{symbol.name}", real=True)
+
+
+def quantity(prefix: str, layer: int, *indices: int) -> sp.Symbol:
+    """The symbol of a registered quantity's entry: ``quantity("h", 1, 2, 1)`` is h^{(1)}_{2,1}."""
+    return _quantity_symbol(prefix, layer, indices)
+
+
+def find_quantity(kind: str) -> tuple[Quantity, bool] | None:
+    """The registered quantity a parsed kind names and whether it is its adjoint; else None."""
+    if kind in QUANTITIES:
+        return QUANTITIES[kind], False
+    if kind.startswith("dL_d") and kind[4:] in QUANTITIES:
+        return QUANTITIES[kind[4:]], True
+    return None
 
 
 def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
     """Split a symnn symbol into its kind and indices: ``w_2_1_3`` -> ("w", (2, 1, 3))."""
     if symbol == LOSS:
         return "L", ()
-    # Layer kinds add quantities two ways (recurrent families, normalisation/attention
-    # quantities); the longest prefix is tried first.
-    added = {*FAMILIES, *QUANTITIES, *(f"dL_d{name}" for name in QUANTITIES)}
+    # The quantities layer kinds add, and their adjoints; the longest prefix is tried first.
+    added = {*QUANTITIES, *(f"dL_d{name}" for name in QUANTITIES)}
     for kind in (*_KINDS, *sorted(added, key=lambda k: (-len(k), k))):
         prefix = kind + "_"
         if symbol.name.startswith(prefix):
@@ -272,12 +285,9 @@ def _layered(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
         return f"{head}^{{({layer})}}_{{{_sub(*rest)}}}"
     if kind == "dL_da":
         return rf"\frac{{\partial L}}{{\partial a^{{({layer})}}_{{{_sub(*rest)}}}}}"
-    if kind in FAMILIES:
-        return family_latex(kind, idx)
-    if kind in QUANTITIES:
-        return QUANTITIES[kind].typeset(idx)
-    if kind.startswith("dL_d") and kind[4:] in QUANTITIES:
-        return rf"\frac{{\partial L}}{{\partial {QUANTITIES[kind[4:]].typeset(idx)}}}"
+    found = find_quantity(kind)
+    if found is not None:
+        return found[0].typeset(idx, adjoint=found[1])
     raise SymnnError(f"no layered notation for {kind!r}")
 
 
@@ -321,6 +331,14 @@ def _neuron(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
     raise SymnnError(f"no neuron notation for {kind!r}")
 
 
+def _yhat(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
+    """The layered notation, with the network's outputs a^{(D)}_j written ŷ_j (the prediction)."""
+    if kind in ("a", "dL_da") and idx and idx[0] == shape.depth:
+        prediction = rf"\hat{{y}}_{{{_sub(*idx[1:])}}}"
+        return prediction if kind == "a" else rf"\frac{{\partial L}}{{\partial {prediction}}}"
+    return _layered(kind, idx, shape)
+
+
 NOTATIONS: Registry[Notation] = Registry("notation")
 NOTATIONS.add(
     "layered",
@@ -330,6 +348,17 @@ NOTATIONS.add(
         r"$z^{(l)}_j$ is the weighted input, $a^{(l)}_j$ the activation, "
         r"$\delta^{(l)}_j = \partial L / \partial z^{(l)}_j$.",
         _layered,
+    ),
+)
+NOTATIONS.add(
+    "yhat",
+    Notation(
+        "yhat",
+        r"$w^{(l)}_{jk}$ joins unit $k$ of layer $l-1$ to unit $j$ of layer $l$; "
+        r"$z^{(l)}_j$ is the weighted input, $a^{(l)}_j$ the activation, "
+        r"$\delta^{(l)}_j = \partial L / \partial z^{(l)}_j$; the network's outputs, its "
+        r"prediction, are written $\hat{y}_j$.",
+        _yhat,
     ),
 )
 NOTATIONS.add(
@@ -414,74 +443,74 @@ def parse_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int | None]:
 
 
 @dataclass(frozen=True)
-class MatrixFamily:
-    """Matrix quantities a layer kind adds (W_ih, h_t, δ_t, …): LaTeX head and element entries.
-
-    A symbol ``{prefix}_{layer}_{t}…`` prints ``head^{(layer)}_{t}``; ``entry(layer, indices, i,
-    j)`` is its element-level symbol at row i, column j (from 0), so ``instantiate`` can write it
-    out and every matrix step is checked against the element level.
-    """
-
-    latex: str
-    entry: Callable[[int, tuple[int, ...], int, int], sp.Expr]
-
-
-MATRIX_FAMILIES: dict[str, MatrixFamily] = {}
-
-
-def matrix_family(prefix: str, latex: str, entry: Callable) -> str:
-    """Register a matrix family (its names never parse as the dense kinds: see parse_matrix)."""
-    if prefix in _MATRIX_HEADS or prefix in _MATRIX_PLAIN or not prefix.isidentifier():
-        raise SymnnError(f"matrix family {prefix!r}: taken or not an identifier")
-    MATRIX_FAMILIES[prefix] = MatrixFamily(latex, entry)
-    return prefix
-
-
-def family_matrix(prefix: str, layer: int, *indices: int, shape: tuple) -> sp.MatrixSymbol:
-    """``family_matrix("hseq", 1, 2, shape=(H, 1))`` is h^{(1)}_2, a column of H entries."""
-    return sp.MatrixSymbol("_".join([prefix, str(layer), *map(str, indices)]), *shape)
-
-
-def parse_family_matrix(symbol: sp.MatrixSymbol) -> tuple[str, int, tuple[int, ...]] | None:
-    """(prefix, layer, indices) of a registered family's matrix symbol, else None."""
-    prefix, *numbers = symbol.name.split("_")
-    if prefix not in MATRIX_FAMILIES or not numbers:
-        return None
-    if not all(n.isascii() and n.isdigit() for n in numbers):
-        return None
-    layer, *indices = map(int, numbers)
-    return prefix, layer, tuple(indices)
-
-
-@dataclass(frozen=True)
 class MatrixQuantity:
-    """A matrix quantity a layer adds (Q, P, X̂, …): its machine prefix, LaTeX and entries.
+    """A matrix quantity a layer adds (W_ih, h_t, Q, P, X̂, …): its machine prefix, LaTeX, entries.
 
-    Its symbols are named ``{name}_{layer}`` or ``{name}_{layer}_{h}`` (h: a head, a group);
-    ``latex`` is a format string with ``{l}`` for the layer and ``{h}`` for the further index
-    (empty when there is none). ``elements(network, indices)`` is the explicit matrix of the
-    element-level symbols it stands for, so every matrix step can be checked entry by entry.
+    Its symbols are named ``{name}_{layer}`` or ``{name}_{layer}_{h}…`` (h: a time step, a head,
+    a group); ``latex`` is a format string with ``{l}`` for the layer and ``{h}`` for the further
+    indices (``_{}`` dropped when there are none), joined by commas when ``comma``, and wrapped in
+    braces when ``braced``. Its explicit matrix of element-level symbols, so every matrix step can
+    be checked entry by entry, comes from ``elements(network, indices)`` (the whole matrix) or
+    ``entry(layer, further indices, i, j)`` (row i, column j, from 0, at the symbol's shape).
     """
 
     name: str
     latex: str
-    elements: Callable
+    elements: Callable | None = None
+    entry: Callable[[int, tuple[int, ...], int, int], sp.Expr] | None = None
+    comma: bool = False
+    braced: bool = True
 
     def __call__(self, layer: int, rows, cols, *more: int) -> sp.MatrixSymbol:
         return sp.MatrixSymbol("_".join([self.name, str(layer), *map(str, more)]), rows, cols)
 
     def typeset(self, indices: tuple[int, ...]) -> str:
-        return "{" + self.latex.format(l=indices[0], h=_sub(*indices[1:])).replace("_{}", "") + "}"
+        rest = indices[1:]
+        below = ",".join(map(str, rest)) if self.comma else _sub(*rest)
+        printed = self.latex.format(l=indices[0], h=below).replace("_{}", "")
+        return "{" + printed + "}" if self.braced else printed
+
+    def explicit(self, symbol: sp.MatrixSymbol, network, indices: tuple[int, ...]) -> sp.Matrix:
+        """The matrix of element-level symbols ``symbol`` (named by ``indices``) stands for."""
+        if self.entry is not None:
+            entry, layer, rest = self.entry, indices[0], indices[1:]
+            return sp.Matrix(*symbol.shape, lambda i, j: entry(layer, rest, i, j))
+        return sp.Matrix(self.elements(network, indices))
 
 
 MATRIX_QUANTITIES: Registry[MatrixQuantity] = Registry("matrix quantity")
 
 
-def matrix_quantity(name: str, latex: str, elements: Callable) -> MatrixQuantity:
-    """Register a layer's matrix quantity (see ``MatrixQuantity``) and return it."""
+def matrix_quantity(
+    name: str,
+    latex: str,
+    elements: Callable | None = None,
+    *,
+    entry: Callable | None = None,
+    comma: bool = False,
+    braced: bool = True,
+) -> MatrixQuantity:
+    """Register a layer's matrix quantity (see ``MatrixQuantity``) and return it.
+
+    The one registry of the matrix quantities layer kinds add.
+    """
     if not name.isidentifier() or "_" in name or name in _MATRIX_HEADS or name in _MATRIX_PLAIN:
         raise ValueError(f"matrix quantity {name!r}: expected a new name without '_'")
-    return MATRIX_QUANTITIES.add(name, MatrixQuantity(name, latex, elements))
+    if (elements is None) == (entry is None):
+        raise ValueError(f"matrix quantity {name!r}: give its elements or its entry, one of them")
+    found = MatrixQuantity(name, latex, elements, entry, comma, braced)
+    return MATRIX_QUANTITIES.add(name, found)
+
+
+def matrix_family(prefix: str, latex: str, entry: Callable) -> MatrixQuantity:
+    """Register a matrix quantity printed like the dense ones, ``head^{(l)}_{t}``, unbraced."""
+    head = latex.replace("{", "{{").replace("}", "}}") + "^{{({l})}}_{{{h}}}"
+    return matrix_quantity(prefix, head, entry=entry, comma=True, braced=False)
+
+
+def family_matrix(prefix: str, layer: int, *indices: int, shape: tuple) -> sp.MatrixSymbol:
+    """``family_matrix("hseq", 1, 2, shape=(H, 1))`` is h^{(1)}_2, a column of H entries."""
+    return MATRIX_QUANTITIES[prefix](layer, *shape, *indices)
 
 
 def find_matrix_quantity(symbol: sp.Basic) -> tuple[MatrixQuantity, tuple[int, ...]] | None:
@@ -496,11 +525,6 @@ def find_matrix_quantity(symbol: sp.Basic) -> tuple[MatrixQuantity, tuple[int, .
 
 def matrix_latex(symbol: sp.MatrixSymbol) -> str | None:
     """LaTeX of a matrix-level symbol (W^{(2)}, δ^{(1)}, X), None for any other."""
-    found = parse_family_matrix(symbol)
-    if found is not None:
-        prefix, layer, indices = found
-        below = f"_{{{','.join(map(str, indices))}}}" if indices else ""
-        return f"{MATRIX_FAMILIES[prefix].latex}^{{({layer})}}{below}"
     found = find_matrix_quantity(symbol)
     if found is not None:
         return found[0].typeset(found[1])

@@ -50,6 +50,14 @@ RULES = {
     "batch_rows": "one sample per row",
     "batch_mean": "the batch gradient is the mean of the per-sample gradients",
 }
+# The four fundamental equations of backpropagation (symnn.engine.fundamental).
+RULES.update(
+    {
+        "elementwise_jacobian": "an elementwise activation: each output reads its own input only",
+        "bp_vector_form": "the same equation for every unit, as vectors",
+        "bp_instance": "for this network",
+    }
+)
 # Programs as computational graphs (symnn.engine.program).
 RULES.update(
     {

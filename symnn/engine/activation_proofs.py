@@ -37,12 +37,22 @@ class Written(sp.Symbol):
         return self.name
 
 
+class Shown(sp.Function):
+    """A form kept as written for the page; ``doit`` gives the expression it stands for.
+
+    ``display_only`` marks it for the worked numbers (``symnn.engine.values``), which evaluate
+    it as what it stands for.
+    """
+
+    display_only = True
+
+
 def _paren(printer, expr: sp.Basic) -> str:
     text = printer._print(expr)
     return rf"\left({text}\right)" if isinstance(expr, sp.Add | Neg | Diff | Plus) else text
 
 
-class Ddz(sp.Function):
+class Ddz(Shown):
     """d/dz (…): an ordinary derivative, left unevaluated for the page."""
 
     nargs = 1
@@ -54,7 +64,7 @@ class Ddz(sp.Function):
         return sp.diff(self.args[0].doit(**hints), Z)
 
 
-class Frac(sp.Function):
+class Frac(Shown):
     """top/bottom, printed as a fraction."""
 
     nargs = 2
@@ -75,7 +85,7 @@ class Frac(sp.Function):
         return self.doit().evalf(prec)
 
 
-class Power(sp.Function):
+class Power(Shown):
     """base^exponent, printed as a power (not turned into a fraction)."""
 
     nargs = 2
@@ -92,7 +102,7 @@ class Power(sp.Function):
         return base**exponent
 
 
-class Prod(sp.Function):
+class Prod(Shown):
     """A product in the order written (a sum or a negative factor in parentheses)."""
 
     def _latex(self, printer) -> str:
@@ -104,7 +114,7 @@ class Prod(sp.Function):
         return sp.Mul(*(a.doit(**hints) for a in self.args))
 
 
-class Neg(sp.Function):
+class Neg(Shown):
     """−x, printed with its sign in front."""
 
     nargs = 1
@@ -116,7 +126,7 @@ class Neg(sp.Function):
         return -self.args[0].doit(**hints)
 
 
-class Diff(sp.Function):
+class Diff(Shown):
     """a − b, in this order."""
 
     nargs = 2
@@ -130,7 +140,7 @@ class Diff(sp.Function):
         return a - b
 
 
-class Plus(sp.Function):
+class Plus(Shown):
     """a + b, in this order."""
 
     nargs = 2

@@ -38,15 +38,10 @@ def _column(symbols) -> sp.Matrix:
 
 
 def _symbol_matrix(symbol: sp.MatrixSymbol, net: Network) -> sp.Matrix:
-    found = nt.parse_family_matrix(symbol)
-    if found is not None:  # a layer kind's own quantity (a recurrent layer's h_t, W_ih, …)
-        prefix, layer, indices = found
-        entry = nt.MATRIX_FAMILIES[prefix].entry
-        return sp.Matrix(*symbol.shape, lambda i, j: entry(layer, indices, i, j))
     registered = nt.find_matrix_quantity(symbol)
-    if registered is not None:  # a layer's own matrix quantity knows its entries
+    if registered is not None:  # a layer's own matrix quantity (h_t, W_ih, Q, …) knows its entries
         quantity, indices = registered
-        return sp.Matrix(quantity.elements(net, indices))
+        return quantity.explicit(symbol, net, indices)
     kind, layer = nt.parse_matrix(symbol)
     widths = net.widths
     if kind == "xvec":
@@ -91,7 +86,8 @@ def _apply(expr: Apply, arg: sp.Matrix, net: Network) -> sp.Matrix:
     if arg.rows == 1 and arg.cols > 1:  # a batch row (N = 1): apply to its transpose
         return _apply(expr, arg.T, net).T
     rule = ACTIVATIONS[expr.name]
-    if nt.parse(arg[0])[0] in nt.FAMILIES:  # a layer kind's own pre-activations (z_t of an RNN)
+    # A layer kind's own pre-activations (z_t of an RNN), or a sum of them (a GRU's q_r + p_r).
+    if not isinstance(arg[0], sp.Symbol) or nt.parse(arg[0])[0] in nt.QUANTITIES:
         params = dict(zip(rule.defaults, expr.args[3], strict=True))
         u = sp.Dummy("u", real=True)
         f = rule.apply([u], params)[0]
@@ -129,10 +125,8 @@ def _grad(expr: Grad, net: Network) -> sp.Matrix:
             return nt.delta(layer, *units)
         if kind == "a":
             return nt.grad_a(layer, *units)
-        if kind in nt.FAMILIES:  # a layer kind's own node: its adjoint is named from it
+        if kind in nt.QUANTITIES:  # a layer kind's own node: its adjoint is named from it
             return nt.adjoint_quantity(s)
-        if s not in bp.gradients and kind in nt.QUANTITIES:  # a layer's named quantity
-            return nt.QUANTITIES[kind].adjoint(layer, *units)
         return bp.gradients[s]
 
     return target.applyfunc(entry)

@@ -69,11 +69,12 @@ class Plus(sp.Function):
 
 
 class Approx(sp.Function):
-    """An exact value and its decimal: ``e^{-1} ≈ 0.367879`` (just the value when exact)."""
+    """An exact value and its decimal: ``e^{-1} ≈ 0.367879`` (just the value when an integer);
+    arguments: the value, significant digits, least decimal places."""
 
     def _decimal(self) -> str:
-        value, digits = self.args
-        return format_number(sp.N(value, 20), int(digits))
+        value, digits, places = self.args
+        return format_number(sp.N(value, 20), int(digits), int(places))
 
     def _shows_exactly(self) -> bool:
         value = self.args[0]
@@ -152,11 +153,21 @@ class Contribution:
 class ProgramRun:
     """A program's forward values and gradients, and its backward pass as recorded steps."""
 
-    def __init__(self, program: Program, seed: object = 1, digits: int = 6, simplify: bool = True):
+    def __init__(
+        self,
+        program: Program,
+        seed: object = 1,
+        digits: int = 6,
+        simplify: bool = True,
+        places: int = 4,
+    ):
         from symnn.core.expressions import as_number
 
         if not isinstance(digits, int) or not 1 <= digits <= 15:
             raise SymnnError(f"digits: expected a whole number from 1 to 15, found {digits!r}")
+        if not isinstance(places, int) or not 0 <= places <= 15:
+            raise SymnnError(f"places: expected a whole number from 0 to 15, found {places!r}")
+        self.places = places
         self.program = program
         self.seed = as_number(seed)
         if not self.seed.is_real or not self.seed.is_finite:
@@ -247,7 +258,7 @@ class ProgramRun:
         return shown(expr, self.graph)
 
     def approx(self, value: sp.Expr) -> sp.Expr:
-        return Approx(value, self.digits)
+        return Approx(value, self.digits, self.places)
 
     def ties(self, d: Definition) -> list[str]:
         """The max/min gates of ``d`` whose inputs are equal here, and where the gradient goes."""
@@ -340,7 +351,12 @@ def nt_symbol(name: str | sp.Symbol, run: ProgramRun) -> sp.Symbol:
 
 
 def run_program(
-    program: Program, seed: object = 1, digits: int = 6, simplify: bool = True
+    program: Program,
+    seed: object = 1,
+    digits: int = 6,
+    simplify: bool = True,
+    places: int = 4,
 ) -> ProgramRun:
-    """Forward values, gradients and the recorded backward pass of ``program``."""
-    return ProgramRun(program, seed, digits, simplify)
+    """Forward values, gradients and the recorded backward pass of ``program``: decimals shown to
+    ``digits`` significant digits and at least ``places`` decimal places (micrograd prints 4)."""
+    return ProgramRun(program, seed, digits, simplify, places)

@@ -35,9 +35,6 @@ def _compiled(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> Callable[..., fl
     )
 
 
-_SHOWN = "symnn.engine.activation_proofs"  # where the written-as-is forms live
-
-
 def point(
     graph: Graph, params: Mapping[str, object], x: Iterable[float], y: Iterable[float]
 ) -> dict[sp.Symbol, float]:
@@ -124,9 +121,7 @@ class Values:
     def of(self, expr: sp.Basic) -> float:
         """``expr`` evaluated at this sample."""
         # Display-only forms (a fraction kept as written, −y/a) evaluate as what they stand for.
-        expr = expr.replace(
-            lambda e: hasattr(type(e), "doit") and e.func.__module__ == _SHOWN, lambda e: e.doit()
-        )
+        expr = expr.replace(lambda e: getattr(type(e), "display_only", False), lambda e: e.doit())
         values = self.atoms(expr)
         names = {a: sp.Dummy(f"v{i}") for i, a in enumerate(values)}
         plain = expr.xreplace(names) if names else expr

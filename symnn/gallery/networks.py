@@ -243,30 +243,35 @@ def _conv1d() -> Files:
 
 @example(
     "lstm",
-    "An LSTM through time, with numbers",
+    "An LSTM through time, element and matrix level, with numbers",
     "PyTorch's LSTM (gate blocks i, f, g, o; two biases) over T = 2 steps, its last state read "
     "out: the element-level chain rule for one recurrent weight through the gates and the cell "
-    "(∂L/∂c_t gets ∂L/∂c_{t+1} ⊙ f_{t+1}), with numbers, and the vectorised NumPy loop.",
+    "(∂L/∂c_t gets ∂L/∂c_{t+1} ⊙ f_{t+1}), with numbers; the matrix level step by step (the "
+    "gates, δ_t stacking the gates' blocks, the shared weights' gradients as sums over t); and "
+    "the vectorised NumPy loop.",
 )
 def _lstm() -> Files:
     net = load_spec(bundled_spec("lstm.toml"))
     return {
         **_documents(derive(net, "Whh1[2,1]"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
         "gradients_matrix.py": matrix_source(net),
     }
 
 
 @example(
     "gru",
-    "A GRU through time, with numbers",
-    "PyTorch's GRU (blocks r, z, n; the reset gate applied after the hidden matmul) over T = 2 "
-    "steps, its last state read out: the chain rule for one recurrent weight of the candidate, "
-    "with numbers, and the vectorised NumPy loop.",
+    "A GRU through time, element and matrix level, with numbers",
+    "PyTorch's GRU (blocks r, z, n; the reset gate applied after the hidden matmul; Cho et al. "
+    "2014's, before it, is reset = 'before') over T = 2 steps, its last state read out: the "
+    "chain rule for one recurrent weight of the candidate, with numbers; the matrix level step "
+    "by step (∂L/∂h_t also gets ∂L/∂h_{t+1} ⊙ ζ_{t+1} directly); and the vectorised NumPy loop.",
 )
 def _gru() -> Files:
     net = load_spec(bundled_spec("gru.toml"))
     return {
         **_documents(derive(net, "Whh1[3,1]"), numeric=True),
+        **_documents(derive_matrix(net), "matrix"),
         "gradients_matrix.py": matrix_source(net),
     }
 

@@ -2,7 +2,8 @@
 circuits (f = (x + y) z and the sigmoid neuron staged into gates) and a max gate with a tie.
 
 Each program is a bundled example file; each is written as a LaTeX fragment and Markdown (values,
-gradients and the backward pass), its circuit diagram (TikZ) and its generated NumPy code.
+gradients and the backward pass), its circuit diagram (TikZ, and the same picture as SVG, which the
+Markdown shows) and its generated NumPy code.
 
 Examples:
     >>> [name for name, _, _ in PROGRAMS]
@@ -17,6 +18,7 @@ from symnn.engine.program import run_program
 from symnn.gallery.networks import bundled_spec
 from symnn.gallery.registry import Files, example
 from symnn.output.circuit import render_circuit
+from symnn.output.figures.tikz import picture_svg
 from symnn.output.program import render_program
 
 # (name, bundled file, split into gates)
@@ -43,7 +45,9 @@ def _computational_graphs() -> Files:
         program = load_program(bundled_spec(file), gates=gates)
         run = run_program(program, digits=6)
         files[f"{name}.tex"] = render_program(run, "tex")
-        files[f"{name}.md"] = render_program(run, "md")
-        files[f"{name}_circuit.tex"] = render_circuit(run)
+        circuit = render_circuit(run)
+        files[f"{name}.md"] = render_program(run, "md", circuit_file=f"{name}_circuit.svg")
+        files[f"{name}_circuit.tex"] = circuit
+        files[f"{name}_circuit.svg"] = picture_svg(circuit)
         files[f"{name}.py"] = program_source(program)
     return files

@@ -40,7 +40,13 @@ from symnn.layers.base import (
     layer,
     vector,
 )
-from symnn.layers.layernorm import norm_matrix_rule, normalise_groups, scale_shift
+from symnn.layers.layernorm import (
+    norm_matrix_rule,
+    norm_numpy_backward,
+    norm_numpy_forward,
+    normalise_groups,
+    scale_shift,
+)
 
 
 @layer
@@ -160,35 +166,8 @@ class BatchNorm:
 
     # -- the batched NumPy rule: each row of the arrays is one batch of B examples ------------
     def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
-        (previous,) = ins
-        l = block
-        batch, d = self.shape(c.network, l)
-        c.emit(f"Xc{l} = {previous}.reshape(N, {batch}, {d})")
-        c.emit(f"Xc{l} = Xc{l} - Xc{l}.mean(axis=1, keepdims=True)")
-        c.emit(f"R{l} = 1 / numpy.sqrt((Xc{l} ** 2).mean(axis=1, keepdims=True) + {self.eps!r})")
-        c.emit(f"Xhat{l} = Xc{l} * R{l}")
-        if self.affine:
-            c.emit(f"A{l} = (Xhat{l} * gamma{l} + beta{l}).reshape(N, {batch * d})")
-        else:
-            c.emit(f"A{l} = Xhat{l}.reshape(N, {batch * d})")
+        norm_numpy_forward(self, c, block, ins)
 
     def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
         """∂L/∂x̂ = γ ⊙ G; ∂L/∂x in the closed form over the batch axis; ∂L/∂γ, ∂L/∂β."""
-        l = block
-        batch, d = self.shape(c.network, l)
-        c.emit(f"G{l} = ({gradient}).reshape(N, {batch}, {d})")
-        grads = {}
-        if self.affine:
-            grads = {
-                f"gamma{l}": f"(G{l} * Xhat{l}).sum(axis=(0, 1))",
-                f"beta{l}": f"G{l}.sum(axis=(0, 1))",
-            }
-            c.emit(f"DXhat{l} = G{l} * gamma{l}")
-        else:
-            c.emit(f"DXhat{l} = G{l}")
-        dxhat = f"DXhat{l}"
-        c.emit(
-            f"DX{l} = (R{l} / {batch}) * ({batch} * {dxhat} - {dxhat}.sum(axis=1, keepdims=True)"
-            f" - Xhat{l} * ({dxhat} * Xhat{l}).sum(axis=1, keepdims=True))"
-        )
-        return [f"DX{l}.reshape(N, {batch * d})"], grads
+        return norm_numpy_backward(self, c, block, gradient)

@@ -176,6 +176,7 @@ class Geometry:
         return index if inside else None
 
 
+@dataclass(frozen=True, eq=True)
 class ConvBase:
     """What conv1d and conv2d share; ``dims`` is the number of spatial axes.
 
@@ -184,6 +185,20 @@ class ConvBase:
     the channels of the block read. ``bias`` is true, false or the C_out values; ``weights``
     optionally gives the kernel, shape (C_out, C_in, *kernel_size); ``activation`` is elementwise.
     """
+
+    out_channels: int
+    kernel_size: int | Sequence[int]
+    stride: int | Sequence[int] = 1
+    padding: int | Sequence[int] = 0
+    dilation: int | Sequence[int] = 1
+    in_channels: int = 0
+    activation: str = "identity"
+    bias: bool | Sequence[float] = True
+    weights: Any = None
+    trainable_bias: bool = True
+    activation_params: Mapping[str, float] = field(default_factory=dict)
+    name: str = ""
+    inputs: tuple[str, ...] = ()
 
     dims: ClassVar[int]
     kind: ClassVar[str]
@@ -509,21 +524,7 @@ class Conv2d(ConvBase):
         },
     )
 
-    out_channels: int
-    kernel_size: int | Sequence[int]
-    stride: int | Sequence[int] = 1
-    padding: int | Sequence[int] = 0
-    dilation: int | Sequence[int] = 1
-    in_channels: int = 0
-    activation: str = "identity"
-    bias: bool | Sequence[float] = True
-    weights: Any = None
-    trainable_bias: bool = True
-    activation_params: Mapping[str, float] = field(default_factory=dict)
-    name: str = ""
-    inputs: tuple[str, ...] = ()
-
-    __hash__ = ConvBase.__hash__
+    __hash__ = ConvBase.__hash__  # a dataclass would hash the fields (lists among them)
 
 
 @layer
@@ -567,21 +568,7 @@ class Conv1d(ConvBase):
         },
     )
 
-    out_channels: int
-    kernel_size: int | Sequence[int]
-    stride: int | Sequence[int] = 1
-    padding: int | Sequence[int] = 0
-    dilation: int | Sequence[int] = 1
-    in_channels: int = 0
-    activation: str = "identity"
-    bias: bool | Sequence[float] = True
-    weights: Any = None
-    trainable_bias: bool = True
-    activation_params: Mapping[str, float] = field(default_factory=dict)
-    name: str = ""
-    inputs: tuple[str, ...] = ()
-
-    __hash__ = ConvBase.__hash__
+    __hash__ = ConvBase.__hash__  # a dataclass would hash the fields (lists among them)
 
 
 # -- the matrix level: z = W ⋆ a_prev + b ⊗ 1, its pullback and gradients as typeset nodes -------

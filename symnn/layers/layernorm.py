@@ -231,9 +231,7 @@ def norm_matrix_rule(norm, m: MatrixContext) -> MatrixRule:
         return sp.MatMul(M, one_n) if axis == 1 else sp.MatMul(sp.Transpose(M), one_n)
 
     def by_group(v, M):  # each group's entries scaled by its entry of v
-        return (
-            sp.MatMul(sp.Diag(v) if False else _diag(v), M) if axis == 1 else sp.MatMul(M, _diag(v))
-        )
+        return sp.MatMul(_diag(v), M) if axis == 1 else sp.MatMul(M, _diag(v))
 
     centred = sp.MatAdd(X, sp.MatMul(-1, spread(mu)))
     v_ = sp.Dummy("v")
@@ -313,6 +311,48 @@ def norm_matrix_rule(norm, m: MatrixContext) -> MatrixRule:
         pullbacks=(Pullback(chain, Vec(G(X)), "∂L/∂X stored flat"),),
         gradients=tuple(gradients),
     )
+
+
+def norm_numpy_forward(norm, c: ArrayCode, block: int, ins: list[str]) -> None:
+    """The batched forward of a layernorm (axis 1) or batchnorm (axis 0): X̂ = (X − μ) r, Y.
+
+    Each sample's block is reshaped to (rows, d); the statistics run over NumPy axis 1 + axis
+    (a batchnorm's B examples, a layernorm's d features).
+    """
+    (previous,) = ins
+    l, axis = block, 1 + norm.axis
+    rows, d = norm.shape(c.network, l)
+    c.emit(f"Xc{l} = {previous}.reshape(N, {rows}, {d})")
+    c.emit(f"Xc{l} = Xc{l} - Xc{l}.mean(axis={axis}, keepdims=True)")
+    c.emit(f"R{l} = 1 / numpy.sqrt((Xc{l} ** 2).mean(axis={axis}, keepdims=True) + {norm.eps!r})")
+    c.emit(f"Xhat{l} = Xc{l} * R{l}")
+    if norm.affine:
+        c.emit(f"A{l} = (Xhat{l} * gamma{l} + beta{l}).reshape(N, {rows * d})")
+    else:
+        c.emit(f"A{l} = Xhat{l}.reshape(N, {rows * d})")
+
+
+def norm_numpy_backward(norm, c: ArrayCode, block: int, gradient: str | None):
+    """The batched backward of a layernorm or batchnorm: the closed form over its axis."""
+    l, axis = block, 1 + norm.axis
+    rows, d = norm.shape(c.network, l)
+    n = (rows, d)[norm.axis]  # entries per statistic
+    c.emit(f"G{l} = ({gradient}).reshape(N, {rows}, {d})")
+    grads = {}
+    if norm.affine:
+        grads = {
+            f"gamma{l}": f"(G{l} * Xhat{l}).sum(axis=(0, 1))",
+            f"beta{l}": f"G{l}.sum(axis=(0, 1))",
+        }
+        c.emit(f"DXhat{l} = G{l} * gamma{l}")
+    else:
+        c.emit(f"DXhat{l} = G{l}")
+    dxhat = f"DXhat{l}"
+    c.emit(
+        f"DX{l} = (R{l} / {n}) * ({n} * {dxhat} - {dxhat}.sum(axis={axis}, keepdims=True)"
+        f" - Xhat{l} * ({dxhat} * Xhat{l}).sum(axis={axis}, keepdims=True))"
+    )
+    return [f"DX{l}.reshape(N, {rows * d})"], grads
 
 
 def _diag(v):
@@ -429,35 +469,8 @@ class LayerNorm:
 
     # -- the batched NumPy rule: rows of every sample at once, the closed-form backward -------
     def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
-        (previous,) = ins
-        l = block
-        rows, d = self.shape(c.network, l)
-        c.emit(f"Xc{l} = {previous}.reshape(N, {rows}, {d})")
-        c.emit(f"Xc{l} = Xc{l} - Xc{l}.mean(axis=2, keepdims=True)")
-        c.emit(f"R{l} = 1 / numpy.sqrt((Xc{l} ** 2).mean(axis=2, keepdims=True) + {self.eps!r})")
-        c.emit(f"Xhat{l} = Xc{l} * R{l}")
-        if self.affine:
-            c.emit(f"A{l} = (Xhat{l} * gamma{l} + beta{l}).reshape(N, {rows * d})")
-        else:
-            c.emit(f"A{l} = Xhat{l}.reshape(N, {rows * d})")
+        norm_numpy_forward(self, c, block, ins)
 
     def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
         """∂L/∂x̂ = γ ⊙ G; ∂L/∂x in the closed form; ∂L/∂γ = Σ G ⊙ x̂, ∂L/∂β = Σ G."""
-        l = block
-        rows, d = self.shape(c.network, l)
-        c.emit(f"G{l} = ({gradient}).reshape(N, {rows}, {d})")
-        grads = {}
-        if self.affine:
-            grads = {
-                f"gamma{l}": f"(G{l} * Xhat{l}).sum(axis=(0, 1))",
-                f"beta{l}": f"G{l}.sum(axis=(0, 1))",
-            }
-            c.emit(f"DXhat{l} = G{l} * gamma{l}")
-        else:
-            c.emit(f"DXhat{l} = G{l}")
-        dxhat = f"DXhat{l}"
-        c.emit(
-            f"DX{l} = (R{l} / {d}) * ({d} * {dxhat} - {dxhat}.sum(axis=2, keepdims=True)"
-            f" - Xhat{l} * ({dxhat} * Xhat{l}).sum(axis=2, keepdims=True))"
-        )
-        return [f"DX{l}.reshape(N, {rows * d})"], grads
+        return norm_numpy_backward(self, c, block, gradient)

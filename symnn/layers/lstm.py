@@ -14,14 +14,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from symnn.layers.base import ArrayCode, constant, layer, vector
+import sympy as sp
+
+from symnn.core import notation as nt
+from symnn.core.matexpr import Apply, Grad, Rows
+from symnn.core.steps import RULES, Step
+from symnn.layers.base import ArrayCode, MatrixContext, MatrixRule, constant, layer, vector
 from symnn.layers.recurrent import (
     CELL,
     GATE,
     LSTM_HIDDEN,
     PRE_ACTIVATION,
+    MatrixParts,
     Recurrent,
     activation,
+    stacked,
+    total,
 )
 
 ORDERS = {"pytorch": ("i", "f", "g", "o"), "cs231n": ("i", "f", "o", "g")}
@@ -117,7 +125,7 @@ class Lstm(Recurrent):
         return self.define_nodes(g, block, t, "h", LSTM_HIDDEN, 0, outputs), c
 
     # -- oracle ----------------------------------------------------------------------------------
-    def oracle_initial(self, anp, n: int):
+    def oracle_initial(self, anp, n: int, recurrent=None):
         return anp.zeros((n, self.hidden)) + (0.0 if self.c0 is None else anp.array(self.c0))
 
     def oracle_step(self, o, from_x, from_h, h, c):
@@ -128,6 +136,96 @@ class Lstm(Recurrent):
         i, f, out = (sigmoid(part[n], {}) for n in ("i", "f", "o"))
         c = f * c + i * anp.tanh(part["g"])
         return out * anp.tanh(c), c
+
+    # -- the matrix level: backpropagation through time, one sample, step by step -------------
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """BPTT through the gates and the cell: ∂L/∂h_t = (from the output at t) + W_hhᵀ δ_{t+1};
+        ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ tanh'(c_t) + ∂L/∂c_{t+1} ⊙ f_{t+1}; each gate's block of δ_t is
+        its gradient times its activation's derivative; the shared weights' gradients sum over t."""
+        P = MatrixParts(self, m.block, m.inputs[0], m.output, m.adjoint_name)
+        T, H = self.steps, self.hidden
+        rows = self.rows
+
+        def z(t: int) -> sp.MatrixSymbol:
+            return P.vector("zseq", t, rows)
+
+        def delta(t: int) -> sp.MatrixSymbol:
+            return P.vector("dseq", t, rows)
+
+        def gate(name: str, t: int) -> sp.MatrixSymbol:
+            return P.vector(f"{name}gate", t)
+
+        def c(t: int) -> sp.MatrixExpr | None:
+            if t == 0:
+                return None if self.c0 is None else sp.ImmutableMatrix([[v] for v in self.c0])
+            return P.vector("cseq", t)
+
+        def pre(name: str, t: int) -> sp.MatrixExpr:
+            q = self.order.index(name)
+            return Rows(z(t), q * H + 1, (q + 1) * H)
+
+        def f(name: str, v: sp.MatrixExpr, order: int = 0) -> Apply:
+            return Apply("tanh" if name == "g" else "sigmoid", v, order)
+
+        def grad(v: sp.MatrixExpr) -> Grad:
+            return Grad(nt.LOSS, v)
+
+        hadamard = sp.HadamardProduct
+        forward = []
+        for t in range(1, T + 1):
+            terms = [sp.MatMul(P.W_ih, P.x(t)), *P.biases]
+            if P.h(t - 1) is not None:
+                terms.append(sp.MatMul(P.W_hh, P.h(t - 1)))
+            note = "h_0 = 0" if t == 1 and self.h0 is None else ""
+            forward.append(Step(z(t), total(terms), "definition", note))
+            for name in ("i", "f", "g", "o"):
+                forward.append(Step(gate(name, t), f(name, pre(name, t)), "definition"))
+            cell = [hadamard(gate("i", t), gate("g", t))]
+            if c(t - 1) is not None:
+                cell.insert(0, hadamard(gate("f", t), c(t - 1)))
+            note = "c_0 = 0" if t == 1 and self.c0 is None else ""
+            forward.append(Step(c(t), total(cell), "definition", note))
+            forward.append(Step(P.h(t), hadamard(gate("o", t), Apply("tanh", c(t))), "definition"))
+        forward.append(P.output_definition())
+
+        backward, adjoints = [], []
+        for t in range(T, 0, -1):
+            h = P.h(t)
+            terms = [P.from_output(t)] if P.from_output(t) is not None else []
+            if t < T:
+                terms.append(sp.MatMul(sp.Transpose(P.W_hh), delta(t + 1)))
+            backward.append(Step(grad(h), total(terms), "bptt_hidden"))
+            backward.append(
+                Step(grad(gate("o", t)), hadamard(grad(h), Apply("tanh", c(t))), "lstm_output")
+            )
+            cell = [hadamard(grad(h), gate("o", t), Apply("tanh", c(t), 1))]
+            if t < T:
+                cell.append(hadamard(grad(c(t + 1)), gate("f", t + 1)))
+            backward.append(Step(grad(c(t)), total(cell), "lstm_cell_path"))
+            previous = c(t - 1)
+            forget = sp.ZeroMatrix(H, 1) if previous is None else hadamard(grad(c(t)), previous)
+            note = "c_0 = 0" if previous is None else ""
+            backward.append(Step(grad(gate("f", t)), forget, "cell_update", note))
+            backward.append(
+                Step(grad(gate("i", t)), hadamard(grad(c(t)), gate("g", t)), "cell_update")
+            )
+            backward.append(
+                Step(grad(gate("g", t)), hadamard(grad(c(t)), gate("i", t)), "cell_update")
+            )
+            blocks = [
+                hadamard(grad(gate(name, t)), f(name, pre(name, t), 1)) for name in self.order
+            ]
+            value = stacked(blocks)
+            backward.append(Step(delta(t), value, "lstm_gate_delta"))
+            adjoints.append(Step(delta(t), value, "result"))
+        return MatrixRule(
+            forward=tuple(forward),
+            backward=tuple(backward),
+            adjoints=tuple(adjoints),
+            pullbacks=(P.pullback(delta),),
+            gradients=tuple(P.gradients(delta)),
+            explicit=(None,),
+        )
 
     # -- batched NumPy ---------------------------------------------------------------------------
     def _slices(self, array: str) -> dict[str, str]:
@@ -164,3 +262,19 @@ class Lstm(Recurrent):
         c.emit(f"    {d['o']} = Dh{l} * Tc{l} * {s['o']} * (1 - {s['o']})")
         c.emit(f"    Rc{l} = Dc{l} * {s['f']}")
         c.emit(f"    R{l} = D{l}[:, t] @ {names['hh']}")
+
+
+nt.matrix_family("cseq", "c", lambda l, idx, i, j: nt.quantity("c", l, idx[0], i + 1))
+for _gate in ("i", "f", "g", "o"):
+    nt.matrix_family(
+        f"{_gate}gate", _gate, lambda l, idx, i, j, g=_gate: nt.quantity(f"g{g}", l, idx[0], i + 1)
+    )
+
+RULES.setdefault(
+    "lstm_cell_path",
+    "the cell state's gradient: from h at its step, and from the next cell state through the "
+    "forget gate only",
+)
+RULES.setdefault(
+    "lstm_gate_delta", "δ stacks each gate's gradient times its activation's derivative"
+)

@@ -22,7 +22,8 @@ import sympy as sp
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.graph import weighted_sum
-from symnn.core.steps import RULES
+from symnn.core.matexpr import Grad, Jac, Rows
+from symnn.core.steps import RULES, Step
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
@@ -30,6 +31,7 @@ from symnn.layers.base import (
     NodeKind,
     OracleContext,
     ParameterSpec,
+    Pullback,
     SpecContext,
     constant,
     fail,
@@ -330,7 +332,7 @@ class Recurrent:
         b_ih = o.params[names["bih"]] if "bih" in names else 0.0
         b_hh = o.params[names["bhh"]] if "bhh" in names else 0.0
         h = anp.zeros((x.shape[0], H)) + (0.0 if self.h0 is None else anp.array(self.h0))
-        state = self.oracle_initial(anp, x.shape[0])
+        state = self.oracle_initial(anp, x.shape[0], (W_hh, b_hh))
         outputs = []
         for t in range(T):
             x_t = x[:, t * d : (t + 1) * d]
@@ -340,7 +342,9 @@ class Recurrent:
             outputs.append(h)
         return anp.concatenate(outputs, axis=1) if self.returns == "sequence" else h
 
-    def oracle_initial(self, anp, n: int):
+    def oracle_initial(self, anp, n: int, recurrent=None):
+        """The state besides h a step carries (``recurrent``: W_hh and b_hh, for a step that
+        multiplies part of h itself)."""
         return None
 
     # -- the batched NumPy rule: a loop over time, never over samples ---------------------------
@@ -418,3 +422,117 @@ def activation(name: str, z: sp.Expr) -> sp.Expr:
 def code(c: ArrayCode, expr: sp.Expr, names: dict[sp.Symbol, str]) -> str:
     """An elementwise rule printed with array slices for its symbols."""
     return c.expr(CodePrinter(names), expr)
+
+
+# -- the matrix level of the gated kinds: one sample, step by step ---------------------------
+def total(terms: list) -> sp.MatrixExpr:
+    """One term, or their sum."""
+    return terms[0] if len(terms) == 1 else sp.MatAdd(*terms)
+
+
+def stacked(parts: list) -> sp.MatrixExpr:
+    """Column vectors stacked into one (a single one as it is)."""
+    return parts[0] if len(parts) == 1 else sp.BlockMatrix([[p] for p in parts])
+
+
+@dataclass(frozen=True)
+class MatrixParts:
+    """What a recurrent kind's ``matrix_rule`` reads: its weights, biases and the vectors of step
+    t (x_t, h_t, the slice of ∂L/∂a that step t's output receives)."""
+
+    layer: Recurrent
+    block: int
+    a_prev: sp.MatrixExpr
+    output: sp.MatrixSymbol
+    adjoint: sp.MatrixExpr
+
+    @property
+    def W_ih(self) -> sp.MatrixSymbol:
+        r = self.layer
+        return nt.family_matrix("Wih", self.block, shape=(r.rows, r.input_size))
+
+    @property
+    def W_hh(self) -> sp.MatrixSymbol:
+        r = self.layer
+        return nt.family_matrix("Whh", self.block, shape=(r.rows, r.hidden))
+
+    @property
+    def biases(self) -> list[sp.MatrixSymbol]:
+        """b_ih and b_hh (PyTorch), the one bias b (CS231n) or none."""
+        names, rows = self.layer.parameter_names(self.block), self.layer.rows
+        fam = nt.family_matrix
+        if "bhh" in names:
+            return [fam(p, self.block, shape=(rows, 1)) for p in ("bih", "bhh")]
+        return [fam("bone", self.block, shape=(rows, 1))] if "bih" in names else []
+
+    def x(self, t: int) -> sp.MatrixExpr:
+        d = self.layer.input_size
+        return Rows(self.a_prev, (t - 1) * d + 1, t * d)
+
+    def h(self, t: int) -> sp.MatrixExpr | None:
+        """h_t; h_0 written out when given, None when it is 0."""
+        if t == 0:
+            h0 = self.layer.h0
+            return None if h0 is None else sp.ImmutableMatrix([[v] for v in h0])
+        return nt.family_matrix("hseq", self.block, t, shape=(self.layer.hidden, 1))
+
+    def vector(self, prefix: str, t: int, rows: int | None = None) -> sp.MatrixSymbol:
+        return nt.family_matrix(prefix, self.block, t, shape=(rows or self.layer.hidden, 1))
+
+    def from_output(self, t: int) -> sp.MatrixExpr | None:
+        """What the readers of the output block send back to h_t (None: nothing)."""
+        T, H = self.layer.steps, self.layer.hidden
+        if self.layer.returns == "sequence":
+            return Rows(self.adjoint, (t - 1) * H + 1, t * H) if T > 1 else self.adjoint
+        return self.adjoint if t == T else None
+
+    def output_definition(self) -> Step:
+        T = self.layer.steps
+        if self.layer.returns == "sequence":
+            value = stacked([self.h(t) for t in range(1, T + 1)])
+        else:
+            value = self.h(T)
+        return Step(self.output, value, "definition", "the layer's output block")
+
+    def gradients(self, delta, recurrent_delta=None, recurrent_input=None) -> list[Step]:
+        """The shared weights' gradients, sums over t: δ_t x_tᵀ, δ̃_t h_{t−1}ᵀ and the biases.
+
+        ``delta(t)`` is ∂L/∂(W_ih x_t); ``recurrent_delta(t)`` ∂L/∂(W_hh h_{t−1}) (default δ_t)
+        and ``recurrent_input(t)`` the vector W_hh multiplies (default h_{t−1}; None: none).
+        """
+        T, H = self.layer.steps, self.layer.hidden
+        steps = range(1, T + 1)
+        back = recurrent_delta or delta
+        reads = recurrent_input or self.h
+        terms = [
+            sp.MatMul(back(t), sp.Transpose(reads(t - 1)))
+            for t in steps
+            if reads(t - 1) is not None
+        ]
+        found = [
+            Step(
+                Grad(nt.LOSS, self.W_ih),
+                total([sp.MatMul(delta(t), sp.Transpose(self.x(t))) for t in steps]),
+                "shared_over_time",
+            ),
+            Step(
+                Grad(nt.LOSS, self.W_hh),
+                total(terms) if terms else sp.ZeroMatrix(self.layer.rows, H),
+                "shared_over_time",
+                "h_0 = 0, so from t = 2" if self.layer.h0 is None else "",
+            ),
+        ]
+        for b in self.biases:
+            of = back if b.name.startswith("bhh") else delta
+            found.append(Step(Grad(nt.LOSS, b), total([of(t) for t in steps]), "shared_over_time"))
+        return found
+
+    def pullback(self, delta) -> Pullback:
+        """x_t reaches the step through W_ih only: ∂L/∂x_t = W_ihᵀ δ_t."""
+        T = self.layer.steps
+        back = [sp.MatMul(sp.Transpose(self.W_ih), delta(t)) for t in range(1, T + 1)]
+        return Pullback(
+            sp.MatMul(sp.Transpose(Jac(self.output, self.a_prev)), self.adjoint),
+            stacked(back),
+            "x_t reaches the step only through W_ih",
+        )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import sympy as sp
 
 from symnn.core import notation as nt
@@ -30,6 +31,9 @@ from symnn.layers.base import (
 )
 from symnn.layers.recurrent import HIDDEN, PRE_ACTIVATION, Recurrent, activation, code
 from symnn.rules.activations import ACTIVATIONS
+
+# max |f'| of the nonlinearities whose bound is stated with numbers (tanh' ≤ 1, σ' ≤ 1/4).
+MAX_SLOPE = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "identity": 1.0}
 
 
 @layer
@@ -79,6 +83,40 @@ class Rnn(Recurrent):
     def stacking(self) -> str:
         f = nt.activation_latex(self.nonlinearity)
         return rf"$h_t = {f}(z_t)$ with $z_t = W_{{ih}} x_t + W_{{hh}} h_{{t-1}}$ plus the biases"
+
+    def convention_statement(self, block: int) -> str:
+        """The shared statement, and the factor one step back multiplies ∂L/∂h by, with numbers
+        when the spec gives W_hh."""
+        return f"{super().convention_statement(block)} {self.factor_statement()}"
+
+    def factor_statement(self) -> str:
+        """∂L/∂h_{t−k} carries ∏ W_hhᵀ diag(f'(z)) over k steps; its norm is at most
+        (‖W_hh‖₂ max|f'|)^k, which vanishes when that is below 1."""
+        f = nt.activation_latex(self.nonlinearity)
+        text = (
+            rf"Going back $k$ steps, $\partial L / \partial h_t$ is multiplied by "
+            rf"$\prod W_{{hh}}^{{T}} \operatorname{{diag}}({f}'(z))$ (one factor per step), so "
+            rf"its norm is at most $(\|W_{{hh}}\|_2 \max|{f}'|)^k$"
+        )
+        bound = MAX_SLOPE.get(self.nonlinearity)
+        if self.weights_hh is None or bound is None:
+            return text + ": below 1 it vanishes, above 1 it may explode."
+        norm = float(np.linalg.norm(np.array(self.weights_hh, dtype=float), 2))
+        radius = float(max(abs(np.linalg.eigvals(np.array(self.weights_hh, dtype=float)))))
+        factor = norm * bound
+        where = (
+            rf"; here $\|W_{{hh}}\|_2 = {norm:.3g}$ (spectral radius ${radius:.3g}$) and "
+            rf"$\max|{f}'| = {bound:g}$"
+        )
+        if factor < 1:
+            return (
+                text + where + rf", so at most ${factor:.3g}^k$ (${factor:.3g}^{{10}} \approx "
+                rf"{factor**10:.2g}$): the gradient from far back vanishes."
+            )
+        return (
+            text + where + rf", a bound of ${factor:.3g}^k$ that does not stop it exploding when "
+            r"the units stay out of saturation."
+        )
 
     def _checked_extra(self, key: str, hidden: int) -> dict:
         rule = lookup(ACTIVATIONS, self.nonlinearity, f"{key}.nonlinearity")

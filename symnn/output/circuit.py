@@ -1,9 +1,8 @@
 """A program's circuit diagram, as in the CS231n notes: gates as nodes, values above the wires,
 gradients below, laid out from the same graph and numbers as the derivation.
 
-Layout only: the columns are the nodes' depths (an input sits just before its first consumer, and
-is drawn again just before any gate further right that reads it), each gate at the mean height of
-its inputs, pushed apart where two would overlap. Each wire u → v
+Layout only: a tidy tree drawn back from the output (see ``layout``), each input drawn again
+before every gate that reads it, so that the tree's wires never cross. Each wire u → v
 carries u's forward value above it and, below it, what flows back along it:
 ∂out/∂v · ∂v/∂u (at a fork each wire carries its own share; the node's gradient is their sum).
 On slides the gradients appear node by node, in backward order.
@@ -11,6 +10,7 @@ On slides the gradients appear node by node, in backward order.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.engine.program import ProgramRun
+from symnn.engine.program import Contribution, ProgramRun
 from symnn.output.render import render
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
@@ -109,108 +109,128 @@ def gate_label(gate: str, printer: SymnnLatexPrinter, name: sp.Symbol) -> str:
     return text.replace("*", r"\times").replace("=", r"\mathrm{id}") if text != "=" else "="
 
 
-def _positions(run: ProgramRun) -> dict[sp.Symbol, tuple[int, float]]:
+@dataclass(frozen=True)
+class Layout:
+    """Columns and heights (in steps) of the gates, and of one leaf per (input, gate reading it)."""
+
+    gates: dict[sp.Symbol, tuple[int, float]]
+    leaves: dict[tuple[sp.Symbol, sp.Symbol], tuple[int, float]]
+    primary: dict[sp.Symbol, sp.Symbol]  # the consumer whose subtree a gate is drawn in
+
+
+def layout(run: ProgramRun) -> Layout:
+    """A tidy tree drawn back from the output, so that no two wires of the tree cross.
+
+    Each gate sits one column before its nearest consumer (the output in the last column); each
+    input is drawn again just before every gate that reads it. A gate read by several gates is
+    drawn in the subtree of its nearest consumer (the first in program order on a tie); its other
+    wires curve over what lies between. Leaves take successive rows top to bottom (a gate's
+    subtrees first, then its inputs, in graph order), and a gate sits midway between its first
+    and last input.
+    """
     program, graph = run.program, run.graph
-    depth: dict[sp.Symbol, int] = {}
+    inputs = set(program.inputs)
+    consumers: dict[sp.Symbol, list[sp.Symbol]] = {}
     for d in graph.definitions:
-        parents = graph.parents(d)
-        depth[d.symbol] = 1 + max((depth.get(p, 0) for p in parents), default=0)
-    for s in program.inputs:
-        consumers = [depth[c.symbol] for c in graph.children(s)]
-        depth[s] = min(consumers, default=1) - 1
-    # Inputs first, top to bottom in program order; each gate at the mean height of its inputs.
+        for p in graph.parents(d):
+            consumers.setdefault(p, []).append(d.symbol)
+    column: dict[sp.Symbol, int] = {}
+    primary: dict[sp.Symbol, sp.Symbol] = {}
+    for d in reversed(graph.definitions):
+        readers = consumers.get(d.symbol, [])
+        if d.symbol == program.output or not readers:
+            column[d.symbol] = 0
+            continue
+        nearest = min(readers, key=lambda c: (column[c], readers.index(c)))
+        primary[d.symbol] = nearest
+        column[d.symbol] = column[nearest] - 1
+
+    def kids(v: sp.Symbol) -> list[sp.Symbol]:
+        read = graph.parents(graph.definition(v))
+        return [p for p in read if primary.get(p) == v] + [p for p in read if p in inputs]
+
+    # Depth first from the output, without recursion (a long program must not exhaust the stack).
     height: dict[sp.Symbol, float] = {}
-    columns: dict[int, list[sp.Symbol]] = {}
-    for s in [*program.inputs, *(d.symbol for d in graph.definitions)]:
-        columns.setdefault(depth[s], []).append(s)
-    row = 0.0
-    for column in sorted(columns):
-        wanted = []
-        for s in columns[column]:
-            parents = [] if s in program.inputs else graph.parents(graph.definition(s))
-            placed = [height[p] for p in parents if p in height]
-            wanted.append((sum(placed) / len(placed) if placed else -row, s))
-            if not placed:
+    leaves: dict[tuple[sp.Symbol, sp.Symbol], float] = {}
+    row = 0
+    stack: list[tuple[str, sp.Symbol, sp.Symbol | None]] = [("visit", program.output, None)]
+    while stack:
+        what, v, consumer = stack.pop()
+        if what == "leaf":
+            leaves[v, consumer] = -row  # type: ignore[index]
+            row += 1
+        elif what == "visit":
+            stack.append(("finish", v, None))
+            stack += [("leaf" if p in inputs else "visit", p, v) for p in reversed(kids(v))]
+        else:
+            ys = [leaves[p, v] if p in inputs else height[p] for p in kids(v)]
+            if not ys:
+                ys = [-row]
                 row += 1
-        wanted.sort(key=lambda pair: -pair[0])
-        last = None
-        for y, s in wanted:
-            if last is not None and y > last - 1:
-                y = last - 1
-            height[s] = y
-            last = y
-    return {s: (depth[s], height[s]) for s in depth}
+            height[v] = (max(ys) + min(ys)) / 2
+    shift = 1 - min(column.values(), default=0)
+    return Layout(
+        {s: (column[s] + shift, y) for s, y in height.items()},
+        {(p, c): (column[c] + shift - 1, y) for (p, c), y in leaves.items()},
+        primary,
+    )
+
+
+def _bend(span: int, rise: float) -> int:
+    """Degrees a wire skipping columns curves by, so that it clears the gates it passes over
+    (their labels too): about 0.9 cm above the straight line at its middle."""
+    length = math.hypot(span * X_STEP, rise * Y_STEP)
+    return round(math.degrees(2 * math.atan(0.9 / (length / 2))))
 
 
 def circuit_context(run: ProgramRun, digits: int = 4) -> dict[str, Any]:
     """Places and wires of the circuit, numbers already formatted (LaTeX)."""
-    program, graph = run.program, run.graph
+    program = run.program
     printer = SymnnLatexPrinter()
-    where = _positions(run)
+    plan = layout(run)
     keys = {s: f"n{i}" for i, s in enumerate(run.symbols)}
-    nodes = {n.symbol: n for n in program.nodes}
-    places = [
-        Place(
-            keys[s],
-            where[s][0] * X_STEP,
-            where[s][1] * Y_STEP,
-            printer.doprint(s) if s in program.inputs else gate_label(nodes[s].gate, printer, s),
-            s not in program.inputs,
-            printer.doprint(s),
+    places = []
+    for n in program.nodes:
+        x, y = plan.gates[n.symbol]
+        label = gate_label(n.gate, printer, n.symbol)
+        name = printer.doprint(n.symbol)
+        places.append(
+            Place(
+                keys[n.symbol], x * X_STEP, y * Y_STEP, label, True, "" if label == name else name
+            )
         )
-        for s in run.symbols
-    ]
-
-    def places_label(symbol: sp.Symbol) -> str:
-        return printer.doprint(symbol)
-
-    backward = [d.symbol for d in reversed(graph.definitions)]
+    leaf_keys = {}
+    for (p, c), (x, y) in sorted(plan.leaves.items(), key=lambda item: -item[1][1]):
+        leaf_keys[p, c] = f"{keys[p]}c{keys[c]}"
+        places.append(Place(leaf_keys[p, c], x * X_STEP, y * Y_STEP, printer.doprint(p), False, ""))
+    backward = [d.symbol for d in reversed(run.graph.definitions)]
     overlay = {s: i for i, s in enumerate(backward, start=1)}
 
     def number(value: sp.Expr) -> str:
         return format_number(sp.N(value, 20), digits)
 
-    def bend(f) -> int:
-        (x0, y0), (x1, y1) = where[f.parent], where[f.child]
+    def bend(f: Contribution) -> int:
+        if (f.parent, f.child) in leaf_keys or plan.primary.get(f.parent) == f.child:
+            return 0
+        (x0, y0), (x1, y1) = plan.gates[f.parent], plan.gates[f.child]
         if x1 - x0 <= 1:
             return 0
-        return 25 if y1 >= y0 else -25
+        angle = _bend(x1 - x0, y1 - y0)
+        return angle if y1 >= y0 else -angle
 
-    # An input read by a gate further right is drawn again just before that gate, so its wires
-    # do not cross the whole picture.
-    sources: dict[tuple[sp.Symbol, sp.Symbol], str] = {}
-    copies: dict[sp.Symbol, int] = {}
-    for f in run.flows:
-        (x0, _), (x1, y1) = where[f.parent], where[f.child]
-        if f.parent not in program.inputs or x1 - x0 <= 1:
-            continue
-        k = copies.get(f.child, 0)
-        copies[f.child] = k + 1
-        key = f"{keys[f.parent]}c{keys[f.child]}"
-        sources[f.parent, f.child] = key
-        y = y1 - 0.8 - 0.6 * k
-        places.append(
-            Place(key, (x1 - 0.75) * X_STEP, y * Y_STEP, places_label(f.parent), False, "")
-        )
-
-    forks: dict[sp.Symbol, int] = {}
-    for f in run.flows:
-        if (f.parent, f.child) not in sources:
-            forks[f.parent] = forks.get(f.parent, 0) + 1
     wires = [
         Wire(
-            sources.get((f.parent, f.child), keys[f.parent]),
+            leaf_keys.get((f.parent, f.child), keys[f.parent]),
             keys[f.child],
             number(run.values[f.parent]),
             number(f.value),
             overlay[f.child],
-            0 if (f.parent, f.child) in sources else bend(f),
-            0.35 if (f.parent, f.child) in sources else 0.5 if forks[f.parent] == 1 else 0.3,
+            bend(f),
         )
         for f in run.flows
     ]
     output = program.output
-    end = where[output]
+    end = plan.gates[output]
     return {
         "places": places,
         "wires": wires,

@@ -27,8 +27,9 @@ from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
 from symnn.engine.stable import stable_output
 from symnn.engine.values import WorkedNumbers, worked_numbers
-from symnn.output.layout import PAPERS, Piece, Row, break_row, visible_width
+from symnn.output.layout import PAPERS, Piece, Row, break_row, visible_width, wrap_words
 from symnn.output.numbers import Worked
+from symnn.output.prose import RULE_MATH
 from symnn.output.render import render
 from symnn.printing.latex import PARTIAL_STYLES, SymnnLatexPrinter
 from symnn.rules.activations import ACTIVATIONS
@@ -120,7 +121,11 @@ class _Builder:
         for lhs, pieces, rule in entries:
             row = break_row(lhs, pieces, self.printer.doprint, budget, rule)
             if len(rule) > beside:
-                row = replace(row, rule_below=True)
+                # Below its row the rule has the line from the right-hand side column on; one too
+                # long for that is broken between words (a rule that is a formula stays whole).
+                room = (self.width - lhs_width - 3) / max(self.rule_width, 0.5)
+                lines = () if rule in RULE_MATH else wrap_words(rule, max(room, 24))
+                row = replace(row, rule_below=True, rule_lines=lines)
             rows.append(row)
         return tuple(rows)
 
@@ -328,6 +333,27 @@ def _proof_groups(network: Network, builder: _Builder) -> list[Group]:
     return [Group("Derivatives of the activations", blocks)]
 
 
+def _equations(network: Network, builder: _Builder) -> list[dict[str, Any]]:
+    """BP1–BP4 for ``network``: each derivation as a block, its boxed statements, its instances."""
+    from symnn.engine.fundamental import fundamental_equations
+
+    found = []
+    for e in fundamental_equations(network):
+        found.append(
+            {
+                "label": e.label,
+                "words": e.words,
+                # Up to the statement for one unit; both statements are then boxed under it.
+                "block": Block(e.subject, builder.steps(e.steps[:-1]), e.label, e.subject),
+                "element": e.element,
+                "matrix": e.matrix,
+                "instances": builder.rows([(s.lhs, [Piece("=", s.rhs)], "") for s in e.instances]),
+                "note": e.note,
+            }
+        )
+    return found
+
+
 def layer_conventions(network: Network) -> list[str]:
     """What each layer states about itself (``convention(block)``: text with $…$ maths)."""
     found = []
@@ -383,12 +409,15 @@ def context(
     sample: int = 1,
     figures: str = "none",
     figure_stem: str = "figure",
+    equations: bool = False,
 ) -> dict[str, Any]:
     """Everything the templates lay out, so that templates hold no maths.
 
     ``activation_proofs`` puts first the derivation of each activation's derivative from its
     definition (σ′ = σ(1 − σ), tanh′ = 1 − tanh²), before the steps that use it. ``sample``
-    (from 1) is the sample the worked numbers are shown for.
+    (from 1) is the sample the worked numbers are shown for. ``equations`` adds the four
+    fundamental equations of backpropagation (BP1–BP4), derived, boxed and instantiated for the
+    network (``symnn.engine.fundamental``), after the results.
 
     The Jacobians and the worked numbers arrive as data: ``jacobians`` (default: those the
     derivation recorded, ``symnn.engine.jacobian.derivation_jacobians``) and ``numeric`` as
@@ -437,6 +466,11 @@ def context(
     network_spec = graph.network if graph is not None else derivation.context.get("network")
     if activation_proofs and isinstance(network_spec, Network):
         ctx["groups"] = _proof_groups(network_spec, builder) + ctx["groups"]
+    ctx["equations"] = []
+    if equations:
+        if not isinstance(network_spec, Network):
+            raise SymnnError("BP1–BP4 need a derivation of a network")
+        ctx["equations"] = _equations(network_spec, builder)
     # Every layer states its conventions once, under the notation, at either level.
     ctx["layer_conventions"] = layer_conventions(network_spec) if network_spec is not None else []
     if matrix is not None:
@@ -456,6 +490,23 @@ def context(
             "forward": forward_rows(graph, builder),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
+    ctx["batch"] = None
+    wanted = numeric is not False and numeric is not None
+    if wanted and level is not None and isinstance(network_spec, Network) and network_spec.is_chain:
+        # The matrix level's batch forms with every entry, for the spec's data (all samples).
+        from symnn.engine.batch_numbers import batch_numbers
+        from symnn.output.numbers import batch_lines
+
+        data = numeric if isinstance(numeric, Network) else network_spec
+        given, lines = batch_lines(batch_numbers(data), digits)
+        ctx["batch"] = {
+            "given": given,
+            "rows": builder.numeric(lines),
+            "samples": len(given[0][1].tolist()),
+            "digits": digits,
+        }
+    if wanted and graph is None and level is derivation:
+        numeric = False  # a matrix-level document: its numbers are the batch's
     if numeric is not False and numeric is not None:
         if graph is None:
             raise SymnnError("numbers need an element-level derivation of a network")
@@ -563,6 +614,7 @@ def render_derivation(
     sample: int = 1,
     figures: str = "none",
     figure_stem: str = "figure",
+    equations: bool = False,
 ) -> str:
     """A derivation as a LaTeX fragment ("tex"), "article", "beamer" slides or Markdown ("md").
 
@@ -577,7 +629,8 @@ def render_derivation(
     (the document points at ``{figure_stem}-network.tex``, or ``.svg`` for Markdown, which the
     caller writes: ``symnn.output.figures.network``, ``symnn.output.figures.tikz``).
     ``activation_proofs`` derives σ′ and tanh′ from their definitions before they are used;
-    ``sample`` (from 1) picks the sample whose numbers are worked.
+    ``sample`` (from 1) picks the sample whose numbers are worked; ``equations`` adds BP1–BP4,
+    derived, boxed and written out for the network.
 
     Examples:
         >>> from symnn import Dense, Network, derive
@@ -601,5 +654,6 @@ def render_derivation(
         sample=sample,
         figures=figures,
         figure_stem=figure_stem,
+        equations=equations,
     )
     return render(FORMATS[fmt], ctx | {"paper": paper}, template_dir)

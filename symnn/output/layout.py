@@ -9,7 +9,7 @@ factors (never reordered), so no line runs off the page; templates print the lin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -23,10 +23,17 @@ _SILENT = {"left", "right", "mathrm", "operatorname", "mathbb", "mathbf", "quad"
 
 @dataclass(frozen=True)
 class Piece:
-    """One expression on a line and what joins it to the one before: "=", "+", r"\\cdot" or ""."""
+    """One expression on a line and what joins it to the one before: "=", "+", r"\\cdot" or "".
+
+    ``before`` and ``after`` are the signs and brackets around it when a bracketed sum is broken
+    inside (r"\\left(" before its first term, r"\\right)" after its last); a line that ends
+    inside a bracket closes it with r"\\right." and the next opens with r"\\left.".
+    """
 
     joiner: str
     expr: sp.Basic
+    before: str = ""
+    after: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,14 @@ class Row:
     rule: str = ""
     wide: bool = False  # some single term is wider than the page on its own
     rule_below: bool = False  # the rule is too long to sit beside the maths: a line of its own
+    rule_lines: tuple[str, ...] = ()  # a rule below, in lines that fit (the rule when empty)
+
+    @property
+    def below(self) -> tuple[str, ...]:
+        """The lines of a rule set below its row (none when it sits beside the maths)."""
+        if not self.rule_below:
+            return ()
+        return self.rule_lines or (self.rule,)
 
 
 class Paren(sp.Function):
@@ -139,31 +154,88 @@ def _unsigned_factors(product: sp.MatMul) -> tuple[bool, list[sp.Basic]]:
     return negative, factors
 
 
-def _atoms(piece: Piece, measure: Callable[[sp.Basic], float], width: float) -> list[Piece]:
-    """A piece cut where a line may break: a sum into its terms, a product into its factors."""
+def _cut(piece: Piece) -> list[Piece]:
+    """A piece cut once where a line may break: a sum into its terms, a product into its factors,
+    a bracketed sum into its terms inside the brackets. The order is never changed."""
     expr = piece.expr
-    if measure(expr) <= width:
-        return [piece]
+    if isinstance(expr, Paren):
+        inner = _cut(Piece(piece.joiner, expr.args[0]))
+        if len(inner) < 2:
+            return [piece]
+        first, last = inner[0], inner[-1]
+        inner[0] = replace(first, before=piece.before + r"\left(" + first.before)
+        last = inner[-1]
+        inner[-1] = replace(last, after=last.after + r"\right)" + piece.after)
+        return inner
     if isinstance(expr, sp.Add):
         terms = textbook_order(expr)
         atoms = [Piece(piece.joiner, terms[0])]
         for term in terms[1:]:
             atoms.append(Piece("" if term.could_extract_minus_sign() else "+", term))
-        return atoms
-    if isinstance(expr, sp.HadamardProduct):  # u ⊙ v breaks before the ⊙, factors kept in order
+    elif isinstance(expr, sp.HadamardProduct):  # u ⊙ v breaks before the ⊙, in order
         factors = [Paren(f) if isinstance(f, sp.MatAdd | sp.MatMul) else f for f in expr.args]
-        return [Piece(piece.joiner, factors[0])] + [Piece(r"\odot", f) for f in factors[1:]]
-    if isinstance(expr, sp.MatMul):
-        negative, args = _unsigned_factors(expr)
+        atoms = [Piece(piece.joiner, factors[0])] + [Piece(r"\odot", f) for f in factors[1:]]
     elif isinstance(expr, sp.Mul):
-        negative = expr.could_extract_minus_sign()
-        args = textbook_order(-expr if negative else expr)
-    if isinstance(expr, sp.Mul):
+        if isinstance(expr, sp.MatMul):
+            negative, args = _unsigned_factors(expr)
+        else:
+            negative = expr.could_extract_minus_sign()
+            args = list(textbook_order(-expr if negative else expr))
         # A sum, or a factor carrying its own minus sign, is bracketed: "A · −B" misreads.
         factors = [Paren(f) if isinstance(f, sp.Add) or _signed(f) else f for f in args]
-        first = sp.Mul(-1, factors[0], evaluate=False) if negative else factors[0]
-        return [Piece(piece.joiner, first)] + [Piece(r"\cdot", f) for f in factors[1:]]
-    return [piece]
+        if not factors:
+            factors = [sp.Integer(1)]
+        joiner, sign = piece.joiner, ""
+        if negative and factors[0].is_Number:
+            factors[0] = -factors[0]
+        elif negative and joiner == "+":
+            joiner = "-"
+        elif negative:
+            sign = "- "
+        atoms = [Piece(joiner, factors[0], before=sign)]
+        atoms += [Piece(r"\cdot", f) for f in factors[1:]]
+    else:
+        return [piece]
+    if len(atoms) < 2 and atoms[0].expr == expr:
+        return [piece]
+    atoms[0] = replace(atoms[0], before=piece.before + atoms[0].before)
+    atoms[-1] = replace(atoms[-1], after=atoms[-1].after + piece.after)
+    return atoms
+
+
+# A part of a cut piece is cut again only when this much wider than a line: a term a little
+# too long reads better whole on its own line than broken between its factors.
+RECUT = 1.25
+
+
+def _atoms(
+    piece: Piece, measure: Callable[[sp.Basic], float], width: float, limit: float | None = None
+) -> list[Piece]:
+    """A piece cut where a line may break, and a part still far too wide cut again."""
+    if measure(piece.expr) <= (width if limit is None else limit):
+        return [piece]
+    parts = _cut(piece)
+    if len(parts) == 1:
+        return parts
+    return [atom for part in parts for atom in _atoms(part, measure, width, RECUT * width)]
+
+
+def _brackets(lines: list[list[Piece]]) -> list[list[Piece]]:
+    """Each line's brackets balanced: one left open is closed by ``\\right.`` and reopened on the
+    next line by ``\\left.`` (LaTeX pairs ``\\left`` and ``\\right`` within one cell)."""
+    depth = 0
+    result = []
+    for pieces in lines:
+        start = depth
+        for piece in pieces:
+            depth += piece.before.count(r"\left(") - piece.after.count(r"\right)")
+        pieces = list(pieces)
+        if start:
+            pieces[0] = replace(pieces[0], before=r"\left. " * start + pieces[0].before)
+        if depth:
+            pieces[-1] = replace(pieces[-1], after=pieces[-1].after + r" \right." * depth)
+        result.append(pieces)
+    return result
 
 
 def _pack(atoms: list[Piece], measure: Callable[[sp.Basic], float], width: float) -> list[Line]:
@@ -180,8 +252,35 @@ def _pack(atoms: list[Piece], measure: Callable[[sp.Basic], float], width: float
         used += size
     return [
         Line(tuple(pieces), continued=i > 0 and pieces[0].joiner != "=")
-        for i, pieces in enumerate(lines)
+        for i, pieces in enumerate(_brackets(lines))
     ]
+
+
+def wrap_words(words: str, width: float) -> tuple[str, ...]:
+    """Words broken at spaces into lines of at most about ``width`` characters.
+
+    Examples:
+        >>> wrap_words("one two three four", 9)
+        ('one two', 'three', 'four')
+        >>> wrap_words("one two three four five", 20)
+        ('one two three', 'four five')
+    """
+
+    def greedy(limit: float) -> list[str]:
+        lines: list[str] = []
+        for word in words.split():
+            if lines and len(lines[-1]) + 1 + len(word) <= limit:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return lines
+
+    lines = greedy(width)
+    # As many lines as needed, of about even length: no last line of one short word.
+    even = len(words) / len(lines) if lines else width
+    while even < width and len(balanced := greedy(even)) > len(lines):
+        even += 1
+    return tuple(balanced if even < width else lines)
 
 
 def break_row(
@@ -209,7 +308,7 @@ KEEP_LINES = 24
 def line_count(rows: Sequence) -> int:
     """The lines a run of rows takes when displayed (a rule set below its row takes one more);
     an item that is not a Row (a line of "given" values) takes one."""
-    return sum(len(row.lines) + int(row.rule_below) if isinstance(row, Row) else 1 for row in rows)
+    return sum(len(row.lines) + len(row.below) if isinstance(row, Row) else 1 for row in rows)
 
 
 def tall(rows: Sequence, limit: int = KEEP_LINES) -> bool:
@@ -238,7 +337,7 @@ def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
             result.append([])
             used = 0
             if row.lhs is None:  # a page that continues a row names its left-hand side again
-                row = Row(lhs, row.lines, row.rule, row.wide, row.rule_below)
+                row = replace(row, lhs=lhs)
         result[-1].append(row)
         used += len(row.lines)
         lhs = row.lhs if row.lhs is not None else lhs

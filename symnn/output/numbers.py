@@ -174,3 +174,45 @@ __all__ = [
     "update_line",
     "with_numbers",
 ]
+
+
+class MeanOf(sp.Function):
+    """(1/N)(M₁ + … + M_N): the mean of the samples' outer products, each written out."""
+
+    def _latex(self, printer) -> str:
+        terms = " + ".join(printer._print(m) for m in self.args)
+        return rf"\frac{{1}}{{{len(self.args)}}} \left({terms}\right)"
+
+
+def number_matrix(values, digits: int) -> sp.ImmutableMatrix:
+    """A matrix of numbers as the document prints them."""
+    array = [[shown(float(v), digits, bare=True) for v in row] for row in values]
+    return sp.ImmutableMatrix(array)
+
+
+def batch_lines(numbers, digits: int) -> tuple[list[tuple], list[NumericLine]]:
+    """The given matrices, and each batch step ``lhs = formula = value`` of a ``BatchNumbers``.
+
+    A weight gradient (1/N) Δᵀ A shows its numbers as the mean of the samples' outer products
+    δₙ aₙᵀ (row n of Δ and of A), each written out, before the value.
+    """
+    import numpy as np
+
+    from symnn.core.matexpr import Grad
+
+    given = [(symbol, number_matrix(value, digits)) for symbol, value in numbers.given]
+    values = dict(numbers.given) | {step.lhs: value for step, value in numbers.steps}
+    lines = []
+    for step, value in numbers.steps:
+        shown_numbers = None
+        lhs = step.lhs
+        if isinstance(lhs, Grad) and nt.parse_matrix(lhs.args[1])[0] == "W":
+            matrices = [m for m in step.rhs.args if getattr(m, "is_Matrix", False)]
+            delta, before = matrices[0].arg, matrices[1]
+            outers = [
+                number_matrix(np.outer(d, a), digits)
+                for d, a in zip(values[delta], values[before], strict=True)
+            ]
+            shown_numbers = MeanOf(*outers)
+        lines.append(NumericLine(lhs, step.rhs, shown_numbers, number_matrix(value, digits)))
+    return given, lines

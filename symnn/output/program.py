@@ -14,6 +14,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,34 @@ def table(run: ProgramRun) -> list[TableRow]:
     ]
 
 
+def gate_words(gate: str) -> str:
+    """A gate's label in words beside its definition: ``gate ×``, ``gate ×(-1)``, ``gate 1/x``.
+
+    Examples:
+        >>> [gate_words(g) for g in ("*", "*-1", "+1", "exp", "=", "x^2")]
+        ['gate ×', 'gate ×(-1)', 'gate +1', 'gate exp', 'identity', 'gate power 2']
+        >>> gate_words("2^x")
+        'gate 2 to the power x'
+    """
+    if gate == "=":
+        return "identity"
+    if gate == "^":
+        return "gate power"
+    if gate.startswith("x^"):
+        words = f"power {gate[2:]}"
+    elif gate.endswith("^x"):
+        words = f"{gate[:-2]} to the power x"
+    else:
+        words = re.sub(r"\*(-[^*]+)$", r"*(\1)", gate).replace("*", "×")
+    return "gate " + words.replace("^", "**").replace("**", " to the power ")
+
+
 def _conventions(run: ProgramRun) -> list[str]:
     notes = [
         "Each wire carries the forward value of its source above it and, below it, the gradient "
         "flowing back along it: the upstream gradient of its target times the target's local "
         "gradient. Where a node feeds several others its gradient is the sum of those wires "
-        "(an input read by a gate further right is drawn again just before that gate).",
+        "(in the circuit an input is drawn again just before every gate that reads it).",
         "relu'(0) = 0, step' = 0 and |x|'(0) = 0; max(x, y) routes the gradient to the larger "
         "input, min to the smaller, and on a tie all of it goes to the first argument.",
     ]
@@ -98,7 +121,10 @@ def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[
     builder = _Builder(printer, WIDTHS[fmt], RULE_WIDTHS[fmt])
     program = run.program
     definitions = builder.rows(
-        [(n.symbol, [Piece("=", n.expr)], n.gate if program.gates else "") for n in program.nodes]
+        [
+            (n.symbol, [Piece("=", n.expr)], gate_words(n.gate) if program.gates else "")
+            for n in program.nodes
+        ]
     )
     blocks = _blocks(run, builder)
     rules = list(dict.fromkeys(s.rule for s in run.derivation.steps))
@@ -118,6 +144,7 @@ def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[
         "rules": [RULES[r] for r in rules if r not in ("evaluate_at_point", "result")],
         "conventions": _conventions(run),
         "digits": run.digits,
+        "places": run.places,
         "seed": run.seed,
         "gates": program.gates,
     }
@@ -131,12 +158,18 @@ def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[
 
 
 def render_program(
-    run: ProgramRun, fmt: str = "text", template_dir: str | Path | None = None
+    run: ProgramRun,
+    fmt: str = "text",
+    template_dir: str | Path | None = None,
+    circuit_file: str | None = None,
 ) -> str:
-    """The program's derivation as "text", a LaTeX fragment ("tex"), "article", "beamer" or "md"."""
+    """The program's derivation as "text", a LaTeX fragment ("tex"), "article", "beamer" or "md";
+    Markdown shows the circuit from ``circuit_file`` (an SVG beside it) when given."""
     if fmt == "text":
         return program_text(run)
-    return render(FORMATS[fmt], program_context(run, fmt), template_dir)
+    ctx = program_context(run, fmt)
+    ctx["circuit_file"] = circuit_file
+    return render(FORMATS[fmt], ctx, template_dir)
 
 
 def program_text(run: ProgramRun) -> str:

@@ -9,6 +9,8 @@ carry a formula have it written out below, typeset as the document typesets its 
 
 from __future__ import annotations
 
+import re
+
 import symnn.layers  # noqa: F401  (registers the layers' rules, whose words are keys below)
 from symnn.core.errors import SymnnError
 from symnn.core.steps import RULES
@@ -120,6 +122,10 @@ _PLAIN = set(
 )
 
 
+_LETTERS = "A-Za-z0-9"
+_SYMBOLIC = re.compile(f"[{_LETTERS}]*(?:[^{re.escape(''.join(sorted(_PLAIN)))}]+[{_LETTERS}]*)+")
+
+
 def rule_math(words: str) -> str:
     r"""A rule's words as math: its formula if it has one, else ``\text{…}`` around plain runs.
 
@@ -144,6 +150,10 @@ def rule_math(words: str) -> str:
         if run:
             parts.append(rf"\text{{{run}}}")
             run = ""
+        mark = symbol[0] if symbol[:2] in ("^{", "_{") else ""
+        if mark and parts and parts[-1].startswith(mark + "{"):  # W⁽ˡ⁾ is one script: ^{(l)}
+            parts[-1] = parts[-1][:-1] + symbol[2:]
+            continue
         parts.append(symbol)
     if run:
         parts.append(rf"\text{{{run}}}")
@@ -153,13 +163,39 @@ def rule_math(words: str) -> str:
 def rule_inline(words: str, fmt: str = "tex") -> str:
     """A rule's words in running text: plain words as prose, a formula as inline maths.
 
+    A word that holds a symbol is inline maths on its own, so a long rule still breaks between
+    its words (one math run around all of it would run past the margin).
+
     Examples:
         >>> rule_inline("chain rule")
         'chain rule'
         >>> rule_inline("diag(v) u = u ⊙ v", "md")
         '$\\\\operatorname{diag}(v) \\\\, u = u \\\\odot v$'
+        >>> rule_inline("σ² reaches L")
+        '$\\\\sigma^{2}$ reaches L'
+        >>> rule_inline("Y = γ·(normalised X)")
+        'Y = $\\\\gamma\\\\cdot$(normalised X)'
     """
-
-    if words in RULE_MATH or any(ch not in _PLAIN for ch in words):
+    if words in RULE_MATH:
         return f"${rule_math(words)}$"
-    return escape_latex(words) if fmt == "tex" else escape_markdown(words)
+    # A symbol, with the letters and digits written against it (σ², W⁽ˡ⁾, ∂L), is inline maths;
+    # everything between is prose, so a long rule breaks between words like any sentence.
+    parts: list[str] = []
+    at = 0
+    for match in _SYMBOLIC.finditer(words):
+        if match.start() > at:
+            plain = words[at : match.start()]
+            if fmt == "tex":
+                parts.append(escape_latex(plain))
+            else:  # only the rule's first word can start a Markdown list item
+                parts.append(escape_markdown("x" + plain)[1:] if parts else escape_markdown(plain))
+        parts.append(f"${rule_math(match.group())}$")
+        at = match.end()
+    if at < len(words):
+        plain = words[at:]
+        if fmt == "tex":
+            parts.append(escape_latex(plain))
+        else:
+            parts.append(escape_markdown("x" + plain)[1:] if parts else escape_markdown(plain))
+    text = "".join(parts)
+    return text

@@ -16,6 +16,7 @@ Examples:
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,10 +30,12 @@ from symnn.calculus.evaluation import show
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
 from symnn.output.layout import PAPERS, visible_width
+from symnn.output.numbers import Shown
 from symnn.output.render import FILTERS, escape_latex, render
 from symnn.perceptron.run import PerceptronRun, boundary
 from symnn.perceptron.view import run_derivation
 from symnn.printing.latex import SymnnLatexPrinter
+from symnn.printing.numbers import format_number
 from symnn.printing.text import TextPrinter
 
 FORMATS = ("text", "tex", "md")
@@ -119,18 +122,54 @@ class _Latex(SymnnLatexPrinter):
             return rf"{self._print(expr.base)}^{{{self._print(exponent)}}}"
         return super()._print_Pow(expr)
 
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        # A fraction of more digits than a line holds (late steps of a long exact descent) is
+        # written by the first digits of its decimal expansion, cut (not rounded), then "…".
+        if max(len(str(abs(expr.p))), len(str(expr.q))) > EXACT_DIGITS:
+            return cut_decimal(expr)
+        return super()._print_Rational(expr)
+
     def _print_Mul(self, expr: sp.Mul) -> str:
         # Worked numbers (η·(y − ŷ)·x, 2·0.01) keep a visible product sign: "1 (−1) 0" misreads.
+        # A substituted point (3·e·2², 2³·e²) has a product sign between its numbers too: "3 e 1²"
+        # reads as a name or a power of ten. The coefficient goes first, constants (e, π) last.
         factors = expr.args
-        worked = any(isinstance(f, sp.UnevaluatedExpr | sp.Float) for f in factors)
+        worked = any(f.has(sp.UnevaluatedExpr) or isinstance(f, sp.Float) for f in factors)
         if len(factors) > 1 and worked and all(f.is_number for f in factors):
             sign = ""
             if factors[0] == -1:
                 sign, factors = "-", factors[1:]
+            factors = sorted(
+                factors, key=lambda f: 0 if f.is_Rational else 1 if f.has(sp.UnevaluatedExpr) else 2
+            )
             parts = [self._print(f) for f in factors]
             parts = [rf"\left({p}\right)" if p.startswith("-") else p for p in parts]
             return sign + r" \cdot ".join(parts)
         return super()._print_Mul(expr)
+
+
+EXACT_DIGITS = 20  # digits of a numerator or denominator past which a fraction is cut short
+CUT_DIGITS = 12
+
+
+def cut_decimal(number: sp.Rational, digits: int = CUT_DIGITS) -> str:
+    """The first ``digits`` significant digits of a fraction's decimal expansion, then "…".
+
+    Examples:
+        >>> cut_decimal(sp.Rational(2, 3), 5)
+        '0.66666\\\\ldots'
+        >>> cut_decimal(sp.Rational(-1, 3 * 10**9), 3)
+        '-3.33\\\\ldots \\\\cdot 10^{-10}'
+    """
+    value = decimal.Context(prec=digits, rounding=decimal.ROUND_DOWN).divide(
+        decimal.Decimal(int(number.p)), decimal.Decimal(int(number.q))
+    )
+    sign, body = ("-", -value) if value < 0 else ("", value)
+    exponent = body.adjusted()
+    if -4 <= exponent < digits:
+        return rf"{sign}{body:f}\ldots"
+    mantissa = body.scaleb(-exponent)
+    return rf"{sign}{mantissa:f}\ldots \cdot 10^{{{exponent}}}"
 
 
 def _printer(names: dict) -> SymnnLatexPrinter:
@@ -138,6 +177,7 @@ def _printer(names: dict) -> SymnnLatexPrinter:
 
 
 WIDE_STEP = 44  # visible characters of lhs = rhs past which a step's words go on a line below
+LONG_NUMBER = 12  # digits of an exact numerator or denominator that put a step's words below
 
 
 @dataclass(frozen=True)
@@ -168,9 +208,17 @@ def _laid(derivation: Derivation, printer: SymnnLatexPrinter) -> list[LaidSectio
         # A long point (x, y, z) stands as a column: a third of the width for three coordinates.
         return sp.Matrix(list(expr.args)) if isinstance(expr, sp.Tuple) else expr
 
+    def long_numbers(expr: Any) -> bool:
+        # Exact fractions of many digits (a long exact descent) print wider than they measure.
+        return isinstance(expr, sp.Basic) and any(
+            max(len(str(abs(r.p))), len(str(r.q))) > LONG_NUMBER for r in expr.atoms(sp.Rational)
+        )
+
     laid = []
     for section in derivation.sections:
-        wide = any(width(s.lhs) + width(s.rhs) > WIDE_STEP for s in section.steps)
+        wide = any(
+            width(s.lhs) + width(s.rhs) > WIDE_STEP or long_numbers(s.rhs) for s in section.steps
+        )
         steps = []
         for s in section.steps:
             lhs, rhs = (s.lhs, s.rhs)
@@ -215,6 +263,27 @@ def _notes(ctx: dict[str, Any]) -> list[str]:
 COMPACT_DESCENT_ROW = 64  # characters of a descent row's text beyond which the table is compact
 
 
+CELL_WIDTH = 16  # characters of an exact number past which a compact table shows it rounded
+CELL_DIGITS = 10
+
+
+def _cell(number: Any) -> Any:
+    """A number for a cell of the compact table: an exact one too long for a column (a fraction
+    of forty digits) rounded, marked ≈; the steps below state it exactly."""
+    if isinstance(number, sp.Rational | sp.Float) and len(text(number)) > CELL_WIDTH:
+        return Shown(rf"\approx {format_number(number, CELL_DIGITS)}")
+    return number
+
+
+def _cut(row: dict) -> bool:
+    """Whether a row of an exact descent holds a fraction the steps write cut short."""
+    numbers = [n for key in ("gradient", "update", "point") for n in (row[key] or ())]
+    return any(
+        isinstance(n, sp.Rational) and max(len(str(abs(n.p))), len(str(n.q))) > EXACT_DIGITS
+        for n in [*numbers, row["value"]]
+    )
+
+
 def _descent_context(run: Descent) -> dict[str, Any]:
     derivation = run.derivation()
     # "change", not "update": Jinja would find dict.update before the key.
@@ -230,9 +299,12 @@ def _descent_context(run: Descent) -> dict[str, Any]:
         for row in rows
     )
     compact = widest > COMPACT_DESCENT_ROW
+    rounded = False
     if compact:
         for row in rows:
-            row["coordinates"] = tuple(row["point"])
+            cells = [_cell(c) for c in row["point"]] + [_cell(row["value"])]
+            rounded = rounded or any(isinstance(c, Shown) for c in cells)
+            row["coordinates"], row["f"] = tuple(cells[:-1]), cells[-1]
     return {
         **_derivation_context(derivation),
         "function": run.function,
@@ -243,6 +315,11 @@ def _descent_context(run: Descent) -> dict[str, Any]:
         "arithmetic": "exact (rationals)" if run.exact else "floating point",
         "rows": rows,
         "compact": compact,
+        "rounded": rounded,
+        "rounded_digits": CELL_DIGITS,
+        "cut": run.exact and any(_cut(row) for row in run.table()),
+        "exact_digits": EXACT_DIGITS,
+        "cut_digits": CUT_DIGITS,
         "stopped": run.stopped,
     }
 

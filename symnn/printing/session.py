@@ -11,7 +11,7 @@ from typing import Any
 import sympy as sp
 
 from symnn.core.errors import SymnnError
-from symnn.core.notation import FAMILIES, NOTATIONS, Shape, parse
+from symnn.core.notation import NOTATIONS, Shape, find_quantity, parse
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.text import TextPrinter
 
@@ -24,12 +24,20 @@ def _indices(*values: int) -> str:
     return separator.join(str(v) for v in values).translate(_SUBSCRIPT)
 
 
-def _family_text(kind: str, idx: tuple[int, ...]) -> str:
-    found = FAMILIES[kind]
-    if found.adjoint_of and not found.text:
-        return f"∂L/∂{_family_text(found.adjoint_of, idx)}"
-    rest = ",".join(map(str, idx[1:])) if found.comma else "".join(map(str, idx[1:]))
-    return found.text + f"({idx[0]})".translate(_SUPERSCRIPT) + rest.translate(_SUBSCRIPT)
+def _quantity_text(kind: str, idx: tuple[int, ...]) -> str | None:
+    """Unicode of a registered quantity's entry (h⁽¹⁾₂,₁) or adjoint; None without a text head."""
+    found = find_quantity(kind)
+    if found is None:
+        return None
+    quantity, adjoint = found
+    head = quantity.adjoint_text if adjoint else quantity.text
+    if adjoint and not head:
+        inner = _quantity_text(quantity.name, idx)
+        return None if inner is None else f"∂L/∂{inner}"
+    if not head:
+        return None
+    rest = ",".join(map(str, idx[1:])) if quantity.comma else "".join(map(str, idx[1:]))
+    return head + f"({idx[0]})".translate(_SUPERSCRIPT) + rest.translate(_SUBSCRIPT)
 
 
 class DocumentTextPrinter(TextPrinter):
@@ -44,9 +52,10 @@ class DocumentTextPrinter(TextPrinter):
             return "L"
         if kind in ("x", "y"):
             return kind + _indices(idx[0])
-        if kind in FAMILIES:
-            return _family_text(kind, idx)
-        head = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": "δ", "dL_da": "a"}[kind]
+        head = {"w": "w", "b": "b", "z": "z", "a": "a", "delta": "δ", "dL_da": "a"}.get(kind)
+        if head is None:  # a layer kind's own quantity: printed by its text head, else by its name
+            text = _quantity_text(kind, idx)
+            return super()._print_Symbol(expr) if text is None else text
         name = head + f"({idx[0]})".translate(_SUPERSCRIPT) + _indices(*idx[1:])
         return f"∂L/∂{name}" if kind == "dL_da" else name
 

@@ -13,7 +13,8 @@ from symnn.core.errors import SymnnError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_DIRS = (PACKAGE_DIR / "bundled_examples", PACKAGE_DIR.parent / "examples")
-SUFFIXES = (".toml", ".csv")
+# Network specs, the data they use, graph programs (``symnn graph micrograd``) and the notebook.
+SUFFIXES = (".toml", ".csv", ".txt", ".ipynb")
 
 
 def examples_dir() -> Path:
@@ -25,7 +26,7 @@ def examples_dir() -> Path:
 
 
 def example_files() -> list[Path]:
-    """Every bundled example file (specs and the data they use), sorted by name."""
+    """Every bundled example file (specs, their data, programs, the notebook), sorted by name."""
     return sorted(p for p in examples_dir().iterdir() if p.suffix in SUFFIXES and p.is_file())
 
 
@@ -49,20 +50,44 @@ def example_path(name: str) -> Path:
     )
 
 
+def program_path(name: str) -> Path | None:
+    """The bundled graph program ``name`` names (``micrograd`` or ``micrograd.txt``), if any.
+
+    Examples:
+        >>> program_path("micrograd").name
+        'micrograd.txt'
+        >>> program_path("xor") is None
+        True
+    """
+    if not name or "/" in name or "\\" in name:
+        return None
+    for path in example_files():
+        if path.suffix == ".txt" and name in (path.name, path.stem):
+            return path
+    return None
+
+
 def is_example_name(text: str) -> bool:
-    """Whether ``text`` is a bare name (no folder) that a bundled example answers to."""
+    """Whether ``text`` is a bare name (no folder) that a bundled spec or data file answers to
+    (a graph program or the notebook is no spec)."""
     if not text or "/" in text or "\\" in text:
         return False
     try:
-        example_path(text)
+        return example_path(text).suffix in (".toml", ".csv")
     except SymnnError:
         return False
-    return True
 
 
 def describe(path: Path) -> str:
     """One line on what the example is: a spec's ``name`` key, a CSV file's header."""
+    if path.suffix == ".ipynb":
+        return "Jupyter notebook: a derivation, a check, training and its figure"
     lines = path.read_text(encoding="utf-8").splitlines()
+    if path.suffix == ".txt":  # a graph program: its first comment line
+        first = lines[0].lstrip("# ").split(":")[0].split(";")[0].split(" (")[0] if lines else ""
+        first = first if lines and lines[0].startswith("#") else ""
+        first = first if len(first) <= 50 else first[:49].rstrip() + "…"
+        return f"symnn graph program: {first}" if first else "symnn graph program"
     if path.suffix == ".csv":
         return f"CSV data, columns {lines[0].strip()}" if lines else "CSV data"
     for line in lines:

@@ -62,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--numeric",
         action="store_true",
         help="add the worked example: forward values, each factor's number, the gradients and "
-        "the weights after one step (needs weights, data and learning_rate in the spec)",
+        "the weights after one step (needs weights, data and learning_rate in the spec); at the "
+        "matrix level (matrix or both), the batch forms with every entry for all the samples",
     )
     p.add_argument(
         "--sample",
@@ -76,6 +77,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="first derive each activation's derivative from its definition "
         "(σ' = σ(1 − σ) from 1/(1 + e^{-z}), tanh' = 1 − tanh²)",
+    )
+    p.add_argument(
+        "--bp-equations",
+        action="store_true",
+        help="add the four fundamental equations of backpropagation (BP1–BP4, as in Nielsen's "
+        "chapter 2): each derived, boxed at the element and matrix level, and written out for "
+        "this network (a plain stack of dense layers)",
     )
     p.add_argument(
         "--notation",
@@ -123,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         raise SymnnError("--sample: expected together with --numeric")
     if args.format == "text" and args.derive_activations:
         raise SymnnError("--derive-activations: expected --format tex, article, beamer, md or pdf")
+    if args.format == "text" and args.bp_equations:
+        raise SymnnError("--bp-equations: expected --format tex, article, beamer, md or pdf")
     figures = _figures_option(args)
     network = load_spec(args.spec)
     derivation, matrix = _derivations(network, args)
@@ -153,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         sample=args.sample,
         figures=figures,
         figure_stem=_stem(args.output) if figures == "separate" else "figure",
+        equations=args.bp_equations,
     )
     if figures == "separate":
         from pathlib import Path
@@ -234,8 +245,13 @@ def _derivations(network, args: argparse.Namespace) -> tuple[Derivation | None, 
                 "--wrt: the matrix level derives every layer at once; "
                 "drop --wrt, or use --level element or both"
             )
-        if args.numeric:
-            raise SymnnError("--numeric: the worked numbers need --level element or both")
+        if args.numeric and args.json:
+            raise SymnnError("--numeric: the JSON worked numbers need --level element or both")
+        if args.numeric and not network.is_chain:
+            raise SymnnError(
+                "--numeric: the batch numbers at the matrix level need a plain stack of dense "
+                "layers; use --level element or both"
+            )
         return None, derive_matrix(network)
     whole = args.wrt.isascii() and args.wrt.isdigit() and len(args.wrt) <= 12
     wrt = int(args.wrt) if whole else args.wrt

@@ -1,6 +1,8 @@
-"""``symnn examples``: list the bundled example specs, print one, or copy them into a folder.
+"""``symnn examples``: list the bundled examples, print one, or copy them into a folder.
 
-Every command that takes a SPEC also takes a bundled example's name: ``symnn derive two_two_two``.
+Every command that takes a SPEC also takes a bundled example's name: ``symnn derive two_two_two``;
+``symnn graph`` takes a bundled program's (``symnn graph micrograd``). The example notebook is
+among them (``symnn examples --copy DIR notebook.ipynb``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ def run(args: argparse.Namespace) -> int:
     files = example_files()
     width = max(len(p.name) for p in files)
     lines = [f"{p.name:<{width}}  {describe(p)}" for p in files]
-    lines += ["", "Use a name as a SPEC (symnn derive two_two_two), or copy them: --copy DIR"]
+    lines += [
+        "",
+        "Use a name as a SPEC (symnn derive two_two_two) or a program (symnn graph micrograd),",
+        "or copy them: --copy DIR",
+    ]
     emit("\n".join(lines), None)
     return 0

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from symnn.cli.commands.calc import exact_json, to_json
-from symnn.cli.commands.output import emit
+from symnn.cli.commands.output import emit, refuse_pdf_to_stdout
 from symnn.core.errors import SymnnError
-from symnn.core.program import Program, load_program, parse_program
+from symnn.core.program import MAX_PROGRAM_LENGTH, Program, load_program, parse_program
 from symnn.engine.program import ProgramRun, run_program
 from symnn.printing.text import text
 
@@ -36,7 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", nargs="?", help="program file (one assignment per line)")
+    p.add_argument(
+        "file",
+        nargs="?",
+        help="program file (one assignment per line), a bundled program's name, or - (stdin)",
+    )
     p.add_argument(
         "-e", "--program", help="the program as text instead of a file ('; ' or newlines)"
     )
@@ -49,9 +55,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="upstream gradient at the output (default 1), e.g. to show ∂out/∂x of one neuron",
     )
     p.add_argument("--digits", type=int, default=6, help="significant digits shown (default 6)")
+    p.add_argument(
+        "--places",
+        type=int,
+        default=4,
+        help="at least this many decimal places (default 4, as micrograd prints; 0: digits only)",
+    )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
     p.add_argument("--json", action="store_true", help="every node's value and gradient as JSON")
-    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
 
 
@@ -59,9 +71,27 @@ def read_program(args: argparse.Namespace) -> Program:
     """The program from the file or -e, with the command line's values and choices."""
     if (args.file is None) == (args.program is None):
         raise SymnnError("graph: expected a program file or -e 'program text' (one of them)")
+    if args.program is None and args.file == "-":
+        return parse_program(_stdin_program(), args.at, args.output_node, args.gates)
     if args.program is None:
-        return load_program(args.file, args.at, args.output_node, args.gates)
+        path = args.file
+        if not Path(path).exists():  # a bundled program by name, from any folder
+            from symnn.spec.examples import program_path
+
+            path = program_path(path) or path
+        return load_program(path, args.at, args.output_node, args.gates)
     return parse_program(args.program, args.at, args.output_node, args.gates)
+
+
+def _stdin_program() -> str:
+    """The program text from standard input (``symnn graph -``), as UTF-8 and within the limit."""
+    data = sys.stdin.buffer.read(MAX_PROGRAM_LENGTH * 4 + 1)
+    if len(data) > MAX_PROGRAM_LENGTH * 4:
+        raise SymnnError(f"<stdin>: larger than {MAX_PROGRAM_LENGTH * 4} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SymnnError("<stdin>: not UTF-8 text") from None
 
 
 def json_object(run: ProgramRun) -> dict:
@@ -101,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
         emit(program_source(program), args.output)
         return 0
-    result = run_program(program, args.seed_gradient, args.digits)
+    result = run_program(program, args.seed_gradient, args.digits, places=args.places)
     if args.json:
         emit(json.dumps(json_object(result), indent=2, ensure_ascii=False), args.output)
         return 0
@@ -113,8 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from symnn.output.program import render_program
 
     if args.format == "pdf":
-        if args.output is None or args.output == "-":
-            raise SymnnError("--format pdf: expected an output file with -o, found none")
+        refuse_pdf_to_stdout(args.output)
         from symnn.core.files import write_bytes
         from symnn.output.pdf import compile_pdf
 

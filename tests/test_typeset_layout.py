@@ -1,0 +1,110 @@
+"""Long displays fit the page without misstating the maths (issue 12).
+
+- A product whose bracketed sum is wider than a line breaks inside the brackets (closed with
+  ``\\right.`` and reopened with ``\\left.``), its factors in order, every line within the width.
+- A rule too long for its row is wrapped between words; a rule in the list of rules is prose.
+- A substituted point prints as maths: ``3 \\cdot 2^{2} \\cdot e``, never "3 e 1^{2}".
+- A long exact descent keeps its table and steps on the page: long numbers are rounded in the
+  table (marked ≈) and cut short in the steps (…), and the document says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from symnn.calculus.calculus import derivative, gradient
+from symnn.calculus.descent import gradient_descent
+from symnn.output.layout import Piece, break_row, visible_width, wrap_words
+from symnn.output.prose import rule_inline
+from symnn.output.refresher import cut_decimal, render_refresher
+from symnn.printing.latex import SymnnLatexPrinter
+from tests.latex_readback import same_order
+
+printer = SymnnLatexPrinter()
+
+
+def _line_tex(line) -> str:
+    return " ".join(
+        f"{p.joiner} {p.before}{printer.doprint(p.expr)}{p.after}" for p in line.pieces
+    ).strip()
+
+
+def test_a_wide_bracketed_sum_breaks_inside_its_brackets_in_order():
+    A, B, C, D = (sp.MatrixSymbol(n, 3, 3) for n in "ABCD")
+    long_sum = sp.MatAdd(*(sp.MatMul(A, B, C, D, X) for X in (A, B, C, D)))
+    product = sp.MatMul(sp.Rational(1, 2), sp.MatMul(D, long_sum, evaluate=False), evaluate=False)
+    row = break_row(sp.Symbol("G"), [Piece("=", product)], printer.doprint, 14)
+    lines = [_line_tex(line) for line in row.lines]
+    assert len(lines) > 2
+    assert all(visible_width(t.lstrip("=+")) <= 14 * 1.3 for t in lines), lines
+    # Each line pairs its own \left and \right, and the whole reads back in order.
+    for t in lines:
+        assert t.count(r"\left") == t.count(r"\right"), t
+    joined = " ".join(t.removeprefix("=") for t in lines)
+    assert same_order(joined, product, printer), joined
+    swapped = sp.MatMul(sp.Rational(1, 2), sp.MatMul(long_sum, D, evaluate=False))
+    assert not same_order(joined, swapped, printer)
+
+
+def test_a_negative_coefficient_prints_as_one_number():
+    A, B = (sp.MatrixSymbol(n, 2, 2) for n in "AB")
+    product = sp.MatMul(sp.Rational(-1, 2), sp.HadamardProduct(sp.MatMul(A, B, A, B), A, B, A))
+    row = break_row(sp.Symbol("G"), [Piece("=", product)], printer.doprint, 6)
+    first = _line_tex(row.lines[0])
+    assert r"\left(-1\right)" not in first and first.startswith(r"= - \frac{1}{2}"), first
+
+
+def test_long_rules_wrap_between_words_and_read_as_prose():
+    assert wrap_words("one two three four five", 20) == ("one two three", "four five")
+    words = "a kernel weight's gradient sums over every position: the input with δ (δ spread)"
+    inline = rule_inline(words)
+    assert inline.startswith("a kernel weight's gradient") and "$\\delta$" in inline
+    assert rule_inline("σ² reaches L") == r"$\sigma^{2}$ reaches L"
+
+
+def _substituted(derivation) -> list[sp.Basic]:
+    return [s for s in derivation.steps if s.rule == "substitute_point"]
+
+
+def test_a_substituted_point_prints_its_products_as_maths():
+    run = derivative("e*x**3", at="2")
+    (step,) = _substituted(run)
+    tex = render_refresher(run, "tex")
+    assert r"3 \cdot 2^{2} \cdot e" in tex
+    assert sp.simplify(step.rhs.doit() - 12 * sp.E) == 0  # what it states is the value
+    # Powers of a substituted one are dropped: 3·e·1² is just 3e (the next step's value).
+    run = derivative("e*x**3", at="1")
+    assert not _substituted(run) and "1^{2}" not in render_refresher(run, "tex")
+    run = derivative("x**3*exp(x)", at="1")
+    (step,) = _substituted(run)
+    tex = render_refresher(run, "tex")
+    assert r"e^{1} + 3 \cdot e^{1}" in tex and "1^{" not in tex
+    assert sp.simplify(step.rhs.doit() - 4 * sp.E) == 0
+    run = gradient("e*x**3*y", at="1,2")
+    tex = render_refresher(run, "tex")
+    assert r"&= 3 \cdot 2 \cdot e &&" in tex  # ∂f/∂x = 3e x² y at (1, 2)
+    for row in re.findall(r"&= (.*?) && .*substitute the point", tex):
+        assert not re.search(r"(\d|\be|\})\s+\d", row), row  # no "3 e 1^{2}", no "2 3"
+
+
+def test_cut_decimals_are_the_first_digits_of_the_expansion():
+    assert cut_decimal(sp.Rational(2, 3), 5) == r"0.66666\ldots"
+    assert cut_decimal(sp.Rational(-1, 3 * 10**9), 3) == r"-3.33\ldots \cdot 10^{-10}"
+    value = sp.Rational(7**40, 3**50)  # about 8.9 · 10⁹: cut, never rounded up
+    shown = cut_decimal(value, 12).removesuffix(r"\ldots")
+    places = len(shown.split(".")[1])
+    assert sp.Rational(shown) <= value < sp.Rational(shown) + sp.Rational(1, 10**places)
+
+
+def test_a_long_exact_descent_says_what_it_rounded_and_cut():
+    run = gradient_descent("x**2/3", start="1", steps=40, exact=True)
+    tex = render_refresher(run, "tex")
+    table = tex[tex.index(r"\begin{tabular}") : tex.index(r"\end{tabular}")]
+    assert r"\approx" in table and r"\frac" not in table.split(r"\hline")[1].split("\n")[-2]
+    assert "rounded to 10 significant digits" in tex and "cut short" in tex
+    assert r"\ldots" in tex
+    # Every number the table shows exactly is the run's number.
+    last = run.iterates[-1].point[0]
+    assert f"{float(last):.9g}"[:8] in table
