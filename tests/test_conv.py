@@ -340,6 +340,42 @@ def test_pool_matrix_code_agrees_with_autograd_at_many_geometries(kind, shape, w
     _matrix_vs_oracle(network_from_dict(_spec(shape, first, pool, {"kind": "flatten"})))
 
 
+@pytest.mark.parametrize(("shape", "window"), [((2, 4, 5), 2), ((1, 6, 7), [3, 2]), ((2, 7), 3)])
+def test_side_by_side_max_pooling_routes_to_the_first_arg_max_of_tied_windows(shape, window):
+    """Windows side by side (stride = window) take the planes path: its max and its routing of
+    δ, on inputs full of ties, against a loop over windows with ``numpy.argmax`` (first wins)."""
+    first = {"kind": "conv2d" if len(shape) == 3 else "conv1d", "out_channels": shape[0]}
+    first |= {"kernel_size": 1, "bias": False}
+    pool = {"kind": "maxpool", "window": window}
+    net = network_from_dict(_spec(shape, first, pool, loss="squared_error"))
+    source = matrix_source(net)
+    assert "P2.max(axis=0)" in source and "sliding_window_view(X2" not in source
+    src = re.sub(r"\n    return .*\n", "\n    return A2, U2\n", source)
+    routed = load_function(src, "loss_and_gradients")
+    rng = np.random.default_rng(7)
+    n, channels, size = 3, shape[0], shape[1:]
+    X = rng.integers(0, 3, size=(n, *shape)).astype(float)  # three values: ties everywhere
+    W = np.eye(channels).reshape(channels, channels, *[1] * len(size))
+    Y = rng.standard_normal((n, net.widths[-1]))
+    pooled, spread = routed({"W1": W}, X.reshape(n, -1), Y)
+    k = (window,) * len(size) if isinstance(window, int) else tuple(window)
+    out = tuple(m // w for m, w in zip(size, k, strict=True))
+    expected_a = np.zeros((n, channels, *out))
+    expected_u = np.zeros((n, channels, *size))
+    delta = (pooled - Y).reshape(n, channels, *out) / n  # ½ squared error's δ of the mean loss
+    for i in range(n):
+        for ch in range(channels):
+            for pos in np.ndindex(*out):
+                cells = tuple(slice(p * w, (p + 1) * w) for p, w in zip(pos, k, strict=True))
+                block = X[(i, ch, *cells)]
+                winner = np.unravel_index(np.argmax(block), block.shape)  # the first maximum
+                expected_a[(i, ch, *pos)] = block[winner]
+                at = tuple(p * w + j for p, w, j in zip(pos, k, winner, strict=True))
+                expected_u[(i, ch, *at)] = delta[(i, ch, *pos)]
+    np.testing.assert_array_equal(pooled, expected_a.reshape(n, -1))
+    np.testing.assert_array_equal(spread.reshape(n, channels, *size), expected_u)
+
+
 def test_max_pooling_ties_go_to_the_first_arg_max_in_row_major_order():
     """A window of equal entries sends its whole gradient to its first entry, at both levels."""
     first = {"kind": "conv2d", "out_channels": 1, "kernel_size": 1, "bias": False}

@@ -385,17 +385,14 @@ class ConvBase:
         z = anp.reshape(z, (n, -1))
         return o.activations[self.activation](z, dict(self.activation_params))
 
-    # -- the batched NumPy rule: im2col by sliding windows, one einsum each way ----------------
-    def _letters(self) -> tuple[str, str]:
-        return ("hw", "pq") if self.dims == 2 else ("l", "p")
-
+    # -- the batched NumPy rule: im2col by sliding windows, one matrix product each way -------
     def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
-        """Windows P = im2col(pad(X)); Z = Σ_{c,p,q} P[n,c,h,w,p,q] W[o,c,p,q] + b; A = f(Z)."""
+        """Windows P of pad(X); Z = Σ_{c,p,q} P[n,c,h,w,p,q] W[o,c,p,q] + b as one product of
+        W (o × c·p·q) with the im2col columns (c·p·q × positions); A = f(Z)."""
         from symnn.layers.dense import unit_printer
 
         (previous,) = ins
         l, geo = block, self._geometry
-        space, kern = self._letters()
         axes = tuple(range(2, 2 + self.dims))
         c.emit(f"X{l} = {previous}.reshape(N, {geo.channels}, {', '.join(map(str, geo.size))})")
         if any(geo.padding):
@@ -406,11 +403,11 @@ class ConvBase:
         if any(p != "::1" for p in picks):
             window += f"[:, :, {', '.join(picks)}]"
         c.emit(f"P{l} = numpy.lib.stride_tricks.{window}")
-        bias = f" + b{l}[:, {', '.join(['None'] * self.dims)}]" if self.has_bias else ""
-        c.emit(
-            f'Z{l} = (numpy.einsum("nc{space}{kern},oc{kern}->no{space}", P{l}, W{l}, '
-            f"optimize=True){bias}).reshape(N, -1)"
-        )
+        # im2col: one column of C·k entries per output position, then one matrix product (BLAS)
+        c.emit(f"Cols{l} = {self._columns(f'P{l}', geo.channels, geo.out)}")
+        bias = f" + b{l}[:, None]" if self.has_bias else ""
+        rows = geo.channels * math.prod(geo.kernel)
+        c.emit(f"Z{l} = (W{l}.reshape({geo.out_channels}, {rows}) @ Cols{l}{bias}).reshape(N, -1)")
         rule = unit_activation(self, nt.z(l, 1))
         c.emit(f"A{l} = {c.expr(unit_printer(l), rule)}")
 
@@ -422,33 +419,31 @@ class ConvBase:
 
         (previous,) = ins
         l, geo = block, self._geometry
-        space, kern = self._letters()
         if gradient is not None:
             Dense._through_activation(self, c, l, gradient)
-        out = ", ".join(map(str, geo.out))
-        c.emit(f"D{l} = Delta{l}.reshape(N, {geo.out_channels}, {out})")
-        grads = {
-            f"W{l}": f'numpy.einsum("nc{space}{kern},no{space}->oc{kern}", P{l}, D{l}, '
-            "optimize=True)"
-        }
+        # ∂L/∂W = Σ_n Δ_n Colsₙᵀ (one small product per sample, summed), in W's shape
+        shape = ", ".join(map(str, (geo.out_channels, geo.channels, *geo.kernel)))
+        positions = math.prod(geo.out)
+        c.emit(f"D{l} = Delta{l}.reshape(N, {geo.out_channels}, {positions})")
+        grads = {f"W{l}": f"(D{l} @ Cols{l}.transpose(0, 2, 1)).sum(axis=0).reshape({shape})"}
         if self.has_bias and self.trainable_bias:
-            grads[f"b{l}"] = f"D{l}.sum(axis={(0, *range(2, 2 + self.dims))})"
+            grads[f"b{l}"] = f"D{l}.sum(axis=(0, 2))"
         if previous == "X":  # nothing reads ∂L/∂X: no work for it
             return ["None"], grads
         return [self._input_gradient(c, l)], grads
 
     def _input_gradient(self, c: ArrayCode, l: int) -> str:
         geo = self._geometry
-        space, kern = self._letters()
         axes = tuple(range(2, 2 + self.dims))
+        grid = f"Delta{l}.reshape(N, {geo.out_channels}, {', '.join(map(str, geo.out))})"
         upsampled = tuple((m - 1) * s + 1 for m, s in zip(geo.out, geo.stride, strict=True))
         if any(s > 1 for s in geo.stride):
             shape = ", ".join(map(str, upsampled))
             c.emit(f"U{l} = numpy.zeros((N, {geo.out_channels}, {shape}))")
             steps = ", ".join(f"::{s}" for s in geo.stride)
-            c.emit(f"U{l}[:, :, {steps}] = D{l}")
+            c.emit(f"U{l}[:, :, {steps}] = {grid}")
         else:
-            c.emit(f"U{l} = D{l}")
+            c.emit(f"U{l} = {grid}")
         # Full padding (extent − 1 each side), plus the rows no window reached at the far end.
         widths = ", ".join(
             f"({e - 1}, {e - 1 + n - e - (m - 1) * s})"
@@ -460,11 +455,22 @@ class ConvBase:
             f"Q{l} = numpy.lib.stride_tricks.sliding_window_view(U{l}, {geo.extent}, "
             f"axis={axes})[:, :, {', '.join([':'] * self.dims)}, {flip}]"
         )
+        # the same im2col of the turned windows, and one product with the kernel's (o, c) swapped
+        c.emit(f"QCols{l} = {self._columns(f'Q{l}', geo.out_channels, geo.padded)}")
+        rows = geo.out_channels * math.prod(geo.kernel)
+        swapped = f"W{l}.swapaxes(0, 1).reshape({geo.channels}, {rows})"
+        padded = ", ".join(map(str, geo.padded))
         crop = ", ".join(f"{p}:{n - p}" for p, n in zip(geo.padding, geo.padded, strict=True))
         return (
-            f'numpy.einsum("no{space}{kern},oc{kern}->nc{space}", Q{l}, W{l}, '
-            f"optimize=True)[:, :, {crop}].reshape(N, -1)"
+            f"({swapped} @ QCols{l}).reshape(N, {geo.channels}, {padded})[:, :, {crop}]"
+            ".reshape(N, -1)"
         )
+
+    def _columns(self, windows: str, channels: int, positions: tuple[int, ...]) -> str:
+        """im2col of a window view (N, C, *positions, *kernel): (N, C·k, positions), a copy."""
+        order = (0, 1, 4, 5, 2, 3) if self.dims == 2 else (0, 1, 3, 2)
+        rows = channels * math.prod(self._geometry.kernel)
+        return f"{windows}.transpose{order}.reshape(N, {rows}, {math.prod(positions)})"
 
 
 @layer

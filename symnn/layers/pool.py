@@ -341,9 +341,70 @@ class MaxPool(PoolBase):
     def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
         """P = the windows; I = the first arg-max in each (row-major); A = the max."""
         l = block
+        if self._window.stride == self._window.window:
+            self._planes_forward(c, l, ins[0])
+            return
         self._windows(c, l, ins[0])
         c.emit(f"I{l} = P{l}.argmax(axis=-1)  # the first arg-max: a tie goes to the earliest")
         c.emit(f"A{l} = numpy.take_along_axis(P{l}, I{l}[..., None], axis=-1).reshape(N, -1)")
+
+    # Windows side by side (stride = window): each window's entries are gathered entry by entry
+    # into K planes, P[k] the k-th entry (row-major) of every window, so that the max, the arg-max
+    # and the routing back are whole-array operations over K planes (no reduction over a short
+    # axis, which NumPy runs slowly), and one transpose puts the routed gradient back in place.
+    def _plane_axes(self) -> tuple[int, ...]:
+        """The split image's (N, C, out, window, …) axes, window axes first."""
+        return (3, 5, 0, 1, 2, 4) if len(self._window.window) == 2 else (3, 0, 1, 2)
+
+    def _planes_forward(self, c: ArrayCode, l: int, previous: str) -> None:
+        geo = self._window
+        count = math.prod(geo.window)
+        c.emit(f"X{l} = {previous}.reshape(N, {geo.channels}, {', '.join(map(str, geo.size))})")
+        if any(n != m * k for n, m, k in zip(geo.size, geo.out, geo.window, strict=True)):
+            kept = ", ".join(f":{m * k}" for m, k in zip(geo.out, geo.window, strict=True))
+            c.emit(f"X{l} = X{l}[:, :, {kept}]  # entries past the last window are never read")
+        split = ", ".join(f"{m}, {k}" for m, k in zip(geo.out, geo.window, strict=True))
+        order = self._plane_axes()
+        c.emit(f"# P{l}[k]: entry k (row-major) of every window, one plane each")
+        c.emit(
+            f"P{l} = X{l}.reshape(N, {geo.channels}, {split}).transpose{order}"
+            f".reshape({count}, N, {geo.channels}, {self._out()})"
+        )
+        c.emit(f"A{l} = P{l}.max(axis=0)")
+        planes = ", ".join(["None"] * (2 + len(geo.window)))
+        kind = "numpy.uint8" if count < 256 else "numpy.intp"
+        c.emit(
+            "# the first arg-max (a tie goes to the earliest): the max's entries weighted K, …, 1"
+        )
+        c.emit(
+            f"I{l} = {count} - ((P{l} == A{l}) * numpy.arange({count}, 0, -1, dtype={kind})"
+            f"[:, {planes}]).max(axis=0)"
+        )
+        c.emit(f"A{l} = A{l}.reshape(N, -1)")
+
+    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
+        geo = self._window
+        if geo.stride != geo.window or ins[0] == "X":
+            return super().numpy_backward(c, block, gradient, ins)
+        l, count = block, math.prod(geo.window)
+        g = c.named(gradient, f"G{l}")
+        c.emit(f"D{l} = {g}.reshape(N, {geo.channels}, {self._out()})")
+        planes = ", ".join(["None"] * (2 + len(geo.window)))
+        order = self._plane_axes()
+        window = ", ".join(map(str, geo.window))
+        split = ", ".join(f"{m}, {k}" for m, k in zip(geo.out, geo.window, strict=True))
+        side = ", ".join(f"{m * k}" for m, k in zip(geo.out, geo.window, strict=True))
+        onehot = f"(numpy.arange({count})[:, {planes}] == I{l})"
+        whole = f"{window}, N, {geo.channels}, {self._out()}"
+        c.emit("# δ to the arg-max of its window, written once, straight into the windows' entries")
+        c.emit(f"U{l} = numpy.empty((N, {geo.channels}, {split}))")
+        c.emit(f"numpy.multiply({onehot}.reshape({whole}), D{l}, out=U{l}.transpose{order})")
+        c.emit(f"U{l} = U{l}.reshape(N, {geo.channels}, {side})")
+        tails = [n - m * k for n, m, k in zip(geo.size, geo.out, geo.window, strict=True)]
+        if any(tails):  # entries past the last window get no gradient
+            widths = ", ".join(f"(0, {t})" for t in tails)
+            c.emit(f"U{l} = numpy.pad(U{l}, ((0, 0), (0, 0), {widths}))")
+        return [f"U{l}.reshape(N, -1)"], {}
 
     def contributions(self, l: int) -> str:
         geo = self._window
