@@ -139,9 +139,8 @@ class _Latex(SymnnLatexPrinter):
             sign = ""
             if factors[0] == -1:
                 sign, factors = "-", factors[1:]
-            factors = sorted(
-                factors, key=lambda f: 0 if f.is_Rational else 1 if f.has(sp.UnevaluatedExpr) else 2
-            )
+            if any(f.has(sp.UnevaluatedExpr) for f in factors):  # a substituted point
+                factors = sorted(factors, key=_factor_place)
             parts = [self._print(f) for f in factors]
             parts = [rf"\left({p}\right)" if p.startswith("-") else p for p in parts]
             return sign + r" \cdot ".join(parts)
@@ -170,6 +169,18 @@ def cut_decimal(number: sp.Rational, digits: int = CUT_DIGITS) -> str:
         return rf"{sign}{body:f}\ldots"
     mantissa = body.scaleb(-exponent)
     return rf"{sign}{mantissa:f}\ldots \cdot 10^{{{exponent}}}"
+
+
+def _factor_place(factor: sp.Expr) -> int:
+    """Where a factor of a worked product goes: a coefficient first, a constant (e, π) last,
+    substituted values and worked numbers (η, an error, an input) in their order between."""
+    if isinstance(factor, sp.Rational):  # a literal (a substituted value is Unevaluated)
+        return 0
+    if isinstance(factor, sp.NumberSymbol) or (
+        factor.is_Pow and isinstance(factor.base, sp.NumberSymbol) and not factor.has(sp.Float)
+    ):
+        return 2
+    return 1
 
 
 def _printer(names: dict) -> SymnnLatexPrinter:
