@@ -15,7 +15,8 @@ def loss_and_gradients(params, X, Y):
     # forward: Z = A_prev Wᵀ + b, A = f(Z), one sample per row
     X1 = X.reshape(N, 1, 4, 4)
     P1 = numpy.lib.stride_tricks.sliding_window_view(X1, (2, 2), axis=(2, 3))
-    Z1 = (numpy.einsum("nchwpq,ocpq->nohw", P1, W1, optimize=True) + b1[:, None, None]).reshape(N, -1)
+    Cols1 = P1.transpose(0, 1, 4, 5, 2, 3).reshape(N, 4, 9)
+    Z1 = (W1.reshape(2, 4) @ Cols1 + b1[:, None]).reshape(N, -1)
     A1 = relu(Z1)
     X2 = A1.reshape(N, 2, 3, 3)
     P2 = numpy.lib.stride_tricks.sliding_window_view(X2, (2, 2), axis=(2, 3)).reshape(N, 2, 2, 2, 4)
@@ -35,11 +36,11 @@ def loss_and_gradients(params, X, Y):
     U2 = numpy.pad(U2, ((0, 0), (0, 0), (1, 1), (1, 1), (0, 0), (0, 0)))
     Q2 = numpy.lib.stride_tricks.sliding_window_view(U2, (2, 2), axis=(2, 3))[..., ::-1, ::-1]
     Delta1 = (numpy.einsum("nchwpqpq->nchw", Q2).reshape(N, -1)) * ((Z1 > 0))
-    D1 = Delta1.reshape(N, 2, 3, 3)
+    D1 = Delta1.reshape(N, 2, 9)
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
-    grads["W1"] = numpy.einsum("nchwpq,nohw->ocpq", P1, D1, optimize=True)
-    grads["b1"] = D1.sum(axis=(0, 2, 3))
+    grads["W1"] = (D1 @ Cols1.transpose(0, 2, 1)).sum(axis=0).reshape(2, 1, 2, 2)
+    grads["b1"] = D1.sum(axis=(0, 2))
     grads["W4"] = Delta4.T @ A3
     grads["b4"] = Delta4.sum(axis=0)
     return float(L) / N, grads

@@ -13,15 +13,16 @@ def loss_and_gradients(params, X, Y):
     X1 = X.reshape(N, 1, 4, 4)
     X1 = numpy.pad(X1, ((0, 0), (0, 0), (1, 1), (1, 1)))
     P1 = numpy.lib.stride_tricks.sliding_window_view(X1, (2, 2), axis=(2, 3))[:, :, ::2, ::2, ::1, ::1]
-    Z1 = (numpy.einsum("nchwpq,ocpq->nohw", P1, W1, optimize=True) + b1[:, None, None]).reshape(N, -1)
+    Cols1 = P1.transpose(0, 1, 4, 5, 2, 3).reshape(N, 4, 9)
+    Z1 = (W1.reshape(1, 4) @ Cols1 + b1[:, None]).reshape(N, -1)
     A1 = Z1
     # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
     E1 = A1 - Y
     L = (1/2)*numpy.vdot(E1, E1)
     Delta1 = E1 / N
-    D1 = Delta1.reshape(N, 1, 3, 3)
+    D1 = Delta1.reshape(N, 1, 9)
     # gradients of the mean loss: the 1/N is in Δ already
     grads = {}
-    grads["W1"] = numpy.einsum("nchwpq,nohw->ocpq", P1, D1, optimize=True)
-    grads["b1"] = D1.sum(axis=(0, 2, 3))
+    grads["W1"] = (D1 @ Cols1.transpose(0, 2, 1)).sum(axis=0).reshape(1, 1, 2, 2)
+    grads["b1"] = D1.sum(axis=(0, 2))
     return float(L) / N, grads
