@@ -173,3 +173,23 @@ def test_export_command(tmp_path):
         cwd=tmp_path,
     )
     assert bad.returncode == 2 and "invalid choice: 'tensorflow'" in bad.stderr
+
+
+@pytest.mark.parametrize("name", ["cnn", "residual", "tied_autoencoder", "lstm"])
+@pytest.mark.parametrize("target", ["jax", "torch"])
+def test_jax_and_torch_exports_refuse_what_they_cannot_translate(name, target, tmp_path):
+    """Only dense stacks are translated; anything else is refused by name, never written as a
+    module that fails when run (the NumPy export covers every layer kind)."""
+    net = symnn.load_spec(ROOT / "examples" / f"{name}.toml")
+    with pytest.raises(symnn.SymnnError, match=rf"export --to {target}: supports a plain stack"):
+        export(net, target)
+    out = tmp_path / "module.py"
+    result = subprocess.run(
+        [sys.executable, "-m", "symnn", "export", str(ROOT / "examples" / f"{name}.toml")]
+        + ["--to", target, "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--to numpy exports every layer kind" in result.stderr and not out.exists()
+    assert "def loss_and_gradients" in export(net, "numpy")

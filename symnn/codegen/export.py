@@ -457,4 +457,14 @@ def export(net: Network, target: str) -> str:
     """The gradient code of ``net`` for ``target`` (numpy, jax or torch), as module source."""
     if target not in EXPORTERS:
         raise SymnnError(f"export: unknown target {target!r}; known: {', '.join(TARGETS)}")
+    if target != "numpy" and not net.is_chain:
+        # The JAX and PyTorch namespaces translate the dense stack's NumPy calls, and ∂L/∂X is
+        # Δ⁽¹⁾W⁽¹⁾; other layer kinds (sliding windows, loops over time, graphs) are not
+        # translated yet, and a module that fails when run is worse than a refusal.
+        kinds = sorted({type(layer).kind for layer in net.layers} - {"dense"})
+        found = f"{', '.join(kinds)} layers" if kinds else "named inputs or shared weights"
+        raise SymnnError(
+            f"export --to {target}: supports a plain stack of dense layers; this network has "
+            f"{found} (--to numpy exports every layer kind)"
+        )
     return EXPORTERS[target](net)
