@@ -554,3 +554,27 @@ def test_derive_draws_the_network_as_a_circuit(tmp_path):
     assert "\\begin{tikzpicture}" in tex.stdout and "w^{(1)}_{11}" in tex.stdout
     refused = run_cli(["derive", "softmax_three_classes", "--format", "circuit"])
     assert refused.clean_error and "not a scalar gate" in refused.stderr
+
+
+def test_separate_figure_is_written_before_the_markdown_that_points_at_it(tmp_path, monkeypatch):
+    """Without latex the SVG cannot be made: the command fails and writes no Markdown (a file
+    pointing at a figure that is not there would be half a result)."""
+    monkeypatch.setattr("symnn.output.figures.tikz.shutil.which", lambda name: None)
+    for argv in (
+        ["calc", "gradient", "x**2 + 4*y**2", "--at", "1,1"],
+        ["perceptron", "--gate", "and"],
+    ):
+        out = tmp_path / "doc.md"
+        result = run_cli([*argv, "--format", "md", "--figures", "separate", "-o", str(out)])
+        assert result.clean_error and "needs latex" in result.stderr, result.stderr
+        assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_circuit_output_errors_name_the_option_used(tmp_path):
+    result = run_cli(["derive", "two_two_two", "--format", "circuit", "-o", str(tmp_path / "c.md")])
+    assert result.clean_error and "-o " in result.stderr and "--plot" not in result.stderr
+    missing = run_cli(["derive", "xor", "--format", "circuit"])  # no weights in the spec
+    assert missing.clean_error and "weights" in missing.stderr
+    assert "learning_rate" not in missing.stderr
+    sample = run_cli(["derive", "two_two_two", "--format", "circuit", "--sample", "3"])
+    assert sample.clean_error and "from 1 to 1" in sample.stderr

@@ -28,8 +28,7 @@ def network_program(network: Network, sample: int = 1, gates: bool = False) -> P
         >>> [str(n.symbol) for n in program.nodes], program.output
         (['z_1_1', 'a_1_1', 'L'], L)
     """
-    from symnn.engine.element import derive
-    from symnn.engine.values import worked_numbers
+    from symnn.engine.values import point
     from symnn.spec.build import build_graph
 
     graph = build_graph(network)
@@ -51,6 +50,18 @@ def network_program(network: Network, sample: int = 1, gates: bool = False) -> P
             lambda e: sp.Function(type(e).__name__.lower())(*e.args),
         )
         lines.append(f"{d.symbol} = {sp.sstr(expr)}")
-    worked = worked_numbers(derive(network, "all"), network, sample - 1)
-    values = {str(s): sp.nsimplify(v, rational=True) for s, v in worked.given}
+    given = point(graph, network.given_params(), *_sample(network, sample))
+    values = {str(s): sp.nsimplify(v, rational=True) for s, v in given.items()}
     return parse_program("\n".join(lines), values, gates=gates)
+
+
+def _sample(network: Network, sample: int) -> tuple:
+    """The inputs and targets of sample ``sample`` (from 1) of the spec's data."""
+    if network.data is None:
+        raise SymnnError("data: expected inputs x and targets y in the spec, found none")
+    X, Y = network.data.arrays()
+    if not 1 <= sample <= len(X):
+        raise SymnnError(
+            f"sample: expected a number from 1 to {len(X)} (the spec's samples), found {sample}"
+        )
+    return X[sample - 1], Y[sample - 1]

@@ -295,12 +295,7 @@ def run(args: argparse.Namespace) -> int:
             figure_file=beside,
         )  # fmt: skip
 
-    emit_document(
-        render,
-        args.format,
-        args.document,
-        args.output,
-    )
-    if beside:
+    if beside:  # the figure first: a Markdown file never points at an SVG that failed
         write_separate_figure(item, args.output, beside)
+    emit_document(render, args.format, args.document, args.output)
     return 0

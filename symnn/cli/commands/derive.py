@@ -214,7 +214,7 @@ def _circuit(args: argparse.Namespace) -> int:
     if args.output not in (None, "-") and not args.output.endswith(".tex"):
         from symnn.output.figures.tikz import save_picture
 
-        save_picture(picture, args.output)
+        save_picture(picture, args.output, "-o")
     else:
         emit(picture, args.output)
     return 0

@@ -192,6 +192,6 @@ def _emit(item, args: argparse.Namespace) -> None:
             item, fmt, document=document, figures=chosen, paper=args.paper, figure_file=beside
         )
 
-    emit_document(render, args.format, args.document, args.output)
-    if beside:
+    if beside:  # the figure first: a Markdown file never points at an SVG that failed
         write_separate_figure(item, args.output, beside)
+    emit_document(render, args.format, args.document, args.output)

@@ -139,9 +139,10 @@ def _run(command: list[str], folder: str, timeout: float, name: str) -> None:
 SUFFIXES = (".pdf", ".png", ".svg", ".tex")
 
 
-def save_picture(picture: str, path: str | Path) -> list[Path]:
+def save_picture(picture: str, path: str | Path, option: str = "--plot") -> list[Path]:
     """Write a TikZ picture as .pdf, .png (the PDF rasterised by pdftoppm at 150 dpi), .svg or
-    .tex (the picture itself); no suffix: PNG and PDF. Returns the files written."""
+    .tex (the picture itself); no suffix: PNG and PDF. Returns the files written. ``option``
+    names the command-line option the path came from, for the error."""
     from symnn.core.files import write_bytes
 
     path = Path(path)
@@ -149,7 +150,7 @@ def save_picture(picture: str, path: str | Path) -> list[Path]:
     for target in targets:
         if target.suffix not in SUFFIXES:
             raise SymnnError(
-                f"--plot {str(path)!r}: expected a file ending in {', '.join(SUFFIXES)}"
+                f"{option} {str(path)!r}: expected a file ending in {', '.join(SUFFIXES)}"
             )
     pdf = None
     for target in targets:
