@@ -14,6 +14,10 @@ from symnn.core.matexpr import Apply, Columns, Grad, HadamardDivide, Map, Rows
 from symnn.core.steps import Section, Step
 from symnn.spec.network import Network
 
+
+class NoBatchForm(SymnnError):
+    """A quantity has no form with the samples as rows (a layer written per sample only)."""
+
 _n = sp.Symbol("n", integer=True, positive=True)
 _BATCH = {"zvec": "Z", "avec": "A", "deltavec": "Delta"}
 
@@ -36,7 +40,10 @@ def to_batch(expr: sp.MatrixExpr) -> sp.MatrixExpr:
         Deltabatch_2*W_2
     """
     if isinstance(expr, sp.MatrixSymbol):
-        kind, layer = nt.parse_matrix(expr)
+        try:
+            kind, layer = nt.parse_matrix(expr)
+        except SymnnError:  # a layer kind's own quantity (a GRU's q_t): it has no batch name
+            raise NoBatchForm(f"no batch form for {expr}") from None
         size = expr.shape[0]
         if kind == "xvec":
             return nt.batch("A", 0, size)
@@ -69,7 +76,7 @@ def to_batch(expr: sp.MatrixExpr) -> sp.MatrixExpr:
     elif isinstance(expr, sp.BlockMatrix) and expr.blockshape[1] == 1:
         # a concatenation [u; v] of column vectors is, in rows, the side-by-side [U V]
         return sp.BlockMatrix([[to_batch(block) for block in expr.blocks[:, 0]]])
-    raise SymnnError(f"no batch form for {expr}")
+    raise NoBatchForm(f"no batch form for {expr}")
 
 
 def _matmul(expr: sp.MatMul) -> sp.MatrixExpr:
@@ -84,7 +91,7 @@ def _matmul(expr: sp.MatMul) -> sp.MatrixExpr:
         factors = [to_batch(matrices[-1]), *[_t(m) for m in reversed(matrices[:-1])]]
         product = factors[0] if len(factors) == 1 else sp.MatMul(*factors)
     else:
-        raise SymnnError(f"no batch form for {expr}")
+        raise NoBatchForm(f"no batch form for {expr}")
     return sp.MatMul(*scalars, product) if scalars else product
 
 
@@ -123,7 +130,7 @@ def _batch_gradient(rhs: sp.MatrixExpr) -> sp.MatrixExpr:
         return sp.MatMul(1 / N, sp.Transpose(to_batch(u)), to_batch(v))
     if isinstance(rhs, sp.MatrixSymbol) and rhs.shape[1] == 1:
         return sp.MatMul(1 / N, sp.Transpose(to_batch(rhs)), sp.OneMatrix(N, 1))
-    raise SymnnError(f"no batch form for the gradient {rhs}")
+    raise NoBatchForm(f"no batch form for the gradient {rhs}")
 
 
 def _mean_rule(step: Step) -> str:
@@ -155,7 +162,7 @@ def graph_batch_sections(
             Step(Grad(lbar, s.lhs.args[1]), _batch_gradient(s.rhs), _mean_rule(s), s.note)
             for s in gradients
         ]
-    except SymnnError:
+    except NoBatchForm:  # a layer written per sample only: no batch sections, nothing else
         return [], []
     N = nt.N_SAMPLES
     mean = sp.Sum(sp.IndexedBase(nt.LOSS)[_n], (_n, 1, N)) / N
