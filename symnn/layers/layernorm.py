@@ -147,7 +147,7 @@ def _norm_dims(net, l: int) -> tuple[int, int, int, int]:
     """(rows, d, axis, group size) of the norm layer ``l``: axis 1 per row, 0 per column."""
     norm = net.layers[l - 1]
     rows, d = norm.shape(net, l)
-    axis = getattr(norm, "axis", 1)
+    axis = norm.axis
     return rows, d, axis, (d if axis == 1 else rows)
 
 

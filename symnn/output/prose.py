@@ -181,21 +181,19 @@ def rule_inline(words: str, fmt: str = "tex") -> str:
     # A symbol, with the letters and digits written against it (σ², W⁽ˡ⁾, ∂L), is inline maths;
     # everything between is prose, so a long rule breaks between words like any sentence.
     parts: list[str] = []
+
+    def prose(plain: str) -> None:
+        if fmt == "tex":
+            parts.append(escape_latex(plain))
+        else:  # only the rule's first word can start a Markdown list item
+            parts.append(escape_markdown("x" + plain)[1:] if parts else escape_markdown(plain))
+
     at = 0
     for match in _SYMBOLIC.finditer(words):
         if match.start() > at:
-            plain = words[at : match.start()]
-            if fmt == "tex":
-                parts.append(escape_latex(plain))
-            else:  # only the rule's first word can start a Markdown list item
-                parts.append(escape_markdown("x" + plain)[1:] if parts else escape_markdown(plain))
+            prose(words[at : match.start()])
         parts.append(f"${rule_math(match.group())}$")
         at = match.end()
     if at < len(words):
-        plain = words[at:]
-        if fmt == "tex":
-            parts.append(escape_latex(plain))
-        else:
-            parts.append(escape_markdown("x" + plain)[1:] if parts else escape_markdown(plain))
-    text = "".join(parts)
-    return text
+        prose(words[at:])
+    return "".join(parts)
