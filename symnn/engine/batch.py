@@ -18,6 +18,7 @@ from symnn.spec.network import Network
 class NoBatchForm(SymnnError):
     """A quantity has no form with the samples as rows (a layer written per sample only)."""
 
+
 _n = sp.Symbol("n", integer=True, positive=True)
 _BATCH = {"zvec": "Z", "avec": "A", "deltavec": "Delta"}
 
