@@ -578,3 +578,9 @@ def test_circuit_output_errors_name_the_option_used(tmp_path):
     assert "learning_rate" not in missing.stderr
     sample = run_cli(["derive", "two_two_two", "--format", "circuit", "--sample", "3"])
     assert sample.clean_error and "from 1 to 1" in sample.stderr
+
+
+def test_circuit_refuses_options_it_would_ignore():
+    for flag in ("--bp-equations", "--derive-activations", "--expand"):
+        result = run_cli(["derive", "single_neuron", "--format", "circuit", flag])
+        assert result.clean_error and flag in result.stderr, (flag, result.stderr)

@@ -206,6 +206,13 @@ def _circuit(args: argparse.Namespace) -> int:
 
     if args.level != "element" or args.json or args.figures not in (None, "none"):
         raise SymnnError("--format circuit: the element level alone, without --json or --figures")
+    for flag, given in (
+        ("--bp-equations", args.bp_equations),
+        ("--derive-activations", args.derive_activations),
+        ("--expand", args.expand),
+    ):
+        if given:  # a circuit has no derivation text for these to change
+            raise SymnnError(f"{flag}: expected a derivation format, not --format circuit")
     network = load_spec(args.spec)
     run = ProgramRun(network_program(network, args.sample), digits=args.digits)
     style = nt.NOTATIONS[args.notation or network.notation]
