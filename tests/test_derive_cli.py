@@ -96,7 +96,7 @@ def test_both_levels_with_numbers_compile(tmp_path):
     ("args", "message"),
     [
         (("--level", "matrix", "--wrt", "W1"), "--wrt: the matrix level derives every layer"),
-        (("--level", "matrix", "--numeric", "--format", "md"), "--numeric: the worked numbers"),
+        (("--level", "matrix", "--numeric", "--json"), "--numeric: the JSON worked numbers"),
     ],
 )
 def test_matrix_level_refuses_what_it_cannot_do(args, message):

@@ -109,7 +109,7 @@ from symnn.spec.network import MAX_UNITS, Data, Dense, Network
         ),
         (
             lambda: Network(2, [Dense(1)], notation="fancy"),
-            "notation: unknown notation 'fancy'; known: layered, neuron",
+            "notation: unknown notation 'fancy'; known: layered, yhat, neuron",
         ),
     ],
 )

@@ -197,8 +197,8 @@ def test_a_matrix_level_derivation_renders_through_the_same_templates():
     for fmt in ("tex", "article", "beamer", "md"):
         text = render_derivation(d, fmt)
         assert "\\delta_{2} a_{1}^{T}" in text and "\\odot" in text
-    with pytest.raises(SymnnError, match="element-level"):
-        render_derivation(d, "md", numeric=True)
+    with pytest.raises(SymnnError, match="numbers at the matrix level need the network"):
+        render_derivation(d, "md", numeric=True)  # no network, so no batch to work
 
 
 def test_jupyter_displays():

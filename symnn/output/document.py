@@ -257,7 +257,9 @@ def results(derivation: Derivation, builder: _Builder) -> dict[str, list]:
     for step, row in zip(
         expanded, builder.rows([(s.lhs, [Piece("=", s.rhs)], "") for s in expanded]), strict=True
     ):
-        if row.wide or len(row.lines) > 8:
+        # The line breaker can cut nearly anything to the page; a written-out form of more than
+        # six full lines is no longer something a reader takes in, so it is named, not printed.
+        if row.wide or len(row.lines) > 6:
             omitted.append(step.lhs)
         else:
             rows.append(row)
@@ -510,6 +512,11 @@ def context(
             "digits": digits,
         }
     if wanted and graph is None and level is derivation:
+        if ctx["batch"] is None:  # asked for numbers, and none can be shown: say so
+            raise SymnnError(
+                "numbers at the matrix level need the network (a plain stack of dense layers) "
+                "with its data"
+            )
         numeric = False  # a matrix-level document: its numbers are the batch's
     if numeric is not False and numeric is not None:
         if graph is None:
