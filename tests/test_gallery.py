@@ -24,12 +24,12 @@ def run(*args, env=None, cwd=ROOT):
     )
 
 
-# Each run of the whole gallery compiles every figure (about a minute of CPU), so it runs twice:
-# checked against the committed files under two hash seeds (set and dict order would show up as
-# a difference); the write/check semantics below are tested on a small stand-in gallery.
-@pytest.mark.parametrize("seed", ["0", "12345"])
-def test_committed_gallery_matches_the_code_under_any_hash_seed(seed):
-    result = run("gallery", "--check", env={"PYTHONHASHSEED": seed})
+# A run of the whole gallery compiles every figure (about two minutes of CPU), so it runs once:
+# checked against the committed files, which `symnn gallery` wrote under a random hash seed, in a
+# process with a fixed other seed (set and dict order would show up as a difference). The
+# write/check semantics below are tested on a small stand-in gallery.
+def test_committed_gallery_matches_the_code_under_another_hash_seed():
+    result = run("gallery", "--check", env={"PYTHONHASHSEED": "12345"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
 
 
