@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import sympy as sp
 
@@ -218,15 +218,22 @@ def parse(symbol: sp.Symbol) -> tuple[str, tuple[int, ...]]:
     """Split a symnn symbol into its kind and indices: ``w_2_1_3`` -> ("w", (2, 1, 3))."""
     if symbol == LOSS:
         return "L", ()
-    # The quantities layer kinds add, and their adjoints; the longest prefix is tried first.
-    added = {*QUANTITIES, *(f"dL_d{name}" for name in QUANTITIES)}
-    for kind in (*_KINDS, *sorted(added, key=lambda k: (-len(k), k))):
+    for kind in _kinds_in_order(len(QUANTITIES)):
         prefix = kind + "_"
         if symbol.name.startswith(prefix):
             rest = symbol.name[len(prefix) :].split("_")
             if all(part.isascii() and part.isdigit() for part in rest):
                 return kind, tuple(int(part) for part in rest)
     raise SymnnError(f"{symbol.name!r} is not a symnn quantity")
+
+
+@lru_cache(maxsize=8)
+def _kinds_in_order(registered: int) -> tuple[str, ...]:
+    """The kinds ``parse`` tries: the dense ones, then the quantities layer kinds add and their
+    adjoints, longest prefix first. Keyed by the registry's size, which only grows, so a layer
+    registered later is seen (documents parse hundreds of thousands of symbols)."""
+    added = {*QUANTITIES, *(f"dL_d{name}" for name in QUANTITIES)}
+    return (*_KINDS, *sorted(added, key=lambda k: (-len(k), k)))
 
 
 def _sub(*indices: int) -> str:

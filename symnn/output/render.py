@@ -15,6 +15,7 @@ inside the package.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,15 @@ def template_dirs(user_dir: str | Path | None = None) -> list[Path]:
 
 
 def environment(user_dir: str | Path | None = None) -> jinja2.Environment:
-    """The Jinja environment every output is rendered with."""
+    """The Jinja environment every output is rendered with (one per template search path, so
+    each template is compiled once per process; Jinja reloads a template whose file changed)."""
+    return _environment(tuple(str(d) for d in template_dirs(user_dir)))
+
+
+@lru_cache(maxsize=16)
+def _environment(dirs: tuple[str, ...]) -> jinja2.Environment:
     env = TemplateSandbox(  # templates are shared, so untrusted: see symnn.output.sandbox
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(user_dir)]),
+        loader=jinja2.FileSystemLoader(list(dirs)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         block_start_string="((*",

@@ -13,6 +13,10 @@ from symnn.core.errors import SymnnError
 PARTIAL_STYLES = ("frac", "slash")
 
 
+# Expressions SymPy compares up to a renaming of their bound variables.
+_RENAMING = (sp.Subs, sp.Lambda)
+
+
 class SymnnLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer with ∂ notation and notation-driven symbol names.
 
@@ -35,6 +39,25 @@ class SymnnLatexPrinter(LatexPrinter):
         super().__init__({"symbol_names": dict(symbol_names or {}), "order": "none"})
         self._partial_style = partial
         self._namer = namer
+        self._printed: dict[tuple[type, object], str] = {}
+
+    def doprint(self, expr) -> str:
+        """``expr`` as LaTeX, remembered: a document prints each expression several times (to
+        measure it for the line breaker, then to lay it out) and the printer's settings are
+        fixed. Keyed by type and value, so 1, 1.0 and True stay apart; structurally equal SymPy
+        expressions print alike (their argument order is part of equality), except those with
+        bound variables, which SymPy compares up to renaming (Subs(∂²f/∂y∂x, …) equals
+        Subs(∂²f/∂x∂y, …)): those are printed every time."""
+        if isinstance(expr, sp.Basic) and expr.has(*_RENAMING):
+            return super().doprint(expr)
+        try:
+            key = (type(expr), expr)
+            return self._printed[key]
+        except KeyError:
+            text = self._printed[key] = super().doprint(expr)
+            return text
+        except TypeError:  # unhashable: print it every time
+            return super().doprint(expr)
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         if self._namer is not None and expr not in self._settings["symbol_names"]:
