@@ -12,13 +12,17 @@ from typing import ClassVar
 
 import sympy as sp
 
+from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.matexpr import Jac
+from symnn.core.steps import RULES
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    IndexContext,
+    IndexRule,
     MatrixContext,
     MatrixRule,
     NodeKind,
@@ -30,6 +34,7 @@ from symnn.layers.base import (
     layer,
 )
 
+RULES.setdefault("sum_adjoint", "a sum passes ∂L/∂a_j on to each of its terms unchanged")
 SUM = NODE_KINDS.add("sum", NodeKind("sum", nt.grad_a, "sum_rule", "sum (skip connection)"))
 
 
@@ -133,6 +138,12 @@ class Add:
             jacobian_head=a,
             pullbacks=backs,
         )
+
+    # -- the index form: unit j of every input receives ∂L/∂a_j of the sum, unchanged ----------
+    def index_rule(self, c: IndexContext) -> IndexRule:
+        g = sp.Derivative(nt.LOSS, ix.a_at(c.block, c.j), evaluate=False)
+        note = "∂(u_j + v_j)/∂u_j = 1"
+        return IndexRule((g,) * len(c.sources), note, rule="sum_adjoint")
 
 
 def _feeds_another(m: MatrixContext, b: int) -> bool:

@@ -61,6 +61,8 @@ from symnn.core.steps import Step
 __all__ = [
     "INPUT",
     "LAYERS",
+    "IndexContext",
+    "IndexRule",
     "MatrixContext",
     "MatrixRule",
     "Pullback",
@@ -464,6 +466,44 @@ class MatrixRule:
     index: tuple = ()
     explicit: tuple = ()
     symbols: Any = None
+
+
+# -- the index form of a network that is a graph (symbolic widths n^{(l)}, units j and k) ------
+@dataclass(frozen=True)
+class IndexContext:
+    """What a layer's ``index_rule`` sees: its block, the unit symbols and its output's adjoint.
+
+    ``adjoint`` is ∂L/∂a^{(block)}_j as the engine assembled it from the block's readers (a sum of
+    their terms), or None at the output, whose adjoint the loss gives. Widths stay symbolic
+    (``indexed.width(b)``), so the formulas read as in a textbook and tests substitute numbers.
+    """
+
+    network: Any
+    block: int
+    j: sp.Symbol
+    k: sp.Symbol
+    adjoint: sp.Expr | None = None
+
+    @property
+    def sources(self) -> tuple[int, ...]:
+        return self.network.sources[self.block - 1]
+
+
+@dataclass(frozen=True)
+class IndexRule:
+    """One layer's part of the index form.
+
+    ``pullbacks``: per input, the term unit j of that input receives (e.g. Σ_k w_kj δ_k), with
+    ``passes`` saying why in words and ``rule`` the rule cited where it is the only reader;
+    ``backward``: steps from ∂L/∂a_j to its own adjoints (δ_j); ``gradients``: per parameter use,
+    its name, ∂L/∂p_{jk} and this use's term.
+    """
+
+    pullbacks: tuple[sp.Expr, ...] = ()
+    passes: str = ""  # how it passes an adjoint back, for the step that reads it
+    rule: str = "multivariate_chain_rule"  # the rule cited where it is a block's only reader
+    backward: tuple = ()
+    gradients: tuple[tuple[str, sp.Expr, sp.Expr], ...] = ()
 
 
 def without_matrix_derivation(network: Any) -> str | None:

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import sympy as sp
 
+from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.matexpr import Jac, Rows
 from symnn.core.steps import RULES
@@ -18,6 +19,8 @@ from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    IndexContext,
+    IndexRule,
     MatrixContext,
     MatrixRule,
     NodeKind,
@@ -110,6 +113,16 @@ class Concat:
         return MatrixRule(
             forward=(forward,), jacobians=tuple(jacobians), jacobian_head=a, pullbacks=backs
         )
+
+    # -- the index form: unit j of an input is entry j + (the widths before it) of the join ----
+    def index_rule(self, c: IndexContext) -> IndexRule:
+        backs, offset = [], sp.Integer(0)
+        for b in c.sources:
+            at = ix.a_at(c.block, offset + c.j)
+            backs.append(sp.Derivative(nt.LOSS, at, evaluate=False))
+            offset += ix.width(b)
+        note = "a join passes each input its own entries of ∂L/∂a"
+        return IndexRule(tuple(backs), note, rule="concatenation")
 
 
 def _selection(inputs: tuple, position: int) -> sp.BlockMatrix:
