@@ -34,7 +34,7 @@ from symnn.layers.base import (
     layer,
 )
 
-RULES.setdefault("sum_adjoint", "a sum passes ∂L/∂a_j on to each of its terms unchanged")
+RULES.setdefault("sum_adjoint", "a sum passes its adjoint on to each of its terms unchanged")
 SUM = NODE_KINDS.add("sum", NodeKind("sum", nt.grad_a, "sum_rule", "sum (skip connection)"))
 
 

@@ -15,7 +15,9 @@ definitions, its local Jacobians, the typeset Steps of its backward step, what i
 each input (``Pullback``: the chain-rule form (∂out/∂in)ᵀ ∂L/∂out and its simplified value) and
 its parameter gradients. The engine sums the pullbacks of every reader of a block into that
 block's adjoint and a shared parameter's gradient over its uses; a layer without the hook is
-refused at the matrix level by name. A minimal example, a layer that scales its input by a
+refused at the matrix level by name. Likewise ``index_rule(self, c: IndexContext) -> IndexRule``
+gives a layer's part of a graph's index form (symbolic widths; see ``engine/index_form.py``);
+a graph with a layer without it has none. A minimal example, a layer that scales its input by a
 constant 2 (``a = 2 u``, no parameters)::
 
     from symnn.core.matexpr import Grad, Jac
