@@ -45,7 +45,7 @@ CONVENTIONS = {
         "mean of the per-sample losses."
     ),
 }
-BATCH_LOSS = sp.Symbol("Lbar", real=True)  # printed \bar{L}: the mean over the batch
+BATCH_LOSS = nt.BATCH_LOSS
 _i, _j, _k, _n = sp.symbols("i j k n", integer=True, positive=True)
 
 

@@ -63,6 +63,7 @@ from symnn.core.steps import Step
 __all__ = [
     "INPUT",
     "LAYERS",
+    "Merge",
     "IndexContext",
     "IndexRule",
     "MatrixContext",
@@ -252,6 +253,28 @@ class Layer(Protocol):
 
 
 LAYERS: Registry[type] = Registry("layer kind")
+
+
+@dataclass(frozen=True)
+class Merge:
+    """What add and concat share: two or more earlier blocks read, no parameters, no activation."""
+
+    inputs: tuple[str, ...] = ()
+    name: str = ""
+
+    kind: ClassVar[str]
+    joins: ClassVar[str]  # the verb its error uses: "add", "join"
+    activation: ClassVar[str] = "identity"  # the merge passes through no activation
+
+    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Merge:
+        if len(self.inputs) < 2:
+            raise fail(
+                f"{key}.inputs", f"at least two layer names to {self.joins}", list(self.inputs)
+            )
+        return self
+
+    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
+        return []
 
 
 def layer(cls: type) -> type:

@@ -23,12 +23,11 @@ from symnn.layers.base import (
     IndexRule,
     MatrixContext,
     MatrixRule,
+    Merge,
     NodeKind,
     OracleContext,
     Pullback,
-    SpecContext,
     Step,
-    fail,
     layer,
 )
 
@@ -42,11 +41,11 @@ CONCAT = NODE_KINDS.add("concat", NodeKind("concat", nt.grad_a, "concatenation",
 
 @layer
 @dataclass(frozen=True)
-class Concat:
+class Concat(Merge):
     """Two or more earlier blocks joined into one vector, in the order named."""
 
     kind: ClassVar[str] = "concat"
-    activation: ClassVar[str] = "identity"
+    joins: ClassVar[str] = "join"
     examples: ClassVar[tuple[dict, ...]] = (
         {  # two branches from the input, joined, then a read-out
             "inputs": 2,
@@ -60,19 +59,8 @@ class Concat:
         },
     )
 
-    inputs: tuple[str, ...] = ()
-    name: str = ""
-
     def width(self, sizes: tuple[int, ...]) -> int:
         return sum(sizes)
-
-    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Concat:
-        if len(self.inputs) < 2:
-            raise fail(f"{key}.inputs", "at least two layer names to join", list(self.inputs))
-        return self
-
-    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
-        return []
 
     def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
         joined = [s for x in xs for s in x]

@@ -583,7 +583,7 @@ def batch_forward(s: LayerSymbols) -> tuple[Step, ...]:
 
 def batch_gradients(s: LayerSymbols) -> tuple[Step, ...]:
     N = nt.N_SAMPLES
-    lbar = sp.Symbol("Lbar", real=True)
+    lbar = nt.BATCH_LOSS
     Delta = nt.batch("Delta", s.index, s.z.shape[0])
     A_prev = _batch_of(s.a_prev)
     grads = [Step(Grad(lbar, s.W), sp.MatMul(1 / N, sp.Transpose(Delta), A_prev), "batch_mean")]
