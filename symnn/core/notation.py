@@ -384,6 +384,7 @@ NOTATIONS.add(
 # zvec_2, Zbatch_2, …) never start with a scalar prefix ("w_", "z_", …), so ``parse`` keeps
 # telling scalars apart, and ``parse_matrix`` reads these.
 N_SAMPLES = sp.Symbol("N", integer=True, positive=True)
+BATCH_LOSS = sp.Symbol("Lbar", real=True)  # printed \bar{L}: the mean loss over a batch
 
 _MATRIX_HEADS = {
     "W": "W",

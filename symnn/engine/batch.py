@@ -102,23 +102,27 @@ def batch_sections(net: Network, rules: list) -> tuple[list[Section], list[Step]
     A layer gives its batch forward and its gradients of the batch mean (``batch``,
     ``batch_gradients``); its per-sample adjoints (δ) are turned into their batch form here.
     """
-    N = nt.N_SAMPLES
     forward = [step for rule in rules for step in rule.batch]
-    mean = sp.Sum(sp.IndexedBase(nt.LOSS)[_n], (_n, 1, N)) / N
-    forward.append(Step(sp.Symbol("Lbar", real=True), mean, "definition", "mean over the batch"))
     deltas = [
         Step(to_batch(adjoint.lhs), to_batch(adjoint.rhs), "batch_rows")
         for rule in reversed(rules)
         for adjoint in rule.adjoints
     ]
     grads = [step for rule in rules for step in rule.batch_gradients]
+    return _laid_out(rules, forward, deltas + grads)
+
+
+def _laid_out(rules: list, forward: list[Step], backward: list[Step]):
+    """Two sections (the forward pass and the batch mean L̄; the backward steps) and the results."""
+    N = nt.N_SAMPLES
+    mean = sp.Sum(sp.IndexedBase(nt.LOSS)[_n], (_n, 1, N)) / N
+    forward = [*forward, Step(nt.BATCH_LOSS, mean, "definition", "mean over the batch")]
     out = rules[-1].forward[-1].lhs
     sections = [
         Section(to_batch(out), tuple(forward)),
-        Section(nt.batch("Delta", len(rules), out.shape[0]), tuple(deltas + grads)),
+        Section(nt.batch("Delta", len(rules), out.shape[0]), tuple(backward)),
     ]
-    results_out = [Step(st.lhs, st.rhs, "result") for st in deltas + grads]
-    return sections, results_out
+    return sections, [Step(st.lhs, st.rhs, "result") for st in backward]
 
 
 def _batch_gradient(rhs: sp.MatrixExpr) -> sp.MatrixExpr:
@@ -158,19 +162,10 @@ def graph_batch_sections(
             or [Step(to_batch(s.lhs), to_batch(s.rhs), "batch_rows") for s in rule.forward]
         ]
         deltas = [Step(to_batch(s.lhs), to_batch(s.rhs), "batch_rows") for s in adjoints]
-        lbar = sp.Symbol("Lbar", real=True)
         grads = [
-            Step(Grad(lbar, s.lhs.args[1]), _batch_gradient(s.rhs), _mean_rule(s), s.note)
+            Step(Grad(nt.BATCH_LOSS, s.lhs.args[1]), _batch_gradient(s.rhs), _mean_rule(s), s.note)
             for s in gradients
         ]
     except NoBatchForm:  # a layer written per sample only: no batch sections, nothing else
         return [], []
-    N = nt.N_SAMPLES
-    mean = sp.Sum(sp.IndexedBase(nt.LOSS)[_n], (_n, 1, N)) / N
-    forward.append(Step(lbar, mean, "definition", "mean over the batch"))
-    out = rules[-1].forward[-1].lhs
-    sections = [
-        Section(to_batch(out), tuple(forward)),
-        Section(nt.batch("Delta", len(rules), out.shape[0]), tuple(deltas + grads)),
-    ]
-    return sections, [Step(st.lhs, st.rhs, "result") for st in deltas + grads]
+    return _laid_out(rules, forward, deltas + grads)

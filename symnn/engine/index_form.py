@@ -14,6 +14,7 @@ from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.steps import Section, Step
 from symnn.layers import dense
+from symnn.layers.base import IndexContext, layer_key
 from symnn.spec.network import Network
 
 LAYER = dense.LAYER
@@ -50,4 +51,65 @@ def index_form_section(net: Network, instances: list[Step]) -> Section:
     return Section(ix.delta_at(l, _j), tuple(steps))
 
 
-__all__ = ["LAYER", "ActivationDerivative", "index_form_section", "index_recursion"]
+# -- a network that is a graph: its blocks are fixed, the widths and units stay symbolic ---------
+def graph_index_section(net: Network) -> Section | None:
+    """The index form of a graph of layers that all have an ``index_rule``; None otherwise.
+
+    From the output back: ∂L/∂a^{(b)}_j of each block b is the sum of what its readers pass back to
+    unit j (a residual's input: the sum's ∂L/∂a_j plus the branch's Σ_k w_kj δ_k), then the block's
+    own adjoints (δ_j); last, each parameter's gradient, summed over its uses (a tied weight).
+    """
+    if any(not hasattr(layer, "index_rule") for layer in net.layers):
+        return None
+    depth = len(net.layers)
+    received: dict[int, list[tuple[int, sp.Expr]]] = {b: [] for b in range(depth + 1)}
+    steps: list[Step] = []
+    uses: dict[str, list[tuple[int, sp.Expr, sp.Expr]]] = {}
+    for l in range(depth, 0, -1):
+        adjoint = None if l == depth else _adjoint_step(net, l, received[l], steps)
+        rule = net.layers[l - 1].index_rule(IndexContext(net, l, _j, _k, adjoint))
+        for b, term in zip(net.sources[l - 1], rule.pullbacks, strict=True):
+            received[b].insert(0, (l, term, rule))  # readers in forward order
+        steps += rule.backward
+        for name, lhs, term in rule.gradients:
+            uses.setdefault(name, []).append((l, lhs, term))
+    for name in _parameter_order(net, uses):
+        found = sorted(uses[name], key=lambda use: use[0])
+        lhs = found[0][1]
+        if len(found) == 1:
+            steps.append(Step(lhs, found[0][2], "result"))
+            continue
+        layers = " and ".join(str(l) for l, _, _ in found)
+        note = f"{name} is used by layers {layers}: one term per use, summed"
+        total = sp.Add(*(t for _, _, t in found), evaluate=False)
+        steps.append(Step(lhs, total, "shared_weight", note))
+    return Section(sp.Derivative(nt.LOSS, ix.a_at(LAYER, _j), evaluate=False), tuple(steps))
+
+
+def _adjoint_step(net: Network, l: int, terms: list, steps: list[Step]) -> sp.Expr:
+    """∂L/∂a^{(l)}_j = the sum of its readers' terms, appended to ``steps``; returns the sum."""
+    lhs = sp.Derivative(nt.LOSS, ix.a_at(l, _j), evaluate=False)
+    rhs = terms[0][1] if len(terms) == 1 else sp.Add(*(t for _, t, _ in terms), evaluate=False)
+    readers = [layer_key(net, c) for c, _, _ in terms]
+    if len(terms) == 1:
+        rule = terms[0][2]
+        steps.append(Step(lhs, rhs, rule.rule, f"read by {readers[0]} only: {rule.passes}"))
+    else:
+        note = f"read by {', '.join(readers[:-1])} and {readers[-1]}: one term for each"
+        steps.append(Step(lhs, rhs, "fork_sum", note))
+    return rhs
+
+
+def _parameter_order(net: Network, uses: dict) -> list[str]:
+    """Parameter names in the network's order (W¹, b¹, W², …)."""
+    order = [name for name, _ in net.parameter_shapes()]
+    return [name for name in order if name in uses]
+
+
+__all__ = [
+    "LAYER",
+    "ActivationDerivative",
+    "graph_index_section",
+    "index_form_section",
+    "index_recursion",
+]

@@ -45,7 +45,7 @@ CONVENTIONS = {
         "mean of the per-sample losses."
     ),
 }
-BATCH_LOSS = sp.Symbol("Lbar", real=True)  # printed \bar{L}: the mean over the batch
+BATCH_LOSS = nt.BATCH_LOSS
 _i, _j, _k, _n = sp.symbols("i j k n", integer=True, positive=True)
 
 
@@ -192,6 +192,7 @@ def derive_graph_matrix(net: Network) -> Derivation:
     over its uses.
     """
     from symnn.engine.batch import graph_batch_sections
+    from symnn.engine.index_form import graph_index_section
 
     missing = without_matrix_derivation(net)
     if missing:
@@ -245,6 +246,9 @@ def derive_graph_matrix(net: Network) -> Derivation:
     sections += [Section(step.lhs, (step,)) for step in grads]
     adjoints = list(results)
     results += [Step(step.lhs, step.rhs, "result") for step in grads]
+    index = graph_index_section(net)
+    if index is not None:
+        sections.append(index)
     ordered = [rules[l] for l in range(1, depth + 1)]
     batch_steps, batch_results = graph_batch_sections(net, ordered, adjoints, grads)
     sections += batch_steps

@@ -12,30 +12,35 @@ from typing import ClassVar
 
 import sympy as sp
 
+from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.matexpr import Jac
+from symnn.core.steps import RULES
 from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    IndexContext,
+    IndexRule,
     MatrixContext,
     MatrixRule,
+    Merge,
     NodeKind,
     OracleContext,
     Pullback,
     SpecContext,
     Step,
-    fail,
     layer,
 )
 
+RULES.setdefault("sum_adjoint", "a sum passes its adjoint on to each of its terms unchanged")
 SUM = NODE_KINDS.add("sum", NodeKind("sum", nt.grad_a, "sum_rule", "sum (skip connection)"))
 
 
 @layer
 @dataclass(frozen=True)
-class Add:
+class Add(Merge):
     """The entrywise sum of two or more earlier blocks of one width.
 
     Examples:
@@ -46,7 +51,7 @@ class Add:
     """
 
     kind: ClassVar[str] = "add"
-    activation: ClassVar[str] = "identity"  # the sum passes through no activation
+    joins: ClassVar[str] = "add"
     examples: ClassVar[tuple[dict, ...]] = (
         {  # a residual block a + F(a), then a read-out
             "inputs": 2,
@@ -69,15 +74,11 @@ class Add:
         },
     )
 
-    inputs: tuple[str, ...] = ()
-    name: str = ""
-
     def width(self, sizes: tuple[int, ...]) -> int:
         return sizes[0]
 
     def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Add:
-        if len(self.inputs) < 2:
-            raise fail(f"{key}.inputs", "at least two layer names to add", list(self.inputs))
+        super().checked(key, sizes, ctx)
         repeated = sorted({n for n in self.inputs if self.inputs.count(n) > 1})
         if repeated:
             # a + a is 2a: a dense layer with doubled weights says that more plainly, and the
@@ -89,9 +90,6 @@ class Add:
             found = ", ".join(f"{n} ({s})" for n, s in zip(self.inputs, sizes, strict=True))
             raise SymnnError(f"{key}.inputs: an add layer sums blocks of one width, found {found}")
         return self
-
-    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
-        return []
 
     def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
         units = range(1, len(xs[0]) + 1)
@@ -133,6 +131,12 @@ class Add:
             jacobian_head=a,
             pullbacks=backs,
         )
+
+    # -- the index form: unit j of every input receives ∂L/∂a_j of the sum, unchanged ----------
+    def index_rule(self, c: IndexContext) -> IndexRule:
+        g = sp.Derivative(nt.LOSS, ix.a_at(c.block, c.j), evaluate=False)
+        note = "∂(u_j + v_j)/∂u_j = 1"
+        return IndexRule((g,) * len(c.sources), note, rule="sum_adjoint")
 
 
 def _feeds_another(m: MatrixContext, b: int) -> bool:

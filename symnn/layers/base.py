@@ -15,7 +15,9 @@ definitions, its local Jacobians, the typeset Steps of its backward step, what i
 each input (``Pullback``: the chain-rule form (∂out/∂in)ᵀ ∂L/∂out and its simplified value) and
 its parameter gradients. The engine sums the pullbacks of every reader of a block into that
 block's adjoint and a shared parameter's gradient over its uses; a layer without the hook is
-refused at the matrix level by name. A minimal example, a layer that scales its input by a
+refused at the matrix level by name. Likewise ``index_rule(self, c: IndexContext) -> IndexRule``
+gives a layer's part of a graph's index form (symbolic widths; see ``engine/index_form.py``);
+a graph with a layer without it has none. A minimal example, a layer that scales its input by a
 constant 2 (``a = 2 u``, no parameters)::
 
     from symnn.core.matexpr import Grad, Jac
@@ -61,6 +63,9 @@ from symnn.core.steps import Step
 __all__ = [
     "INPUT",
     "LAYERS",
+    "Merge",
+    "IndexContext",
+    "IndexRule",
     "MatrixContext",
     "MatrixRule",
     "Pullback",
@@ -248,6 +253,28 @@ class Layer(Protocol):
 
 
 LAYERS: Registry[type] = Registry("layer kind")
+
+
+@dataclass(frozen=True)
+class Merge:
+    """What add and concat share: two or more earlier blocks read, no parameters, no activation."""
+
+    inputs: tuple[str, ...] = ()
+    name: str = ""
+
+    kind: ClassVar[str]
+    joins: ClassVar[str]  # the verb its error uses: "add", "join"
+    activation: ClassVar[str] = "identity"  # the merge passes through no activation
+
+    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Merge:
+        if len(self.inputs) < 2:
+            raise fail(
+                f"{key}.inputs", f"at least two layer names to {self.joins}", list(self.inputs)
+            )
+        return self
+
+    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
+        return []
 
 
 def layer(cls: type) -> type:
@@ -464,6 +491,44 @@ class MatrixRule:
     index: tuple = ()
     explicit: tuple = ()
     symbols: Any = None
+
+
+# -- the index form of a network that is a graph (symbolic widths n^{(l)}, units j and k) ------
+@dataclass(frozen=True)
+class IndexContext:
+    """What a layer's ``index_rule`` sees: its block, the unit symbols and its output's adjoint.
+
+    ``adjoint`` is ∂L/∂a^{(block)}_j as the engine assembled it from the block's readers (a sum of
+    their terms), or None at the output, whose adjoint the loss gives. Widths stay symbolic
+    (``indexed.width(b)``), so the formulas read as in a textbook and tests substitute numbers.
+    """
+
+    network: Any
+    block: int
+    j: sp.Symbol
+    k: sp.Symbol
+    adjoint: sp.Expr | None = None
+
+    @property
+    def sources(self) -> tuple[int, ...]:
+        return self.network.sources[self.block - 1]
+
+
+@dataclass(frozen=True)
+class IndexRule:
+    """One layer's part of the index form.
+
+    ``pullbacks``: per input, the term unit j of that input receives (e.g. Σ_k w_kj δ_k), with
+    ``passes`` saying why in words and ``rule`` the rule cited where it is the only reader;
+    ``backward``: steps from ∂L/∂a_j to its own adjoints (δ_j); ``gradients``: per parameter use,
+    its name, ∂L/∂p_{jk} and this use's term.
+    """
+
+    pullbacks: tuple[sp.Expr, ...] = ()
+    passes: str = ""  # how it passes an adjoint back, for the step that reads it
+    rule: str = "multivariate_chain_rule"  # the rule cited where it is a block's only reader
+    backward: tuple = ()
+    gradients: tuple[tuple[str, sp.Expr, sp.Expr], ...] = ()
 
 
 def without_matrix_derivation(network: Any) -> str | None:

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import sympy as sp
 
+from symnn.core import indexed as ix
 from symnn.core import notation as nt
 from symnn.core.matexpr import Jac, Rows
 from symnn.core.steps import RULES
@@ -18,14 +19,15 @@ from symnn.layers.base import (
     NODE_KINDS,
     ArrayCode,
     GraphBuilder,
+    IndexContext,
+    IndexRule,
     MatrixContext,
     MatrixRule,
+    Merge,
     NodeKind,
     OracleContext,
     Pullback,
-    SpecContext,
     Step,
-    fail,
     layer,
 )
 
@@ -39,11 +41,11 @@ CONCAT = NODE_KINDS.add("concat", NodeKind("concat", nt.grad_a, "concatenation",
 
 @layer
 @dataclass(frozen=True)
-class Concat:
+class Concat(Merge):
     """Two or more earlier blocks joined into one vector, in the order named."""
 
     kind: ClassVar[str] = "concat"
-    activation: ClassVar[str] = "identity"
+    joins: ClassVar[str] = "join"
     examples: ClassVar[tuple[dict, ...]] = (
         {  # two branches from the input, joined, then a read-out
             "inputs": 2,
@@ -57,19 +59,8 @@ class Concat:
         },
     )
 
-    inputs: tuple[str, ...] = ()
-    name: str = ""
-
     def width(self, sizes: tuple[int, ...]) -> int:
         return sum(sizes)
-
-    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> Concat:
-        if len(self.inputs) < 2:
-            raise fail(f"{key}.inputs", "at least two layer names to join", list(self.inputs))
-        return self
-
-    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
-        return []
 
     def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
         joined = [s for x in xs for s in x]
@@ -110,6 +101,16 @@ class Concat:
         return MatrixRule(
             forward=(forward,), jacobians=tuple(jacobians), jacobian_head=a, pullbacks=backs
         )
+
+    # -- the index form: unit j of an input is entry j + (the widths before it) of the join ----
+    def index_rule(self, c: IndexContext) -> IndexRule:
+        backs, offset = [], sp.Integer(0)
+        for b in c.sources:
+            at = ix.a_at(c.block, offset + c.j)
+            backs.append(sp.Derivative(nt.LOSS, at, evaluate=False))
+            offset += ix.width(b)
+        note = "a join passes each input its own entries of ∂L/∂a"
+        return IndexRule(tuple(backs), note, rule="concatenation")
 
 
 def _selection(inputs: tuple, position: int) -> sp.BlockMatrix:

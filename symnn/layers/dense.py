@@ -24,6 +24,8 @@ from symnn.core.matexpr import Apply, Diag, Grad, HadamardDivide, Jac
 from symnn.layers.base import (
     ArrayCode,
     GraphBuilder,
+    IndexContext,
+    IndexRule,
     MatrixContext,
     MatrixRule,
     OracleContext,
@@ -372,6 +374,10 @@ class Dense:
             index=(index_recursion(m.network, m.block),) if hidden else (),
         )
 
+    def index_rule(self, c: IndexContext) -> IndexRule:
+        """Index form in a graph: its input's unit j gets Σ_k w_kj δ_k; δ_j = ∂L/∂a_j f'(z_j)."""
+        return graph_index_rule(self, c)
+
 
 # -- the dense layer's matrix-level rules ------------------------------------------------------
 _i, _j, _k = sp.symbols("i j k", integer=True, positive=True)
@@ -577,7 +583,7 @@ def batch_forward(s: LayerSymbols) -> tuple[Step, ...]:
 
 def batch_gradients(s: LayerSymbols) -> tuple[Step, ...]:
     N = nt.N_SAMPLES
-    lbar = sp.Symbol("Lbar", real=True)
+    lbar = nt.BATCH_LOSS
     Delta = nt.batch("Delta", s.index, s.z.shape[0])
     A_prev = _batch_of(s.a_prev)
     grads = [Step(Grad(lbar, s.W), sp.MatMul(1 / N, sp.Transpose(Delta), A_prev), "batch_mean")]
@@ -632,3 +638,51 @@ def index_recursion(net=None, layer: int | None = None) -> Step:
         upper, fprime = sp.Integer(net.widths[layer + 1]), unit_derivative(spec, z, a)
     total = sp.Sum(_ordered(ix.w_at(l + 1, _k, _j), ix.delta_at(l + 1, _k)), (_k, 1, upper))
     return Step(ix.delta_at(l, _j), _ordered(fprime, total), "index_recursion")
+
+
+# -- the index form in a network that is a graph (residual blocks, tied weights) -----------------
+def graph_index_rule(spec: Dense, c: IndexContext) -> IndexRule:
+    """What a dense layer contributes to a graph's index form, with symbolic widths.
+
+    Its own weights, or a shared W^{(o)} (read transposed by a tied decoder: z_k = Σ_j w_jk a_j,
+    so unit j of its input receives Σ_k w_jk δ_k and this use adds δ_k a_j to ∂L/∂w_jk).
+    """
+    l, (source,) = c.block, c.sources
+    j, k = c.j, c.k
+    owner = c.network.blocks[spec.weights_from] if spec.weights_from else l
+    w = ix.w_at(owner, j, k) if spec.transpose else ix.w_at(owner, k, j)
+    back = sp.Sum(_ordered(w, ix.delta_at(l, k)), (k, 1, ix.width(l)))
+    if spec.transpose:
+        term = _ordered(ix.delta_at(l, k), ix.a_at(source, j))
+    else:
+        term = _ordered(ix.delta_at(l, j), ix.a_at(source, k))
+    d_w = sp.Derivative(nt.LOSS, ix.w_at(owner, j, k), evaluate=False)
+    gradients = [(f"W{owner}", d_w, term)]
+    if spec.has_bias and spec.trainable_bias:
+        d_b = sp.Derivative(nt.LOSS, ix.b_at(l, j), evaluate=False)
+        gradients.append((f"b{l}", d_b, ix.delta_at(l, j)))
+    backward = () if c.adjoint is None else tuple(_index_delta_steps(spec, l, j, c.adjoint))
+    passes = "∂z_k/∂a_j = w_jk (Wᵀ)" if spec.transpose else "∂z_k/∂a_j = w_kj"
+    return IndexRule((back,), passes, backward=backward, gradients=tuple(gradients))
+
+
+def _index_delta_steps(spec: Dense, l: int, j: sp.Symbol, adjoint: sp.Expr) -> list[Step]:
+    """δ^{(l)}_j from ∂L/∂a^{(l)}_j: times f'(z_j) (elementwise), or the softmax rule."""
+    z, a, delta = ix.z_at(l, j), ix.a_at(l, j), ix.delta_at(l, j)
+    named = sp.Derivative(nt.LOSS, a, evaluate=False)
+    if ACTIVATIONS[spec.activation].elementwise:
+        fprime = unit_derivative(spec, z, a)
+        factor = (lambda g: g) if fprime == 1 else (lambda g: _ordered(g, fprime))
+        note = "a_j reads z_j only"
+        steps = [Step(delta, factor(named), "chain_rule", note)]
+        if adjoint != named:
+            steps.append(Step(delta, factor(adjoint), "substitution"))
+        return steps
+    # softmax: δ_j = Σ_i ∂a_i/∂z_j ∂L/∂a_i = a_j (∂L/∂a_j − Σ_i a_i ∂L/∂a_i)
+    i = sp.Symbol("i", integer=True, positive=True)
+    inner = sp.Sum(
+        _ordered(ix.a_at(l, i), sp.Derivative(nt.LOSS, ix.a_at(l, i), evaluate=False)),
+        (i, 1, ix.width(l)),
+    )
+    rhs = _ordered(a, sp.Add(named, -inner, evaluate=False))
+    return [Step(delta, rhs, "softmax_jacobian_product")]

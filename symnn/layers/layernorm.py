@@ -359,9 +359,115 @@ def _diag(v):
     return Diag(v)
 
 
+@dataclass(frozen=True)
+class NormBase:
+    """What layernorm and batchnorm share: ε, the optional affine γ and β, and every rule.
+
+    A kind says how it reads its block as a grid (``grid``: (groups, features), with the checks
+    that make the statistics meaningful), which entries form one group (``groups``) and the axis
+    of its statistics in the matrix-level and NumPy rules (``axis``: 1 for each row, 0 for each
+    column).
+    """
+
+    eps: float = 1e-5
+    affine: bool = True
+    gamma: tuple[float, ...] | None = None
+    beta: tuple[float, ...] | None = None
+    name: str = ""
+    inputs: tuple[str, ...] = ()
+
+    kind: ClassVar[str]
+    axis: ClassVar[int]
+    activation: ClassVar[str] = "identity"
+
+    def grid(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        """(rows, d) of a block of ``shape``, checked by ``check_grid``."""
+        raise NotImplementedError
+
+    def check_grid(self, key: str, shape: tuple[int, ...]) -> None:
+        """Refuse a block whose statistics say nothing; errors name ``key``."""
+
+    def groups(self, rows: int, d: int) -> list[list[int]]:
+        """The entries (flat, row-major) whose μ and σ² are taken together."""
+        raise NotImplementedError
+
+    def width(self, sizes: tuple[int, ...]) -> int:
+        return sizes[0]
+
+    def output_shape(self, shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
+        return shapes[0]
+
+    def _source(self, ctx: SpecContext, block: int, key: str) -> tuple[int, ...]:
+        source = ctx.block(self.inputs[0], key) if self.inputs else block - 1
+        return ctx.block_shapes[source]
+
+    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> NormBase:
+        if len(sizes) != 1:
+            raise fail(f"{key}.inputs", f"one block for a {self.kind} layer", list(self.inputs))
+        shape = self._source(ctx, len(ctx.layers) + 1, f"{key}.inputs")
+        self.check_grid(key, shape)
+        _, d = self.grid(shape)
+        eps = finite(self.eps, f"{key}.eps")
+        if eps <= 0:
+            raise fail(f"{key}.eps", "a positive number (it keeps √(σ² + ε) above 0)", self.eps)
+        if not isinstance(self.affine, bool):
+            raise fail(f"{key}.affine", "true or false", self.affine)
+        gamma = None if self.gamma is None else vector(self.gamma, d, f"{key}.gamma")
+        beta = None if self.beta is None else vector(self.beta, d, f"{key}.beta")
+        if not self.affine and (gamma or beta):
+            raise SymnnError(f"{key}.affine: false has no gamma or beta to give")
+        return type(self)(eps, self.affine, gamma, beta, self.name, self.inputs)
+
+    def shape(self, network, block: int) -> tuple[int, int]:
+        """(rows, d) of the block this layer (number ``block``) reads."""
+        return self.grid(network.block_shapes[network.sources[block - 1][0]])
+
+    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
+        if not self.affine:
+            return []
+        _, d = self.grid(self._source(ctx, block, "inputs"))
+        key = f"layers[{block}]"
+        gamma = self.gamma if self.gamma is not None else (1.0,) * d
+        return [
+            ParameterSpec(f"gamma{block}", (d,), "bias", True, gamma, key),
+            ParameterSpec(f"beta{block}", (d,), "bias", True, self.beta, key),
+        ]
+
+    def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
+        (x,) = xs
+        rows, d = self.shape(g.network, block)
+        xhat, _ = normalise_groups(g, block, x, self.groups(rows, d), self.eps)
+        return scale_shift(g, block, xhat, d, self.affine)
+
+    def oracle(self, o: OracleContext, block: int, xs: list):
+        (x,) = xs
+        anp = o.anp
+        rows, d = self.shape(o.network, block)
+        grid = anp.reshape(x, (x.shape[0], rows, d))
+        # the statistics' axis of the (samples, rows, d) grid: after the samples' own
+        centred = grid - anp.mean(grid, axis=self.axis + 1, keepdims=True)
+        variance = anp.mean(centred**2, axis=self.axis + 1, keepdims=True)
+        out = centred / anp.sqrt(variance + self.eps)
+        if self.affine:
+            out = out * o.params[f"gamma{block}"] + o.params[f"beta{block}"]
+        return anp.reshape(out, (x.shape[0], rows * d))
+
+    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
+        """μ, σ², r = (σ² + ε)^(−½), X̂, Y per group; back through x̂, σ², μ; the closed form."""
+        return norm_matrix_rule(self, m)
+
+    # -- the batched NumPy rule: every sample's groups at once, the closed-form backward -------
+    def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
+        norm_numpy_forward(self, c, block, ins)
+
+    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
+        """∂L/∂x̂ = γ ⊙ G; ∂L/∂x in the closed form; ∂L/∂γ = Σ G ⊙ x̂, ∂L/∂β = Σ G."""
+        return norm_numpy_backward(self, c, block, gradient)
+
+
 @layer
 @dataclass(frozen=True)
-class LayerNorm:
+class LayerNorm(NormBase):
     """Layer normalisation over the last axis of its block, with learnable γ and β.
 
     ``eps`` is added to the variance; ``affine = false`` drops γ and β (a = x̂); ``gamma`` and
@@ -375,7 +481,7 @@ class LayerNorm:
     """
 
     kind: ClassVar[str] = "layernorm"
-    activation: ClassVar[str] = "identity"
+    axis: ClassVar[int] = 1  # statistics over each row
     examples: ClassVar[tuple[dict, ...]] = (
         {  # a (2, 3) sequence block normalised row by row, then a read-out
             "inputs": 6,
@@ -394,83 +500,14 @@ class LayerNorm:
         },
     )
 
-    eps: float = 1e-5
-    affine: bool = True
-    gamma: tuple[float, ...] | None = None
-    beta: tuple[float, ...] | None = None
-    name: str = ""
-    inputs: tuple[str, ...] = ()
+    def grid(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        return rows_of(shape)
 
-    def width(self, sizes: tuple[int, ...]) -> int:
-        return sizes[0]
-
-    def output_shape(self, shapes: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
-        return shapes[0]
-
-    def checked(self, key: str, sizes: tuple[int, ...], ctx: SpecContext) -> LayerNorm:
-        if len(sizes) != 1:
-            raise fail(f"{key}.inputs", "one block for a layernorm layer", list(self.inputs))
-        source = ctx.block(self.inputs[0], f"{key}.inputs") if self.inputs else len(ctx.layers)
-        _, d = rows_of(ctx.block_shapes[source])
+    def check_grid(self, key: str, shape: tuple[int, ...]) -> None:
+        _, d = rows_of(shape)
         if d < 2:
             # One entry per row: x̂ = 0 always, and the gradient through it vanishes.
             raise fail(key, "rows of at least 2 entries to normalise (the last axis)", d)
-        eps = finite(self.eps, f"{key}.eps")
-        if eps <= 0:
-            raise fail(f"{key}.eps", "a positive number (it keeps √(σ² + ε) above 0)", self.eps)
-        if not isinstance(self.affine, bool):
-            raise fail(f"{key}.affine", "true or false", self.affine)
-        gamma = None if self.gamma is None else vector(self.gamma, d, f"{key}.gamma")
-        beta = None if self.beta is None else vector(self.beta, d, f"{key}.beta")
-        if not self.affine and (gamma or beta):
-            raise SymnnError(f"{key}.affine: false has no gamma or beta to give")
-        return LayerNorm(eps, self.affine, gamma, beta, self.name, self.inputs)
 
-    def shape(self, network, block: int) -> tuple[int, int]:
-        """(rows, d) of the block this layer (number ``block``) reads."""
-        return rows_of(network.block_shapes[network.sources[block - 1][0]])
-
-    def parameters(self, block: int, sizes: tuple[int, ...], ctx: SpecContext) -> list:
-        if not self.affine:
-            return []
-        source = ctx.block(self.inputs[0], "inputs") if self.inputs else block - 1
-        _, d = rows_of(ctx.block_shapes[source])
-        key = f"layers[{block}]"
-        gamma = self.gamma if self.gamma is not None else (1.0,) * d
-        return [
-            ParameterSpec(f"gamma{block}", (d,), "bias", True, gamma, key),
-            ParameterSpec(f"beta{block}", (d,), "bias", True, self.beta, key),
-        ]
-
-    def define(self, g: GraphBuilder, block: int, xs: list[list[sp.Symbol]]) -> list[sp.Symbol]:
-        (x,) = xs
-        rows, d = self.shape(g.network, block)
-        groups = [list(range(t * d, (t + 1) * d)) for t in range(rows)]
-        xhat, _ = normalise_groups(g, block, x, groups, self.eps)
-        return scale_shift(g, block, xhat, d, self.affine)
-
-    def oracle(self, o: OracleContext, block: int, xs: list):
-        (x,) = xs
-        anp = o.anp
-        rows, d = self.shape(o.network, block)
-        grid = anp.reshape(x, (x.shape[0], rows, d))
-        centred = grid - anp.mean(grid, axis=2, keepdims=True)
-        variance = anp.mean(centred**2, axis=2, keepdims=True)
-        out = centred / anp.sqrt(variance + self.eps)
-        if self.affine:
-            out = out * o.params[f"gamma{block}"] + o.params[f"beta{block}"]
-        return anp.reshape(out, (x.shape[0], rows * d))
-
-    axis: ClassVar[int] = 1  # statistics over each row
-
-    def matrix_rule(self, m: MatrixContext) -> MatrixRule:
-        """μ, σ², r = (σ² + ε)^(−½), X̂, Y per row; back through x̂, σ², μ; the closed form."""
-        return norm_matrix_rule(self, m)
-
-    # -- the batched NumPy rule: rows of every sample at once, the closed-form backward -------
-    def numpy_forward(self, c: ArrayCode, block: int, ins: list[str]) -> None:
-        norm_numpy_forward(self, c, block, ins)
-
-    def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
-        """∂L/∂x̂ = γ ⊙ G; ∂L/∂x in the closed form; ∂L/∂γ = Σ G ⊙ x̂, ∂L/∂β = Σ G."""
-        return norm_numpy_backward(self, c, block, gradient)
+    def groups(self, rows: int, d: int) -> list[list[int]]:
+        return [list(range(t * d, (t + 1) * d)) for t in range(rows)]

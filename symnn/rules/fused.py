@@ -127,30 +127,18 @@ def _softmax_bce_matrix(Z: str, A: str, Y: str, Delta: str) -> list[str]:
 
 
 _WHY = (
-    "The generated code evaluates this loss on the {activation} fused and stably, through "
-    "{through}, because factor by factor a saturated output (a = {ends} in floating point) "
-    "would give log 0 and an infinite {factor} times a zero {derivative}."
+    "The generated code evaluates this loss on the {} fused and stably, through {}, because "
+    "factor by factor a saturated output (a = {} in floating point) would give log 0 and an "
+    "infinite {} times a zero {}."
 )
-_SIGMOID_WHY = _WHY.format(
-    activation="sigmoid",
-    through="softplus of the logits",
-    ends="0 or 1",
-    factor="-y/a or (1 - y)/(1 - a)",
-    derivative="a(1 - a)",
-)
-_SOFTMAX_WHY = _WHY.format(
-    activation="softmax",
-    through="log-sum-exp of the logits",
-    ends="0",
-    factor="-y/a",
-    derivative="Jacobian entry",
-)
+_BOTH_ENDS = ("0 or 1", "-y/a or (1 - y)/(1 - a)")
+_SIGMOID_WHY = _WHY.format("sigmoid", "softplus of the logits", *_BOTH_ENDS, "a(1 - a)")
+_SOFTMAX_WHY = _WHY.format("softmax", "log-sum-exp of the logits", "0", "-y/a", "Jacobian entry")
 _SOFTMAX_BCE_WHY = _WHY.format(
-    activation="softmax",
-    through="log-sum-exp and softplus of each logit against the others",
-    ends="0 or 1",
-    factor="-y/a or (1 - y)/(1 - a)",
-    derivative="Jacobian entry",
+    "softmax",
+    "log-sum-exp and softplus of each logit against the others",
+    *_BOTH_ENDS,
+    "Jacobian entry",
 )
 
 _PAIRS = {
