@@ -104,6 +104,13 @@ RULES.update(
         "perceptron_rule": "Rosenblatt rule: w ← w + η (y − ŷ) x",
     }
 )
+# Mazur's conventions (symnn.engine.conventions): the error as one term per output.
+RULES.update(
+    {
+        "loss_terms": "the error is the sum of the outputs' terms: term by term",
+        "own_loss_term": "only this output's term depends on its weighted input: its δ",
+    }
+)
 # An activation's derivative derived from its definition (symnn.engine.activation_proofs).
 RULES.update(
     {
