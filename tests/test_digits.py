@@ -1,0 +1,75 @@
+"""``--digits`` is honoured everywhere (issue 18): at 3 digits no number printed has more.
+
+Every decimal in each output is read back; with --digits 3 none may carry more than three
+significant digits, while the default output does (so the option is what changed them).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from symnn.spec.specfile import load_spec
+from symnn.training.worked_step import worked_step
+from tests.cli_harness import run_cli
+
+DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d+")
+
+
+def significant(text: str) -> int:
+    """Significant digits of a decimal as printed: 0.00123 has 3, 1.20 has 3."""
+    digits = text.lstrip("-").replace(".", "").lstrip("0")
+    return len(digits)
+
+
+def widest(document: str) -> int:
+    return max(significant(m) for m in DECIMAL.findall(document))
+
+
+def test_significant():
+    assert [significant(t) for t in ("0.00123", "-1.25", "0.5", "12.0")] == [3, 3, 1, 3]
+
+
+def _derive(*extra: str) -> str:
+    argv = ["derive", "two_two_two", "--numeric", "--wrt", "W1[1,1]", *extra]
+    result = run_cli(argv, seconds=120)
+    assert result.code == 0, result.describe()
+    return result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex"])
+def test_derive_documents(fmt):
+    assert widest(_derive("--format", fmt)) > 3
+    assert widest(_derive("--format", fmt, "--digits", "3")) <= 3
+
+
+def test_derive_json():
+    assert widest(_derive("--json")) > 3  # scripts get full precision unless they ask
+    assert widest(_derive("--json", "--digits", "3")) <= 3
+
+
+def test_derive_mazur_and_matrix_batch():
+    assert widest(_derive("--format", "md", "--notation", "mazur", "--digits", "3")) <= 3
+    argv = ["derive", "two_two_two", "--level", "both", "--numeric", "--wrt", "W1[1,1]"]
+    result = run_cli([*argv, "--format", "md", "--digits", "3"], seconds=120)
+    assert result.code == 0, result.describe()
+    assert widest(result.stdout) <= 3
+
+
+def test_circuit():
+    result = run_cli(["derive", "two_two_two", "--format", "circuit", "--digits", "3"], 120)
+    assert result.code == 0, result.describe()
+    labels = re.findall(r"\{\$(-?[\d.]+)\$\}", result.stdout)  # the values and gradients
+    assert labels and max(map(significant, labels)) <= 3
+
+
+def test_train_worked_step(tmp_path):
+    network = load_spec("examples/two_two_two.toml")
+    assert widest(worked_step(network, fmt="md")) > 3
+    assert widest(worked_step(network, fmt="md", digits=3)) <= 3
+    path = tmp_path / "step.md"
+    argv = ["train", "two_two_two", "--steps", "2", "--quiet", "--worked-step", str(path)]
+    result = run_cli([*argv, "--digits", "3"], seconds=120)
+    assert result.code == 0, result.describe()
+    assert widest(path.read_text()) <= 3
