@@ -107,8 +107,8 @@ RULES.update(
 # Mazur's conventions (symnn.engine.conventions): the error as one term per output.
 RULES.update(
     {
-        "loss_terms": "the error is the sum of the outputs' terms: term by term",
-        "own_loss_term": "only this output's term depends on its weighted input: its δ",
+        "loss_terms": "sum rule over the outputs' errors",
+        "own_loss_term": "no other output's error reads it",
     }
 )
 # An activation's derivative derived from its definition (symnn.engine.activation_proofs).
