@@ -73,3 +73,15 @@ def test_train_worked_step(tmp_path):
     result = run_cli([*argv, "--digits", "3"], seconds=120)
     assert result.code == 0, result.describe()
     assert widest(path.read_text()) <= 3
+
+
+def test_check_table():
+    # A tolerance nothing meets lists every entry with its two numbers, at full width by default.
+    argv = ["check", "two_two_two", "--tolerance", "1e-30", "--no-autodiff"]
+    default = run_cli(argv, seconds=120)
+    assert default.code == 1, default.describe()
+    assert widest(default.stdout) > 3
+    result = run_cli([*argv, "--digits", "3"], seconds=120)
+    assert result.code == 1, result.describe()
+    assert widest(result.stdout) <= 3 and "finite differences" in result.stdout
+    assert run_cli([*argv, "--digits", "0"], seconds=120).clean_error
