@@ -85,3 +85,22 @@ def test_check_table():
     assert result.code == 1, result.describe()
     assert widest(result.stdout) <= 3 and "finite differences" in result.stdout
     assert run_cli([*argv, "--digits", "0"], seconds=120).clean_error
+
+
+def test_figure_edge_labels():
+    from dataclasses import replace
+
+    from symnn.engine.element import derive
+    from symnn.output.document import render_derivation
+
+    net = load_spec("examples/two_two_two.toml")
+    first = replace(net.layers[0], weights=[[0.123456, 0.2], [0.25, 0.3]])
+    net = replace(net, layers=(first, net.layers[1]))
+    derivation = derive(net, "W1[1,1]")
+
+    def picture(digits: int) -> str:
+        text = render_derivation(derivation, "tex", numeric=True, figures="inline", digits=digits)
+        return text.split(r"\begin{tikzpicture}", 1)[1].split(r"\end{tikzpicture}", 1)[0]
+
+    assert "0.123456" in picture(6)
+    assert "0.123" in picture(3) and "0.1235" not in picture(3)

@@ -605,7 +605,7 @@ def _figures(
         wrt = chosen_parameter(list(derivation.results), graph)
     values = dict(numeric.given) if isinstance(numeric, WorkedNumbers) else None
     fit = "beamer" if fmt == "beamer" else "article"
-    tikz = render_network(graph, printer, wrt, values, min(digits, 4), fit, reveal=fmt == "beamer")
+    tikz = render_network(graph, printer, wrt, values, digits, fit, reveal=fmt == "beamer")
     file = f"{stem}-network.{'svg' if fmt == 'md' else 'tex'}"
     if figures == "inline" and fmt == "md":
         from symnn.output.figures.tikz import svg_data_uri
