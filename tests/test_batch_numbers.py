@@ -88,3 +88,40 @@ def test_matrix_numbers_refuse_clearly(args, message):
     result = symnn("derive", *args)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _sample_lines(sample: int = 1, data=None):
+    from symnn.output.numbers import AtSample, Mean, batch_lines
+
+    net = NET if data is None else Network(NET.inputs, NET.layers, NET.loss, data=data)
+    _, lines = batch_lines(batch_numbers(net), 6, sample)
+    at = [line for line in lines if isinstance(line.lhs, AtSample)]
+    means = [line for line in lines if isinstance(line.lhs, Mean)]
+    return batch_numbers(net), at, means
+
+
+def test_each_samples_delta_vectors_and_their_mean():
+    # Issue 18: worked numbers for every sample of a batch and their mean, at the matrix level.
+    numbers, at, means = _sample_lines()
+    values = {step.lhs: value for step, value in numbers.steps}
+    assert [(line.lhs.args[0].name, line.lhs.args[1]) for line in at] == [
+        (f"deltavec_{l}", n) for l in (2, 1) for n in (1, 2, 3)
+    ]
+    for line in at:
+        delta = values[nt.batch("Delta", int(line.lhs.args[0].name[-1]), line.value.shape[0])]
+        row = delta[int(line.lhs.args[1]) - 1]
+        assert [float(str(v)) for v in line.value] == pytest.approx(row, rel=1e-5)
+    for line in means:  # the mean δ is the mean bias gradient, ∂L̄/∂b
+        layer = int(line.lhs.args[0].name[-1])
+        b = nt.vector("b", layer, line.value.shape[0])
+        expected = values[Grad(BATCH_LOSS, b)].ravel()
+        assert [float(str(v)) for v in line.value] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_large_batch_shows_the_chosen_samples_deltas():
+    rng = np.random.default_rng(3)
+    data = Data(x=rng.normal(size=(6, 2)).tolist(), y=rng.uniform(size=(6, 2)).tolist())
+    _, at, means = _sample_lines(5, data)
+    assert [int(line.lhs.args[1]) for line in at] == [5, 5] and len(means) == 2
+    with pytest.raises(Exception, match="from 1 to 6"):
+        _sample_lines(7, data)

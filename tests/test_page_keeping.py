@@ -29,6 +29,7 @@ DOCUMENTS = [
     "single-neuron/derivation.tex",
     "two-two-two/neuron.tex",
     "two-two-two/layered.tex",
+    "two-two-two/mazur.tex",
     "three-layer-matrix/derivation.tex",
     "softmax-cross-entropy/derivation.tex",
     "softmax-cross-entropy/matrix.tex",

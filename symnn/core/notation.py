@@ -338,6 +338,19 @@ def _neuron(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
     raise SymnnError(f"no neuron notation for {kind!r}")
 
 
+# One output's term of the loss (E_total = E_o1 + E_o2 in Mazur's post): layer, then the output.
+LOSS_TERM = register_quantity("lossterm", layered("L"), text="L")
+
+
+def _mazur(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
+    """The neuron notation with Mazur's conventions: one bias b_l per layer, loss terms E_{o_j}."""
+    if kind == "b":
+        return f"b_{{{idx[0]}}}"
+    if kind == "lossterm":
+        return f"E_{{{_unit(shape.depth, idx[1], shape)}}}"
+    return _neuron(kind, idx, shape)
+
+
 def _yhat(kind: str, idx: tuple[int, ...], shape: Shape) -> str:
     """The layered notation, with the network's outputs a^{(D)}_j written ŷ_j (the prediction)."""
     if kind in ("a", "dL_da") and idx and idx[0] == shape.depth:
@@ -376,6 +389,18 @@ NOTATIONS.add(
         r"input and $\mathrm{out}$ its output; weights $w_1, w_2, \dots$ are numbered layer by "
         r"layer, row by row.",
         _neuron,
+    ),
+)
+NOTATIONS.add(
+    "mazur",
+    Notation(
+        "mazur",
+        r"as in Mazur's step-by-step backpropagation example: inputs $i_k$, hidden units "
+        r"$h_j$, outputs $o_j$; $\mathrm{net}$ is a unit's weighted input and $\mathrm{out}$ its "
+        r"output; weights $w_1, w_2, \dots$ are numbered layer by layer, row by row; one bias "
+        r"$b_l$ is shared by the units of layer $l$ (it enters each as $b_l \cdot 1$), and the "
+        r"error is the sum of one term per output, $E_{\mathrm{total}} = \sum_j E_{o_j}$.",
+        _mazur,
     ),
 )
 

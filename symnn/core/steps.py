@@ -104,6 +104,13 @@ RULES.update(
         "perceptron_rule": "Rosenblatt rule: w ← w + η (y − ŷ) x",
     }
 )
+# Mazur's conventions (symnn.engine.conventions): the error as one term per output.
+RULES.update(
+    {
+        "loss_terms": "sum rule over the outputs' errors",
+        "own_loss_term": "no other output's error reads it",
+    }
+)
 # An activation's derivative derived from its definition (symnn.engine.activation_proofs).
 RULES.update(
     {

@@ -15,6 +15,7 @@ from symnn.core.graph import ACTIVATION, LOSS_NODE, WEIGHTED_INPUT, Definition, 
 from symnn.core.steps import Derivation, Step, sections
 from symnn.engine.activation_proofs import Frac
 from symnn.engine.backprop import Backprop, adjoint_symbol
+from symnn.engine.conventions import with_convention
 from symnn.printing.text import latex_name, superscript
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
@@ -343,7 +344,7 @@ def derive(
             Step(_partial(nt.LOSS, t), bp.expanded(bp.gradients[t]), "expanded") for t in thetas
         ]
     items = title_items(wrt, graph)
-    return Derivation(
+    derivation = Derivation(
         title=f"Backpropagation: {describe(items, graph.network.notation, graph.shape)}",
         sections=sections(*ordered),
         results=tuple(results),
@@ -355,3 +356,4 @@ def derive(
             "title_items": items,
         },
     )
+    return with_convention(derivation, graph.network.notation)

@@ -84,9 +84,19 @@ class Values:
         (0.5, 0.125, -0.125)
     """
 
-    def __init__(self, bp: Backprop, point: dict[sp.Symbol, float]) -> None:
+    def __init__(
+        self,
+        bp: Backprop,
+        point: dict[sp.Symbol, float],
+        partials: Mapping[sp.Derivative, sp.Expr] | None = None,
+        loss_terms: tuple[tuple[sp.Symbol, sp.Expr], ...] = (),
+    ) -> None:
         self.bp = bp
         self.values = dict(point)
+        # What a derivation names beyond the graph (Mazur's E_o1 and ∂E_o1/∂out_h1), each as an
+        # expression in the graph's quantities: evaluated like them, never computed apart.
+        self.partials = dict(partials or {})
+        self.loss_terms = loss_terms
         # The loss and output δ as the generated code evaluates them: fused and stable where the
         # output activation and loss form a textbook pair (symnn.engine.stable).
         for symbol, expr in stable_forward(bp):
@@ -99,12 +109,16 @@ class Values:
                 self.values[name] = textbook_value(
                     bp.adjoints[d.symbol], self.values, bp.graph, self.of
                 )
+        for symbol, expr in loss_terms:
+            self.values[symbol] = self.of(expr)
 
     def gradient(self, theta: sp.Symbol) -> float:
         return self.of(self.bp.gradients[theta])
 
     def derivative(self, d: sp.Derivative) -> float:
         """The number a ∂f/∂v in a step stands for."""
+        if d in self.partials:
+            return self.of(self.partials[d])
         (v, _), f = d.variable_count[0], d.expr
         graph = self.bp.graph
         if f == nt.LOSS:
@@ -148,8 +162,17 @@ class Values:
         return Evaluated(lhs, expr, self.atoms(shown), value)
 
     def forward(self) -> list[Evaluated]:
-        """Each definition of the forward pass and the loss, in graph order."""
-        return [self.evaluated(d.symbol, d.expr) for d in self.bp.graph.definitions]
+        """Each definition of the forward pass and the loss, in graph order.
+
+        With loss terms, each term comes before the loss, which is then their sum.
+        """
+        *layers, loss = self.bp.graph.definitions
+        lines = [self.evaluated(d.symbol, d.expr) for d in layers]
+        if not self.loss_terms:
+            return [*lines, self.evaluated(loss.symbol, loss.expr)]
+        lines += [self.evaluated(symbol, expr) for symbol, expr in self.loss_terms]
+        total = sp.Add(*(symbol for symbol, _ in self.loss_terms), evaluate=False)
+        return [*lines, self.evaluated(loss.symbol, total)]
 
     def adjoints(self) -> list[Evaluated]:
         """Each adjoint from the adjoints of the quantities that use it, output first."""
@@ -229,7 +252,12 @@ def worked_numbers(
     if bp is None or network != graph.network:
         bp = backprop_for(network)
     X, Y = network.data.arrays()
-    samples = [Values(bp, point(bp.graph, params, x, y)) for x, y in zip(X, Y, strict=True)]
+    partials = derivation.context.get("partials", {})
+    terms = derivation.context.get("loss_terms", ())
+    samples = [
+        Values(bp, point(bp.graph, params, x, y), partials, terms)
+        for x, y in zip(X, Y, strict=True)
+    ]
     if not 0 <= sample < len(samples):
         raise SymnnError(
             f"sample: expected a number from 1 to {len(samples)} (the spec's samples), "
@@ -239,8 +267,10 @@ def worked_numbers(
     given = [*bp.graph.inputs, *bp.graph.targets]
     given += [s for p in bp.graph.parameters for _, s in p.entries()]
     backward = []
+    # A convention may say which of a section's steps are worked (symnn.engine.conventions).
+    chosen = derivation.context.get("numeric_steps", {})
     for section in derivation.sections:
-        kept = _numeric_steps(section.steps)
+        kept = chosen.get(section.subject) or _numeric_steps(section.steps)
         if kept:
             backward.append((section.subject, tuple(first.evaluated(s.lhs, s.rhs) for s in kept)))
     thetas = list(derivation.context.get("parameters", []))

@@ -6,6 +6,7 @@ README and the tests all start from the same specs.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from symnn.codegen.element import element_source
@@ -61,14 +62,17 @@ def _single_neuron() -> Files:
     "The 2-2-2 sigmoid network, per weight, with numbers",
     "The classic worked example (inputs 0.05, 0.10; targets 0.01, 0.99; rate 0.5, biases fixed): "
     "a hidden and an output weight through the δ terms, every factor's number and the updated "
-    "weights, in the per-neuron notation (w1…w8, h1, o1) and in the layered one (with the four "
-    "fundamental equations BP1–BP4 for this network).",
+    "weights, in the per-neuron notation (w1…w8, h1, o1), in Mazur's own conventions (one bias "
+    "per layer, E_total = E_o1 + E_o2, each path to a hidden unit worked and summed; every weight) "
+    "and in the layered one (with the four fundamental equations BP1–BP4 for this network).",
 )
 def _two_two_two() -> Files:
     net = load_spec(bundled_spec("two_two_two.toml"))
     chosen = derive(net, ["W1[1,1]", "W2[1,1]"])
+    mazur = derive(replace(net, notation="mazur"), "all")
     return {
         **_documents(chosen, "neuron", notation="neuron", numeric=True, digits=9),
+        **_documents(mazur, "mazur", notation="mazur", numeric=True, digits=9),
         **_documents(derive(net, "all"), "layered", numeric=True, digits=9, equations=True),
         "gradients.py": element_source(net),
     }

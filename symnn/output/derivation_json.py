@@ -19,13 +19,17 @@ from typing import Any
 import sympy as sp
 
 from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation, Step
+from symnn.engine.conventions import with_convention
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.text import text
 
 
-def _number(value: float) -> float | str:
-    return value if math.isfinite(value) else str(value)
+def _number(value: float, digits: int | None = None) -> float | str:
+    if not math.isfinite(value):
+        return str(value)
+    return value if digits is None else float(f"{value:.{digits}g}")
 
 
 def _expr(expr: sp.Basic, printer: SymnnLatexPrinter) -> dict[str, str]:
@@ -50,11 +54,18 @@ def derivation_json(
     numeric: bool = False,
     sample: int = 1,
     matrix: Derivation | None = None,
+    digits: int | None = None,
 ) -> dict[str, Any]:
-    """The derivation (and with ``numeric`` its worked numbers at ``sample``, from 1) as data."""
+    """The derivation (and with ``numeric`` its worked numbers at ``sample``, from 1) as data.
+
+    Numbers are at full precision, or rounded to ``digits`` significant digits when given.
+    """
+    if digits is not None and (not isinstance(digits, int) or not 1 <= digits <= 15):
+        raise SymnnError(f"digits: expected a whole number from 1 to 15, found {digits!r}")
     graph = derivation.context.get("graph")
     if notation is None:
         notation = graph.network.notation if graph is not None else "layered"
+    derivation = with_convention(derivation, notation)
     namer = nt.NOTATIONS[notation].namer(graph.shape) if graph is not None else None
     printer = SymnnLatexPrinter(namer=namer)
     data: dict[str, Any] = {
@@ -82,15 +93,17 @@ def derivation_json(
             return {
                 "lhs": _expr(e.lhs, printer),
                 "expr": _expr(shown, printer),
-                "values": [{"quantity": text(q), "value": _number(v)} for q, v in e.atoms.items()],
-                "value": _number(e.value),
+                "values": [
+                    {"quantity": text(q), "value": _number(v, digits)} for q, v in e.atoms.items()
+                ],
+                "value": _number(e.value, digits),
             }
 
         data["numeric"] = {
             "samples": numbers.samples,
             "sample": numbers.sample + 1,
-            "learning_rate": numbers.learning_rate,
-            "given": [{"quantity": text(s), "value": _number(v)} for s, v in numbers.given],
+            "learning_rate": _number(numbers.learning_rate, digits),
+            "given": [{"quantity": text(s), "value": _number(v, digits)} for s, v in numbers.given],
             "forward": [line(e) for e in numbers.forward],
             "backward": [
                 {"subject": _expr(subject, printer), "lines": [line(e) for e in lines]}
@@ -99,17 +112,17 @@ def derivation_json(
             "gradients": [
                 {
                     "parameter": text(theta),
-                    "per_sample": [_number(g) for g in per_sample],
-                    "mean": _number(mean),
+                    "per_sample": [_number(g, digits) for g in per_sample],
+                    "mean": _number(mean, digits),
                 }
                 for theta, per_sample, mean in numbers.gradients
             ],
             "updates": [
                 {
                     "parameter": text(u.theta),
-                    "old": _number(u.old),
-                    "gradient": _number(u.gradient),
-                    "new": _number(u.new),
+                    "old": _number(u.old, digits),
+                    "gradient": _number(u.gradient, digits),
+                    "new": _number(u.new, digits),
                 }
                 for u in numbers.updates
             ],

@@ -22,6 +22,7 @@ from symnn.core import notation as nt
 from symnn.core.errors import SymnnError
 from symnn.core.graph import ACTIVATION, LOSS_NODE, Graph, NodeKind
 from symnn.core.steps import RULES, Derivation, Section, Step
+from symnn.engine.conventions import shared_bias_statement, with_convention
 from symnn.engine.element import describe
 from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
@@ -284,15 +285,22 @@ def _grid(rows: list[Row], builder: _Builder) -> list[list[Row]]:
     return [rows[i : i + columns] for i in range(0, len(rows), columns)]
 
 
-def forward_rows(graph: Graph, builder: _Builder) -> list[Row]:
-    """The forward pass and the loss as definitions, in graph order."""
+def forward_rows(graph: Graph, builder: _Builder, loss_terms: Sequence = ()) -> list[Row]:
+    """The forward pass and the loss as definitions, in graph order.
+
+    With ``loss_terms`` (Mazur's E_o1, E_o2), each term is defined before the loss, their sum.
+    """
     entries = []
-    for d in graph.definitions:
+    *layers, loss = graph.definitions
+    for d in layers:
         if d.kind is ACTIVATION:
             rule = ACTIVATIONS[graph.network.layers[d.block - 1].activation].title
         else:
             rule = d.kind.heading
         entries.append((d.symbol, [Piece("=", d.expr)], rule))
+    entries += [(symbol, [Piece("=", expr)], "this output's error") for symbol, expr in loss_terms]
+    total = sp.Add(*(s for s, _ in loss_terms), evaluate=False) if loss_terms else loss.expr
+    entries.append((loss.symbol, [Piece("=", total)], loss.kind.heading))
     return list(builder.rows(entries))
 
 
@@ -376,6 +384,17 @@ def _given_lines(pairs: list[tuple[sp.Basic, sp.Basic]], per_line: int = 4) -> l
     return [pairs[i : i + per_line] for i in range(0, len(pairs), per_line)]
 
 
+def _distinct(pairs: list[tuple[sp.Basic, sp.Basic]], printer) -> list[tuple[sp.Basic, sp.Basic]]:
+    """Given values once each: a shared bias (b_1 of h_1 and of h_2) prints as one quantity."""
+    seen, kept = set(), []
+    for lhs, value in pairs:
+        key = (printer.doprint(lhs), str(value))
+        if key not in seen:
+            seen.add(key)
+            kept.append((lhs, value))
+    return kept
+
+
 def _has_infinite(numbers: WorkedNumbers) -> bool:
     """Whether a number shown is ±∞ (a textbook factor such as −y/a at a saturated output)."""
     lines = [*numbers.forward, *(e for _, evaluated in numbers.backward for e in evaluated)]
@@ -390,7 +409,7 @@ def _numeric_context(numbers: WorkedNumbers, builder: _Builder, digits: int):
         backward.append(Block(subject, builder.numeric(lines), words, term))
     samples = worked.samples
     return {
-        "given": _given_lines(worked.given()),
+        "given": _given_lines(_distinct(worked.given(), builder.printer)),
         "forward": builder.numeric(worked.forward()),
         "backward": backward,
         "gradients": builder.numeric(worked.gradients()),
@@ -439,6 +458,7 @@ def context(
     graph: Graph | None = derivation.context.get("graph")
     if notation is None:
         notation = graph.network.notation if graph is not None else "layered"
+    derivation = with_convention(derivation, notation)
     # What is typeset is checked like what is computed: every product conforms (a shape error is a
     # bug, raised before anything is laid out), and each matrix quantity's shape is stated.
     level = derivation if derivation.context.get("level") == "matrix" else matrix
@@ -479,6 +499,8 @@ def context(
         ctx["equations"] = _equations(network_spec, builder)
     # Every layer states its conventions once, under the notation, at either level.
     ctx["layer_conventions"] = layer_conventions(network_spec) if network_spec is not None else []
+    if derivation.context.get("convention") == "mazur":
+        ctx["layer_conventions"].append(shared_bias_statement(graph))
     if matrix is not None:
         ctx["matrix"] = {
             "conventions": list(matrix.context.get("conventions", {}).values()),
@@ -493,7 +515,7 @@ def context(
             "widths": "-".join(map(str, graph.network.widths)),
             "loss": loss.title,
             "stable": stable.fused.why if (stable := stable_output(graph)) is not None else "",
-            "forward": forward_rows(graph, builder),
+            "forward": forward_rows(graph, builder, derivation.context.get("loss_terms", ())),
             "jacobians": [_fit(j, builder) for j in jacobians],
         }
     ctx["batch"] = None
@@ -504,7 +526,7 @@ def context(
         from symnn.output.numbers import batch_lines
 
         data = numeric if isinstance(numeric, Network) else network_spec
-        given, lines = batch_lines(batch_numbers(data), digits)
+        given, lines = batch_lines(batch_numbers(data), digits, sample)
         ctx["batch"] = {
             "given": given,
             "rows": builder.numeric(lines),
@@ -583,7 +605,7 @@ def _figures(
         wrt = chosen_parameter(list(derivation.results), graph)
     values = dict(numeric.given) if isinstance(numeric, WorkedNumbers) else None
     fit = "beamer" if fmt == "beamer" else "article"
-    tikz = render_network(graph, printer, wrt, values, min(digits, 4), fit, reveal=fmt == "beamer")
+    tikz = render_network(graph, printer, wrt, values, digits, fit, reveal=fmt == "beamer")
     file = f"{stem}-network.{'svg' if fmt == 'md' else 'tex'}"
     if figures == "inline" and fmt == "md":
         from symnn.output.figures.tikz import svg_data_uri

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
 from symnn.engine.values import Evaluated, Update, WorkedNumbers
 from symnn.output.render import format_number
 from symnn.printing.latex import textbook_order
@@ -184,17 +185,68 @@ class MeanOf(sp.Function):
         return rf"\frac{{1}}{{{len(self.args)}}} \left({terms}\right)"
 
 
+class AtSample(sp.Function):
+    """δ⁽ˡ⁾ of sample n (row n of Δ⁽ˡ⁾ as a column), written δ⁽ˡ⁾|ₙ₌₁ so n reads as no unit."""
+
+    def _latex(self, printer) -> str:
+        vector, n = self.args
+        return rf"\left.{printer._print(vector)}\right|_{{n={n}}}"
+
+
+class SampleMean(sp.Function):
+    """(1/N) Σₙ δ⁽ˡ⁾|ₙ: the mean over the batch of one quantity's per-sample vectors."""
+
+    def _latex(self, printer) -> str:
+        (vector,) = self.args
+        return rf"\frac{{1}}{{N}} \sum_{{n}} \left.{printer._print(vector)}\right|_{{n}}"
+
+
+class Mean(sp.Function):
+    """The mean over the batch, written with a bar: δ̄⁽ˡ⁾."""
+
+    def _latex(self, printer) -> str:
+        return rf"\overline{{{printer._print(self.args[0])}}}"
+
+
+SHOWN_SAMPLES = 4  # a batch up to this size shows every sample's δ; a larger one the chosen one
+
+
+def sample_deltas(delta: sp.MatrixSymbol, rows, digits: int, sample: int) -> list[NumericLine]:
+    """δ⁽ˡ⁾ of each sample of a small batch (else of ``sample``, from 1), then their mean."""
+    import numpy as np
+
+    columns = [np.asarray(row, dtype=float).reshape(-1, 1) for row in rows]
+    if not 1 <= sample <= len(columns):
+        raise SymnnError(
+            f"sample: expected a number from 1 to {len(columns)} (the spec's samples), "
+            f"found {sample}"
+        )
+    kind, layer = nt.parse_matrix(delta)
+    vector = nt.vector("delta", layer, len(columns[0]))
+    shown_at = range(1, len(columns) + 1) if len(columns) <= SHOWN_SAMPLES else [sample]
+    lines = [
+        NumericLine(AtSample(vector, n), None, None, number_matrix(columns[n - 1], digits))
+        for n in shown_at
+    ]
+    mean = number_matrix(np.mean(columns, axis=0), digits)
+    each = MeanOf(*(number_matrix(c, digits) for c in columns)) if len(columns) > 1 else None
+    lines.append(NumericLine(Mean(vector), SampleMean(vector), each, mean))
+    return lines
+
+
 def number_matrix(values, digits: int) -> sp.ImmutableMatrix:
     """A matrix of numbers as the document prints them."""
     array = [[shown(float(v), digits, bare=True) for v in row] for row in values]
     return sp.ImmutableMatrix(array)
 
 
-def batch_lines(numbers, digits: int) -> tuple[list[tuple], list[NumericLine]]:
+def batch_lines(numbers, digits: int, sample: int = 1) -> tuple[list[tuple], list[NumericLine]]:
     """The given matrices, and each batch step ``lhs = formula = value`` of a ``BatchNumbers``.
 
     A weight gradient (1/N) Δᵀ A shows its numbers as the mean of the samples' outer products
-    δₙ aₙᵀ (row n of Δ and of A), each written out, before the value.
+    δₙ aₙᵀ (row n of Δ and of A), each written out, before the value. Each Δ⁽ˡ⁾ is followed by
+    its rows as the samples' δ⁽ˡ⁾ vectors (every sample of a batch of up to four, else the
+    chosen ``sample``, from 1) and their mean.
     """
     import numpy as np
 
@@ -215,4 +267,6 @@ def batch_lines(numbers, digits: int) -> tuple[list[tuple], list[NumericLine]]:
             ]
             shown_numbers = MeanOf(*outers)
         lines.append(NumericLine(lhs, step.rhs, shown_numbers, number_matrix(value, digits)))
+        if isinstance(lhs, sp.MatrixSymbol) and nt.parse_matrix(lhs)[0] == "Deltabatch":
+            lines += sample_deltas(lhs, value, digits, sample)
     return given, lines

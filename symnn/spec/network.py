@@ -174,7 +174,7 @@ class Network:
         object.__setattr__(self, "_parameters", tuple(params))
         object.__setattr__(self, "_blocks", dict(ctx.names))
         object.__setattr__(self, "_block_shapes", tuple(ctx.block_shapes))
-        if self.notation == "neuron" and not self.is_chain:
+        if self.notation in ("neuron", "mazur") and not self.is_chain:
             raise _fail(
                 "notation",
                 "'layered' for a network that is not a chain of dense layers",

@@ -189,19 +189,24 @@ class GradientReport:
             columns.append(("autodiff", "vs autodiff"))
         return columns
 
-    def table(self) -> str:
-        """A plain-text table, a row per parameter, then the entries that disagree, the verdict."""
+    def table(self, digits: int | None = None) -> str:
+        """A plain-text table, a row per parameter, then the entries that disagree, the verdict.
+
+        ``digits`` sets the significant digits of every number (default: 3 for the relative
+        errors, 10 for a disagreeing entry, 12 for the loss).
+        """
+        error, entry, loss = (3, 10, 12) if digits is None else (digits, digits, digits)
         columns = self._columns()
         width = max(10, *(len(r.name) for r in self.rows)) if self.rows else 10
         lines = [f"{'parameter':<{width}} " + " ".join(f"{t:>16}" for _, t in columns)]
         for r in self.rows:
-            cells = " ".join(f"{getattr(r, key):>16.2e}" for key, _ in columns)
+            cells = " ".join(f"{getattr(r, key):>16.{error - 1}e}" for key, _ in columns)
             lines.append(f"{r.name:<{width}} {cells}")
         for r in self.rows:
             for index, got, expected in r.disagreeing:
                 lines.append(
-                    f"  {r.name}[{', '.join(map(str, index))}]: {got:.10g}, "
-                    f"finite differences {expected:.10g}"
+                    f"  {r.name}[{', '.join(map(str, index))}]: {got:.{entry}g}, "
+                    f"finite differences {expected:.{entry}g}"
                 )
             if r.kinks:
                 shown = ", ".join(f"[{', '.join(map(str, k))}]" for k in r.kinks[:SHOWN_ENTRIES])
@@ -216,7 +221,8 @@ class GradientReport:
                 )
         if not self.loss_agrees:
             lines.append(
-                f"loss: {self.loss:.12g}, symnn's loss {self.reference_loss:.12g} (do both take "
+                f"loss: {self.loss:.{loss}g}, symnn's loss {self.reference_loss:.{loss}g} (do "
+                "both take "
                 "the mean over samples, with the same loss?)"
             )
         lines += [f"  {note}" for note in self.notes]

@@ -142,10 +142,12 @@ def worked_step(
     template_dir: str | Path | None = None,
     paper: str = "a4",
     result: TrainResult | None = None,
+    digits: int = 9,
 ) -> str:
     """The worked-step document (``fmt`` tex or md) on one sample of the data.
 
-    ``paper`` ("a4" or "letter") is the paper of the LaTeX document.
+    ``paper`` ("a4" or "letter") is the paper of the LaTeX document; ``digits`` the significant
+    digits of its numbers.
 
     Parameters default to the spec's weights, data to the spec's [data], the rate to its
     ``learning_rate``.
@@ -176,8 +178,10 @@ def worked_step(
         raise SymnnError(f"sample: {sample} is not in the batch of the first step")
     lr = lr or network.learning_rate or 0.1
     losses = None if result is None else result.loss
+    if not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise SymnnError(f"digits: expected a whole number from 1 to 15, found {digits!r}")
     context = worked_step_context(
-        network, params, X[sample], Y[sample], lr, steps, freeze,
+        network, params, X[sample], Y[sample], lr, steps, freeze, digits,
         batch=(X[index], Y[index]), losses=losses,
     )  # fmt: skip
     chosen = [int(i) + 1 for i in index]
@@ -207,6 +211,7 @@ def write_worked_step(
     steps: int = 20,
     paper: str = "a4",
     result: TrainResult | None = None,
+    digits: int = 9,
 ) -> None:
     """Write the worked step to ``path``; its suffix (.tex or .md) chooses the format.
 
@@ -217,6 +222,6 @@ def write_worked_step(
     if suffix not in FORMATS:
         raise SymnnError(f"--worked-step {path}: expected a .tex or .md file name")
     document = worked_step(
-        network, params, X, Y, lr, suffix, steps, freeze, paper=paper, result=result
+        network, params, X, Y, lr, suffix, steps, freeze, paper=paper, result=result, digits=digits
     )
     write_text(path, document)

@@ -7,6 +7,7 @@ import json
 
 from symnn.cli.commands import SUMMARIES
 from symnn.cli.commands.output import emit
+from symnn.core.errors import SymnnError
 from symnn.spec.specfile import load_spec
 from symnn.training.check import check_gradients
 
@@ -27,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="skip the autodiff column (autograd) even if installed",
     )
+    p.add_argument(
+        "--digits",
+        type=int,
+        help="significant digits of the table's numbers (default: 3 for the errors, 10 for a "
+        "disagreeing entry, 12 for the loss)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
@@ -40,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         autodiff=not args.no_autodiff,
         level=args.level,
     )
-    text = json.dumps(report.to_json(), indent=2) if args.json else report.table()
+    if args.digits is not None and not 1 <= args.digits <= 15:
+        raise SymnnError(f"--digits: expected a whole number from 1 to 15, found {args.digits}")
+    text = json.dumps(report.to_json(), indent=2) if args.json else report.table(args.digits)
     emit(text, args.output)
     return 0 if report.passed else 1

@@ -17,6 +17,7 @@ from symnn.core.files import write_bytes
 from symnn.core.notation import NOTATIONS
 from symnn.core.steps import Derivation
 from symnn.engine import derive
+from symnn.engine.conventions import with_convention
 from symnn.engine.matrix import derive_matrix
 from symnn.output.layout import PAPERS
 from symnn.printing.latex import PARTIAL_STYLES
@@ -72,7 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         help="with --numeric: the sample (from 1) whose forward and backward pass are worked; "
-        "the gradients are the mean over all samples (default 1)",
+        "the gradients are the mean over all samples (default 1); at the matrix level, every "
+        "sample's δ vectors are shown for a batch of up to four, else this sample's, then "
+        "their mean",
     )
     p.add_argument(
         "--derive-activations",
@@ -96,7 +99,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--partial", choices=PARTIAL_STYLES, default="frac", help="∂ as a fraction or a slash"
     )
     p.add_argument(
-        "--digits", type=int, default=6, help="significant digits of the numbers (default 6)"
+        "--digits",
+        type=int,
+        help="significant digits of the numbers (default 6; 4 on a circuit; --json: full "
+        "precision)",
     )
     p.add_argument(
         "--paper", choices=PAPERS, default="a4", help="paper of article and pdf (default a4)"
@@ -122,6 +128,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Asked for (kept for --json and the circuit, whose defaults differ), else the documents' 6.
+    args.digits_asked, args.digits = args.digits, 6 if args.digits is None else args.digits
     if args.document:  # the name calc and perceptron use: tex with --document is the article
         if args.format not in ("tex", "article"):
             raise SymnnError("--document: expected together with --format tex")
@@ -217,7 +225,8 @@ def _circuit(args: argparse.Namespace) -> int:
     run = ProgramRun(network_program(network, args.sample), digits=args.digits)
     style = nt.NOTATIONS[args.notation or network.notation]
     printer = SymnnLatexPrinter(namer=style.namer(build_graph(network).shape))
-    picture = render_circuit(run, digits=min(args.digits, 4), printer=printer)
+    digits = 4 if args.digits_asked is None else args.digits_asked
+    picture = render_circuit(run, digits=digits, printer=printer)
     if args.output not in (None, "-") and not args.output.endswith(".tex"):
         from symnn.output.figures.tikz import save_picture
 
@@ -240,6 +249,7 @@ def _json(derivation: Derivation | None, matrix: Derivation | None, args) -> int
         numeric=args.numeric,
         sample=args.sample,
         matrix=matrix if derivation is not None else None,
+        digits=args.digits_asked,
     )
     emit(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False), args.output)
     return 0
@@ -287,5 +297,5 @@ def _derivations(network, args: argparse.Namespace) -> tuple[Derivation | None, 
         return None, derive_matrix(network)
     whole = args.wrt.isascii() and args.wrt.isdigit() and len(args.wrt) <= 12
     wrt = int(args.wrt) if whole else args.wrt
-    element = derive(network, wrt, expand=args.expand)
+    element = with_convention(derive(network, wrt, expand=args.expand), args.notation)
     return element, derive_matrix(network) if args.level == "both" else None

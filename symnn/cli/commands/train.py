@@ -61,6 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument(
         "--paper", choices=PAPERS, default="a4", help="paper of the worked step's .tex (default a4)"
     )
+    out.add_argument(
+        "--digits",
+        type=int,
+        default=9,
+        help="significant digits of the worked step's numbers (default 9)",
+    )
     out.add_argument("--json", action="store_true", help="print the result as one JSON object")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument(
@@ -178,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
             steps,
             paper=args.paper,
             result=result,
+            digits=args.digits,
         )
     text = json_text(result.to_json(), indent=None, ensure_ascii=True) if args.json else None
     emit(text if args.json else _summary(result, len(X)), args.output)
