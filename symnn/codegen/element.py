@@ -20,6 +20,7 @@ import sympy as sp
 
 from symnn import numerics
 from symnn.codegen.gather import layer_lines
+from symnn.core.bulk import bulk
 from symnn.core.errors import SymnnError
 from symnn.core.graph import Graph
 from symnn.engine.backprop import Backprop
@@ -144,6 +145,7 @@ def function_header(
     return lines
 
 
+@bulk
 def element_source(
     spec: Network | Graph | Backprop, name: str = "loss_and_gradients", layout: str = "auto"
 ) -> str:

@@ -7,18 +7,22 @@ The whole walk costs about as much as the network has edges.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import sympy as sp
 
+from symnn.core.bulk import bulk
 from symnn.core.errors import SymnnError
 from symnn.core.graph import LOSS_NODE, Definition, Graph, node_kind, product
 
 
-@dataclass(frozen=True)
-class Local:
-    """∂child/∂parent: as SymPy differentiates it (``raw``) and in named quantities (``named``)."""
+class Local(NamedTuple):
+    """∂child/∂parent: as SymPy differentiates it (``raw``) and in named quantities (``named``).
+
+    A named tuple, not a frozen dataclass: one is made per edge (101,770 at 784-128-10), and a
+    frozen dataclass's ``__init__`` costs several times a tuple's.
+    """
 
     raw: sp.Expr
     named: sp.Expr
@@ -74,33 +78,34 @@ class Backprop:
         }
 
     @cached_property
+    @bulk
     def _locals(self) -> dict[sp.Symbol, dict[sp.Symbol, Local]]:
         return {d.symbol: self._partials(d) for d in self.graph.definitions}
 
     def _partials(self, d: Definition) -> dict[sp.Symbol, Local]:
-        parents = self.graph.parents(d)
-        wanted = set(parents)
-        raw: dict[sp.Symbol, list[sp.Expr]] = {p: [] for p in parents}
+        # The terms found for each parent, in graph order; the dict doubles as the set of parents.
+        raw: dict[sp.Symbol, list[sp.Expr]] = {p: [] for p in self.graph.parents(d)}
         for term in _terms(d.expr):
             args = term.args
             if type(term) is sp.Mul and len(args) == 2 and _symbols(args):
                 # w·a (every edge of a weighted sum): each factor's partial is the other one
                 u, v = args
-                if u in wanted:
-                    raw[u].append(v)
-                if v in wanted:
-                    raw[v].append(u)
+                if (found := raw.get(u)) is not None:
+                    found.append(v)
+                if (found := raw.get(v)) is not None:
+                    found.append(u)
                 continue
-            for p in term.free_symbols & wanted:
+            for p in term.free_symbols & raw.keys():
                 raw[p].append(_term_partial(term, p))
         partials = {}
-        for p in parents:
-            derivative = raw[p][0] if len(raw[p]) == 1 else sp.Add(*raw[p])
-            named = (
-                self._names.get(derivative, derivative)
-                if derivative.is_Atom
-                else derivative.xreplace(self._names)
-            )
+        for p, found in raw.items():
+            derivative = found[0] if len(found) == 1 else sp.Add(*found)
+            if type(derivative) is sp.Symbol:
+                named = derivative  # the names replace expressions, never a plain symbol
+            elif derivative.is_Atom:
+                named = self._names.get(derivative, derivative)
+            else:
+                named = derivative.xreplace(self._names)
             partials[p] = Local(derivative, named)
         return partials
 
@@ -116,6 +121,7 @@ class Backprop:
         return terms[0] if len(terms) == 1 else sp.Add(*terms)
 
     @cached_property
+    @bulk
     def adjoints(self) -> dict[sp.Symbol, sp.Expr]:
         """∂L/∂node for every node but the loss, in children's adjoints and named quantities."""
         return {
@@ -124,6 +130,7 @@ class Backprop:
         }
 
     @cached_property
+    @bulk
     def gradients(self) -> dict[sp.Symbol, sp.Expr]:
         """∂L/∂θ for every trainable scalar parameter θ, in named quantities."""
         return {

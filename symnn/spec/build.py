@@ -5,12 +5,14 @@ from __future__ import annotations
 import sympy as sp
 
 from symnn.core import notation as nt
+from symnn.core.bulk import bulk
 from symnn.core.graph import LOSS_NODE, Definition, Graph
 from symnn.layers.base import GraphBuilder, constant
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Network
 
 
+@bulk
 def build_graph(network: Network) -> Graph:
     """Turn a network spec into its graph of definitions.
 
