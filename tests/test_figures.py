@@ -40,6 +40,10 @@ def _text(pdf: bytes, tmp_path) -> str:
     return done.stdout
 
 
+def _parameters(graph) -> set:
+    return {s for p in graph.parameters for _, s in p.entries()}
+
+
 def _flows(ctx) -> set[tuple[str, str]]:
     return {(e.source, e.target) for e in ctx["edges"] if e.flow}
 
@@ -162,15 +166,18 @@ def test_article_and_beamer_carry_the_figure_and_compile(tmp_path):
 @pytest.mark.parametrize(
     ("name", "numbers"),
     [("two_two_two", True), ("softmax_three_classes", False), ("three_layer_tanh", False),
-     ("iris", False), ("residual", True), ("tied_autoencoder", True)],
+     ("iris", False), ("residual", True), ("tied_autoencoder", True), ("attention", False),
+     ("attention", True), ("gru", False), ("lstm", True), ("rnn", False), ("layernorm", False),
+     ("batchnorm", False)],
 )  # fmt: skip
 def test_placed_weight_labels_meet_no_other_label_and_no_unit(name, numbers):
     from symnn.output.figures.network import _node_box, _overlap, bias_box, label_box
 
     net = _net(name)
     graph = build_graph(net)
-    values = dict(worked_numbers(derive(net, "W1[1,1]")).given) if numbers else None
-    ctx = network_context(graph, _printer(graph), nt.w(1, 1, 1), values)
+    values = dict(worked_numbers(derive(net, "all")).given) if numbers else None
+    wrt = nt.w(1, 1, 1) if nt.w(1, 1, 1) in _parameters(graph) else None
+    ctx = network_context(graph, _printer(graph), wrt, values)
     nodes = {n.key: n for n in ctx["nodes"]}
     labels = [
         (e, label_box(nodes[e.source], nodes[e.target], e, e.pos)) for e in ctx["edges"] if e.label
@@ -183,6 +190,52 @@ def test_placed_weight_labels_meet_no_other_label_and_no_unit(name, numbers):
         for other_edge, other in labels[i + 1 :]:
             assert not _overlap(box, other), (edge.label, other_edge.label)
         assert not any(_overlap(box, other) for other in others), edge.label
+
+
+GALLERY_KINDS = [
+    "two_two_two", "softmax_three_classes", "three_layer_tanh", "residual", "tied_autoencoder",
+    "rnn", "lstm", "gru", "attention", "cnn", "conv1d", "conv_worked", "batchnorm", "layernorm",
+    "dropout_mlp", "embedding_bag", "iris", "single_neuron",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", GALLERY_KINDS)
+def test_every_drawn_node_but_an_input_has_an_edge_in_and_one_out(name):
+    # A GRU drew its inputs with no edge (its stages were not nodes), attention piled q, k, v,
+    # s, p, o into one unit: every quantity a layer computes is a node of its own, wired.
+    graph = build_graph(_net(name))
+    parameters = _parameters(graph)
+    first = graph.parameters[0].entries()[0][1]
+    ctx = network_context(graph, _printer(graph), first)
+    assert any(e.flow for e in ctx["edges"])
+    into = {e.target for e in ctx["edges"]}
+    out = {e.source for e in ctx["edges"]}
+    for node in ctx["nodes"]:
+        if node.style == "input":
+            assert node.key in out, f"{name}: input {node.key} has no edge out"
+        if node.style in ("input", "dots") or node.key == "loss":
+            continue
+        shown = [d for d in graph.definitions if d.symbol in _drawn(node, graph)]
+        assert shown, node.lines
+        # Read from parameters alone (a GRU's W_hh h_0 + b_hh at h_0 = 0): its bias, no edge in.
+        constant = all(set(graph.parents(d)) <= parameters for d in shown)
+        assert node.key in into or constant, f"{name}: {node.key} has no edge in"
+        assert node.key in out or _dropped(shown, graph), f"{name}: {node.key} has no edge out"
+    # Each of a layer's stages stands in a column of its own: no node piles several kinds.
+    for node in ctx["nodes"]:
+        kinds = {d.kind.name for d in graph.definitions if d.symbol in _drawn(node, graph)}
+        assert len(kinds - {"weighted_input", "convolution", "activation"}) <= 1, kinds
+
+
+def _drawn(node, graph) -> set:
+    """The symbols a drawn node shows, read back from its labels."""
+    printer = _printer(graph)
+    return {d.symbol for d in graph.definitions if printer.doprint(d.symbol) in node.lines}
+
+
+def _dropped(definitions, graph) -> bool:
+    """A unit whose output nothing reads (dropout's mask took it): no edge out."""
+    return any(not graph.children(d.symbol) for d in definitions)
 
 
 def test_each_slide_on_deltas_path_shows_how_far_back_delta_has_come():
