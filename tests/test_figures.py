@@ -637,3 +637,68 @@ def test_circuit_refuses_options_it_would_ignore():
     for flag in ("--bp-equations", "--derive-activations", "--expand"):
         result = run_cli(["derive", "single_neuron", "--format", "circuit", flag])
         assert result.clean_error and flag in result.stderr, (flag, result.stderr)
+
+
+@needs_pdflatex
+def test_graph_documents_carry_the_circuit_as_asked(tmp_path):
+    # graph had no --figures: the circuit was in article and slides, never in tex, and could not
+    # be left out or written beside.
+    fragment = run_cli(["graph", "micrograd", "--format", "tex", "--figures", "inline"])
+    assert fragment.code == 0, fragment.stderr
+    assert "% requires: tikz" in fragment.stdout and "\\begin{tikzpicture}" in fragment.stdout
+    plain = run_cli(["graph", "micrograd", "--format", "tex"])
+    assert "tikzpicture" not in plain.stdout and "Circuit" not in plain.stdout
+    bare = run_cli(["graph", "micrograd", "--format", "beamer", "--figures", "none"])
+    assert bare.code == 0 and "tikzpicture" not in bare.stdout
+    out = tmp_path / "notes.tex"
+    beside = run_cli(["graph", "micrograd", "--format", "article", "--figures", "separate",
+                      "-o", str(out)])  # fmt: skip
+    assert beside.code == 0, beside.stderr
+    assert "\\input{notes-circuit.tex}" in out.read_text()
+    assert "\\begin{tikzpicture}" in (tmp_path / "notes-circuit.tex").read_text()
+    # The article compiles with the circuit read from beside it, and reads back its numbers.
+    command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "notes.tex"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    text = _text((tmp_path / "notes.pdf").read_bytes(), tmp_path)
+    assert "Forward values above the wires" in text and "24.7" in text and "138.8" in text
+    pdf = tmp_path / "none.pdf"
+    assert run_cli(["graph", "micrograd", "--format", "pdf", "--figures", "none",
+                    "-o", str(pdf)]).code == 0  # fmt: skip
+    assert "Circuit" not in _text(pdf.read_bytes(), tmp_path)
+
+
+@needs_dvisvgm
+def test_graph_markdown_points_at_or_holds_the_circuit_svg(tmp_path):
+    import base64
+    import re
+
+    out = tmp_path / "g.md"
+    result = run_cli(["graph", "micrograd", "--format", "md", "--figures", "separate",
+                      "-o", str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "](g-circuit.svg)" in out.read_text()
+    inline = run_cli(["graph", "micrograd", "--format", "md", "--figures", "inline"])
+    assert inline.code == 0, inline.stderr
+    data = re.findall(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", inline.stdout)
+    assert base64.b64decode(data[0]) == (tmp_path / "g-circuit.svg").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--figures", "inline"], "has no figures"),
+        (["--format", "circuit", "--figures", "inline"], "is the circuit itself"),
+        (["--json", "--figures", "separate"], "has no figures"),
+        (["--format", "beamer", "--figures", "separate", "-o", "x.tex"], "carries its circuit"),
+        (["--format", "md", "--figures", "separate"], "expected an output file"),
+    ],
+)
+def test_graph_refuses_a_figure_it_cannot_make(argv, words, tmp_path):
+    at = argv.index("-o") + 1 if "-o" in argv else None
+    if at is not None:
+        argv = [*argv[:at], str(tmp_path / argv[at]), *argv[at + 1 :]]
+    result = run_cli(["graph", "micrograd", *argv])
+    assert result.clean_error, result.describe()
+    assert words in result.stderr
+    assert not list(tmp_path.iterdir())
