@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
 from symnn.engine import derive
 from symnn.engine.values import worked_numbers
 from symnn.gallery.networks import bundled_spec
@@ -702,3 +703,67 @@ def test_graph_refuses_a_figure_it_cannot_make(argv, words, tmp_path):
     assert result.clean_error, result.describe()
     assert words in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+@needs_pdflatex
+def test_train_worked_step_carries_the_network_and_the_loss_curve(tmp_path):
+    # train had no --figures: its worked step was the one document of symnn with no picture.
+    out = tmp_path / "step.tex"
+    result = run_cli(["train", "two_two_two", "--steps", "20", "--quiet", "--worked-step",
+                      str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    tex = out.read_text()
+    assert tex.count("\\begin{tikzpicture}") == 2
+    text = _text(compile_pdf(tex), tmp_path)
+    # The network with the step's own numbers (the weights before it) and the curve's ends.
+    for label in ("0.15", "0.45", "0.55", "The loss after each of the 20 steps", "0.2984"):
+        assert label in text, label
+    beside = tmp_path / "beside.tex"
+    result = run_cli(["train", "two_two_two", "--steps", "20", "--quiet", "--worked-step",
+                      str(beside), "--figures", "separate"])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "\\input{beside-network.tex}" in beside.read_text()
+    assert "\\input{beside-loss.tex}" in beside.read_text()
+    assert (tmp_path / "beside-loss.tex").read_text().startswith("\\begin{tikzpicture}")
+    none = tmp_path / "none.tex"
+    run_cli(["train", "two_two_two", "--steps", "20", "--quiet", "--worked-step", str(none),
+             "--figures", "none"])  # fmt: skip
+    assert "tikz" not in none.read_text()
+
+
+def test_the_loss_curve_runs_through_the_runs_losses():
+    from symnn.output.figures.training import loss_picture
+
+    picture = loss_picture([4.0, 2.0, 1.0])
+    assert "(0, 4.5) -- (4.5, 1.5) -- (9, 0)" in picture and "{2}" in picture
+    with pytest.raises(SymnnError, match="not finite"):
+        loss_picture([1.0, float("nan")])
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--figures", "inline"], "give --worked-step"),
+        (["--figures", "separate", "--worked-step", "x.txt"], "expected a .tex or .md"),
+    ],
+)
+def test_train_refuses_a_figure_it_cannot_make(argv, words, tmp_path):
+    argv = [str(tmp_path / a) if a.startswith("x.") else a for a in argv]
+    result = run_cli(["train", "two_two_two", "--steps", "2", "--quiet", *argv])
+    assert result.clean_error, result.describe()
+    assert words in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@needs_dvisvgm
+def test_train_markdown_worked_step_shows_its_figures_as_svg(tmp_path):
+    out = tmp_path / "step.md"
+    result = run_cli(["train", "two_two_two", "--steps", "5", "--quiet", "--worked-step",
+                      str(out), "--figures", "separate"])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "](step-network.svg)" in out.read_text() and "](step-loss.svg)" in out.read_text()
+    assert (tmp_path / "step-loss.svg").read_text().startswith("<?xml")
+    inline = tmp_path / "inline.md"
+    run_cli(["train", "two_two_two", "--steps", "5", "--quiet", "--worked-step", str(inline),
+             "--figures", "inline"])  # fmt: skip
+    assert inline.read_text().count("(data:image/svg+xml;base64,") == 2
