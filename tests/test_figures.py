@@ -399,9 +399,9 @@ def test_markdown_inline_figures_are_the_same_svg_inside_the_file(tmp_path):
             [
                 "perceptron",
                 "--point",
-                "3,-1",
+                "3,-1,2",
                 "--weights",
-                "1,2",
+                "1,2,0",
                 "--format",
                 "md",
                 "--figures",
@@ -409,7 +409,7 @@ def test_markdown_inline_figures_are_the_same_svg_inside_the_file(tmp_path):
                 "-o",
                 "x.md",
             ],
-            "--plot FILE",
+            "drawn for two inputs",
         ),  # fmt: skip
         (["perceptron", "--gate", "and", "--figures", "inline"], "plain text has no figures"),
     ],
@@ -767,3 +767,21 @@ def test_train_markdown_worked_step_shows_its_figures_as_svg(tmp_path):
     run_cli(["train", "two_two_two", "--steps", "5", "--quiet", "--worked-step", str(inline),
              "--figures", "inline"])  # fmt: skip
     assert inline.read_text().count("(data:image/svg+xml;base64,") == 2
+
+
+@needs_pdflatex
+def test_the_dot_product_view_carries_w_x_and_the_angle(tmp_path):
+    # The gallery's dot_product_angle had no figure: its picture was only --plot FILE.
+    from symnn.output.refresher import render_refresher
+    from symnn.perceptron.view import dot_product
+
+    view = dot_product("1,2", "3,-1", bias="-1")
+    article = render_refresher(view, "tex", document=True, figures="inline")
+    text = _text(compile_pdf(article), tmp_path)
+    assert "θ" in text and "w = (1, 2), x = (3, −1), b = −1" in text
+    assert "with w as its normal" in text
+    out = tmp_path / "dp.md"
+    result = run_cli(["perceptron", "--point", "3,-1", "--weights", "1,2", "--format", "md",
+                      "--figures", "separate", "-o", str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "](dp-figure.svg)" in out.read_text()
