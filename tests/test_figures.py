@@ -148,6 +148,29 @@ def test_every_bundled_network_figure_compiles(name):
 
 
 @needs_pdflatex
+@pytest.mark.parametrize(
+    ("name", "labels"),
+    [
+        ("attention", ["q1", "k1", "v1", "s1", "p1", "o1", "a1", "x4", "s8", "p8"]),
+        ("gru", ["q1,1", "q2,1", "r1,1", "ζ2,1", "n2,1", "p2,1", "x1", "x2"]),
+        ("lstm", ["x1", "x2", "L"]),
+        ("rnn", ["x1", "x3", "L"]),
+        ("batchnorm", ["μ", "σ", "x̂1", "x6", "L"]),
+        ("layernorm", ["μ", "σ", "x̂1", "γ1", "β1", "L"]),
+    ],
+)
+def test_layer_stage_figures_compile_and_read_back_their_labels(name, labels, tmp_path):
+    # Each stage is a node: its label reads back on its own, not piled with the others'.
+    graph = build_graph(_net(name))
+    first = graph.parameters[0].entries()[0][1]
+    text = _text(picture_pdf(render_network(graph, _printer(graph), first)), tmp_path)
+    text = text.replace("\u00b5", "\u03bc")  # TeX's \mu reads back as the micro sign
+    words = set(text.split())
+    for label in labels:
+        assert label in words or label in text, (name, label)
+
+
+@needs_pdflatex
 def test_article_and_beamer_carry_the_figure_and_compile(tmp_path):
     net = _net("two_two_two")
     derivation = derive(net, "W1[1,1]")
