@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from symnn.core import notation as nt
+from symnn.core.errors import SymnnError
 from symnn.engine import derive
 from symnn.engine.values import worked_numbers
 from symnn.gallery.networks import bundled_spec
@@ -38,6 +39,10 @@ def _text(pdf: bytes, tmp_path) -> str:
     path.write_bytes(pdf)
     done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
     return done.stdout
+
+
+def _parameters(graph) -> set:
+    return {s for p in graph.parameters for _, s in p.entries()}
 
 
 def _flows(ctx) -> set[tuple[str, str]]:
@@ -143,6 +148,29 @@ def test_every_bundled_network_figure_compiles(name):
 
 
 @needs_pdflatex
+@pytest.mark.parametrize(
+    ("name", "labels"),
+    [
+        ("attention", ["q1", "k1", "v1", "s1", "p1", "o1", "a1", "x4", "s8", "p8"]),
+        ("gru", ["q1,1", "q2,1", "r1,1", "ζ2,1", "n2,1", "p2,1", "x1", "x2"]),
+        ("lstm", ["x1", "x2", "L"]),
+        ("rnn", ["x1", "x3", "L"]),
+        ("batchnorm", ["μ", "σ", "x̂1", "x6", "L"]),
+        ("layernorm", ["μ", "σ", "x̂1", "γ1", "β1", "L"]),
+    ],
+)
+def test_layer_stage_figures_compile_and_read_back_their_labels(name, labels, tmp_path):
+    # Each stage is a node: its label reads back on its own, not piled with the others'.
+    graph = build_graph(_net(name))
+    first = graph.parameters[0].entries()[0][1]
+    text = _text(picture_pdf(render_network(graph, _printer(graph), first)), tmp_path)
+    text = text.replace("\u00b5", "\u03bc")  # TeX's \mu reads back as the micro sign
+    words = set(text.split())
+    for label in labels:
+        assert label in words or label in text, (name, label)
+
+
+@needs_pdflatex
 def test_article_and_beamer_carry_the_figure_and_compile(tmp_path):
     net = _net("two_two_two")
     derivation = derive(net, "W1[1,1]")
@@ -162,15 +190,18 @@ def test_article_and_beamer_carry_the_figure_and_compile(tmp_path):
 @pytest.mark.parametrize(
     ("name", "numbers"),
     [("two_two_two", True), ("softmax_three_classes", False), ("three_layer_tanh", False),
-     ("iris", False), ("residual", True), ("tied_autoencoder", True)],
+     ("iris", False), ("residual", True), ("tied_autoencoder", True), ("attention", False),
+     ("attention", True), ("gru", False), ("lstm", True), ("rnn", False), ("layernorm", False),
+     ("batchnorm", False)],
 )  # fmt: skip
 def test_placed_weight_labels_meet_no_other_label_and_no_unit(name, numbers):
     from symnn.output.figures.network import _node_box, _overlap, bias_box, label_box
 
     net = _net(name)
     graph = build_graph(net)
-    values = dict(worked_numbers(derive(net, "W1[1,1]")).given) if numbers else None
-    ctx = network_context(graph, _printer(graph), nt.w(1, 1, 1), values)
+    values = dict(worked_numbers(derive(net, "all")).given) if numbers else None
+    wrt = nt.w(1, 1, 1) if nt.w(1, 1, 1) in _parameters(graph) else None
+    ctx = network_context(graph, _printer(graph), wrt, values)
     nodes = {n.key: n for n in ctx["nodes"]}
     labels = [
         (e, label_box(nodes[e.source], nodes[e.target], e, e.pos)) for e in ctx["edges"] if e.label
@@ -183,6 +214,52 @@ def test_placed_weight_labels_meet_no_other_label_and_no_unit(name, numbers):
         for other_edge, other in labels[i + 1 :]:
             assert not _overlap(box, other), (edge.label, other_edge.label)
         assert not any(_overlap(box, other) for other in others), edge.label
+
+
+GALLERY_KINDS = [
+    "two_two_two", "softmax_three_classes", "three_layer_tanh", "residual", "tied_autoencoder",
+    "rnn", "lstm", "gru", "attention", "cnn", "conv1d", "conv_worked", "batchnorm", "layernorm",
+    "dropout_mlp", "embedding_bag", "iris", "single_neuron",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", GALLERY_KINDS)
+def test_every_drawn_node_but_an_input_has_an_edge_in_and_one_out(name):
+    # A GRU drew its inputs with no edge (its stages were not nodes), attention piled q, k, v,
+    # s, p, o into one unit: every quantity a layer computes is a node of its own, wired.
+    graph = build_graph(_net(name))
+    parameters = _parameters(graph)
+    first = graph.parameters[0].entries()[0][1]
+    ctx = network_context(graph, _printer(graph), first)
+    assert any(e.flow for e in ctx["edges"])
+    into = {e.target for e in ctx["edges"]}
+    out = {e.source for e in ctx["edges"]}
+    for node in ctx["nodes"]:
+        if node.style == "input":
+            assert node.key in out, f"{name}: input {node.key} has no edge out"
+        if node.style in ("input", "dots") or node.key == "loss":
+            continue
+        shown = [d for d in graph.definitions if d.symbol in _drawn(node, graph)]
+        assert shown, node.lines
+        # Read from parameters alone (a GRU's W_hh h_0 + b_hh at h_0 = 0): its bias, no edge in.
+        constant = all(set(graph.parents(d)) <= parameters for d in shown)
+        assert node.key in into or constant, f"{name}: {node.key} has no edge in"
+        assert node.key in out or _dropped(shown, graph), f"{name}: {node.key} has no edge out"
+    # Each of a layer's stages stands in a column of its own: no node piles several kinds.
+    for node in ctx["nodes"]:
+        kinds = {d.kind.name for d in graph.definitions if d.symbol in _drawn(node, graph)}
+        assert len(kinds - {"weighted_input", "convolution", "activation"}) <= 1, kinds
+
+
+def _drawn(node, graph) -> set:
+    """The symbols a drawn node shows, read back from its labels."""
+    printer = _printer(graph)
+    return {d.symbol for d in graph.definitions if printer.doprint(d.symbol) in node.lines}
+
+
+def _dropped(definitions, graph) -> bool:
+    """A unit whose output nothing reads (dropout's mask took it): no edge out."""
+    return any(not graph.children(d.symbol) for d in definitions)
 
 
 def test_each_slide_on_deltas_path_shows_how_far_back_delta_has_come():
@@ -345,9 +422,9 @@ def test_markdown_inline_figures_are_the_same_svg_inside_the_file(tmp_path):
             [
                 "perceptron",
                 "--point",
-                "3,-1",
+                "3,-1,2",
                 "--weights",
-                "1,2",
+                "1,2,0",
                 "--format",
                 "md",
                 "--figures",
@@ -355,7 +432,7 @@ def test_markdown_inline_figures_are_the_same_svg_inside_the_file(tmp_path):
                 "-o",
                 "x.md",
             ],
-            "--plot FILE",
+            "drawn for two inputs",
         ),  # fmt: skip
         (["perceptron", "--gate", "and", "--figures", "inline"], "plain text has no figures"),
     ],
@@ -584,3 +661,150 @@ def test_circuit_refuses_options_it_would_ignore():
     for flag in ("--bp-equations", "--derive-activations", "--expand"):
         result = run_cli(["derive", "single_neuron", "--format", "circuit", flag])
         assert result.clean_error and flag in result.stderr, (flag, result.stderr)
+
+
+@needs_pdflatex
+def test_graph_documents_carry_the_circuit_as_asked(tmp_path):
+    # graph had no --figures: the circuit was in article and slides, never in tex, and could not
+    # be left out or written beside.
+    fragment = run_cli(["graph", "micrograd", "--format", "tex", "--figures", "inline"])
+    assert fragment.code == 0, fragment.stderr
+    assert "% requires: tikz" in fragment.stdout and "\\begin{tikzpicture}" in fragment.stdout
+    plain = run_cli(["graph", "micrograd", "--format", "tex"])
+    assert "tikzpicture" not in plain.stdout and "Circuit" not in plain.stdout
+    bare = run_cli(["graph", "micrograd", "--format", "beamer", "--figures", "none"])
+    assert bare.code == 0 and "tikzpicture" not in bare.stdout
+    out = tmp_path / "notes.tex"
+    beside = run_cli(["graph", "micrograd", "--format", "article", "--figures", "separate",
+                      "-o", str(out)])  # fmt: skip
+    assert beside.code == 0, beside.stderr
+    assert "\\input{notes-circuit.tex}" in out.read_text()
+    assert "\\begin{tikzpicture}" in (tmp_path / "notes-circuit.tex").read_text()
+    # The article compiles with the circuit read from beside it, and reads back its numbers.
+    command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "notes.tex"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    text = _text((tmp_path / "notes.pdf").read_bytes(), tmp_path)
+    assert "Forward values above the wires" in text and "24.7" in text and "138.8" in text
+    pdf = tmp_path / "none.pdf"
+    assert run_cli(["graph", "micrograd", "--format", "pdf", "--figures", "none",
+                    "-o", str(pdf)]).code == 0  # fmt: skip
+    assert "Circuit" not in _text(pdf.read_bytes(), tmp_path)
+
+
+@needs_dvisvgm
+def test_graph_markdown_points_at_or_holds_the_circuit_svg(tmp_path):
+    import base64
+    import re
+
+    out = tmp_path / "g.md"
+    result = run_cli(["graph", "micrograd", "--format", "md", "--figures", "separate",
+                      "-o", str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "](g-circuit.svg)" in out.read_text()
+    inline = run_cli(["graph", "micrograd", "--format", "md", "--figures", "inline"])
+    assert inline.code == 0, inline.stderr
+    data = re.findall(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", inline.stdout)
+    assert base64.b64decode(data[0]) == (tmp_path / "g-circuit.svg").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--figures", "inline"], "has no figures"),
+        (["--format", "circuit", "--figures", "inline"], "is the circuit itself"),
+        (["--json", "--figures", "separate"], "has no figures"),
+        (["--format", "beamer", "--figures", "separate", "-o", "x.tex"], "carries its circuit"),
+        (["--format", "md", "--figures", "separate"], "expected an output file"),
+    ],
+)
+def test_graph_refuses_a_figure_it_cannot_make(argv, words, tmp_path):
+    at = argv.index("-o") + 1 if "-o" in argv else None
+    if at is not None:
+        argv = [*argv[:at], str(tmp_path / argv[at]), *argv[at + 1 :]]
+    result = run_cli(["graph", "micrograd", *argv])
+    assert result.clean_error, result.describe()
+    assert words in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@needs_pdflatex
+def test_train_worked_step_carries_the_network_and_the_loss_curve(tmp_path):
+    # train had no --figures: its worked step was the one document of symnn with no picture.
+    out = tmp_path / "step.tex"
+    result = run_cli(["train", "two_two_two", "--steps", "20", "--quiet", "--worked-step",
+                      str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    tex = out.read_text()
+    assert tex.count("\\begin{tikzpicture}") == 2
+    text = _text(compile_pdf(tex), tmp_path)
+    # The network with the step's own numbers (the weights before it) and the curve's ends.
+    for label in ("0.15", "0.45", "0.55", "The loss after each of the 20 steps", "0.2984"):
+        assert label in text, label
+    beside = tmp_path / "beside.tex"
+    result = run_cli(["train", "two_two_two", "--steps", "20", "--quiet", "--worked-step",
+                      str(beside), "--figures", "separate"])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "\\input{beside-network.tex}" in beside.read_text()
+    assert "\\input{beside-loss.tex}" in beside.read_text()
+    assert (tmp_path / "beside-loss.tex").read_text().startswith("\\begin{tikzpicture}")
+    none = tmp_path / "none.tex"
+    run_cli(["train", "two_two_two", "--steps", "20", "--quiet", "--worked-step", str(none),
+             "--figures", "none"])  # fmt: skip
+    assert "tikz" not in none.read_text()
+
+
+def test_the_loss_curve_runs_through_the_runs_losses():
+    from symnn.output.figures.training import loss_picture
+
+    picture = loss_picture([4.0, 2.0, 1.0])
+    assert "(0, 4.5) -- (4.5, 1.5) -- (9, 0)" in picture and "{2}" in picture
+    with pytest.raises(SymnnError, match="not finite"):
+        loss_picture([1.0, float("nan")])
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--figures", "inline"], "give --worked-step"),
+        (["--figures", "separate", "--worked-step", "x.txt"], "expected a .tex or .md"),
+    ],
+)
+def test_train_refuses_a_figure_it_cannot_make(argv, words, tmp_path):
+    argv = [str(tmp_path / a) if a.startswith("x.") else a for a in argv]
+    result = run_cli(["train", "two_two_two", "--steps", "2", "--quiet", *argv])
+    assert result.clean_error, result.describe()
+    assert words in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@needs_dvisvgm
+def test_train_markdown_worked_step_shows_its_figures_as_svg(tmp_path):
+    out = tmp_path / "step.md"
+    result = run_cli(["train", "two_two_two", "--steps", "5", "--quiet", "--worked-step",
+                      str(out), "--figures", "separate"])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "](step-network.svg)" in out.read_text() and "](step-loss.svg)" in out.read_text()
+    assert (tmp_path / "step-loss.svg").read_text().startswith("<?xml")
+    inline = tmp_path / "inline.md"
+    run_cli(["train", "two_two_two", "--steps", "5", "--quiet", "--worked-step", str(inline),
+             "--figures", "inline"])  # fmt: skip
+    assert inline.read_text().count("(data:image/svg+xml;base64,") == 2
+
+
+@needs_pdflatex
+def test_the_dot_product_view_carries_w_x_and_the_angle(tmp_path):
+    # The gallery's dot_product_angle had no figure: its picture was only --plot FILE.
+    from symnn.output.refresher import render_refresher
+    from symnn.perceptron.view import dot_product
+
+    view = dot_product("1,2", "3,-1", bias="-1")
+    article = render_refresher(view, "tex", document=True, figures="inline")
+    text = _text(compile_pdf(article), tmp_path)
+    assert "θ" in text and "w = (1, 2), x = (3, −1), b = −1" in text
+    assert "with w as its normal" in text
+    out = tmp_path / "dp.md"
+    result = run_cli(["perceptron", "--point", "3,-1", "--weights", "1,2", "--format", "md",
+                      "--figures", "separate", "-o", str(out)])  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert "](dp-figure.svg)" in out.read_text()

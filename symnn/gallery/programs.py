@@ -2,8 +2,8 @@
 circuits (f = (x + y) z and the sigmoid neuron staged into gates) and a max gate with a tie.
 
 Each program is a bundled example file; each is written as a LaTeX fragment and Markdown (values,
-gradients and the backward pass), its circuit diagram (TikZ, and the same picture as SVG, which the
-Markdown shows) and its generated NumPy code.
+gradients and the backward pass), its circuit diagram (TikZ, inside the fragment and alone, and the
+same picture as SVG, which the Markdown shows) and its generated NumPy code.
 
 Examples:
     >>> [name for name, _, _ in PROGRAMS]
@@ -44,7 +44,7 @@ def _computational_graphs() -> Files:
     for name, file, gates in PROGRAMS:
         program = load_program(bundled_spec(file), gates=gates)
         run = run_program(program, digits=6)
-        files[f"{name}.tex"] = render_program(run, "tex")
+        files[f"{name}.tex"] = render_program(run, "tex", figures="inline")
         circuit = render_circuit(run)
         files[f"{name}.md"] = render_program(run, "md", circuit_file=f"{name}_circuit.svg")
         files[f"{name}_circuit.tex"] = circuit

@@ -19,13 +19,12 @@ from symnn.calculus.calculus import (
     linear_approximation,
 )
 from symnn.calculus.code import calculus_code
-from symnn.calculus.descent import Descent, gradient_descent
+from symnn.calculus.descent import gradient_descent
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.gallery.registry import Files, example
-from symnn.output.figures.calculus import calculus_picture
 from symnn.output.figures.tikz import picture_svg
 from symnn.output.refresher import refresher_picture, render_refresher
-from symnn.perceptron.run import PerceptronRun, gate, train_perceptron
+from symnn.perceptron.run import gate, train_perceptron
 from symnn.perceptron.view import dot_product
 
 CALCULUS: list[tuple[str, Callable[[], Any]]] = [
@@ -64,8 +63,9 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
     for name, build in entries:
         item = build()
         # A training run carries its moving line (TikZ panels), a descent run its path over the
-        # level sets, a derivation at a point its tangent or gradient, in the LaTeX fragment.
-        drawn = isinstance(item, PerceptronRun | Descent) or calculus_picture(item) is not None
+        # level sets, a derivation at a point its tangent or gradient, the dot-product view w and
+        # x with the line w is the normal of, in the LaTeX fragment.
+        drawn = refresher_picture(item) is not None
         figures = "inline" if drawn else "none"
         files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
         if drawn:  # Markdown points at the same figure as an SVG beside it

@@ -113,7 +113,7 @@ def _blocks(run: ProgramRun, builder: _Builder) -> list[Block]:
     return blocks
 
 
-def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[str, Any]:
+def program_context(run: ProgramRun, fmt: str) -> dict[str, Any]:
     """Everything the program templates lay out."""
     if fmt not in FORMATS:
         raise SymnnError(f"unknown format {fmt!r}; known: text, {', '.join(FORMATS)}")
@@ -148,13 +148,30 @@ def program_context(run: ProgramRun, fmt: str, circuit_digits: int = 4) -> dict[
         "seed": run.seed,
         "gates": program.gates,
     }
-    if fmt in ("article", "beamer"):
-        ctx["circuit"] = render_circuit(run, digits=circuit_digits)
-        ctx["circuit_reveal"] = render_circuit(run, reveal=True, digits=circuit_digits)
-        ctx["circuit_upto"] = [
-            render_circuit(run, upto=k, digits=circuit_digits) for k in range(1, len(blocks) + 1)
-        ]
     return ctx
+
+
+# --figures of a program's documents: the circuit inside the LaTeX (in Markdown its SVG inside
+# the file, as a data URI), a file beside the document it points at, or no circuit.
+FIGURES = ("none", "inline", "separate")
+
+
+def _circuits(run: ProgramRun, fmt: str, figures: str, circuit_digits: int = 4) -> dict[str, Any]:
+    """The circuit pictures a document of ``fmt`` carries with ``figures``."""
+    if figures not in FIGURES:
+        raise SymnnError(f"unknown figures option {figures!r}; known: {', '.join(FIGURES)}")
+    if figures == "separate" and fmt == "beamer":
+        raise SymnnError("--figures separate: beamer carries its circuits inline; use inline")
+    found: dict[str, Any] = {"circuit": "", "circuit_reveal": "", "circuit_upto": []}
+    if figures == "inline" and fmt in ("tex", "article", "beamer"):
+        found["circuit"] = render_circuit(run, digits=circuit_digits)
+    if figures == "inline" and fmt == "beamer":
+        count = len(run.derivation.sections)
+        found["circuit_reveal"] = render_circuit(run, reveal=True, digits=circuit_digits)
+        found["circuit_upto"] = [
+            render_circuit(run, upto=k, digits=circuit_digits) for k in range(1, count + 1)
+        ]
+    return found
 
 
 def render_program(
@@ -162,13 +179,27 @@ def render_program(
     fmt: str = "text",
     template_dir: str | Path | None = None,
     circuit_file: str | None = None,
+    figures: str | None = None,
 ) -> str:
-    """The program's derivation as "text", a LaTeX fragment ("tex"), "article", "beamer" or "md";
-    Markdown shows the circuit from ``circuit_file`` (an SVG beside it) when given."""
+    """The program's derivation as "text", a LaTeX fragment ("tex"), "article", "beamer" or "md".
+
+    ``figures`` places the circuit: "inline" (TikZ in the LaTeX; in Markdown its SVG inside the
+    file), "separate" (the document points at ``circuit_file``, the TikZ picture for LaTeX or its
+    SVG for Markdown, which the caller writes) or "none"; by default inline in the article and
+    the slides, separate where ``circuit_file`` is given, else none."""
     if fmt == "text":
         return program_text(run)
-    ctx = program_context(run, fmt)
-    ctx["circuit_file"] = circuit_file
+    if figures is None:
+        whole = fmt in ("article", "beamer")
+        figures = "separate" if circuit_file else "inline" if whole else "none"
+    if figures == "separate" and not circuit_file:
+        raise SymnnError("--figures separate: expected the name of the circuit's file")
+    ctx = program_context(run, fmt) | _circuits(run, fmt, figures)
+    ctx["circuit_file"] = circuit_file if figures == "separate" else None
+    if figures == "inline" and fmt == "md":
+        from symnn.output.figures.tikz import svg_data_uri
+
+        ctx["circuit_file"] = svg_data_uri(render_circuit(run))
     return render(FORMATS[fmt], ctx, template_dir)
 
 

@@ -421,6 +421,13 @@ def refresher_picture(item: Derivation | Descent | PerceptronRun) -> str | None:
         from symnn.output.figures.descent import descent_picture
 
         return descent_picture([item])
+    if item.context.get("kind") == "dot_product":
+        w, x, b = item.context["operands"]
+        if len(w) != 2:
+            return None
+        from symnn.output.figures.perceptron import point_panel
+
+        return point_panel(w, x, b)
     from symnn.output.figures.calculus import calculus_picture
 
     return calculus_picture(item)
@@ -491,10 +498,9 @@ def render_refresher(
             return derivation_text(item)
         name, context = "calculus_derivation", _derivation_context(item)
         if figures == "inline" and fmt == "tex":
-            from symnn.output.figures.calculus import calculus_picture
-
-            context["figure"] = calculus_picture(item)
+            context["figure"] = refresher_picture(item)
             context["figure_variables"] = len(item.context.get("variables", ()))
+            context["figure_kind"] = item.context.get("kind", "")
             context["figures"] = [context["figure"]] if context["figure"] else []
             if not context["figure"]:
                 raise SymnnError(

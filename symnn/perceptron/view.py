@@ -112,6 +112,7 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
         numbers += [number_row("cos θ", values["cos"]), number_row("θ (degrees)", values["angle"])]
     context = {
         "kind": "dot_product",
+        "operands": (tuple(w), tuple(x), b),  # what the picture of w and x is drawn from
         "values": values,
         "numbers": numbers,
         "convention": f"ŷ = 1 when {CONVENTIONS[fires]}, else 0",

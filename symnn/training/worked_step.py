@@ -31,6 +31,7 @@ from symnn.training.init import initial_params
 from symnn.training.train import TrainResult, first_batch, train, trained_names
 
 FORMATS = {".tex": "train_step.tex.j2", ".md": "train_step.md.j2"}
+FIGURES = ("none", "inline", "separate")
 
 
 def _table_steps(steps: int) -> list[int]:
@@ -126,7 +127,50 @@ def worked_step_context(
         "loss_symbol": nt.LOSS,
         "loss_table": [(k, history[k]) for k in _table_steps(min(steps, len(history) - 1))],
         "steps": min(steps, len(history) - 1),
+        "pictures": {
+            "network": (graph, printer, values),
+            "loss": list(history[: min(steps, len(history) - 1) + 1]),
+        },
     }
+
+
+def worked_step_figures(
+    context: dict[str, Any], suffix: str, figures: str, stem: str = "figure"
+) -> dict[str, Any]:
+    """The worked step's figures, the network with the step's numbers on it and the loss curve,
+    as the templates place them: ``figures`` "inline" (TikZ in the LaTeX, an SVG data URI in
+    Markdown), "separate" (files beside the document, ``{stem}-network`` and ``{stem}-loss``
+    .tex or .svg, in ``files`` for the caller to write) or "none"."""
+    if figures not in FIGURES:
+        raise SymnnError(f"unknown figures option {figures!r}; known: {', '.join(FIGURES)}")
+    if figures == "none":
+        return {}
+    from symnn.output.figures.network import render_network
+    from symnn.output.figures.training import loss_picture
+
+    graph, printer, values = context["pictures"]["network"]
+    pictures = {
+        # the step's numbers on the edges, at --digits but never wider than 4 (they share a line)
+        "network": render_network(graph, printer, values=values, digits=min(4, context["digits"])),
+        "loss": loss_picture(context["pictures"]["loss"]),
+    }
+    found: dict[str, Any] = {"files": {}, "network": "", "loss": ""}
+    for name, picture in pictures.items():
+        if suffix == ".tex" and figures == "inline":
+            found[name] = picture
+        elif figures == "inline":  # Markdown holds no TikZ: the same picture as SVG inside
+            from symnn.output.figures.tikz import svg_data_uri
+
+            found[f"{name}_file"] = svg_data_uri(picture)
+        else:
+            file = f"{stem}-{name}{'.svg' if suffix == '.md' else '.tex'}"
+            if suffix == ".md":
+                from symnn.output.figures.tikz import picture_svg
+
+                picture = picture_svg(picture)
+            found[f"{name}_file"] = file
+            found["files"][file] = picture
+    return found
 
 
 def worked_step(
@@ -143,11 +187,16 @@ def worked_step(
     paper: str = "a4",
     result: TrainResult | None = None,
     digits: int = 9,
+    figures: str = "none",
+    figure_stem: str = "figure",
+    files: dict[str, str] | None = None,
 ) -> str:
     """The worked-step document (``fmt`` tex or md) on one sample of the data.
 
     ``paper`` ("a4" or "letter") is the paper of the LaTeX document; ``digits`` the significant
-    digits of its numbers.
+    digits of its numbers; ``figures`` places the network and the loss curve
+    (``worked_step_figures``); with "separate" the files the document points at are put in
+    ``files`` (name -> text) for the caller to write.
 
     Parameters default to the spec's weights, data to the spec's [data], the rate to its
     ``learning_rate``.
@@ -197,7 +246,10 @@ def worked_step(
         raise SymnnError(f"worked step format: expected tex or md, found {fmt!r}")
     if paper not in PAPERS:
         raise SymnnError(f"unknown paper {paper!r}; known: {', '.join(PAPERS)}")
-    return render(FORMATS[suffix], context | {"paper": paper}, template_dir)
+    shown = worked_step_figures(context, suffix, figures, figure_stem)
+    if files is not None:
+        files.update(shown.get("files", {}))
+    return render(FORMATS[suffix], context | {"paper": paper, "figures": shown}, template_dir)
 
 
 def write_worked_step(
@@ -212,16 +264,24 @@ def write_worked_step(
     paper: str = "a4",
     result: TrainResult | None = None,
     digits: int = 9,
+    figures: str | None = None,
 ) -> None:
     """Write the worked step to ``path``; its suffix (.tex or .md) chooses the format.
 
     With the training ``result``, the step is the one training took: its first batch, its mean
-    gradient, its loss history.
+    gradient, its loss history. ``figures`` defaults to inline for .tex, none for .md; with
+    "separate" the figures are written beside ``path`` first.
     """
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise SymnnError(f"--worked-step {path}: expected a .tex or .md file name")
+    if figures is None:
+        figures = "inline" if suffix == ".tex" else "none"
+    beside: dict[str, str] = {}
     document = worked_step(
-        network, params, X, Y, lr, suffix, steps, freeze, paper=paper, result=result, digits=digits
-    )
+        network, params, X, Y, lr, suffix, steps, freeze, paper=paper, result=result,
+        digits=digits, figures=figures, figure_stem=Path(path).stem, files=beside,
+    )  # fmt: skip
+    for name, picture in beside.items():  # first: a document never points at a missing figure
+        write_text(Path(path).parent / name, picture)
     write_text(path, document)

@@ -26,6 +26,7 @@ from symnn.cli.commands.output import emit, refuse_pdf_to_stdout
 from symnn.core.errors import SymnnError
 from symnn.core.program import MAX_PROGRAM_LENGTH, Program, load_program, parse_program
 from symnn.engine.program import ProgramRun, run_program
+from symnn.output.program import FIGURES
 from symnn.printing.text import text
 
 FORMATS = ("text", "tex", "article", "beamer", "md", "pdf", "circuit", "py")
@@ -62,6 +63,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="at least this many decimal places (default 4, as micrograd prints; 0: digits only)",
     )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument(
+        "--figures",
+        choices=FIGURES,
+        help="the circuit (forward values above the wires, gradients below): inline (TikZ in the "
+        "LaTeX, the default for article, beamer and pdf; in md the SVG as an image inside the "
+        "file), separate (written beside -o as NAME-circuit.tex, or NAME-circuit.svg for md, and "
+        "pointed at) or none (the default for tex and md)",
+    )
     p.add_argument("--json", action="store_true", help="every node's value and gradient as JSON")
     p.add_argument("-o", "--output", help="write to this file instead of stdout (- is stdout)")
     p.set_defaults(run=run)
@@ -124,7 +133,31 @@ def json_object(run: ProgramRun) -> dict:
     }
 
 
+def _figures(args: argparse.Namespace) -> str | None:
+    """--figures checked against the format and the output (None: the format's default)."""
+    figures = args.figures
+    if figures in (None, "none"):
+        return figures
+    if args.json or args.format in ("text", "py", "circuit"):
+        what = "--json" if args.json else f"--format {args.format}"
+        itself = args.format == "circuit" and not args.json
+        why = "is the circuit itself" if itself else "has no figures"
+        raise SymnnError(
+            f"--figures {figures}: {what} {why}; use --format tex, article, beamer, md or pdf"
+        )
+    if figures == "separate":
+        if args.format in ("pdf", "beamer"):
+            raise SymnnError(
+                f"--figures separate: --format {args.format} carries its circuit inline; "
+                "use --figures inline"
+            )
+        if args.output in (None, "-"):
+            raise SymnnError("--figures separate: expected an output file with -o to write beside")
+    return figures
+
+
 def run(args: argparse.Namespace) -> int:
+    figures = _figures(args)
     program = read_program(args)
     if args.format == "py" and not args.json:
         from symnn.codegen.program import program_source
@@ -147,7 +180,26 @@ def run(args: argparse.Namespace) -> int:
         from symnn.core.files import write_bytes
         from symnn.output.pdf import compile_pdf
 
-        write_bytes(args.output, compile_pdf(render_program(result, "article")))
+        document = render_program(result, "article", figures=figures)
+        write_bytes(args.output, compile_pdf(document))
         return 0
-    emit(render_program(result, args.format), args.output)
+    beside = None
+    if figures == "separate":  # the figure first: a document never points at one that failed
+        beside = _write_circuit(result, args.format, args.output)
+    emit(render_program(result, args.format, circuit_file=beside, figures=figures), args.output)
     return 0
+
+
+def _write_circuit(result: ProgramRun, fmt: str, output: str) -> str:
+    """Write the circuit beside ``output`` (NAME-circuit.tex, or .svg for md); its file name."""
+    from symnn.core.files import write_bytes
+    from symnn.output.circuit import render_circuit
+
+    picture = render_circuit(result)
+    name = f"{Path(output).stem}-circuit.{'svg' if fmt == 'md' else 'tex'}"
+    if fmt == "md":
+        from symnn.output.figures.tikz import picture_svg
+
+        picture = picture_svg(picture)
+    write_bytes(Path(output).parent / name, picture.encode("utf-8"))
+    return name

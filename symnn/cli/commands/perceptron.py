@@ -173,9 +173,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _emit(item, args: argparse.Namespace) -> None:
+    from symnn.output.refresher import refresher_picture
+
     figures = args.figures
-    if figures in ("inline", "separate") and not isinstance(item, PerceptronRun):
-        raise SymnnError(f"--figures {figures}: the dot-product view's picture is --plot FILE")
+    drawn = isinstance(item, PerceptronRun) and len(item.names) == 2
+    drawn = drawn or (not isinstance(item, PerceptronRun) and refresher_picture(item) is not None)
+    if figures in ("inline", "separate") and not isinstance(item, PerceptronRun) and not drawn:
+        raise SymnnError(
+            f"--figures {figures}: the dot-product view is drawn for two inputs; use --figures none"
+        )
     if figures == "inline" and args.format == "text":
         raise SymnnError(
             "--figures inline: plain text has no figures; use --format tex, article, pdf or md"
@@ -186,8 +192,7 @@ def _emit(item, args: argparse.Namespace) -> None:
         chosen = figures
         if chosen is None:
             whole = (fmt == "tex" and document) or fmt == "beamer"
-            whole = whole and isinstance(item, PerceptronRun)
-            chosen = "inline" if whole and len(item.names) == 2 else "none"
+            chosen = "inline" if whole and drawn else "none"
         return render_refresher(
             item, fmt, document=document, figures=chosen, paper=args.paper, figure_file=beside
         )

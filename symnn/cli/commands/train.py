@@ -67,6 +67,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=9,
         help="significant digits of the worked step's numbers (default 9)",
     )
+    out.add_argument(
+        "--figures",
+        choices=("none", "inline", "separate"),
+        help="the worked step's figures, the network with the step's numbers and the loss curve "
+        "(TikZ): inline (the default for .tex; in .md SVG images inside the file), separate "
+        "(written beside it as NAME-network and NAME-loss, .tex or .svg, and pointed at) or none "
+        "(the default for .md)",
+    )
     out.add_argument("--json", action="store_true", help="print the result as one JSON object")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument(
@@ -133,6 +141,11 @@ def _summary(result: TrainResult, samples: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.figures not in (None, "none") and not args.worked_step:
+        raise SymnnError(
+            f"--figures {args.figures}: the figures go in the worked step; give --worked-step "
+            "FILE.tex or FILE.md (--plot FILE saves the loss curve as an image)"
+        )
     if args.plot:  # before the training, not after it
         from symnn.training.plots import require_matplotlib
 
@@ -185,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
             paper=args.paper,
             result=result,
             digits=args.digits,
+            figures=args.figures,
         )
     text = json_text(result.to_json(), indent=None, ensure_ascii=True) if args.json else None
     emit(text if args.json else _summary(result, len(X)), args.output)

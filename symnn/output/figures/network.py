@@ -1,12 +1,14 @@
 """The network diagram: one node per unit, weights on the edges, δ's path highlighted.
 
-Built from the graph the derivation walks (``symnn.core.graph.Graph``): a unit is the pair of
-nodes (z, a) of one layer and unit, or one node (an input, a sum, a concatenation); an edge joins
-the unit of a definition's parent to the unit of the definition, labelled with the parameter that
-multiplies the parent (a weight), and a parameter standing alone in a definition is that unit's
-bias. Columns are the blocks' depths through the network's sources, so skip connections and
-concatenations draw as they are wired. Blocks wider than ``max_units`` show their first units, a
-⋮ and the last one (and any unit on the highlighted path).
+Built from the graph the derivation walks (``symnn.core.graph.Graph``): a node is a unit, the
+pair (z, a) of one layer and unit, or one quantity of any other kind (an input, a sum, a layer's
+stages: a query, a score, a gate, a mean each a node of its own, so attention's q, k, v, s, p, o
+and a GRU's gates stand in columns, not in one pile). An edge joins the node of a definition's
+parent to the node of the definition, labelled with the parameter that multiplies the parent (a
+weight), and a parameter standing alone in a definition is that node's bias. Columns are the
+longest path from the inputs, so skip connections, concatenations and recurrences draw as they
+are wired. Stacks wider than ``max_units`` (twice that for one-line stages) show their first
+nodes, a ⋮ and the last one (and any node on the highlighted path).
 
 The highlight is every edge through which δ flows back to the chosen parameter: the edge the
 parameter sits on, and every edge from its unit, or from a unit downstream of it, to the loss.
@@ -35,6 +37,8 @@ X_STEP = 3.4  # cm between columns, before scaling to fit
 Y_STEP = 1.9  # cm between units of a column
 BLOCK_GAP = 0.8  # extra cm between two blocks sharing a column
 MAX_UNITS = 5  # a wider block shows units 1, 2, ⋮, last
+X_STEP_PLAIN = 1.9  # cm between columns joined by unlabelled edges (a score to its softmax)
+Y_STEP_PLAIN = 1.0  # cm between one-line nodes without a bias
 FITS = {"article": (15.0, 11.0), "beamer": (10.8, 6.2), "thumb": (3.4, 1.25)}  # cm to take
 
 
@@ -79,34 +83,76 @@ class Edge:
         return f"({self.source})", f"({self.target})"
 
 
-def _unit_of(graph: Graph, symbol: sp.Symbol) -> tuple[int, int] | None:
-    """(block, unit) of an input or a defined quantity; None for the loss."""
+Key = tuple[int, int, str]  # (block, unit, group) of a drawn node; None stands for the loss
+PAIRED = "unit"  # the group of a weighted input and its activation, drawn as one node
+
+
+def _group(kind: Any) -> str:
+    """Which definitions of one (block, unit) share a node: a weighted input (or convolution)
+    and its activation, the classic unit z over a; every other kind (a query, a score, a gate,
+    a mean) is a node of its own, so a layer's stages stand in columns rather than in a pile."""
+    return PAIRED if kind.array == "z" or kind.name == "activation" else kind.name
+
+
+def _unit_of(graph: Graph, symbol: sp.Symbol) -> Key | None:
+    """The node of an input or a defined quantity; None for the loss."""
     if symbol in graph.inputs:
-        return 0, graph.inputs.index(symbol) + 1
+        return 0, graph.inputs.index(symbol) + 1, PAIRED
     d = graph.definition(symbol)
     if d.layer == 0:
         return None
-    return d.layer, d.unit
+    return d.layer, d.unit, _group(d.kind)
 
 
-def _columns(graph: Graph) -> dict[int, int]:
-    """Each block's column: the longest path to it from the input through the sources."""
-    column = {0: 0}
-    for index, blocks in enumerate(graph.network.sources, start=1):
-        column[index] = 1 + max(column[b] for b in blocks)
+def _node_key(unit: Key | None, staged: set[int]) -> str:
+    """The TikZ name of a node: ``u{block}x{unit}``, and the kind's name in a block of stages
+    (``staged``), where a query and a key share a unit index."""
+    if unit is None:
+        return "loss"
+    block, index, group = unit
+    return f"u{block}x{index}" + (group.replace("_", "") if block in staged else "")
+
+
+def _columns(graph: Graph, members: dict[Key, list], links: dict) -> dict[Key, int]:
+    """Each node's column: the longest path to it from the inputs. A node read from parameters
+    alone (a GRU's W_hh h₀ + b_hh at h₀ = 0) stands just before the first node reading it."""
+    column: dict[Key, int] = {k: 0 for k in members if k[0] == 0}
+    into: dict[Key, list[Key]] = {}
+    for source, target in links:
+        if target is not None and not _coupled(source, target):
+            into.setdefault(target, []).append(source)
+    for key in members:  # graph order: parents come first
+        if key[0] != 0:
+            before = [column[s] for s in into.get(key, []) if column.get(s) is not None]
+            column[key] = 1 + max(before) if before else None  # type: ignore[assignment]
+    for key in reversed(list(members)):
+        if column[key] is None:
+            after = [column[t] for (s, t) in links if s == key and t is not None and t != key]
+            column[key] = max(1, min((c for c in after if c is not None), default=2) - 1)
     return column
 
 
-def _shown(width: int, keep: set[int], max_units: int) -> list[int | None]:
-    """The units of a block drawn, in order, with None where a ⋮ stands for those left out."""
-    if width <= max_units:
-        return list(range(1, width + 1))
-    wanted = sorted({1, 2, width} | {k for k in keep if 1 <= k <= width})
+def _coupled(source: Key, target: Key | None) -> bool:
+    """Two units of one dense block read each other (a softmax's a_j reads every z_k): one
+    column, no edge drawn; δ's path still passes through the coupling."""
+    return target is not None and source[0] == target[0] and source[2] == target[2] == PAIRED
+
+
+def _shown(units: list[int], keep: set[int], linked: set[int], max_units: int) -> list[int | None]:
+    """The units of a stack drawn, in order, with None where a ⋮ stands for those left out: the
+    first two and the last of those with a drawn input (``linked``), and every unit kept."""
+    if len(units) <= max_units:
+        return list(units)
+    pool = [u for u in units if u in linked] or units
+    wanted = {*pool[:2], pool[-1]} | (keep & set(units))
     slots: list[int | None] = []
-    for unit in wanted:
-        if slots and slots[-1] is not None and unit > slots[-1] + 1:
-            slots.append(None)
-        slots.append(unit)
+    for i, unit in enumerate(units):
+        if unit in wanted:
+            if i > 0 and units[i - 1] not in wanted:  # a run left out just before
+                slots.append(None)
+            slots.append(unit)
+    if units[-1] not in wanted:
+        slots.append(None)
     return slots
 
 
@@ -147,30 +193,20 @@ def chosen_parameter(derivation_results: list, graph: Graph) -> sp.Symbol | None
     return min(weights, key=lambda f: f[1])[2] if weights else first
 
 
-def network_context(
-    graph: Graph,
-    printer: SymnnLatexPrinter,
-    wrt: sp.Symbol | None = None,
-    values: dict[sp.Symbol, float] | None = None,
-    digits: int = 4,
-    fit: str = "article",
-    max_units: int = MAX_UNITS,
-) -> dict[str, Any]:
-    """Nodes and edges of the network diagram; ``values`` (the worked example's given numbers)
-    label edges and biases with numbers instead of symbols."""
+def _wiring(graph: Graph) -> tuple[dict, dict, dict]:
+    """Which definitions make up each node, the edges joining nodes (with the weight on each, or
+    None) and each node's bias."""
     parameters = {s for p in graph.parameters for _, s in p.entries()}
-    column = _columns(graph)
-    widths = graph.network.widths
-
-    # Which definitions make up each unit, and which edges join units.
-    members: dict[tuple[int, int], list[sp.Symbol]] = {}
+    members: dict[Key, list[sp.Symbol]] = {}
     for k, x in enumerate(graph.inputs, start=1):
-        members[0, k] = [x]
-    links: dict[tuple[tuple[int, int], tuple[int, int] | None], sp.Symbol | None] = {}
-    biases: dict[tuple[int, int], sp.Symbol] = {}
+        members[0, k, PAIRED] = [x]
+    links: dict[tuple[Key, Key | None], sp.Symbol | None] = {}
+    biases: dict[Key, sp.Symbol] = {}
     for d in graph.definitions:
-        here = None if d.layer == 0 else (d.layer, d.unit)
+        here = _unit_of(graph, d.symbol)
         if here is not None:
+            if not graph.children(d.symbol) and not graph.parents(d):
+                continue  # a constant nothing reads: a score masked to 0
             members.setdefault(here, []).append(d.symbol)
             bias = _bias(d.expr, parameters)
             if bias is not None:
@@ -182,13 +218,36 @@ def network_context(
             if source is None or source == here:
                 continue
             links.setdefault((source, here), _coefficient(d.expr, parent, parameters))
+    return members, links, biases
 
-    # δ's path: the units the chosen parameter feeds and every unit downstream of them.
-    start: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
-    reached: set[tuple[int, int] | None] = set()
+
+def network_context(
+    graph: Graph,
+    printer: SymnnLatexPrinter,
+    wrt: sp.Symbol | None = None,
+    values: dict[sp.Symbol, float] | None = None,
+    digits: int = 4,
+    fit: str = "article",
+    max_units: int = MAX_UNITS,
+) -> dict[str, Any]:
+    """Nodes and edges of the network diagram; ``values`` (the worked example's given numbers)
+    label edges and biases with numbers instead of symbols."""
+    members, links, biases = _wiring(graph)
+    column = _columns(graph, members, links)
+    groups: dict[int, set[str]] = {}
+    for block, _, group in members:
+        groups.setdefault(block, set()).add(group)
+    staged = {block for block, found in groups.items() if len(found) > 1}
+
+    def name(unit: Key | None) -> str:
+        return _node_key(unit, staged)
+
+    # δ's path: the nodes the chosen parameter feeds and every node downstream of them.
+    start: list[tuple[Key, Key | None]] = []
+    reached: set[Key | None] = set()
     if wrt is not None:
         for d in graph.children(wrt):
-            here = None if d.layer == 0 else (d.layer, d.unit)
+            here = _unit_of(graph, d.symbol)
             reached.add(here)
             for (source, target), weight in links.items():
                 if target == here and weight == wrt:
@@ -201,89 +260,95 @@ def network_context(
                     reached.add(target)
                     grew = True
     on_path = {(s, t) for s, t in links if s in reached} | set(start)
-    keep: dict[int, set[int]] = {}
-    for s, t in on_path:
-        for unit in (s, t):
-            if unit is not None:
-                keep.setdefault(unit[0], set()).add(unit[1])
+    keep = {unit for pair in on_path for unit in pair if unit is not None}
 
-    # Layout: columns by depth, blocks of a column stacked, units centred.
-    by_column: dict[int, list[int]] = {}
-    for block in range(len(widths)):
-        by_column.setdefault(column[block], []).append(block)
-    where: dict[tuple[int, int], tuple[float, float]] = {}
+    # Layout: columns by depth; in a column, one stack per block and kind, nodes centred. A
+    # column reached by weighted edges leaves room for their labels; others sit closer.
+    weighted = {column[t] for (s, t), w in links.items() if t is not None and w is not None}
+    x_at = {0: 0.0}
+    for col in range(1, max(column.values()) + 1):
+        x_at[col] = x_at[col - 1] + (X_STEP if col in weighted else X_STEP_PLAIN)
+    # Stacks whose edges will carry weights need the room of a unit for their labels.
+    gaps: dict[tuple[int, int], int] = {}
+    for (source, target), weight in links.items():
+        if target is not None and weight is not None:
+            pair = (column[source], column[target])
+            gaps[pair] = gaps.get(pair, 0) + 1
+    roomy = {block for block in groups if block not in staged} | {
+        (unit[0], unit[2])
+        for (source, target), weight in links.items()
+        if target is not None and weight is not None and gaps[column[source], column[target]] <= 9
+        for unit in (source, target)
+    }
+    stacks: dict[int, dict[tuple[int, str], list[int]]] = {}
+    for key in members:
+        stacks.setdefault(column[key], {}).setdefault((key[0], key[2]), []).append(key[1])
+    where: dict[Key, tuple[float, float]] = {}
     nodes: list[Node] = []
-    for col in sorted(by_column):
-        stacks = [(b, _shown(widths[b], keep.get(b, set()), max_units)) for b in by_column[col]]
-        total = sum(len(s) for _, s in stacks) - 1 + BLOCK_GAP / Y_STEP * (len(stacks) - 1)
-        y = total / 2 * Y_STEP
-        for block, slots in stacks:
-            for i, unit in enumerate(slots):
-                x = col * X_STEP
+    dots: dict[tuple[int, int, str], str] = {}
+    for col in sorted(stacks):
+        fed = {t for (s, t) in links if s in where and t is not None}
+        chosen = []
+        for (block, group), units in stacks[col].items():
+            kept = {k[1] for k in keep if (k[0], k[2]) == (block, group)}
+            linked = {k[1] for k in fed if (k[0], k[2]) == (block, group)} if col else set(units)
+            # A stage's nodes are one line each: twice as many stand before a ⋮ does.
+            limit = 2 * max_units if block in staged else max_units
+            chosen.append((block, group, _shown(units, kept, linked, limit)))
+        steps = [_y_step(members, (block, group), biases, roomy) for block, group, _ in chosen]
+        # Between two stacks of a column: the larger of their steps, and a gap.
+        between = [max(a, b) + BLOCK_GAP for a, b in zip(steps, steps[1:], strict=False)]
+        span = sum((len(c[2]) - 1) * step for c, step in zip(chosen, steps, strict=True))
+        y = (span + sum(between)) / 2
+        for i, ((block, group, slots), step) in enumerate(zip(chosen, steps, strict=True)):
+            for k, unit in enumerate(slots):
+                x = x_at[col]
                 if unit is None:
-                    nodes.append(Node(f"d{block}x{i}", x, y, (r"\vdots",), style="dots"))
+                    dot = f"d{block}x{k}" + (group.replace("_", "") if block in staged else "")
+                    dots.setdefault((col, block, group), dot)
+                    nodes.append(Node(dot, x, y, (r"\vdots",), style="dots"))
                 else:
-                    names = members[block, unit]
-                    kinds = {graph.definition(s).kind.name for s in names if s not in graph.inputs}
-                    style = (
-                        "input"
-                        if block == 0
-                        else "sum"
-                        if "weighted_input" not in kinds
-                        else "unit"
-                    )
-                    bias = biases.get((block, unit))
-                    if bias is None or fit == "thumb":
-                        bias_label = ""
-                    elif values is not None:
-                        value = format_number(values[bias], digits)
-                        bias_label = f"{printer.doprint(bias)} = {value}"
-                    else:
-                        bias_label = printer.doprint(bias)
-                    lines = tuple(printer.doprint(s) for s in names)
-                    nodes.append(Node(f"u{block}x{unit}", x, y, lines, bias_label, style))
-                    where[block, unit] = (x, y)
-                y -= Y_STEP
-            y -= BLOCK_GAP
-    last = max(by_column) + 1
+                    key = (block, unit, group)
+                    node = _node(graph, printer, key, members, biases, values, digits, fit)
+                    nodes.append(replace(node, key=name(key), x=x, y=y))
+                    where[key] = (x, y)
+                if k < len(slots) - 1:
+                    y -= step
+            if i < len(between):
+                y -= between[i]
+    last_x = max(x_at.values())
     outputs = [where[u] for (u, t) in links if t is None and u in where]
     loss_y = sum(y for _, y in outputs) / len(outputs) if outputs else 0.0
-    loss = Node(
-        "loss", max(by_column) * X_STEP + 2.0, loss_y, (printer.doprint(graph.loss),), "", "loss"
-    )
+    loss = Node("loss", last_x + 2.0, loss_y, (printer.doprint(graph.loss),), "", "loss")
     nodes.append(loss)
 
     # Overlays on slides: edges into the loss first, then one column further back at a time.
-    hops: dict[tuple[int, int] | None, int] = {None: 0}
-    for col in sorted(by_column, reverse=True):
-        for block in by_column[col]:
-            for unit in range(1, widths[block] + 1):
-                after = [hops[t] for (s, t) in on_path if s == (block, unit) and t in hops]
-                if after:
-                    hops[block, unit] = 1 + max(after)
+    hops: dict[Key | None, int] = {None: 0}
+    for key in sorted(members, key=lambda k: -column[k]):
+        after = [hops[t] for (s, t) in on_path if s == key and t in hops]
+        if after:
+            hops[key] = 1 + max(after)
 
-    def key(unit: tuple[int, int] | None) -> str:
-        return "loss" if unit is None else f"u{unit[0]}x{unit[1]}"
-
-    # Between two blocks joined by more than nine drawn edges the labels would bury each other:
+    # Between two columns joined by more than nine drawn edges the labels would bury each other:
     # there only the edges on δ's path carry their weights.
-    fan: dict[tuple[int, int | None], int] = {}
+    def stack(unit: Key | None) -> int:
+        return max(column.values()) + 1 if unit is None else column[unit]
+
+    fan: dict[tuple, int] = {}
     for source, target in links:
         if source in where and (target is None or target in where):
-            pair = (source[0], None if target is None else target[0])
+            pair = (stack(source), stack(target))
             fan[pair] = fan.get(pair, 0) + 1
     crowded = {pair for pair, count in fan.items() if count > 9}
     edges = []
+    linked: set[Key] = set()
     for (source, target), weight in links.items():
         if source not in where or (target is not None and target not in where):
             continue
-        if target is not None and target[0] == source[0]:
+        if target is not None and column[target] == column[source]:
             continue  # units of one block coupled (softmax): δ's path shows it, no edge drawn
         label = ""
-        quiet = (source[0], None if target is None else target[0]) in crowded and (
-            source,
-            target,
-        ) not in on_path
+        quiet = (stack(source), stack(target)) in crowded and (source, target) not in on_path
         if weight is not None and not quiet and fit != "thumb":
             if values is not None:
                 label = format_number(values[weight], digits)
@@ -292,12 +357,21 @@ def network_context(
         flow = 0
         if (source, target) in on_path:
             flow = 1 + hops.get(target, 0)
-        skip = (column[target[0]] if target is not None else last) - column[source[0]]
+        skip = (column[target] if target is not None else max(column.values()) + 1) - column[source]
         (x0, y0) = where[source]
         y1 = loss_y if target is None else where[target][1]
         bend = 0 if skip <= 1 else (20 if y1 >= y0 else -20)
         pos = 0.5 if weight is None else 0.28
-        edges.append(Edge(key(source), key(target), label, flow, bend, pos))
+        edges.append(Edge(name(source), name(target), label, flow, bend, pos))
+        if target is not None:
+            linked.add(target)
+    # A drawn node whose inputs were all left out is fed from the ⋮ standing for them.
+    for source, target in links:
+        if target in where and target not in linked and source not in where:
+            dot = dots.get((column[source], source[0], source[2]))
+            if dot is not None:
+                edges.append(Edge(dot, name(target), "", 0))
+                linked.add(target)
     edges = place_labels(nodes, edges)
     xs = [n.x for n in nodes]
     ys = [n.y for n in nodes]
@@ -306,12 +380,14 @@ def network_context(
     room = FITS[fit]
     scale = min(1.0, room[0] / width_cm, room[1] / height_cm)
     steps = max((e.flow for e in edges), default=0)
-    # How far back δ has come once a quantity of a unit on the path is known: the hops of the
-    # edges leaving that unit (its ∂L/∂a and δ), and every hop for the chosen parameter.
+    # How far back δ has come once a quantity of a node on the path is known: the hops of the
+    # edges leaving that node (its ∂L/∂a and δ), and every hop for the chosen parameter.
     stages: dict[Any, int] = {}
     for unit, hop in hops.items():
         if unit is not None and unit in reached and hop:
-            stages.update({(unit[0], unit[1], "unit"): hop})
+            if unit[2] == PAIRED:
+                stages[unit[0], unit[1], "unit"] = hop
+            stages.update({s: hop for s in members[unit]})
     if wrt is not None:
         stages[wrt] = steps
     return {
@@ -323,9 +399,40 @@ def network_context(
     }
 
 
+def _y_step(members: dict, stack: tuple[int, str], biases: dict, roomy: set) -> float:
+    """Room per node of a stack: a z-over-a unit, a node with a bias, a stack of a plain block
+    or one whose edges carry labels (``roomy``) takes ``Y_STEP``; other nodes of one line in a
+    block of stages (a query, a score, a gate) less."""
+    if stack[0] in roomy or stack in roomy:
+        return Y_STEP
+    tall = any(
+        len(names) > 1 or key in biases
+        for key, names in members.items()
+        if (key[0], key[2]) == stack
+    )
+    return Y_STEP if tall else Y_STEP_PLAIN
+
+
+def _node(graph, printer, key: Key, members, biases, values, digits, fit) -> Node:
+    """The drawn node of ``key``: its quantities' names, its bias, its style."""
+    names = members[key]
+    kinds = {graph.definition(s).kind.name for s in names if s not in graph.inputs}
+    style = "input" if key[0] == 0 else "unit" if "weighted_input" in kinds else "sum"
+    bias = biases.get(key)
+    if bias is None or fit == "thumb":
+        bias_label = ""
+    elif values is not None:
+        bias_label = f"{printer.doprint(bias)} = {format_number(values[bias], digits)}"
+    else:
+        bias_label = printer.doprint(bias)
+    lines = tuple(printer.doprint(s) for s in names)
+    return Node("", 0.0, 0.0, lines, bias_label, style)
+
+
 # Label placement. Sizes are estimates in cm before scaling (the picture scales as a whole):
 # \scriptsize weight labels, \small node text. Good enough to keep boxes apart.
-POSITIONS = (0.28, 0.2, 0.36, 0.44, 0.14, 0.52, 0.6, 0.68)  # along an edge, preferred first
+# Along an edge, preferred first.
+POSITIONS = (0.28, 0.2, 0.36, 0.44, 0.14, 0.52, 0.6, 0.68, 0.76, 0.84)
 GAP = 0.07  # cm kept between two boxes
 
 
