@@ -98,7 +98,7 @@ RULES.update(
         "descent_update": "gradient-descent update: x ← x − η ∇f",
         "momentum_update": "momentum: v ← μ v − η ∇f, then x ← x + v",
         "dot_product": "dot product w · x + b",
-        "angle": "angle between vectors: cos θ = w·x / (|w| |x|)",
+        "angle": "angle between w and x: its cosine is w·x / (|w| |x|)",
         "hyperplane": "hyperplane w · x + b = 0",
         "step_activation": "step activation",
         "perceptron_rule": "Rosenblatt rule: w ← w + η (y − ŷ) x",

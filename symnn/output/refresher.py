@@ -32,7 +32,7 @@ from symnn.core.steps import Derivation
 from symnn.output.layout import PAPERS, visible_width
 from symnn.output.numbers import Shown
 from symnn.output.render import FILTERS, escape_latex, render
-from symnn.perceptron.run import PerceptronRun, boundary
+from symnn.perceptron.run import DECIMAL_DIGITS, PerceptronRun, boundary
 from symnn.perceptron.view import run_derivation
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
@@ -335,19 +335,65 @@ def _descent_context(run: Descent) -> dict[str, Any]:
     }
 
 
-def _perceptron_context(run: PerceptronRun) -> dict[str, Any]:
+def _decimals(value: Any) -> Any:
+    """A displayed number as a decimal (--decimals): a fraction with no short decimal (1/3) to
+    ``DECIMAL_DIGITS`` significant digits; tuples entry by entry."""
+    if isinstance(value, sp.Tuple):
+        return sp.Tuple(*(_decimals(v) for v in value))
+    if isinstance(value, sp.Rational) and not value.is_Integer:
+        return sp.Float(value, DECIMAL_DIGITS)
+    return value
+
+
+def _wide_context(run: PerceptronRun, shown) -> dict[str, Any]:
+    """The Wikipedia table's columns: names of inputs, weights and products, and every row."""
+    inputs, weights = run.wide_names()
+    products = [
+        sp.Mul(sp.Symbol(x), sp.Symbol(w), evaluate=False) if x != "1" else sp.Symbol(w)
+        for x, w in zip(inputs, weights, strict=True)
+    ]
+    keys = ("inputs", "initial", "products", "sum", "correction", "final")
+    rows = [row | {k: shown(row[k]) for k in keys} for row in run.wide_rows()]
+    return {
+        "inputs": [sp.Symbol(n) for n in inputs],
+        "weights": [sp.Symbol(n) for n in weights],
+        "products": products,
+        "rows": rows,
+    }
+
+
+def _sum_latex(bias_input: Any) -> str:
+    """The weighted sum s = w·x + (bias input)·b in LaTeX: + b, − b, or + c·b."""
+    wx = r"\mathbf{w}\cdot\mathbf{x}"
+    if bias_input in (1, -1):
+        return wx + (" + b" if bias_input == 1 else " - b")
+    return wx + rf" + {sp.latex(_display(bias_input))}\,b"
+
+
+def _bias_phrase(run: PerceptronRun) -> str:
+    bias_x, bias_w = run.bias_names
+    phrase = f"the weight {bias_w} on a constant input {bias_x}"
+    return phrase if not run.bias_column else f"{phrase} = {text(_display(run.bias_input))}"
+
+
+def _perceptron_context(
+    run: PerceptronRun, table: str = "compact", decimals: bool = False
+) -> dict[str, Any]:
+    if table not in ("compact", "wide"):
+        raise SymnnError(f"table {table!r}; known: compact, wide")
+    shown = (lambda v: _decimals(_display(v))) if decimals else _display  # noqa: E731
     derivation = run_derivation(run, only_mistakes=True)
     rows = [
         {
             "epoch": u.epoch,
             "sample": u.sample,
-            "x": _display(u.x),
+            "x": shown(u.x),
             "y": u.y,
-            "z": _display(u.z),
+            "z": shown(u.z),
             "y_hat": u.y_hat,
             "error": u.error,
-            "weights": _display(u.weights),
-            "bias": _display(u.bias),
+            "weights": shown(u.weights),
+            "bias": shown(u.bias),
             "changed": u.changed,
         }
         for u in run.updates
@@ -355,14 +401,17 @@ def _perceptron_context(run: PerceptronRun) -> dict[str, Any]:
     return {
         **_derivation_context(derivation),
         "title": "Perceptron training on " + ", ".join(run.names),
-        "convention": run.convention,
-        "learning_rate": _display(run.learning_rate),
-        "initial_weights": _display(run.initial_weights),
-        "initial_bias": _display(run.initial_bias),
+        "convention": run.convention_text(decimals),
+        "learning_rate": shown(run.learning_rate),
+        "initial_weights": shown(run.initial_weights),
+        "initial_bias": shown(run.initial_bias),
         "arithmetic": "exact (fractions)" if run.exact else "floating point",
         "rows": rows,
-        "summary": run.summary(),
-        "boundary": boundary(run.weights, run.bias, run.names),
+        "wide": _wide_context(run, shown) if table == "wide" else None,
+        "bias_phrase": _bias_phrase(run),
+        "sum_latex": _sum_latex(run.bias_input),
+        "summary": run.summary(decimals),
+        "boundary": boundary(run.weights, run.offset, run.names),
         "converged": run.converged,
     }
 
@@ -435,6 +484,8 @@ def render_refresher(
     figures: str = "none",
     compare: Sequence[Descent] = (),
     figure_file: str = "",
+    table: str = "compact",
+    decimals: bool = False,
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX, Markdown or
     Beamer slides ("beamer": one frame per derivation, long tables split across frames).
@@ -483,8 +534,8 @@ def render_refresher(
         context["figures"] = _descent_figures(item, fmt, figures, compare)
     elif isinstance(item, PerceptronRun):
         if fmt == "text":
-            return item.text() + "\n"
-        name, context = "perceptron_table", _perceptron_context(item)
+            return item.text(table, decimals) + "\n"
+        name, context = "perceptron_table", _perceptron_context(item, table, decimals)
         context["figures"] = _perceptron_figures(item, fmt, figures)
     elif isinstance(item, Derivation):
         if fmt == "text":

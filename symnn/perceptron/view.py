@@ -27,6 +27,8 @@ LATEX_NAMES = {
     "cos θ": r"\cos \theta",
     "θ": r"\theta",
     "ŷ": r"\hat{y}",
+    "∠ before": r"\angle(\mathbf{w}, \mathbf{x})_{\text{before}}",
+    "∠ after": r"\angle(\mathbf{w}, \mathbf{x})_{\text{after}}",
     "w": r"\mathbf{w}",
     "x": r"\mathbf{x}",
 }
@@ -123,6 +125,36 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
     )
 
 
+def angle_degrees(a: Sequence[Any], b: Sequence[Any]) -> sp.Float | None:
+    """The angle between two vectors in degrees, to 0.1°, or None when one of them is zero.
+
+    Examples:
+        >>> angle_degrees([1, 0], [1, 1]), angle_degrees([0, 0], [1, 1])
+        (45.0000000000000, None)
+    """
+    a, b = [sp.nsimplify(_sym(v)) for v in a], [sp.nsimplify(_sym(v)) for v in b]
+    norms = sp.sqrt(sum(v**2 for v in a)) * sp.sqrt(sum(v**2 for v in b))
+    if norms == 0:
+        return None
+    cos = sum(p * q for p, q in zip(a, b, strict=True)) / norms
+    return sp.Float(round(float(sp.acos(cos) * 180 / sp.pi), 1), 15)
+
+
+def turn_steps(before: Sequence[Any], after: Sequence[Any], x: Sequence[Any], error: int) -> list:
+    """The geometry of an update: w + ηx turns w toward x (y − ŷ = 1), w − ηx away from it
+    (y − ŷ = −1); the angle between w and x before and after, as numbers."""
+    old, new = angle_degrees(before, x), angle_degrees(after, x)
+    if new is None:
+        return []
+    way = "toward" if error > 0 else "away from"
+    if old is None:  # w was 0: no direction before the update
+        return [Step(sp.Symbol("∠ after"), new, "angle", f"w now points {way} x")]
+    return [
+        Step(sp.Symbol("∠ before"), old, "angle", "in degrees, before the update"),
+        Step(sp.Symbol("∠ after"), new, "angle", f"after it: w turned {way} x"),
+    ]
+
+
 def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivation:
     """Every presentation as steps: z = w·x + b, ŷ by the step, and the update when ŷ ≠ y.
 
@@ -141,15 +173,23 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
             w, b = u.weights, u.bias
             continue
         ws, xs, bs = [_sym(v) for v in w], [_sym(v) for v in u.x], _sym(b)
+        c = _sym(run.bias_input)
         verdict = "fires" if u.y_hat else "does not fire"
+        bias_term = (
+            bs
+            if run.bias_input == 1
+            else sp.Mul(sp.UnevaluatedExpr(c), sp.UnevaluatedExpr(bs), evaluate=False)
+        )
         steps = [
-            Step(S("z"), _sum_of_products(ws, xs, bs), "dot_product"),
+            Step(S("z"), _sum_of_products(ws, xs, bias_term), "dot_product"),
             Step(S("z"), _sym(u.z), "evaluate_at_point"),
             Step(S("ŷ"), sp.Integer(u.y_hat), "step_activation", f"{verdict}: {run.convention}"),
         ]
         if u.changed:
             error = sp.UnevaluatedExpr(sp.Integer(u.error))
             factor = sp.Mul(eta, error, evaluate=False)
+            if run.bias_input != 1:
+                factor = sp.Mul(eta, error, sp.UnevaluatedExpr(c), evaluate=False)
             moved = [
                 sp.Add(
                     wi, sp.Mul(eta, error, sp.UnevaluatedExpr(xi), evaluate=False), evaluate=False
@@ -159,13 +199,19 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
             steps += [
                 Step(S("w"), sp.Tuple(*moved), "perceptron_rule", f"y − ŷ = {u.error}"),
                 Step(S("w"), sp.Tuple(*(_sym(v) for v in u.weights)), "evaluate_at_point"),
-                Step(S("b"), sp.Add(bs, factor, evaluate=False), "perceptron_rule", "input 1"),
+                Step(
+                    S("b"),
+                    sp.Add(bs, factor, evaluate=False),
+                    "perceptron_rule",
+                    f"input {_sym(run.bias_input)}",
+                ),
                 Step(S("b"), _sym(u.bias), "evaluate_at_point"),
+                *turn_steps(w, u.weights, u.x, u.error),
             ]
         subject = S(f"epoch {u.epoch}, sample {u.sample}")
         sections.append(Section(subject, tuple(steps)))
         w, b = u.weights, u.bias
-    plane = hyperplane(run.weights, run.bias, run.names)
+    plane = hyperplane(run.weights, run.offset, run.names)
     results = (
         Step(S("w"), sp.Tuple(*(_sym(v) for v in run.weights)), "result"),
         Step(S("b"), _sym(run.bias), "result"),
