@@ -62,7 +62,7 @@ def test_wikipedia_nand_table_column_for_column():
 
 
 def test_wikipedia_sum_on_the_threshold_does_not_fire_exactly():
-    # Row 4: 0.3 + 0.1 + 0.1 is 0.5, exactly θ, so the network answers 0; floats say 0.5000000000000001
+    # Row 4: 0.3 + 0.1 + 0.1 is 0.5, exactly θ, so the network answers 0 (floats: 0.50…01)
     row = _wikipedia_run().wide_rows()[3]
     assert row["sum"] == Fraction(1, 2) and row["y_hat"] == 0
 
@@ -119,12 +119,12 @@ def test_update_turns_w_toward_x_by_the_numbers():
         if "∠ before" in angles:
             turns.append(angles)
     assert turns, "no update with a direction before and after"
-    w, b = run.initial_weights, run.initial_bias
+    w = run.initial_weights
     for u in run.updates:
         if u.changed and any(w) and any(u.x):
             before, after = angle_degrees(w, u.x), angle_degrees(u.weights, u.x)
             assert (after < before) if u.error > 0 else (after > before)
-        w, b = u.weights, u.bias
+        w = u.weights
 
 
 def test_decimals():

@@ -342,7 +342,7 @@ def _decimal(value: Any) -> str:
         ('0.5', '-0.3333333333', '3')
     """
     if isinstance(value, Fraction):
-        q, twos_fives = value.denominator, 0
+        q = value.denominator
         for p in (2, 5):
             while q % p == 0:
                 q //= p

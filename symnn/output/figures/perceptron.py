@@ -8,12 +8,12 @@ line in the plane is what can be drawn.
 
 from __future__ import annotations
 
-import sympy as sp
-
 import math
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
+
+import sympy as sp
 
 from symnn.core.errors import SymnnError
 
@@ -189,7 +189,8 @@ def run_panels(run: Any) -> list[str]:
     for k, u in enumerate(changed[:MAX_PANELS], start=1):
         caption = (
             f"update {k} (epoch {u.epoch}, sample {u.sample})\n"
-            rf"$\mathbf{{w}} = ({', '.join(map(_label, u.weights))})$, ${bias_name} = {_label(u.bias)}$"
+            rf"$\mathbf{{w}} = ({', '.join(map(_label, u.weights))})$, "
+            rf"${bias_name} = {_label(u.bias)}$"
         )
         panels.append(
             panel(u.weights, offset(u.bias), points, labels, window, caption, u.sample - 1)
