@@ -42,6 +42,9 @@ LATEX_NAMES = {
     "Δf_exact": r"\Delta f_{\text{exact}}",
     "f_linear": r"f_{\text{linear}}",
     "error": r"\varepsilon",
+    "relative error": r"\varepsilon / \Delta f_{\text{exact}}",
+    "½ΔxᵀHΔx": r"\tfrac{1}{2} \Delta \mathbf{x}^{\mathsf{T}} H \, \Delta \mathbf{x}",
+    "h·D_u f": r"h \, D_{\mathbf{u}} f",
 }
 
 

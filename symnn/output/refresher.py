@@ -27,6 +27,7 @@ import sympy as sp
 
 from symnn.calculus.descent import Descent
 from symnn.calculus.evaluation import show
+from symnn.calculus.worked import Ordinary, Over
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
 from symnn.output.layout import PAPERS, visible_width
@@ -56,8 +57,21 @@ if "tex_prose" not in FILTERS:
     FILTERS.add("tex_prose", tex_prose)
 
 
+def _reading_order(expr: sp.Add) -> sp.Add:
+    """A symbolic sum in the order people write it (x − 3, x² + 3xy + y²: SymPy's printing
+    order); a worked sum of numbers (5.76 + 0.72) keeps the order it was built in."""
+    built = (sp.UnevaluatedExpr, sp.Derivative, sp.Subs, Ordinary, Over)  # built in order
+    if expr.has(*built) or not expr.free_symbols or expr.atoms(sp.Float):
+        return expr
+    terms = tuple(expr.as_ordered_terms())
+    return expr if terms == expr.args else sp.Add(*terms, evaluate=False)
+
+
 class _Text(TextPrinter):
     """Plain text with floats as written (0.06, not 0.0600000000000000)."""
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        return super()._print_Add(_reading_order(expr), order=order)
 
     def _print_Float(self, expr: sp.Float) -> str:
         text = f"{float(expr):.12g}"
@@ -122,6 +136,9 @@ class _Latex(SymnnLatexPrinter):
             return rf"{self._print(expr.base)}^{{{self._print(exponent)}}}"
         return super()._print_Pow(expr)
 
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        return super()._print_Add(_reading_order(expr), order=order)
+
     def _print_Rational(self, expr: sp.Rational) -> str:
         # A fraction of more digits than a line holds (late steps of a long exact descent) is
         # written by the first digits of its decimal expansion, cut (not rounded), then "…".
@@ -142,7 +159,10 @@ class _Latex(SymnnLatexPrinter):
             if any(f.has(sp.UnevaluatedExpr) for f in factors):  # a substituted point
                 factors = sorted(factors, key=_factor_place)
             parts = [self._print(f) for f in factors]
-            parts = [rf"\left({p}\right)" if p.startswith("-") else p for p in parts]
+            parts = [
+                rf"\left({p}\right)" if p.startswith("-") or isinstance(f, sp.Add) else p
+                for p, f in zip(parts, factors, strict=True)
+            ]
             return sign + r" \cdot ".join(parts)
         return super()._print_Mul(expr)
 

@@ -26,6 +26,11 @@ LATEX_NAMES = {
     "|x|": r"\lVert \mathbf{x} \rVert",
     "cos θ": r"\cos \theta",
     "θ": r"\theta",
+    "θ*": r"\theta^{*}",
+    "cos θ*": r"\cos \theta^{*}",
+    "d₀": r"d_{0}",
+    "d(x)": r"d(\mathbf{x})",
+    "b": "b",
     "ŷ": r"\hat{y}",
     "∠ before": r"\angle(\mathbf{w}, \mathbf{x})_{\text{before}}",
     "∠ after": r"\angle(\mathbf{w}, \mathbf{x})_{\text{after}}",
@@ -57,8 +62,29 @@ def _sum_of_products(w: Sequence[sp.Expr], x: Sequence[sp.Expr], b: sp.Expr | No
     return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
 
 
+def _worked_sum(terms: Sequence[sp.Expr]) -> sp.Expr:
+    """A sum of worked numbers, each kept as it is (3 + (−2), not 1)."""
+    terms = [sp.UnevaluatedExpr(t) for t in terms]
+    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def _squares(values: Sequence[sp.Expr]) -> sp.Expr:
+    return sp.sqrt(
+        sp.Add(*(sp.Pow(sp.UnevaluatedExpr(v), 2, evaluate=False) for v in values), evaluate=False),
+        evaluate=False,
+    )
+
+
+def _degrees(cos: sp.Expr) -> sp.Expr:
+    """acos in degrees: exact when it is a whole number of degrees, else to 0.01°."""
+    exact = sp.nsimplify(sp.acos(cos) * 180 / sp.pi)
+    return exact if exact.is_Rational else sp.Float(round(float(exact), 2), 15)
+
+
 def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> Derivation:
-    """w·x + b with the angle view: cos θ = w·x / (|w| |x|), positive exactly when aligned.
+    """w·x + b with the angle view: cos θ = w·x / (|w| |x|), positive exactly when aligned; the
+    bias moves the angle at which the neuron starts to fire, and the boundary w·x + b = 0 is the
+    line (hyperplane) normal to w at distance −b/|w| from the origin.
 
     Examples:
         >>> dot_product("1,-1", "1,1").context["values"]["alignment"]
@@ -68,40 +94,77 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
     if len(w) != len(x):
         raise SymnnError(f"weights and point: expected the same length, found {len(w)}, {len(x)}")
     b = as_point(bias, 1, "bias")[0]
-    dot = tidy(sum(wi * xi for wi, xi in zip(w, x, strict=True)))
+    w_shown, x_shown = [show(c) for c in w], [show(c) for c in x]
+    products = [wi * xi for wi, xi in zip(w, x, strict=True)]
+    dot = tidy(sum(products))
     norm_w = sp.sqrt(sum(c**2 for c in w))
     norm_x = sp.sqrt(sum(c**2 for c in x))
     S = sp.Symbol
+    given = Section(
+        S("given"),
+        (
+            Step(S("w"), sp.Tuple(*w_shown), "definition", "the weights"),
+            Step(S("x"), sp.Tuple(*x_shown), "definition", "the input"),
+            Step(S("b"), show(b), "definition", "the bias"),
+        ),
+    )
     steps = [
-        Step(S("w·x"), _sum_of_products(w, x), "dot_product", "multiply matching entries, add"),
-        Step(S("w·x"), dot, "evaluate_at_point"),
-        Step(S("|w|"), norm_w, "magnitude"),
-        Step(S("|x|"), norm_x, "magnitude"),
+        Step(S("w·x"), _sum_of_products(w_shown, x_shown), "dot_product", "multiply, add"),
     ]
+    if len(products) > 1:
+        steps.append(Step(S("w·x"), _worked_sum([show(v) for v in products]), "evaluate_at_point"))
+    steps += [
+        Step(S("w·x"), show(dot), "evaluate_at_point"),
+        Step(S("|w|"), _squares(w_shown), "magnitude"),
+        Step(S("|w|"), norm_w, "evaluate_at_point"),
+        Step(S("|x|"), _squares(x_shown), "magnitude"),
+        Step(S("|x|"), norm_x, "evaluate_at_point"),
+    ]
+    sections = [given, Section(S("w·x"), tuple(steps))]
     values: dict[str, Any] = {"dot": dot, "norm_w": norm_w, "norm_x": norm_x}
+    z = dot + b
     if norm_w == 0 or norm_x == 0:
         values.update(cos=None, angle=None, alignment="undefined (a zero vector has no direction)")
     else:
         cos = sp.radsimp(dot / (norm_w * norm_x))
-        degrees = sp.nsimplify(sp.acos(cos) * 180 / sp.pi)
+        degrees = _degrees(cos)
         alignment = "aligned" if dot > 0 else "opposed" if dot < 0 else "orthogonal"
         why = {
             "aligned": "θ < 90°: w and x point the same way, so w·x > 0",
             "opposed": "θ > 90°: w and x point apart, so w·x < 0",
-            "orthogonal": "θ = 90°: w·x = 0, x lies on the boundary direction",
+            "orthogonal": "θ = 90°: w·x = 0, x lies along the boundary's direction",
         }[alignment]
-        steps += [
-            Step(S("cos θ"), cos, "angle"),
+        angle = [
+            Step(
+                S("cos θ"),
+                sp.Mul(
+                    show(dot), sp.Pow(sp.Mul(norm_w, norm_x, evaluate=False), -1), evaluate=False
+                ),
+                "angle",
+            ),
+            Step(S("cos θ"), cos, "evaluate_at_point"),
             Step(S("θ"), degrees, "angle", f"in degrees; {why}"),
         ]
+        sections.append(Section(S("θ"), tuple(angle)))
         values.update(cos=cos, angle=degrees, alignment=alignment)
-    z = dot + b
+        sections.append(Section(S("bias"), tuple(_bias_steps(b, norm_w, norm_x, cos, values))))
     fired = step(z, fires)
-    steps += [
-        Step(S("z"), sp.Add(dot, b, evaluate=False) if b else dot, "dot_product", "z = w·x + b"),
+    decide = [
+        Step(
+            S("z"),
+            sp.Add(sp.UnevaluatedExpr(show(dot)), sp.UnevaluatedExpr(show(b)), evaluate=False)
+            if b
+            else show(dot),
+            "dot_product",
+            "z = w·x + b",
+        ),
+        Step(S("z"), show(z), "evaluate_at_point"),
         Step(S("ŷ"), sp.Integer(fired), "step_activation", f"fires when {CONVENTIONS[fires]}"),
     ]
+    sections.append(Section(S("z"), tuple(decide)))
     values.update(z=z, y_hat=fired)
+    if norm_w != 0:
+        sections.append(Section(S("boundary"), tuple(_plane_steps(w, b, z, norm_w, values))))
     plane = hyperplane(w, b, [f"x{i}" for i in range(1, len(w) + 1)])
     results = (Step(S("z"), z, "result"), Step(plane.lhs, sp.S.Zero, "hyperplane"))
     numbers = [
@@ -112,6 +175,8 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
     ]
     if values["cos"] is not None:
         numbers += [number_row("cos θ", values["cos"]), number_row("θ (degrees)", values["angle"])]
+    if values.get("distance") is not None:
+        numbers.append(number_row("signed distance of x from the boundary", values["distance"]))
     context = {
         "kind": "dot_product",
         "values": values,
@@ -119,10 +184,59 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
         "convention": f"ŷ = 1 when {CONVENTIONS[fires]}, else 0",
         "symbol_names": symbol_names(),
     }
-    section = Section(S("w·x"), tuple(steps))
     return CalculusDerivation(
-        "Dot product, angle and step activation", (section,), results, context
+        "Dot product, angle and step activation", tuple(sections), results, context
     )
+
+
+def _bias_steps(b, norm_w, norm_x, cos, values: dict) -> list:
+    """What the bias does to the angle view: without it the neuron fires exactly when θ ≤ 90°
+    (w·x ≥ 0); with it, when w·x ≥ −b, that is cos θ ≥ −b / (|w| |x|), a cone around w that b < 0
+    narrows and b > 0 widens (for inputs of this length |x|)."""
+    S = sp.Symbol
+    limit = sp.radsimp(-b / (norm_w * norm_x))
+    steps = [
+        Step(
+            S("cos θ*"),
+            sp.Mul(show(-b), sp.Pow(sp.Mul(norm_w, norm_x, evaluate=False), -1), evaluate=False),
+            "bias_angle",
+            "fires when w·x ≥ −b, i.e. cos θ ≥ −b/(|w| |x|)",
+        ),
+        Step(S("cos θ*"), limit, "evaluate_at_point"),
+    ]
+    values["cos_limit"] = limit
+    if limit > 1:
+        values["angle_limit"] = None
+        note = "−b > |w| |x|: no direction of this length fires"
+        steps.append(Step(S("θ*"), S("none"), "bias_angle", note))
+    elif limit < -1:
+        values["angle_limit"] = None
+        note = "b > |w| |x|: every direction of this length fires"
+        steps.append(Step(S("θ*"), S("all"), "bias_angle", note))
+    else:
+        limit_deg = _degrees(limit)
+        values["angle_limit"] = limit_deg
+        how = "narrows" if b < 0 else "widens" if b > 0 else "keeps"
+        note = f"fires for θ ≤ θ*: the bias {how} the 90° cone around w"
+        steps.append(Step(S("θ*"), limit_deg, "bias_angle", note))
+    return steps
+
+
+def _plane_steps(w, b, z, norm_w, values: dict) -> list:
+    """The boundary w·x + b = 0: normal to w, at signed distance −b/|w| from the origin; x lies
+    z/|w| from it on the side w points to (z > 0) or the other (z < 0)."""
+    S = sp.Symbol
+    offset = sp.radsimp(-b / norm_w)
+    distance = sp.radsimp(z / norm_w)
+    values.update(offset=offset, distance=distance)
+    return [
+        Step(S("d₀"), sp.Mul(show(-b), sp.Pow(norm_w, -1, evaluate=False), evaluate=False),
+             "hyperplane", "the boundary is normal to w, −b/|w| from the origin along w"),
+        Step(S("d₀"), offset, "evaluate_at_point"),
+        Step(S("d(x)"), sp.Mul(show(z), sp.Pow(norm_w, -1, evaluate=False), evaluate=False),
+             "hyperplane", "x's signed distance z/|w|: on w's side when positive"),
+        Step(S("d(x)"), distance, "evaluate_at_point"),
+    ]  # fmt: skip
 
 
 def angle_degrees(a: Sequence[Any], b: Sequence[Any]) -> sp.Float | None:
