@@ -115,6 +115,18 @@ def _kept_sum(parts: list[sp.Expr]) -> sp.Expr:
     return sp.Add(*parts, evaluate=False) if len(parts) > 1 else parts[0]
 
 
+def kept_partial(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """∂expr/∂x term by term in the user's form ((x − 3)² + 2(y + 1)² gives 2(x − 3)).
+
+    Examples:
+        >>> x, y = sp.symbols("x y")
+        >>> kept_partial((x - 3)**2 + 2*(y + 1)**2, y)
+        4*(y + 1)
+    """
+    terms = expr.as_ordered_terms() if expr.is_Add else [expr]
+    return _kept_sum([kept_form(t, x) for t in terms])
+
+
 def partial_steps(expr: sp.Expr, x: sp.Symbol, lhs: sp.Basic, others: Sequence[sp.Symbol]) -> list:
     """The steps of one partial derivative: the sum rule, each term's rule (what a rule uses is
     derived before it: d(y²)/dy = 2y before d(4y²)/dy = 8y), the result in the user's form."""

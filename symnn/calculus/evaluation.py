@@ -278,7 +278,7 @@ def number_row(label: str, expr: sp.Basic, symbol: sp.Basic | None = None) -> di
     row: dict[str, Any] = {"label": label, "symbol": symbol, "exact": expr, "approx": None}
     if isinstance(expr, sp.Expr) and expr.is_number:
         decimal = approx(expr)
-        if decimal is not None and not (expr.is_Integer or _short_decimal(expr)):
+        if decimal is not None and not (expr.is_Integer or expr.is_Float or _short_decimal(expr)):
             row["approx"] = decimal
     return row
 

@@ -131,6 +131,13 @@ class _Latex(SymnnLatexPrinter):
 
     def _print_Pow(self, expr: sp.Pow) -> str:
         exponent = expr.exp
+        base = expr.base.args[0] if isinstance(expr.base, sp.UnevaluatedExpr) else expr.base
+        if isinstance(base, sp.Float | sp.Rational) and not exponent.is_negative:
+            # A worked number with an exponent of its own (6.09 · 10^{-5}, a long fraction cut
+            # short) is bracketed before it is raised: x^{a}^{2} does not compile.
+            shown = self._print(expr.base)
+            if "^" in shown:
+                return rf"\left({shown}\right)^{{{self._print(exponent)}}}"
         special = exponent.is_Rational and (exponent.is_negative or exponent == sp.S.Half)
         if getattr(type(expr.base), "code_name", "") and not special:
             return rf"{self._print(expr.base)}^{{{self._print(exponent)}}}"
@@ -315,8 +322,8 @@ def _cut(row: dict) -> bool:
     )
 
 
-def _descent_context(run: Descent) -> dict[str, Any]:
-    derivation = run.derivation()
+def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
+    derivation = run.derivation(detail)
     # "change", not "update": Jinja would find dict.update before the key.
     rows = [
         {key: _display(row[key]) for key in ("gradient", "point", "value")}
@@ -352,6 +359,7 @@ def _descent_context(run: Descent) -> dict[str, Any]:
         "exact_digits": EXACT_DIGITS,
         "cut_digits": CUT_DIGITS,
         "stopped": run.stopped,
+        "summary_note": derivation.context["summary"],
     }
 
 
@@ -506,6 +514,7 @@ def render_refresher(
     figure_file: str = "",
     table: str = "compact",
     decimals: bool = False,
+    detail: str = "auto",
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX, Markdown or
     Beamer slides ("beamer": one frame per derivation, long tables split across frames).
@@ -550,7 +559,7 @@ def render_refresher(
     if isinstance(item, Descent):
         if fmt == "text":
             return item.text() + "\n"
-        name, context = "descent_table", _descent_context(item)
+        name, context = "descent_table", _descent_context(item, detail)
         context["figures"] = _descent_figures(item, fmt, figures, compare)
     elif isinstance(item, PerceptronRun):
         if fmt == "text":

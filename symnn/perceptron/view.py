@@ -15,6 +15,7 @@ from typing import Any
 import sympy as sp
 
 from symnn.calculus.evaluation import CalculusDerivation, number_row, show, tidy
+from symnn.calculus.worked import Over, worked_sum
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_point
 from symnn.core.steps import Derivation, Section, Step
@@ -31,6 +32,9 @@ LATEX_NAMES = {
     "d₀": r"d_{0}",
     "d(x)": r"d(\mathbf{x})",
     "b": "b",
+    "given": r"\text{given}",
+    "bias": r"\text{the bias and the angle}",
+    "boundary": r"\text{the boundary } \mathbf{w} \cdot \mathbf{x} + b = 0",
     "ŷ": r"\hat{y}",
     "∠ before": r"\angle(\mathbf{w}, \mathbf{x})_{\text{before}}",
     "∠ after": r"\angle(\mathbf{w}, \mathbf{x})_{\text{after}}",
@@ -59,12 +63,6 @@ def _sum_of_products(w: Sequence[sp.Expr], x: Sequence[sp.Expr], b: sp.Expr | No
     ]
     if b is not None:
         terms.append(b)
-    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
-
-
-def _worked_sum(terms: Sequence[sp.Expr]) -> sp.Expr:
-    """A sum of worked numbers, each kept as it is (3 + (−2), not 1)."""
-    terms = [sp.UnevaluatedExpr(t) for t in terms]
     return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
 
 
@@ -112,7 +110,7 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
         Step(S("w·x"), _sum_of_products(w_shown, x_shown), "dot_product", "multiply, add"),
     ]
     if len(products) > 1:
-        steps.append(Step(S("w·x"), _worked_sum([show(v) for v in products]), "evaluate_at_point"))
+        steps.append(Step(S("w·x"), worked_sum(products), "evaluate_at_point"))
     steps += [
         Step(S("w·x"), show(dot), "evaluate_at_point"),
         Step(S("|w|"), _squares(w_shown), "magnitude"),
@@ -137,9 +135,7 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
         angle = [
             Step(
                 S("cos θ"),
-                sp.Mul(
-                    show(dot), sp.Pow(sp.Mul(norm_w, norm_x, evaluate=False), -1), evaluate=False
-                ),
+                Over(show(dot), sp.Mul(norm_w, norm_x, evaluate=False)),
                 "angle",
             ),
             Step(S("cos θ"), cos, "evaluate_at_point"),
@@ -152,9 +148,7 @@ def dot_product(weights: Any, point: Any, bias: Any = 0, fires: str = "ge") -> D
     decide = [
         Step(
             S("z"),
-            sp.Add(sp.UnevaluatedExpr(show(dot)), sp.UnevaluatedExpr(show(b)), evaluate=False)
-            if b
-            else show(dot),
+            worked_sum([dot, b]) if b else show(dot),
             "dot_product",
             "z = w·x + b",
         ),
@@ -198,7 +192,7 @@ def _bias_steps(b, norm_w, norm_x, cos, values: dict) -> list:
     steps = [
         Step(
             S("cos θ*"),
-            sp.Mul(show(-b), sp.Pow(sp.Mul(norm_w, norm_x, evaluate=False), -1), evaluate=False),
+            Over(show(-b), sp.Mul(norm_w, norm_x, evaluate=False)),
             "bias_angle",
             "fires when w·x ≥ −b, i.e. cos θ ≥ −b/(|w| |x|)",
         ),
@@ -230,10 +224,10 @@ def _plane_steps(w, b, z, norm_w, values: dict) -> list:
     distance = sp.radsimp(z / norm_w)
     values.update(offset=offset, distance=distance)
     return [
-        Step(S("d₀"), sp.Mul(show(-b), sp.Pow(norm_w, -1, evaluate=False), evaluate=False),
+        Step(S("d₀"), Over(show(-b), norm_w),
              "hyperplane", "the boundary is normal to w, −b/|w| from the origin along w"),
         Step(S("d₀"), offset, "evaluate_at_point"),
-        Step(S("d(x)"), sp.Mul(show(z), sp.Pow(norm_w, -1, evaluate=False), evaluate=False),
+        Step(S("d(x)"), Over(show(z), norm_w),
              "hyperplane", "x's signed distance z/|w|: on w's side when positive"),
         Step(S("d(x)"), distance, "evaluate_at_point"),
     ]  # fmt: skip
