@@ -404,7 +404,7 @@ def directional_derivative(
     u = tuple(sp.radsimp(c / length) for c in d)
     at_grad = grad.context["values"]["gradient"]
     partials = grad.results[0].rhs
-    expr_dir = tidy(sum(p * c for p, c in zip(partials, u, strict=True)))
+    expr_dir = tidy(sum(p.doit() * c for p, c in zip(partials, u, strict=True)))
     result = tidy(sum(g * c for g, c in zip(at_grad, u, strict=True)))
     where = tuple(grad.context["values"]["point"])
     note = "the direction is normalised to unit length, so Dᵤf is the slope per unit distance"

@@ -35,7 +35,7 @@ CALCULUS: list[tuple[str, Callable[[], Any]]] = [
     ("tangent_x2_at_3", lambda: linear_approximation("x**2", "3", "0.01")),
     ("slope_x3_2x_at_2", lambda: derivative("x**3 + 2*x", at="2")),
     ("tangent_x3_2x_at_2", lambda: linear_approximation("x**3 + 2*x", "2", "0.01")),
-    ("jacobian_x2_y_2x_3y", lambda: jacobian_of(["x**2 + y", "2*x + 3*y"])),
+    ("jacobian_x2_y_2x_3y", lambda: jacobian_of(["x**2 + y", "2*x + 3*y"], at="1,2")),
     ("hessian_x2_3xy_y2", lambda: hessian("x**2 + 3*x*y + y**2", at="1,1")),
     ("taylor_exp_sin", lambda: taylor("exp(x)*sin(y)", at="0,0", order=3)),
 ]
