@@ -51,7 +51,22 @@ PERCEPTRON: list[tuple[str, Callable[[], Any]]] = [
     ("perceptron_nand", lambda: train_perceptron(*gate("nand"))),
     ("perceptron_xor", lambda: train_perceptron(*gate("xor"), max_epochs=10)),
 ]
-EXAMPLES = CALCULUS + DESCENT + PERCEPTRON
+# The sources' own tables, column for column (Wikipedia's NAND, Cornell CS472's OR).
+SOURCES: list[tuple[str, Callable[[], Any]]] = [
+    (
+        "perceptron_nand_wikipedia",
+        lambda: train_perceptron(
+            *gate("nand"), learning_rate="0.1", theta="0.5", fires="gt", bias_column="first"
+        ),
+    ),
+    (
+        "perceptron_or_cornell",
+        lambda: train_perceptron(
+            *gate("or"), learning_rate="0.5", bias_input=-1, bias_column="last"
+        ),
+    ),
+]
+EXAMPLES = CALCULUS + DESCENT + PERCEPTRON + SOURCES
 
 
 def worked_examples() -> list[tuple[str, Any]]:
@@ -59,7 +74,7 @@ def worked_examples() -> list[tuple[str, Any]]:
     return [(name, build()) for name, build in EXAMPLES]
 
 
-def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
+def _documents(entries: list[tuple[str, Callable[[], Any]]], **options: Any) -> Files:
     files: Files = {}
     for name, build in entries:
         item = build()
@@ -67,13 +82,15 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
         # level sets, a derivation at a point its tangent or gradient, in the LaTeX fragment.
         drawn = isinstance(item, PerceptronRun | Descent) or calculus_picture(item) is not None
         figures = "inline" if drawn else "none"
-        files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
+        files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures, **options)
         if drawn:  # Markdown points at the same figure as an SVG beside it
             svg = f"{name}-figure.svg"
-            files[f"{name}.md"] = render_refresher(item, "md", figures="separate", figure_file=svg)
+            files[f"{name}.md"] = render_refresher(
+                item, "md", figures="separate", figure_file=svg, **options
+            )
             files[svg] = picture_svg(refresher_picture(item))
         else:
-            files[f"{name}.md"] = render_refresher(item, "md")
+            files[f"{name}.md"] = render_refresher(item, "md", **options)
     return files
 
 
@@ -102,7 +119,9 @@ def _descent_gallery() -> Files:
     "perceptron",
     "The perceptron on AND, OR, NAND and XOR",
     "The dot product and its angle, then Rosenblatt's rule update by update with exact "
-    "arithmetic; XOR stops at the epoch bound because no separating line exists.",
+    "arithmetic; XOR stops at the epoch bound because no separating line exists. "
+    "perceptron_nand_wikipedia and perceptron_or_cornell reproduce those sources' tables column "
+    "for column (x₀ = 1 with θ = 0.5; a bias input x₃ = −1), in decimals.",
 )
 def _perceptron_gallery() -> Files:
-    return _documents(PERCEPTRON)
+    return {**_documents(PERCEPTRON), **_documents(SOURCES, table="wide", decimals=True)}

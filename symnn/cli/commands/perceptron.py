@@ -128,6 +128,9 @@ def run_json(run: PerceptronRun) -> dict[str, Any]:
     vec = lambda values: [_number(v) for v in values]  # noqa: E731
     return {
         "convention": run.convention,
+        "bias_input": _number(run.bias_input),
+        "theta": _number(run.theta),
+        "bias_column": run.bias_column or "none",
         "learning_rate": _number(run.learning_rate),
         "exact": run.exact,
         "inputs": list(run.names),
