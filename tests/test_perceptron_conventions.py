@@ -150,3 +150,16 @@ def test_cli_wide_table_with_decimals(capsys):
     assert main([*argv[:-1], "--format", "md"]) == 0
     md = capsys.readouterr().out
     assert "$x_{0} w_{0}$" in md and "new $w_{0}$" in md
+
+
+def test_per_sample_against_batch_mean_criterion():
+    run = train_perceptron(*gate("and"))
+    mean_w, mean_b, new_w, new_b = run.batch_step()
+    # at w = 0, b = 0 every sample fires; the three labelled 0 give error −1
+    assert mean_w == (Fraction(-1, 4), Fraction(-1, 4)) and mean_b == Fraction(-3, 4)
+    assert new_w == mean_w and new_b == mean_b  # η = 1 from zero
+    # the per-sample run moves after its first sample already
+    assert run.updates[0].changed and run.updates[0].bias == -1
+    assert "batch mean" in run.text() and "per sample" in run.text()
+    cornell = train_perceptron(*gate("or"), learning_rate="0.5", bias_input=-1)
+    assert cornell.batch_step()[1] == Fraction(1, 4)  # (0,0) fires wrongly: error −1 on input −1

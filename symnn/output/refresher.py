@@ -439,6 +439,7 @@ def _perceptron_context(
         "bias_phrase": _bias_phrase(run),
         "sum_latex": _sum_latex(run.bias_input),
         "summary": run.summary(decimals),
+        "criterion": run.criterion_text(decimals),
         "boundary": boundary(run.weights, run.offset, run.names),
         "converged": run.converged,
     }

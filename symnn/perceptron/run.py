@@ -304,10 +304,44 @@ class PerceptronRun:
         ]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
                   for r in [head, *body]]  # fmt: skip
-        lines += ["", self.summary(decimals)]
+        lines += ["", self.summary(decimals), self.criterion_text(decimals)]
         if self.converged and len(self.names) >= 1:
             lines.append(f"boundary: {boundary(self.weights, self.offset, self.names)} = 0")
         return "\n".join(lines)
+
+    def batch_step(self) -> tuple[tuple, Any, tuple, Any]:
+        """The batch-mean criterion, for comparison with the per-sample rule the run uses: from
+        the start weights, the mean over all N samples of (y − ŷ)·x and of (y − ŷ)·(bias input),
+        and the weights one step w + η·mean would give. Returns (mean for w, mean for b, w, b).
+
+        Examples:
+            >>> run = train_perceptron(*gate("and"))
+            >>> run.batch_step()[:2]
+            ((Fraction(-1, 4), Fraction(-1, 4)), Fraction(-3, 4))
+        """
+        w, b, n = self.initial_weights, self.initial_bias, len(self.X)
+        sums, bias_sum = [0 * v for v in w], 0 * b
+        for x, y in zip(self.X, self.Y, strict=True):
+            z = sum((wi * xi for wi, xi in zip(w, x, strict=True)), 0 * b) + self.bias_input * b
+            error = y - step(z - self.theta, self.fires)
+            sums = [s + error * xi for s, xi in zip(sums, x, strict=True)]
+            bias_sum += error * self.bias_input
+        mean_w = tuple(s / n for s in sums)
+        mean_b = bias_sum / n
+        new_w = tuple(wi + self.learning_rate * m for wi, m in zip(w, mean_w, strict=True))
+        return mean_w, mean_b, new_w, b + self.learning_rate * mean_b
+
+    def criterion_text(self, decimals: bool = False) -> str:
+        """Per sample (what this run does) against the batch mean, in words with the numbers."""
+        num = _decimal if decimals else _num
+        vec = lambda values: "(" + ", ".join(num(v) for v in values) + ")"  # noqa: E731
+        mean_w, mean_b, new_w, new_b = self.batch_step()
+        return (
+            "per sample: each presentation updates w and b at once by η (y − ŷ) x, as the table "
+            f"shows; batch mean, for comparison: from the start, the mean of (y − ŷ) x over the "
+            f"{len(self.X)} samples is {vec(mean_w)} (and {num(mean_b)} for the bias), so one "
+            f"batch step would give w = {vec(new_w)}, {self.bias_names[1]} = {num(new_b)}"
+        )
 
     def wide_names(self) -> tuple[list[str], list[str]]:
         """The names of the inputs and weights of the wide table, the bias's among them."""
