@@ -61,7 +61,13 @@ def substitute(expr: sp.Expr, at: dict) -> sp.Expr:
     if expr.is_Add:  # in the order the expression prints (x − 3, not −3 + x)
         terms = [substitute(a, at) for a in expr.as_ordered_terms()]
         return sp.Add(*terms[:1], *map(_subtracted, terms[1:]), evaluate=False)
-    args = [substitute(a, at) for a in expr.args]
+    return _unevaluated(expr, [substitute(a, at) for a in expr.args])
+
+
+def _unevaluated(expr: sp.Expr, args: list) -> sp.Expr:
+    """``expr``'s kind of node over new arguments, left as built (no collecting, no order)."""
+    if expr.is_Add:
+        return sp.Add(*args, evaluate=False)
     if expr.is_Mul:
         return sp.Mul(*args, evaluate=False)
     if expr.is_Pow:
@@ -94,14 +100,7 @@ def _evaluate_inner(expr: sp.Expr, root: bool = True) -> sp.Expr:
         return expr
     if expr.is_Add and not root:
         return _number(expr)
-    args = [_evaluate_inner(a, False) for a in expr.args]
-    if expr.is_Add:
-        return sp.Add(*args, evaluate=False)
-    if expr.is_Mul:
-        return sp.Mul(*args, evaluate=False)
-    if expr.is_Pow:
-        return sp.Pow(*args, evaluate=False)
-    return expr.func(*args, evaluate=False)
+    return _unevaluated(expr, [_evaluate_inner(a, False) for a in expr.args])
 
 
 def _evaluate_terms(expr: sp.Expr) -> sp.Expr:
