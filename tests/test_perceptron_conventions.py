@@ -163,3 +163,12 @@ def test_per_sample_against_batch_mean_criterion():
     assert "batch mean" in run.text() and "per sample" in run.text()
     cornell = train_perceptron(*gate("or"), learning_rate="0.5", bias_input=-1)
     assert cornell.batch_step()[1] == Fraction(1, 4)  # (0,0) fires wrongly: error −1 on input −1
+
+
+def test_markdown_steps_with_notes_stay_one_per_line():
+    from symnn.output.refresher import render_refresher
+
+    md = render_refresher(train_perceptron(*gate("and")), "md")
+    steps = [line for line in md.splitlines() if line.startswith("- $")]
+    assert steps and all(line.count(" — ") == 1 for line in steps)
+    assert any("y − ŷ = -1" in line for line in steps)
