@@ -75,6 +75,15 @@ def test_linear_prediction_for_one_variable_has_no_gradient_norm():
     assert v["second_order"] == sp.Rational(6, 10000)  # ½ f″(2) Δx² = ½·12·0.0001
 
 
+def test_linear_prediction_for_one_variable_says_derivative_and_plain_move():
+    d = linear_approximation("x**3 + 2*x", "2", "0.01")
+    md = render_refresher(d, "md")
+    assert "gradient · move" not in md and "f′(a)·Δx" in md
+    assert r"= 0.01$" in md and r"\left( 0.01\right)" not in md
+    two = render_refresher(linear_approximation("x**2 + y", "1,1", "0.01,0.02"), "md")
+    assert "gradient · move" in two  # two variables keep the gradient wording
+
+
 def test_what_a_rule_uses_comes_first():
     d = gradient("x**2 + 4*y**2")
     steps = [str(s.lhs) for s in d.sections[1].steps]

@@ -230,6 +230,15 @@ def _one_variable(sections, results, x: sp.Symbol, f_name: str) -> tuple[tuple, 
     return sections, _ordinary_steps(one)
 
 
+def _one_move(st: Step) -> Step:
+    """A step of a one-variable linear prediction: the move a plain number (not "(0.01)"), the
+    prediction f′(a)·Δx and the tangent line (there is no gradient or plane to speak of)."""
+    if st.lhs == name("Δx") and isinstance(st.rhs, sp.Tuple):
+        return replace(st, rhs=st.rhs[0])
+    renamed = {"linear_approximation": "linear_approximation_1d", "tangent": "tangent_line"}
+    return replace(st, rule=renamed.get(st.rule, st.rule))
+
+
 def tangent_line(x: sp.Symbol, a: sp.Expr, fa: sp.Expr, slope: sp.Expr) -> sp.Expr:
     """y = f(a) + f′(a)(x − a) as written: 12 + 14(x − 2)."""
     move = sp.Add(x, -show(a), evaluate=False) if a != 0 else x
@@ -564,12 +573,8 @@ def linear_approximation(
     sections = (*grad.sections, Section(name("Δf_linear"), tuple(steps)))
     if len(symbols) == 1:  # a tangent line, d/dx, and no |∇f|
         sections, results = _one_variable(sections, results, symbols[0], f_name)
-        sections = tuple(
-            Section(sec.subject, tuple(
-                replace(st, rule="tangent_line") if st.rule == "tangent" else st for st in sec.steps
-            ))
-            for sec in sections
-        )  # fmt: skip
+        sections = tuple(Section(sec.subject, tuple(map(_one_move, sec.steps))) for sec in sections)
+        results = tuple(map(_one_move, results))
         context["numbers"] = [
             {**row, "label": "predicted value (tangent line)"}
             if row["label"] == "predicted value (tangent)" else row

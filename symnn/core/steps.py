@@ -89,6 +89,7 @@ RULES.update(
         "normalise": "direction normalised to unit length",
         "directional_derivative": "directional derivative (gradient · unit direction)",
         "linear_approximation": "first-order (linear) prediction: gradient · move",
+        "linear_approximation_1d": "first-order (linear) prediction: f′(a)·Δx",
         "tangent": "tangent-plane prediction: value + predicted change",
         "tangent_line": "tangent line: value + slope × move",
         "exact_change": "exact change",
