@@ -352,8 +352,9 @@ def _gradient(expr: sp.Expr, symbols: tuple, point: dict | None, f_name: str) ->
         magnitude = sp.sqrt(sum(v**2 for v in at_values))
         magnitude_simplified = tidy(magnitude)
         where = tuple(point.values())
-        grad_at = sp.Subs(name("∇f"), symbols, where)
-        mag_at = sp.Subs(name("|∇f|"), symbols, where)
+        shown = tuple(map(show, where))  # the label as the user gave the point (0.5, not 1/2)
+        grad_at = sp.Subs(name("∇f"), symbols, shown)
+        mag_at = sp.Subs(name("|∇f|"), symbols, shown)
         mag_steps = [
             Step(name("|∇f|"), sp.sqrt(sp.Add(*(p**2 for p in partials))), "magnitude"),
             Step(mag_at, sp.sqrt(_squares(at_values), evaluate=False), "substitute_point"),
@@ -365,7 +366,7 @@ def _gradient(expr: sp.Expr, symbols: tuple, point: dict | None, f_name: str) ->
         sections.append(Section(name("|∇f|"), tuple(mag_steps)))
         results += [
             Step(grad_at, sp.Tuple(*map(show, at_values)), "evaluate_at_point"),
-            Step(sp.Subs(name("|∇f|"), symbols, where), magnitude_simplified, "magnitude"),
+            Step(mag_at, magnitude_simplified, "magnitude"),
         ]
         numbers += [
             number_row(f"∂{f_name}/∂{x}", v) for x, v in zip(symbols, at_values, strict=True)
@@ -458,7 +459,7 @@ def directional_derivative(
              "exact − predicted: second order in h"),
     ]  # fmt: skip
     sections = (*grad.sections, Section(name("D_u f"), tuple(steps)))
-    results = (*grad.results, Step(sp.Subs(name("D_u f"), symbols, where), result, "result"))
+    results = (*grad.results, Step(at_dir, result, "result"))
     numbers = [
         *grad.context["numbers"],
         number_row("unit direction u", sp.Tuple(*u)),
