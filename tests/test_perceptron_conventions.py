@@ -172,3 +172,15 @@ def test_markdown_steps_with_notes_stay_one_per_line():
     steps = [line for line in md.splitlines() if line.startswith("- $")]
     assert steps and all(line.count(" — ") == 1 for line in steps)
     assert any("y − ŷ = -1" in line for line in steps)
+
+
+def test_bias_column_names_the_bias_alike_in_steps_table_and_start():
+    from symnn.output.refresher import render_refresher
+
+    run = train_perceptron(*gate("or"), learning_rate="0.5", bias_input=-1, bias_column="last")
+    md = render_refresher(run, "md")
+    assert "$w_{3} = 0$" in md and "new $w_{3}$" in md and r"\mathbf{x} - w_{3}" in md
+    assert "- $w_{3} = 0.5$" in md  # a worked update
+    assert "$b = " not in md and "new $b$" not in md
+    plain = render_refresher(train_perceptron(*gate("or")), "md")
+    assert "- $b = " in plain and "new $b$" in plain  # without a bias column it stays b

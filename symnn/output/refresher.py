@@ -390,12 +390,13 @@ def _wide_context(run: PerceptronRun, shown) -> dict[str, Any]:
     }
 
 
-def _sum_latex(bias_input: Any) -> str:
-    """The weighted sum s = w·x + (bias input)·b in LaTeX: + b, − b, or + c·b."""
+def _sum_latex(bias_input: Any, bias: str = "b") -> str:
+    """The weighted sum s = w·x + (bias input)·b in LaTeX: + b, − b, or + c·b (b the bias's
+    LaTeX name: w_{3} where the source makes it a column)."""
     wx = r"\mathbf{w}\cdot\mathbf{x}"
     if bias_input in (1, -1):
-        return wx + (" + b" if bias_input == 1 else " - b")
-    return wx + rf" + {sp.latex(_display(bias_input))}\,b"
+        return wx + (f" + {bias}" if bias_input == 1 else f" - {bias}")
+    return wx + rf" + {sp.latex(_display(bias_input))}\,{bias}"
 
 
 def _bias_phrase(run: PerceptronRun) -> str:
@@ -433,11 +434,12 @@ def _perceptron_context(
         "learning_rate": shown(run.learning_rate),
         "initial_weights": shown(run.initial_weights),
         "initial_bias": shown(run.initial_bias),
+        "bias_name": sp.latex(sp.Symbol(run.bias_names[1])),  # b, or w₃ as the source's table
         "arithmetic": "exact (fractions)" if run.exact else "floating point",
         "rows": rows,
         "wide": _wide_context(run, shown) if table == "wide" else None,
         "bias_phrase": _bias_phrase(run),
-        "sum_latex": _sum_latex(run.bias_input),
+        "sum_latex": _sum_latex(run.bias_input, sp.latex(sp.Symbol(run.bias_names[1]))),
         "summary": run.summary(decimals),
         "criterion": run.criterion_text(decimals),
         "boundary": boundary(run.weights, run.offset, run.names),

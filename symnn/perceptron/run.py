@@ -299,7 +299,7 @@ class PerceptronRun:
         lines = [
             f"Perceptron (Rosenblatt rule w ← w + η (y − ŷ) x, bias {where})",
             f"{self.convention_text(decimals)}; η = {num(self.learning_rate)}; start w = "
-            f"{vec(self.initial_weights)}, b = {num(self.initial_bias)}",
+            f"{vec(self.initial_weights)}, {bias_w} = {num(self.initial_bias)}",
             "",
         ]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()

@@ -276,6 +276,7 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
     eta = _sym(run.learning_rate)
     sections = []
     w, b = run.initial_weights, run.initial_bias
+    bias = S(run.bias_names[1])  # b, or w₃ / w₀ where the source makes the bias a column
     for u in run.updates:
         if only_mistakes and not u.changed:
             w, b = u.weights, u.bias
@@ -308,12 +309,12 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
                 Step(S("w"), sp.Tuple(*moved), "perceptron_rule", f"y − ŷ = {u.error}"),
                 Step(S("w"), sp.Tuple(*(_sym(v) for v in u.weights)), "evaluate_at_point"),
                 Step(
-                    S("b"),
+                    bias,
                     sp.Add(bs, factor, evaluate=False),
                     "perceptron_rule",
                     f"input {_sym(run.bias_input)}",
                 ),
-                Step(S("b"), _sym(u.bias), "evaluate_at_point"),
+                Step(bias, _sym(u.bias), "evaluate_at_point"),
                 *turn_steps(w, u.weights, u.x, u.error),
             ]
         subject = S(f"epoch {u.epoch}, sample {u.sample}")
@@ -322,7 +323,7 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
     plane = hyperplane(run.weights, run.offset, run.names)
     results = (
         Step(S("w"), sp.Tuple(*(_sym(v) for v in run.weights)), "result"),
-        Step(S("b"), _sym(run.bias), "result"),
+        Step(bias, _sym(run.bias), "result"),
         Step(plane.lhs, sp.S.Zero, "hyperplane"),
     )
     names = symbol_names()
