@@ -257,3 +257,18 @@ def test_pdf_format_compiles_the_article(tmp_path, args):
         text=True,
     )
     assert missing.returncode == 2 and "expected an output file with -o" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("gradient", "x**2*y", "--at", "0.5,1.5"),
+        ("directional", "x**2*y", "--at", "0.5,1.5", "--direction", "1,1"),
+        ("linear", "x**2*y", "--at", "0.5,1.5", "--step", "0.01,0.02"),
+    ],
+)
+def test_point_labels_keep_the_users_decimals(cli, args):
+    r = cli("calc", *args)
+    out = r.stdout
+    assert r.returncode == 0, r.stderr
+    assert "(x=0.5, y=1.5)" in out and "x=1/2" not in out and "y=3/2" not in out

@@ -21,6 +21,7 @@ from typing import Any
 
 import sympy as sp
 
+from symnn.calculus.calculus import kept_partial
 from symnn.calculus.evaluation import (
     CalculusDerivation,
     Point,
@@ -31,6 +32,7 @@ from symnn.calculus.evaluation import (
     symbol_names,
     value,
 )
+from symnn.calculus.worked import stages, substitute
 from symnn.core import display
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_number, as_point
@@ -120,9 +122,10 @@ class Descent:
     def _repr_markdown_(self) -> str | None:
         return display.show(self, "markdown")
 
-    def derivation(self) -> Derivation:
-        """The run as recorded steps: the gradient, then per step its value, update and f."""
-        return _derivation(self)
+    def derivation(self, detail: str = "auto") -> Derivation:
+        """The run as recorded steps: the gradient, then per step its value, update and f (a
+        long run: its first and last steps, see ``detailed_steps``)."""
+        return _derivation(self, detail)
 
 
 def _number_text(number: Any) -> str:
@@ -254,21 +257,63 @@ def _shown(number: Any) -> sp.Expr:
     return show(number)
 
 
-def _derivation(run: Descent) -> Derivation:
+DETAIL_HEAD, DETAIL_TAIL = 3, 2  # steps worked in full at each end of a long run
+LONG_RUN = 8  # steps past which a run is summarised (the table still lists every step)
+
+
+def detailed_steps(steps: int, detail: str = "auto") -> list[int]:
+    """The steps worked out in full: all of a short run (or with ``detail="all"``), else the
+    first ``DETAIL_HEAD`` and the last ``DETAIL_TAIL``.
+
+    Examples:
+        >>> detailed_steps(5), detailed_steps(20)
+        ([1, 2, 3, 4, 5], [1, 2, 3, 19, 20])
+    """
+    if detail not in ("auto", "all"):
+        raise SymnnError(f"detail {detail!r}; known: auto (first and last steps), all")
+    if detail == "all" or steps <= LONG_RUN:
+        return list(range(1, steps + 1))
+    return [*range(1, DETAIL_HEAD + 1), *range(steps - DETAIL_TAIL + 1, steps + 1)]
+
+
+def _worked_value(lhs: sp.Basic, expr: sp.Expr, at: dict, result: Any, exact: bool) -> list:
+    """``lhs`` = expr at the point, the arithmetic in stages for an exact run (a float run shows
+    the substitution, then its own computed value, so no digit is recomputed differently)."""
+    shown = stages(expr, at)
+    middle = shown[1:-1] if exact else []
+    return [
+        Step(lhs, shown[0], "substitute_point"),
+        *(Step(lhs, stage, "evaluate_at_point") for stage in middle),
+        Step(lhs, _shown(result), "evaluate_at_point"),
+    ]
+
+
+def _derivation(run: Descent, detail: str = "auto") -> Derivation:
     symbols, f_symbol = run.variables, sp.Symbol(run.f_name)
+    kept = [kept_partial(run.function, x) for x in symbols]
     grad_steps = [
         Step(sp.Derivative(f_symbol, x, evaluate=False), g, "partial_derivative")
-        for x, g in zip(symbols, run.gradient, strict=True)
+        for x, g in zip(symbols, kept, strict=True)
     ]
     sections = [Section(sp.Symbol("∇f"), tuple(grad_steps))]
     eta, mu = _shown(run.learning_rate), _shown(run.momentum)
     rule = "momentum_update" if run.momentum else "descent_update"
     numbers = []
+    worked = set(detailed_steps(len(run.iterates) - 1, detail))
     for before, after in zip(run.iterates, run.iterates[1:], strict=False):
         k = after.k
+        numbers.append(number_row(f"f after step {k}", sp.sympify(after.value)))
+        if k not in worked:
+            continue
         new = sp.Tuple(*(sp.Symbol(f"{x}_{k}") for x in symbols))
+        at = dict(zip(symbols, before.point, strict=True))
+        if not run.exact:
+            at = {x: _shown(v) for x, v in at.items()}
         g_at = sp.Subs(sp.Symbol("∇f"), symbols, tuple(map(_shown, before.point)))
-        steps = [Step(g_at, sp.Tuple(*map(_shown, before.gradient)), "evaluate_at_point")]
+        steps = [
+            Step(g_at, sp.Tuple(*(substitute(g, at) for g in kept)), "substitute_point"),
+            Step(g_at, sp.Tuple(*map(_shown, before.gradient)), "evaluate_at_point"),
+        ]
         if run.momentum:
             v = sp.Symbol(f"v_{k}")
             steps.append(
@@ -284,9 +329,22 @@ def _derivation(run: Descent) -> Derivation:
         ]
         steps.append(Step(new, sp.Tuple(*moves), rule, run.context["rule"]))
         steps.append(Step(new, sp.Tuple(*map(_shown, after.point)), "evaluate_at_point"))
-        steps.append(Step(sp.Function(run.f_name)(*new), _shown(after.value), "evaluate_at_point"))
+        moved = dict(zip(symbols, after.point, strict=True))
+        if not run.exact:
+            moved = {x: _shown(v) for x, v in moved.items()}
+        # f(0.6, −0.4) when the coordinates are short, else f(x₁₉, y₁₉): a long fraction twice
+        # on one line leaves no room for the arithmetic.
+        short = all(len(_number_text(c)) <= 10 for c in after.point)
+        f_new = sp.Function(run.f_name)(*(map(_shown, after.point) if short else new))
+        steps += _worked_value(f_new, run.function, moved, after.value, run.exact)
         sections.append(Section(new, tuple(steps)))
-        numbers.append(number_row(f"f after step {k}", sp.sympify(after.value)))
+    left_out = sorted(set(range(1, len(run.iterates))) - worked)
+    summary = (
+        f"Steps {left_out[0]} to {left_out[-1]} are in the table only; the first "
+        f"{DETAIL_HEAD} and the last {DETAIL_TAIL} are worked in full."
+        if left_out
+        else ""
+    )
     final = run.final
     results = (
         Step(
@@ -308,5 +366,6 @@ def _derivation(run: Descent) -> Derivation:
         "stopped": run.stopped,
         "numbers": numbers,
         "values": {"point": final.point, "value": final.value},
+        "summary": summary,
     }
     return CalculusDerivation(run.context["title"], tuple(sections), results, context)

@@ -42,6 +42,9 @@ LATEX_NAMES = {
     "Δf_exact": r"\Delta f_{\text{exact}}",
     "f_linear": r"f_{\text{linear}}",
     "error": r"\varepsilon",
+    "relative error": r"\varepsilon / \Delta f_{\text{exact}}",
+    "½ΔxᵀHΔx": r"\tfrac{1}{2} \Delta \mathbf{x}^{\mathsf{T}} H \, \Delta \mathbf{x}",
+    "h·D_u f": r"h \, D_{\mathbf{u}} f",
 }
 
 
@@ -275,7 +278,7 @@ def number_row(label: str, expr: sp.Basic, symbol: sp.Basic | None = None) -> di
     row: dict[str, Any] = {"label": label, "symbol": symbol, "exact": expr, "approx": None}
     if isinstance(expr, sp.Expr) and expr.is_number:
         decimal = approx(expr)
-        if decimal is not None and not (expr.is_Integer or _short_decimal(expr)):
+        if decimal is not None and not (expr.is_Integer or expr.is_Float or _short_decimal(expr)):
             row["approx"] = decimal
     return row
 

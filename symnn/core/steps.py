@@ -75,6 +75,7 @@ RULES.update(
 RULES.update(
     {
         "partial_derivative": "partial derivative",
+        "derivative": "derivative (one variable: d, nothing held fixed)",
         "sum_rule": "sum rule",
         "constant_rule": "derivative of a constant is 0",
         "constant_multiple": "constant-multiple rule",
@@ -88,9 +89,12 @@ RULES.update(
         "normalise": "direction normalised to unit length",
         "directional_derivative": "directional derivative (gradient · unit direction)",
         "linear_approximation": "first-order (linear) prediction: gradient · move",
+        "linear_approximation_1d": "first-order (linear) prediction: f′(a)·Δx",
         "tangent": "tangent-plane prediction: value + predicted change",
+        "tangent_line": "tangent line: value + slope × move",
         "exact_change": "exact change",
         "approximation_error": "error of the linear prediction",
+        "second_order": "second-order Taylor term",
         "second_partial": "second partial derivative",
         "hessian": "Hessian (matrix of second partial derivatives)",
         "taylor_term": "Taylor term (derivatives at the point / α!, times powers of the move)",
@@ -98,8 +102,9 @@ RULES.update(
         "descent_update": "gradient-descent update: x ← x − η ∇f",
         "momentum_update": "momentum: v ← μ v − η ∇f, then x ← x + v",
         "dot_product": "dot product w · x + b",
-        "angle": "angle between vectors: cos θ = w·x / (|w| |x|)",
+        "angle": "angle between w and x: its cosine is w·x / (|w| |x|)",
         "hyperplane": "hyperplane w · x + b = 0",
+        "bias_angle": "the bias moves the firing angle",
         "step_activation": "step activation",
         "perceptron_rule": "Rosenblatt rule: w ← w + η (y − ŷ) x",
     }

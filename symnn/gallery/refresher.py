@@ -34,7 +34,7 @@ CALCULUS: list[tuple[str, Callable[[], Any]]] = [
     ("tangent_x2_at_3", lambda: linear_approximation("x**2", "3", "0.01")),
     ("slope_x3_2x_at_2", lambda: derivative("x**3 + 2*x", at="2")),
     ("tangent_x3_2x_at_2", lambda: linear_approximation("x**3 + 2*x", "2", "0.01")),
-    ("jacobian_x2_y_2x_3y", lambda: jacobian_of(["x**2 + y", "2*x + 3*y"])),
+    ("jacobian_x2_y_2x_3y", lambda: jacobian_of(["x**2 + y", "2*x + 3*y"], at="1,2")),
     ("hessian_x2_3xy_y2", lambda: hessian("x**2 + 3*x*y + y**2", at="1,1")),
     ("taylor_exp_sin", lambda: taylor("exp(x)*sin(y)", at="0,0", order=3)),
 ]
@@ -50,7 +50,22 @@ PERCEPTRON: list[tuple[str, Callable[[], Any]]] = [
     ("perceptron_nand", lambda: train_perceptron(*gate("nand"))),
     ("perceptron_xor", lambda: train_perceptron(*gate("xor"), max_epochs=10)),
 ]
-EXAMPLES = CALCULUS + DESCENT + PERCEPTRON
+# The sources' own tables, column for column (Wikipedia's NAND, Cornell CS472's OR).
+SOURCES: list[tuple[str, Callable[[], Any]]] = [
+    (
+        "perceptron_nand_wikipedia",
+        lambda: train_perceptron(
+            *gate("nand"), learning_rate="0.1", theta="0.5", fires="gt", bias_column="first"
+        ),
+    ),
+    (
+        "perceptron_or_cornell",
+        lambda: train_perceptron(
+            *gate("or"), learning_rate="0.5", bias_input=-1, bias_column="last"
+        ),
+    ),
+]
+EXAMPLES = CALCULUS + DESCENT + PERCEPTRON + SOURCES
 
 
 def worked_examples() -> list[tuple[str, Any]]:
@@ -58,7 +73,7 @@ def worked_examples() -> list[tuple[str, Any]]:
     return [(name, build()) for name, build in EXAMPLES]
 
 
-def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
+def _documents(entries: list[tuple[str, Callable[[], Any]]], **options: Any) -> Files:
     files: Files = {}
     for name, build in entries:
         item = build()
@@ -67,13 +82,15 @@ def _documents(entries: list[tuple[str, Callable[[], Any]]]) -> Files:
         # x with the line w is the normal of, in the LaTeX fragment.
         drawn = refresher_picture(item) is not None
         figures = "inline" if drawn else "none"
-        files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures)
+        files[f"{name}.tex"] = render_refresher(item, "tex", figures=figures, **options)
         if drawn:  # Markdown points at the same figure as an SVG beside it
             svg = f"{name}-figure.svg"
-            files[f"{name}.md"] = render_refresher(item, "md", figures="separate", figure_file=svg)
+            files[f"{name}.md"] = render_refresher(
+                item, "md", figures="separate", figure_file=svg, **options
+            )
             files[svg] = picture_svg(refresher_picture(item))
         else:
-            files[f"{name}.md"] = render_refresher(item, "md")
+            files[f"{name}.md"] = render_refresher(item, "md", **options)
     return files
 
 
@@ -102,7 +119,9 @@ def _descent_gallery() -> Files:
     "perceptron",
     "The perceptron on AND, OR, NAND and XOR",
     "The dot product and its angle, then Rosenblatt's rule update by update with exact "
-    "arithmetic; XOR stops at the epoch bound because no separating line exists.",
+    "arithmetic; XOR stops at the epoch bound because no separating line exists. "
+    "perceptron_nand_wikipedia and perceptron_or_cornell reproduce those sources' tables column "
+    "for column (x₀ = 1 with θ = 0.5; a bias input x₃ = −1), in decimals.",
 )
 def _perceptron_gallery() -> Files:
-    return _documents(PERCEPTRON)
+    return {**_documents(PERCEPTRON), **_documents(SOURCES, table="wide", decimals=True)}

@@ -27,12 +27,13 @@ import sympy as sp
 
 from symnn.calculus.descent import Descent
 from symnn.calculus.evaluation import show
+from symnn.calculus.worked import Ordinary, Over
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
 from symnn.output.layout import PAPERS, visible_width
 from symnn.output.numbers import Shown
 from symnn.output.render import FILTERS, escape_latex, render
-from symnn.perceptron.run import PerceptronRun, boundary
+from symnn.perceptron.run import DECIMAL_DIGITS, PerceptronRun, boundary
 from symnn.perceptron.view import run_derivation
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
@@ -56,8 +57,21 @@ if "tex_prose" not in FILTERS:
     FILTERS.add("tex_prose", tex_prose)
 
 
+def _reading_order(expr: sp.Add) -> sp.Add:
+    """A symbolic sum in the order people write it (x − 3, x² + 3xy + y²: SymPy's printing
+    order); a worked sum of numbers (5.76 + 0.72) keeps the order it was built in."""
+    built = (sp.UnevaluatedExpr, sp.Derivative, sp.Subs, Ordinary, Over)  # built in order
+    if expr.has(*built) or not expr.free_symbols or expr.atoms(sp.Float):
+        return expr
+    terms = tuple(expr.as_ordered_terms())
+    return expr if terms == expr.args else sp.Add(*terms, evaluate=False)
+
+
 class _Text(TextPrinter):
     """Plain text with floats as written (0.06, not 0.0600000000000000)."""
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        return super()._print_Add(_reading_order(expr), order=order)
 
     def _print_Float(self, expr: sp.Float) -> str:
         text = f"{float(expr):.12g}"
@@ -117,10 +131,20 @@ class _Latex(SymnnLatexPrinter):
 
     def _print_Pow(self, expr: sp.Pow) -> str:
         exponent = expr.exp
+        base = expr.base.args[0] if isinstance(expr.base, sp.UnevaluatedExpr) else expr.base
+        if isinstance(base, sp.Float | sp.Rational) and not exponent.is_negative:
+            # A worked number with an exponent of its own (6.09 · 10^{-5}, a long fraction cut
+            # short) is bracketed before it is raised: x^{a}^{2} does not compile.
+            shown = self._print(expr.base)
+            if "^" in shown:
+                return rf"\left({shown}\right)^{{{self._print(exponent)}}}"
         special = exponent.is_Rational and (exponent.is_negative or exponent == sp.S.Half)
         if getattr(type(expr.base), "code_name", "") and not special:
             return rf"{self._print(expr.base)}^{{{self._print(exponent)}}}"
         return super()._print_Pow(expr)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        return super()._print_Add(_reading_order(expr), order=order)
 
     def _print_Rational(self, expr: sp.Rational) -> str:
         # A fraction of more digits than a line holds (late steps of a long exact descent) is
@@ -142,7 +166,10 @@ class _Latex(SymnnLatexPrinter):
             if any(f.has(sp.UnevaluatedExpr) for f in factors):  # a substituted point
                 factors = sorted(factors, key=_factor_place)
             parts = [self._print(f) for f in factors]
-            parts = [rf"\left({p}\right)" if p.startswith("-") else p for p in parts]
+            parts = [
+                rf"\left({p}\right)" if p.startswith("-") or isinstance(f, sp.Add) else p
+                for p, f in zip(parts, factors, strict=True)
+            ]
             return sign + r" \cdot ".join(parts)
         return super()._print_Mul(expr)
 
@@ -295,8 +322,8 @@ def _cut(row: dict) -> bool:
     )
 
 
-def _descent_context(run: Descent) -> dict[str, Any]:
-    derivation = run.derivation()
+def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
+    derivation = run.derivation(detail)
     # "change", not "update": Jinja would find dict.update before the key.
     rows = [
         {key: _display(row[key]) for key in ("gradient", "point", "value")}
@@ -332,22 +359,70 @@ def _descent_context(run: Descent) -> dict[str, Any]:
         "exact_digits": EXACT_DIGITS,
         "cut_digits": CUT_DIGITS,
         "stopped": run.stopped,
+        "summary_note": derivation.context["summary"],
     }
 
 
-def _perceptron_context(run: PerceptronRun) -> dict[str, Any]:
+def _decimals(value: Any) -> Any:
+    """A displayed number as a decimal (--decimals): a fraction with no short decimal (1/3) to
+    ``DECIMAL_DIGITS`` significant digits; tuples entry by entry."""
+    if isinstance(value, sp.Tuple):
+        return sp.Tuple(*(_decimals(v) for v in value))
+    if isinstance(value, sp.Rational) and not value.is_Integer:
+        return sp.Float(value, DECIMAL_DIGITS)
+    return value
+
+
+def _wide_context(run: PerceptronRun, shown) -> dict[str, Any]:
+    """The Wikipedia table's columns: names of inputs, weights and products, and every row."""
+    inputs, weights = run.wide_names()
+    products = [
+        sp.Mul(sp.Symbol(x), sp.Symbol(w), evaluate=False) if x != "1" else sp.Symbol(w)
+        for x, w in zip(inputs, weights, strict=True)
+    ]
+    keys = ("inputs", "initial", "products", "sum", "correction", "final")
+    rows = [row | {k: shown(row[k]) for k in keys} for row in run.wide_rows()]
+    return {
+        "inputs": [sp.Symbol(n) for n in inputs],
+        "weights": [sp.Symbol(n) for n in weights],
+        "products": products,
+        "rows": rows,
+    }
+
+
+def _sum_latex(bias_input: Any, bias: str = "b") -> str:
+    """The weighted sum s = w·x + (bias input)·b in LaTeX: + b, − b, or + c·b (b the bias's
+    LaTeX name: w_{3} where the source makes it a column)."""
+    wx = r"\mathbf{w}\cdot\mathbf{x}"
+    if bias_input in (1, -1):
+        return wx + (f" + {bias}" if bias_input == 1 else f" - {bias}")
+    return wx + rf" + {sp.latex(_display(bias_input))}\,{bias}"
+
+
+def _bias_phrase(run: PerceptronRun) -> str:
+    bias_x, bias_w = run.bias_names
+    phrase = f"the weight {bias_w} on a constant input {bias_x}"
+    return phrase if not run.bias_column else f"{phrase} = {text(_display(run.bias_input))}"
+
+
+def _perceptron_context(
+    run: PerceptronRun, table: str = "compact", decimals: bool = False
+) -> dict[str, Any]:
+    if table not in ("compact", "wide"):
+        raise SymnnError(f"table {table!r}; known: compact, wide")
+    shown = (lambda v: _decimals(_display(v))) if decimals else _display  # noqa: E731
     derivation = run_derivation(run, only_mistakes=True)
     rows = [
         {
             "epoch": u.epoch,
             "sample": u.sample,
-            "x": _display(u.x),
+            "x": shown(u.x),
             "y": u.y,
-            "z": _display(u.z),
+            "z": shown(u.z),
             "y_hat": u.y_hat,
             "error": u.error,
-            "weights": _display(u.weights),
-            "bias": _display(u.bias),
+            "weights": shown(u.weights),
+            "bias": shown(u.bias),
             "changed": u.changed,
         }
         for u in run.updates
@@ -355,14 +430,19 @@ def _perceptron_context(run: PerceptronRun) -> dict[str, Any]:
     return {
         **_derivation_context(derivation),
         "title": "Perceptron training on " + ", ".join(run.names),
-        "convention": run.convention,
-        "learning_rate": _display(run.learning_rate),
-        "initial_weights": _display(run.initial_weights),
-        "initial_bias": _display(run.initial_bias),
+        "convention": run.convention_text(decimals),
+        "learning_rate": shown(run.learning_rate),
+        "initial_weights": shown(run.initial_weights),
+        "initial_bias": shown(run.initial_bias),
+        "bias_name": sp.latex(sp.Symbol(run.bias_names[1])),  # b, or w₃ as the source's table
         "arithmetic": "exact (fractions)" if run.exact else "floating point",
         "rows": rows,
-        "summary": run.summary(),
-        "boundary": boundary(run.weights, run.bias, run.names),
+        "wide": _wide_context(run, shown) if table == "wide" else None,
+        "bias_phrase": _bias_phrase(run),
+        "sum_latex": _sum_latex(run.bias_input, sp.latex(sp.Symbol(run.bias_names[1]))),
+        "summary": run.summary(decimals),
+        "criterion": run.criterion_text(decimals),
+        "boundary": boundary(run.weights, run.offset, run.names),
         "converged": run.converged,
     }
 
@@ -442,6 +522,9 @@ def render_refresher(
     figures: str = "none",
     compare: Sequence[Descent] = (),
     figure_file: str = "",
+    table: str = "compact",
+    decimals: bool = False,
+    detail: str = "auto",
 ) -> str:
     """Render a calculus derivation, descent run or perceptron run as text, LaTeX, Markdown or
     Beamer slides ("beamer": one frame per derivation, long tables split across frames).
@@ -486,12 +569,12 @@ def render_refresher(
     if isinstance(item, Descent):
         if fmt == "text":
             return item.text() + "\n"
-        name, context = "descent_table", _descent_context(item)
+        name, context = "descent_table", _descent_context(item, detail)
         context["figures"] = _descent_figures(item, fmt, figures, compare)
     elif isinstance(item, PerceptronRun):
         if fmt == "text":
-            return item.text() + "\n"
-        name, context = "perceptron_table", _perceptron_context(item)
+            return item.text(table, decimals) + "\n"
+        name, context = "perceptron_table", _perceptron_context(item, table, decimals)
         context["figures"] = _perceptron_figures(item, fmt, figures)
     elif isinstance(item, Derivation):
         if fmt == "text":

@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 from collections.abc import Sequence
@@ -45,6 +46,7 @@ GATES: dict[str, tuple[int, int, int, int]] = {
 }
 GATE_INPUTS = ((0, 0), (0, 1), (1, 0), (1, 1))
 CONVENTIONS = {"ge": "w·x + b ≥ 0", "gt": "w·x + b > 0"}
+BIAS_COLUMNS = ("", "first", "last")
 MAX_EPOCHS = 10_000
 LP_BOUND = 10**9
 MAX_NUMBER_TEXT = 1000  # characters in one number as text
@@ -176,6 +178,55 @@ class PerceptronRun:
     max_epochs: int
     separable: bool | None
     certificate: tuple | None = None
+    bias_input: Any = 1
+    theta: Any = 0
+    bias_column: str = ""
+
+    @property
+    def offset(self) -> Any:
+        """What the bias adds to w·x on the threshold's side: bias input · b − θ."""
+        return self.bias_input * self.bias - self.theta
+
+    @property
+    def bias_names(self) -> tuple[str, str]:
+        """The bias's input and weight as a source names them: x₀ = 1 and w₀ (first), xₙ₊₁ and
+        wₙ₊₁ (last, Cornell's x₃ = −1), else the constant input and b."""
+        if self.bias_column == "first":
+            return "x0", "w0"
+        if self.bias_column == "last":
+            n = len(self.names) + 1
+            return f"x{n}", f"w{n}"
+        return _num(self.bias_input), "b"
+
+    def augment(self, values: Sequence[Any], bias_value: Any) -> tuple:
+        """Inputs or weights with the bias's entry at its column (first, or else last)."""
+        return (bias_value, *values) if self.bias_column == "first" else (*values, bias_value)
+
+    def wide_rows(self) -> list[dict[str, Any]]:
+        """Every presentation in the columns of the Wikipedia table: inputs (the bias's constant
+        among them), desired output, initial weights, per-input products, their sum, output,
+        error, correction η·(y − ŷ) and final weights; the bias is one more input column."""
+        rows, w, b = [], self.initial_weights, self.initial_bias
+        for u in self.updates:
+            inputs = self.augment(u.x, self.bias_input)
+            start = self.augment(w, b)
+            rows.append(
+                {
+                    "epoch": u.epoch,
+                    "sample": u.sample,
+                    "inputs": inputs,
+                    "y": u.y,
+                    "initial": start,
+                    "products": tuple(xi * wi for xi, wi in zip(inputs, start, strict=True)),
+                    "sum": u.z,
+                    "y_hat": u.y_hat,
+                    "error": u.error,
+                    "correction": self.learning_rate * u.error,
+                    "final": self.augment(u.weights, u.bias),
+                }
+            )
+            w, b = u.weights, u.bias
+        return rows
 
     @property
     def weights(self) -> tuple:
@@ -187,19 +238,26 @@ class PerceptronRun:
 
     @property
     def convention(self) -> str:
-        return f"ŷ = 1 when {CONVENTIONS[self.fires]}, else ŷ = 0"
+        return self.convention_text()
+
+    def convention_text(self, decimals: bool = False) -> str:
+        """The firing rule in words, numbers as decimals on request."""
+        rule = firing_rule(self.fires, self.bias_input, self.theta, decimals)
+        return f"ŷ = 1 when {rule}, else ŷ = 0"
 
     @property
     def mistakes(self) -> int:
         return sum(u.changed for u in self.updates)
 
-    def summary(self) -> str:
+    def summary(self, decimals: bool = False) -> str:
         """Convergence in words: the clean epoch, or why training stopped."""
+        num = _decimal if decimals else _num
         if self.converged:
+            weights = ", ".join(num(v) for v in self.weights)
             return (
                 f"converged: epoch {self.epochs} had no errors "
-                f"({self.mistakes} updates in all); final w = {_vec(self.weights)}, "
-                f"b = {_num(self.bias)}"
+                f"({self.mistakes} updates in all); final w = ({weights}), "
+                f"{self.bias_names[1]} = {num(self.bias)}"
             )
         if self.separable is False:
             return (
@@ -213,32 +271,120 @@ class PerceptronRun:
 
     def hyperplane(self) -> sp.Eq:
         """The learned boundary w·x + b = 0 in the input names."""
-        return hyperplane(self.weights, self.bias, self.names)
+        return hyperplane(self.weights, self.offset, self.names)
 
     def _repr_markdown_(self) -> str | None:
         return display.show(self, "markdown")
 
-    def text(self) -> str:
-        """The table of every presentation, with the conventions and the outcome."""
-        head = ["epoch", "sample", "x", "y", "w·x+b", "ŷ", "y−ŷ", "new w", "new b"]
-        body = [
-            [str(u.epoch), str(u.sample), _vec(u.x), str(u.y), _num(u.z), str(u.y_hat),
-             str(u.error), _vec(u.weights), _num(u.bias)]
-            for u in self.updates
-        ]  # fmt: skip
+    def text(self, table: str = "compact", decimals: bool = False) -> str:
+        """The table of every presentation, with the conventions and the outcome: ``compact``
+        (x, y, the sum, ŷ, the error, new w and b) or ``wide`` (the Wikipedia table's columns,
+        the bias an input column); ``decimals`` writes 1/3 as 0.3333333333."""
+        num = (lambda v: _decimal(v)) if decimals else _num  # noqa: E731
+        vec = lambda values: "(" + ", ".join(num(v) for v in values) + ")"  # noqa: E731
+        if table == "wide":
+            head, body = self._wide_text(num)
+        elif table == "compact":
+            head = ["epoch", "sample", "x", "y", "w·x+b", "ŷ", "y−ŷ", "new w", "new b"]
+            body = [
+                [str(u.epoch), str(u.sample), vec(u.x), str(u.y), num(u.z), str(u.y_hat),
+                 str(u.error), vec(u.weights), num(u.bias)]
+                for u in self.updates
+            ]  # fmt: skip
+        else:
+            raise SymnnError(f"table {table!r}; known: compact, wide")
         widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+        bias_x, bias_w = self.bias_names
+        where = f"as the weight {bias_w} on the constant input {bias_x} = {num(self.bias_input)}"
         lines = [
-            "Perceptron (Rosenblatt rule w ← w + η (y − ŷ) x, bias as a weight on input 1)",
-            f"{self.convention}; η = {_num(self.learning_rate)}; start w = "
-            f"{_vec(self.initial_weights)}, b = {_num(self.initial_bias)}",
+            f"Perceptron (Rosenblatt rule w ← w + η (y − ŷ) x, bias {where})",
+            f"{self.convention_text(decimals)}; η = {num(self.learning_rate)}; start w = "
+            f"{vec(self.initial_weights)}, {bias_w} = {num(self.initial_bias)}",
             "",
         ]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
                   for r in [head, *body]]  # fmt: skip
-        lines += ["", self.summary()]
+        lines += ["", self.summary(decimals), self.criterion_text(decimals)]
         if self.converged and len(self.names) >= 1:
-            lines.append(f"boundary: {boundary(self.weights, self.bias, self.names)} = 0")
+            lines.append(f"boundary: {boundary(self.weights, self.offset, self.names)} = 0")
         return "\n".join(lines)
+
+    def batch_step(self) -> tuple[tuple, Any, tuple, Any]:
+        """The batch-mean criterion, for comparison with the per-sample rule the run uses: from
+        the start weights, the mean over all N samples of (y − ŷ)·x and of (y − ŷ)·(bias input),
+        and the weights one step w + η·mean would give. Returns (mean for w, mean for b, w, b).
+
+        Examples:
+            >>> run = train_perceptron(*gate("and"))
+            >>> run.batch_step()[:2]
+            ((Fraction(-1, 4), Fraction(-1, 4)), Fraction(-3, 4))
+        """
+        w, b, n = self.initial_weights, self.initial_bias, len(self.X)
+        sums, bias_sum = [0 * v for v in w], 0 * b
+        for x, y in zip(self.X, self.Y, strict=True):
+            z = sum((wi * xi for wi, xi in zip(w, x, strict=True)), 0 * b) + self.bias_input * b
+            error = y - step(z - self.theta, self.fires)
+            sums = [s + error * xi for s, xi in zip(sums, x, strict=True)]
+            bias_sum += error * self.bias_input
+        mean_w = tuple(s / n for s in sums)
+        mean_b = bias_sum / n
+        new_w = tuple(wi + self.learning_rate * m for wi, m in zip(w, mean_w, strict=True))
+        return mean_w, mean_b, new_w, b + self.learning_rate * mean_b
+
+    def criterion_text(self, decimals: bool = False) -> str:
+        """Per sample (what this run does) against the batch mean, in words with the numbers."""
+        num = _decimal if decimals else _num
+        vec = lambda values: "(" + ", ".join(num(v) for v in values) + ")"  # noqa: E731
+        mean_w, mean_b, new_w, new_b = self.batch_step()
+        return (
+            "per sample: each presentation updates w and b at once by η (y − ŷ) x, as the table "
+            f"shows; batch mean, for comparison: from the start, the mean of (y − ŷ) x over the "
+            f"{len(self.X)} samples is {vec(mean_w)} (and {num(mean_b)} for the bias), so one "
+            f"batch step would give w = {vec(new_w)}, {self.bias_names[1]} = {num(new_b)}"
+        )
+
+    def wide_names(self) -> tuple[list[str], list[str]]:
+        """The names of the inputs and weights of the wide table, the bias's among them."""
+        bias_x, bias_w = self.bias_names
+        inputs = list(self.augment(self.names, bias_x if self.bias_column else "1"))
+        weights = list(self.augment([f"w{i}" for i in range(1, len(self.names) + 1)], bias_w))
+        return inputs, weights
+
+    def _wide_text(self, num) -> tuple[list[str], list[list[str]]]:
+        inputs, weights = self.wide_names()
+        products = [f"{x}·{w}" for x, w in zip(inputs, weights, strict=True)]
+        head = [*inputs, "y", *weights, *products, "sum", "ŷ", "y−ŷ", "η(y−ŷ)",
+                *(f"new {w}" for w in weights)]  # fmt: skip
+        body = [
+            [*map(num, r["inputs"]), str(r["y"]), *map(num, r["initial"]),
+             *map(num, r["products"]), num(r["sum"]), str(r["y_hat"]), str(r["error"]),
+             num(r["correction"]), *map(num, r["final"])]
+            for r in self.wide_rows()
+        ]  # fmt: skip
+        return head, body
+
+
+DECIMAL_DIGITS = 10  # significant digits of --decimals for a fraction with no short decimal
+
+
+def _decimal(value: Any) -> str:
+    """A number as a decimal: exactly when it terminates (1/8 is 0.125), else to
+    ``DECIMAL_DIGITS`` significant digits (1/3 is 0.3333333333).
+
+    Examples:
+        >>> _decimal(Fraction(1, 2)), _decimal(Fraction(-1, 3)), _decimal(Fraction(3))
+        ('0.5', '-0.3333333333', '3')
+    """
+    if isinstance(value, Fraction):
+        q = value.denominator
+        for p in (2, 5):
+            while q % p == 0:
+                q //= p
+        if q == 1:  # terminating: every digit, exactly
+            text = f"{decimal.Decimal(value.numerator) / decimal.Decimal(value.denominator):f}"
+            return text.rstrip("0").rstrip(".") if "." in text else text
+        return f"{float(value):.{DECIMAL_DIGITS}g}"
+    return _num(value)
 
 
 def _num(value: Any) -> str:
@@ -251,6 +397,24 @@ def _num(value: Any) -> str:
 
 def _vec(values: Sequence[Any]) -> str:
     return "(" + ", ".join(_num(v) for v in values) + ")"
+
+
+def firing_rule(fires: str, bias_input: Any = 1, theta: Any = 0, decimals: bool = False) -> str:
+    """The firing condition in words, with the bias's input and a threshold θ when not 0.
+
+    Examples:
+        >>> firing_rule("gt", 1, Fraction(1, 2)), firing_rule("ge", -1)
+        ('w·x + b > θ = 1/2', 'w·x − b ≥ 0')
+    """
+    num = _decimal if decimals else _num
+    lhs = (
+        "w·x + b" if bias_input == 1
+        else "w·x − b" if bias_input == -1
+        else f"w·x + {num(bias_input)}·b"
+    )  # fmt: skip
+    relation = "≥" if fires == "ge" else ">"
+    rhs = f"θ = {num(theta)}" if theta else "0"
+    return f"{lhs} {relation} {rhs}"
 
 
 def step(z: Any, fires: str = "ge") -> int:
@@ -335,10 +499,17 @@ def train_perceptron(
     names: Sequence[str] | None = None,
     *,
     lr: Any = None,
+    bias_input: Any = 1,
+    theta: Any = 0,
+    bias_column: str = "",
 ) -> PerceptronRun:
     """Train with the Rosenblatt rule, recording every presentation of every sample.
 
-    ``lr`` is accepted for ``learning_rate``, as ``symnn.train`` calls it.
+    ``lr`` is accepted for ``learning_rate``, as ``symnn.train`` calls it. The conventions of
+    the sources: the bias is the weight on a constant input ``bias_input`` (1, or −1 as in
+    Cornell's notes, where that weight is the threshold), shown as its own column ``first``
+    (x₀, w₀ as in Wikipedia) or ``last`` (Cornell's x₃) or as b (""); the neuron fires when the
+    sum s = w·x + bias_input·b reaches a fixed threshold ``theta`` (Wikipedia's 0.5).
 
     Examples:
         >>> run = train_perceptron(*gate("xor"), max_epochs=10)
@@ -359,7 +530,12 @@ def train_perceptron(
     if not isinstance(max_epochs, int) or not 1 <= max_epochs <= MAX_EPOCHS:
         raise SymnnError(f"epochs: expected a whole number from 1 to {MAX_EPOCHS}")
     step(0, fires)  # checks the convention
+    if bias_column not in BIAS_COLUMNS:
+        raise SymnnError(f"bias column {bias_column!r}; known: first, last, or none")
     number = _exact_number if exact else _float_number
+    bias_input, theta = number(bias_input, "bias input"), number(theta, "threshold θ")
+    if bias_input == 0:
+        raise SymnnError("bias input: expected a non-zero constant (1 or -1), found 0")
     eta = number(learning_rate, "learning rate")
     if not eta > 0:
         raise SymnnError(f"learning rate: expected a positive number, found {learning_rate!r}")
@@ -377,13 +553,13 @@ def train_perceptron(
     for epoch in range(1, max_epochs + 1):
         errors = 0
         for i, (x, y) in enumerate(zip(data, Y, strict=True), start=1):
-            z = sum((wi * xi for wi, xi in zip(w, x, strict=True)), b * 0) + b
-            y_hat = step(z, fires)
+            z = sum((wi * xi for wi, xi in zip(w, x, strict=True)), b * 0) + bias_input * b
+            y_hat = step(z - theta, fires)
             error = y - y_hat
             if error:
                 errors += 1
                 w = tuple(wi + eta * error * xi for wi, xi in zip(w, x, strict=True))
-                b = b + eta * error  # the bias's input is the constant 1
+                b = b + eta * error * bias_input  # the bias is the weight on a constant input
             if not exact and not all(math.isfinite(v) for v in (z, *w, b)):
                 raise SymnnError(
                     f"float arithmetic overflowed at epoch {epoch}, sample {i} (w·x + b = {z}); "
@@ -401,7 +577,7 @@ def train_perceptron(
     return PerceptronRun(
         tuple(data), tuple(Y), tuple(names or (f"x{i}" for i in range(1, n + 1))), eta, fires,
         exact, start_w, start_b, tuple(updates), epoch, converged, max_epochs, separable,
-        certificate,
+        certificate, bias_input, theta, bias_column,
     )  # fmt: skip
 
 

@@ -116,6 +116,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exact", action="store_true", help="exact rational arithmetic")
     p.add_argument("--plot", help="save a contour plot with the path (.png/.pdf; none: both)")
     p.add_argument(
+        "--detail",
+        choices=("auto", "all"),
+        default="auto",
+        help="steps worked in full: auto (all of a run of up to 8 steps, else the first 3 and "
+        "the last 2; the table lists every step) or all",
+    )
+    p.add_argument(
         "--compare-lr",
         help="learning rates to compare on one more figure (same start and steps), e.g. "
         "0.02,0.2,0.45",
@@ -292,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
             chosen = "inline" if whole and _has_figure(item) else "none"
         return render_refresher(
             item, fmt, document=document, figures=chosen, compare=compare, paper=args.paper,
-            figure_file=beside,
+            figure_file=beside, detail=getattr(args, "detail", "auto"),
         )  # fmt: skip
 
     if beside:  # the figure first: a Markdown file never points at an SVG that failed

@@ -51,6 +51,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fire when w·x + b >= 0 (ge, default) or > 0 (gt)",
     )
     p.add_argument(
+        "--theta",
+        default="0",
+        help="a fixed threshold θ: fire when w·x + b reaches θ (Wikipedia's NAND example: 0.5; "
+        "default 0)",
+    )
+    p.add_argument(
+        "--bias-input",
+        default="1",
+        help="the constant input the bias weighs: 1 (default) or -1 (Cornell's x3 = -1, where "
+        "the bias weight is the threshold)",
+    )
+    p.add_argument(
+        "--bias-column",
+        choices=("none", "first", "last"),
+        default="none",
+        help="show the bias as an input column: first (x0, w0 as Wikipedia), last (x3, w3 as "
+        "Cornell for two inputs) or none (b, the default)",
+    )
+    p.add_argument(
+        "--table",
+        choices=("compact", "wide"),
+        default="compact",
+        help="compact (x, y, w·x + b, ŷ, y − ŷ, new w, b) or wide: the Wikipedia table's "
+        "columns (inputs with the bias's, desired output, initial weights, per-input products, "
+        "sum, output, error, correction, final weights)",
+    )
+    p.add_argument(
+        "--decimals",
+        action="store_true",
+        help="write numbers as decimals (1/2 as 0.5; 1/3 to 10 digits), not fractions",
+    )
+    p.add_argument(
         "--exact",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -96,6 +128,9 @@ def run_json(run: PerceptronRun) -> dict[str, Any]:
     vec = lambda values: [_number(v) for v in values]  # noqa: E731
     return {
         "convention": run.convention,
+        "bias_input": _number(run.bias_input),
+        "theta": _number(run.theta),
+        "bias_column": run.bias_column or "none",
         "learning_rate": _number(run.learning_rate),
         "exact": run.exact,
         "inputs": list(run.names),
@@ -159,8 +194,10 @@ def run(args: argparse.Namespace) -> int:
         raise SymnnError("expected --gate NAME, --csv FILE or --point X (with --weights)")
     weights = parse_point(args.weights) if args.weights else None
     result = train_perceptron(
-        X, Y, args.lr, args.epochs, weights, args.bias, args.threshold, args.exact, names
-    )
+        X, Y, args.lr, args.epochs, weights, args.bias, args.threshold, args.exact, names,
+        bias_input=args.bias_input, theta=args.theta,
+        bias_column="" if args.bias_column == "none" else args.bias_column,
+    )  # fmt: skip
     if args.plot:
         from symnn.training.plots.perceptron import plot_perceptron
 
@@ -194,8 +231,9 @@ def _emit(item, args: argparse.Namespace) -> None:
             whole = (fmt == "tex" and document) or fmt == "beamer"
             chosen = "inline" if whole and drawn else "none"
         return render_refresher(
-            item, fmt, document=document, figures=chosen, paper=args.paper, figure_file=beside
-        )
+            item, fmt, document=document, figures=chosen, paper=args.paper, figure_file=beside,
+            table=args.table, decimals=args.decimals,
+        )  # fmt: skip
 
     if beside:  # the figure first: a Markdown file never points at an SVG that failed
         write_separate_figure(item, args.output, beside)

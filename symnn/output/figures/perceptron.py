@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+import sympy as sp
+
 from symnn.core.errors import SymnnError
 
 SIZE = 3.6  # cm: the longer side of a panel's window
@@ -176,16 +178,23 @@ def run_panels(run: Any) -> list[str]:
     points = [[_f(c) for c in x] for x in run.X]
     window = window_of(points)
     labels = list(run.Y)
+    # The line is w·x + (bias input)·b − θ = 0: the bias weighs a constant input (1 or −1) and
+    # the neuron fires from a threshold θ, as the run's convention says.
+    offset = lambda b: run.bias_input * b - run.theta  # noqa: E731
+    bias_name = sp.latex(sp.Symbol(run.bias_names[1]))
     start = ", ".join(map(_label, run.initial_weights))
-    caption = f"start\n$\\mathbf{{w}} = ({start})$, $b = {_label(run.initial_bias)}$"
-    panels = [panel(run.initial_weights, run.initial_bias, points, labels, window, caption)]
+    caption = f"start\n$\\mathbf{{w}} = ({start})$, ${bias_name} = {_label(run.initial_bias)}$"
+    panels = [panel(run.initial_weights, offset(run.initial_bias), points, labels, window, caption)]
     changed = [u for u in run.updates if u.changed]
     for k, u in enumerate(changed[:MAX_PANELS], start=1):
         caption = (
             f"update {k} (epoch {u.epoch}, sample {u.sample})\n"
-            rf"$\mathbf{{w}} = ({', '.join(map(_label, u.weights))})$, $b = {_label(u.bias)}$"
+            rf"$\mathbf{{w}} = ({', '.join(map(_label, u.weights))})$, "
+            rf"${bias_name} = {_label(u.bias)}$"
         )
-        panels.append(panel(u.weights, u.bias, points, labels, window, caption, u.sample - 1))
+        panels.append(
+            panel(u.weights, offset(u.bias), points, labels, window, caption, u.sample - 1)
+        )
     return panels
 
 
