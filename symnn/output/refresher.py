@@ -294,7 +294,12 @@ def _notes(ctx: dict[str, Any]) -> list[str]:
         notes.append(f"At the point the Hessian is {ctx['values']['definiteness']}.")
     if kind == "dot_product":
         notes.append(f"Step activation: {ctx['convention']}.")
-        notes.append(f"Angle view: the vectors are {ctx['values']['alignment']}.")
+        reading = {
+            "aligned": "w and x form an acute angle (under 90 degrees), so their dot product is positive",
+            "opposed": "w and x form an obtuse angle (over 90 degrees), so their dot product is negative",
+            "orthogonal": "w and x are orthogonal (90 degrees), so their dot product is 0",
+        }
+        notes.append(f"Angle view: {reading[ctx['values']['alignment']]}.")
     return notes
 
 
