@@ -113,14 +113,29 @@ class _Builder:
             default=0,
         )
         # Rules so long that the maths beside them would have under a third of the line go on a
-        # line of their own, under their row; the others share the column at the right.
+        # line of their own, under their row; the others share the column at the right. A term
+        # that cannot be cut may still make a line wider than its budget: the rules beside are
+        # then shortened further (longest first) until the widest line fits beside them.
         lengths = sorted({len(rule) for _, _, rule in entries}, reverse=True) + [0]
-        beside = lengths[0]
-        for length in lengths:
-            beside = length
-            if self.width - lhs_width - self.rule_width * length >= self.width / 3:
+        full, need = self.width - lhs_width, 0.0
+        for beside in lengths:
+            room = full - self.rule_width * beside
+            if room < full and (room < self.width / 3 or room < need):
+                continue
+            rows = self._broken(entries, max(room, self.width / 3), lhs_width, beside)
+            need = max((row.span for row in rows), default=0.0)
+            if need <= room or room >= full:
                 break
-        budget = max(self.width - lhs_width - self.rule_width * beside, self.width / 3)
+        return rows
+
+    def _broken(
+        self,
+        entries: Sequence[tuple[sp.Basic | None, list[Piece], str]],
+        budget: float,
+        lhs_width: float,
+        beside: int,
+    ) -> tuple[Row, ...]:
+        """The rows broken to ``budget``; a rule longer than ``beside`` goes below its row."""
         rows = []
         for lhs, pieces, rule in entries:
             row = break_row(lhs, pieces, self.printer.doprint, budget, rule)

@@ -54,6 +54,7 @@ class Row:
     wide: bool = False  # some single term is wider than the page on its own
     rule_below: bool = False  # the rule is too long to sit beside the maths: a line of its own
     rule_lines: tuple[str, ...] = ()  # a rule below, in lines that fit (the rule when empty)
+    span: float = 0.0  # about how many characters the widest line of the right-hand side takes
 
     @property
     def below(self) -> tuple[str, ...]:
@@ -238,6 +239,11 @@ def _brackets(lines: list[list[Piece]]) -> list[list[Piece]]:
     return result
 
 
+def _line_width(line: Line, measure: Callable[[sp.Basic], float]) -> float:
+    """About how many characters a line takes: its pieces, their joiners and a hanging indent."""
+    return sum(measure(piece.expr) + 1 for piece in line.pieces) + (1 if line.continued else 0)
+
+
 def _pack(atoms: list[Piece], measure: Callable[[sp.Basic], float], width: float) -> list[Line]:
     lines: list[list[Piece]] = [[]]
     used = 0.0
@@ -292,12 +298,18 @@ def break_row(
 ) -> Row:
     """A row whose right-hand side is broken into lines of at most about ``width`` characters."""
 
-    def measure(expr: sp.Basic) -> float:
-        return visible_width(printer(expr))
+    widths: dict[sp.Basic, float] = {}
+
+    def measure(expr: sp.Basic) -> float:  # each atom is measured by packing and by the span
+        if expr not in widths:
+            widths[expr] = visible_width(printer(expr))
+        return widths[expr]
 
     atoms = [atom for piece in rhs for atom in _atoms(piece, measure, width)]
     wide = any(measure(atom.expr) > 1.3 * width for atom in atoms)
-    return Row(lhs, tuple(_pack(atoms, measure, width)), rule, wide)
+    lines = tuple(_pack(atoms, measure, width))
+    span = max((_line_width(line, measure) for line in lines), default=0.0)
+    return Row(lhs, lines, rule, wide, span=span)
 
 
 # Displays of up to this many lines are kept on one page; longer ones (a forward pass or a list
@@ -314,6 +326,22 @@ def line_count(rows: Sequence) -> int:
 def tall(rows: Sequence, limit: int = KEEP_LINES) -> bool:
     """Whether a display is too long to keep on one page (it may then break between rows)."""
     return line_count(rows) > limit
+
+
+def even(items: Sequence, most: int) -> list[list]:
+    """``items`` in as few runs of at most ``most`` as can hold them, of about equal length (a
+    list too long for one slide goes on two of half its length, never a full one and a stub).
+
+    Examples:
+        >>> [len(run) for run in even(range(14), 10)], [len(run) for run in even(range(3), 10)]
+        ([7, 7], [3])
+        >>> even([], 10)
+        []
+    """
+    items = list(items)
+    parts = -(-len(items) // max(most, 1))
+    size = -(-len(items) // max(parts, 1))
+    return [items[start : start + size] for start in range(0, len(items), size or 1)]
 
 
 def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
