@@ -189,11 +189,13 @@ def test_worked_step_document(tmp_path):
 
 # Slides at both levels of the 2-2-2, and the matrix level of a wide deep network, whose shapes
 # (14 lines) and rules (18) ran 24pt and 15pt off a single frame each: they now go on as many
-# frames as hold them.
+# frames as hold them. With BP1–BP4, whose boxed statements ran 50pt off their derivation's
+# frame; and a CNN, whose layer conventions ran 31pt off the notation frame.
 SLIDES = {
     "two-two-two-both": ["two_two_two", "--level", "both"],
     "deep-relu-matrix": ["deep_relu", "--level", "matrix"],
     "deep-relu-matrix-bp": ["deep_relu", "--level", "matrix", "--bp-equations"],
+    "cnn-matrix": ["cnn", "--level", "matrix"],
 }
 
 
