@@ -59,11 +59,10 @@ class Row:
     extra: int = 0  # lines beyond one each that its tall lines (a stacked vector) take
 
     @property
-    def height(self) -> float:
+    def height(self) -> int:
         """About how many lines the row takes displayed: its own, tall ones counted as several,
-        and a rule set below it, whose lines of small words take about half a line of maths each
-        (slides are split by this, so it must not be undercounted)."""
-        return len(self.lines) + self.extra + len(self.below) / 2
+        and a rule set below it (slides are split by this, so it must not be undercounted)."""
+        return len(self.lines) + self.extra + len(self.below)
 
     @property
     def below(self) -> tuple[str, ...]:
@@ -344,8 +343,8 @@ def break_row(
 KEEP_LINES = 24
 
 
-def line_count(rows: Sequence) -> float:
-    """The lines a run of rows takes when displayed (a rule set below its row takes more);
+def line_count(rows: Sequence) -> int:
+    """The lines a run of rows takes when displayed (a line of a rule set below a row is one);
     an item that is not a Row (a line of "given" values) takes one."""
     return sum(row.height if isinstance(row, Row) else 1 for row in rows)
 
@@ -385,7 +384,7 @@ def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
         [x, x]
     """
     result: list[list[Row]] = [[]]
-    used = 0.0
+    used = 0
     lhs = None
     for row in rows:
         if result[-1] and used + row.height > max_lines:
