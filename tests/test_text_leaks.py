@@ -107,3 +107,40 @@ def test_prose_and_latex_name_read_as_maths():
     assert prose(x**2 * 3) == "3·x²" and prose((sp.Rational(1, 2),)) == "(1/2)"
     assert prose(sp.pi * x) == "π·x" and prose(sp.Float(0.25)) == "0.25"
     assert latex_name(r"\delta^{(2)}_{1}") == "δ⁽²⁾₁"
+
+
+_BRACKET = re.compile(r"\[(\w) = (\w)\]")
+
+
+def _step_runs(net: Network):
+    """Every run of steps read together: each equation of BP1–BP4, each section of a derivation."""
+    from symnn.engine.fundamental import fundamental_equations
+
+    for equation in fundamental_equations(net):
+        yield list(equation.steps)
+    for derivation in (derive(net, "all"), derive_matrix(net)):
+        for section in derivation.sections:
+            yield list(section.steps)
+
+
+@pytest.mark.parametrize("net", [Network(2, [Dense(2, "sigmoid"), Dense(2, "sigmoid")], "mse")])
+def test_a_rule_note_names_the_indices_of_the_bracket_beside_it(net):
+    """BP1 read "the bracket [i = j] picks one term of the sum" beside a sum over k with [j = k]:
+    a note that names a bracket names one its own derivation wrote, up to the step it explains."""
+    from symnn.core.steps import RULES
+
+    checked = 0
+    for steps in _step_runs(net):
+        for n, step in enumerate(steps):
+            named = _BRACKET.search(RULES[step.rule])
+            if named is None or step.rule == "jacobian_weights":  # that rule states the bracket
+                continue
+            brackets = {
+                frozenset(map(str, delta.args))
+                for earlier in steps[: n + 1]
+                for side in (earlier.lhs, earlier.rhs)
+                for delta in side.atoms(sp.KroneckerDelta)
+            }
+            assert frozenset(named.groups()) in brackets, (RULES[step.rule], brackets)
+            checked += 1
+    assert checked >= 2  # BP1's sum over the outputs and a weight gradient's sum over units

@@ -108,3 +108,36 @@ def test_a_long_exact_descent_says_what_it_rounded_and_cut():
     # Every number the table shows exactly is the run's number.
     last = run.iterates[-1].point[0]
     assert f"{float(last):.9g}"[:8] in table
+
+
+def test_rules_go_below_when_a_term_that_cannot_be_cut_leaves_them_no_room():
+    """The normalisation layers' ∂L/∂X once ran 5.5pt off the page: a product too wide for the
+    room beside the rules was cut as far as it goes, and the rules' column still sat beside it.
+    The rules beside are shortened (longest below first) until the widest line fits."""
+    from symnn.output.document import _Builder
+
+    builder = _Builder(printer, 58, 0.75)
+    f = sp.Function("f")(*sp.symbols("x1:13"))  # one term, never cut: about 40 characters
+    entries = [
+        (sp.Symbol("G"), [Piece("=", f)], "Y = γ·(normalised X) + β, entry by entry"),
+        (sp.Symbol("H"), [Piece("=", sp.Symbol("y"))], "definition"),
+    ]
+    rows = builder.rows(entries)
+    beside = max((len(r.rule) for r in rows if r.rule and not r.rule_below), default=0)
+    assert 1 + max(r.span for r in rows) + 0.75 * beside <= 58, [
+        (r.span, r.rule_below) for r in rows
+    ]
+    assert rows[0].rule_below and not rows[1].rule_below  # the short rule keeps its place
+
+
+def test_a_coefficient_one_is_not_printed():
+    """A rule's 2/N with N = 2 printed "+ 1 (∂L/∂σ² 𝟏) ⊙ …" in the batchnorm documents."""
+    from symnn.printing.text import text
+
+    A, B = (sp.MatrixSymbol(n, 2, 2) for n in "AB")
+    term = sp.MatAdd(A, sp.MatMul(sp.Integer(1), sp.HadamardProduct(A, B)))
+    assert printer.doprint(term) == r"A + A \odot B"
+    assert text(term) == "A + A ⊙ B"
+    bracketed = sp.MatMul(sp.Integer(1), sp.MatAdd(A, B), B, evaluate=False)
+    assert printer.doprint(bracketed) == r"\left(A + B\right) B"
+    assert text(bracketed) == "(A + B)*B"

@@ -35,7 +35,10 @@ RULES = {
     "sum_jacobian": "the Jacobian of a sum by one of its terms is the identity",
     "shared_weight": "a shared weight: its gradient is the sum over its uses",
     "jacobian_weights": "∂z_i/∂w_jk = [i = j] a_k",
+    # A rule note names the indices of the step it sits beside: the dense layer's weight
+    # gradient sums over i with [i = j], BP1 over the outputs k with [j = k].
     "kronecker_sum": "the bracket [i = j] picks one term of the sum",
+    "kronecker_sum_outputs": "the bracket [j = k] picks the term k = j of the sum",
     "outer_product": "∂L/∂w_jk = δ_j a_k for all j, k is the outer product δ aᵀ",
     "identity_jacobian": "the Jacobian is the identity",
     "symmetric_jacobian": "the Jacobian is symmetric",

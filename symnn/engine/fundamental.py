@@ -152,7 +152,9 @@ def _bp1(net: Network, matrix: dict) -> Equation:
                 "elementwise_jacobian",
             )
         )
-        element = Step(delta, _mul(_d(nt.LOSS, a), ActivationDerivative(z)), "kronecker_sum")
+        element = Step(
+            delta, _mul(_d(nt.LOSS, a), ActivationDerivative(z)), "kronecker_sum_outputs"
+        )
         vector = Step(
             vec_delta,
             sp.HadamardProduct(Grad(nt.LOSS, vec_a), VectorDerivative(vec_z)),

@@ -48,6 +48,9 @@ FORMATS = {
 # the rule in words takes (slides put the rule in a tag that moves below a full line).
 WIDTHS = {"tex": 58, "article": 58, "beamer": 36, "md": 72, "aligned": 72}
 RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned": 0.75}
+# Rules set as tags at the right margin (Beamer): one footnotesize character is about this many
+# of a line's characters. A rule that does not fit beside its row goes below it, in lines.
+TAG_WIDTHS = {"beamer": 0.46}
 SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
 # --figures: none; inline (TikZ in the LaTeX itself; in Markdown, which cannot hold TikZ, the
 # picture's SVG as a data URI: symnn.output.figures.tikz.svg_data_uri says why); separate (the
@@ -103,10 +106,13 @@ class _Builder:
     beside its widest lhs and its longest rule in words.
     """
 
-    def __init__(self, printer: SymnnLatexPrinter, width: int, rule_width: float) -> None:
+    def __init__(
+        self, printer: SymnnLatexPrinter, width: int, rule_width: float, tag_width: float = 0.0
+    ) -> None:
         self.printer = printer
         self.width = width
         self.rule_width = rule_width
+        self.tag_width = tag_width
 
     def rows(self, entries: Sequence[tuple[sp.Basic | None, list[Piece], str]]) -> tuple[Row, ...]:
         lhs_width = max(
@@ -114,14 +120,29 @@ class _Builder:
             default=0,
         )
         # Rules so long that the maths beside them would have under a third of the line go on a
-        # line of their own, under their row; the others share the column at the right.
+        # line of their own, under their row; the others share the column at the right. A term
+        # that cannot be cut may still make a line wider than its budget: the rules beside are
+        # then shortened further (longest first) until the widest line fits beside them.
         lengths = sorted({len(rule) for _, _, rule in entries}, reverse=True) + [0]
-        beside = lengths[0]
-        for length in lengths:
-            beside = length
-            if self.width - lhs_width - self.rule_width * length >= self.width / 3:
+        full, need = self.width - lhs_width, 0.0
+        for beside in lengths:
+            room = full - self.rule_width * beside
+            if room < full and (room < self.width / 3 or room < need):
+                continue
+            rows = self._broken(entries, max(room, self.width / 3), lhs_width, beside)
+            need = max((row.span for row in rows), default=0.0)
+            if need <= room or room >= full:
                 break
-        budget = max(self.width - lhs_width - self.rule_width * beside, self.width / 3)
+        return rows
+
+    def _broken(
+        self,
+        entries: Sequence[tuple[sp.Basic | None, list[Piece], str]],
+        budget: float,
+        lhs_width: float,
+        beside: int,
+    ) -> tuple[Row, ...]:
+        """The rows broken to ``budget``; a rule longer than ``beside`` goes below its row."""
         rows = []
         for lhs, pieces, rule in entries:
             row = break_row(lhs, pieces, self.printer.doprint, budget, rule)
@@ -131,8 +152,20 @@ class _Builder:
                 room = (self.width - lhs_width - 3) / max(self.rule_width, 0.5)
                 lines = () if rule in RULE_MATH else wrap_words(rule, max(room, 24))
                 row = replace(row, rule_below=True, rule_lines=lines)
+            elif rule and self.tag_width:
+                row = self._tagged(row, lhs_width)
             rows.append(row)
         return tuple(rows)
+
+    def _tagged(self, row: Row, lhs_width: float) -> Row:
+        """A row whose rule is a tag: below it, broken between words, unless it fits beside.
+        (amsmath would drop a long tag below by itself, uncounted by the frame splitter, and
+        never wrap one wider than the frame: a BPTT note ran 25pt past a slide.)"""
+        if lhs_width + row.span + 2 + self.tag_width * len(row.rule) <= self.width:
+            return row
+        room = (self.width - 2) / self.tag_width
+        lines = () if row.rule in RULE_MATH else wrap_words(row.rule, room)
+        return replace(row, rule_below=True, rule_lines=lines)
 
     def steps(self, steps: Sequence[Step]) -> tuple[Row, ...]:
         entries, previous = [], None
@@ -467,7 +500,7 @@ def context(
     style = nt.NOTATIONS[notation]
     namer = style.namer(graph.shape) if graph is not None else None
     printer = SymnnLatexPrinter(partial=partial, namer=namer)
-    builder = _Builder(printer, WIDTHS[fmt], RULE_WIDTHS[fmt])
+    builder = _Builder(printer, WIDTHS[fmt], RULE_WIDTHS[fmt], TAG_WIDTHS.get(fmt, 0.0))
     depth = len(graph.network.layers) if graph is not None else 0
     ctx: dict[str, Any] = {
         "printer": printer,

@@ -9,6 +9,7 @@ factors (never reordered), so no line runs off the page; templates print the lin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import re
 from dataclasses import dataclass, replace
 
 import sympy as sp
@@ -54,6 +55,14 @@ class Row:
     wide: bool = False  # some single term is wider than the page on its own
     rule_below: bool = False  # the rule is too long to sit beside the maths: a line of its own
     rule_lines: tuple[str, ...] = ()  # a rule below, in lines that fit (the rule when empty)
+    span: float = 0.0  # about how many characters the widest line of the right-hand side takes
+    extra: int = 0  # lines beyond one each that its tall lines (a stacked vector) take
+
+    @property
+    def height(self) -> int:
+        """About how many lines the row takes displayed: its own, tall ones counted as several,
+        and a rule set below it (slides are split by this, so it must not be undercounted)."""
+        return len(self.lines) + self.extra + len(self.below)
 
     @property
     def below(self) -> tuple[str, ...]:
@@ -238,6 +247,24 @@ def _brackets(lines: list[list[Piece]]) -> list[list[Piece]]:
     return result
 
 
+def matrix_lines(tex: str) -> int:
+    """About how many text lines a printed line takes: a stacked vector of fractions of n rows
+    takes about 2n/3 of them (an LSTM's 4-gate δ ran a Beamer frame 58pt too high).
+
+    Examples:
+        >>> matrix_lines("a + b"), matrix_lines(r"\\begin{matrix}a\\\\b\\\\c\\\\d\\end{matrix}")
+        (1, 3)
+    """
+    bodies = re.findall(r"\\begin\{matrix\}(.*?)\\end\{matrix\}", tex, re.S)
+    rows = [body.count("\\\\") + 1 for body in bodies]
+    return max([1] + [-(-2 * n // 3) for n in rows])
+
+
+def _line_width(line: Line, measure: Callable[[sp.Basic], float]) -> float:
+    """About how many characters a line takes: its pieces, their joiners and a hanging indent."""
+    return sum(measure(piece.expr) + 1 for piece in line.pieces) + (1 if line.continued else 0)
+
+
 def _pack(atoms: list[Piece], measure: Callable[[sp.Basic], float], width: float) -> list[Line]:
     lines: list[list[Piece]] = [[]]
     used = 0.0
@@ -292,12 +319,23 @@ def break_row(
 ) -> Row:
     """A row whose right-hand side is broken into lines of at most about ``width`` characters."""
 
-    def measure(expr: sp.Basic) -> float:
-        return visible_width(printer(expr))
+    widths: dict[sp.Basic, float] = {}
+
+    def measure(expr: sp.Basic) -> float:  # each atom is measured by packing and by the span
+        if expr not in widths:
+            widths[expr] = visible_width(printer(expr))
+        return widths[expr]
 
     atoms = [atom for piece in rhs for atom in _atoms(piece, measure, width)]
     wide = any(measure(atom.expr) > 1.3 * width for atom in atoms)
-    return Row(lhs, tuple(_pack(atoms, measure, width)), rule, wide)
+    lines = tuple(_pack(atoms, measure, width))
+    span = max((_line_width(line, measure) for line in lines), default=0.0)
+    extra = sum(
+        max(matrix_lines(printer(piece.expr)) for piece in line.pieces) - 1
+        for line in lines
+        if line.pieces
+    )
+    return Row(lhs, lines, rule, wide, span=span, extra=extra)
 
 
 # Displays of up to this many lines are kept on one page; longer ones (a forward pass or a list
@@ -306,14 +344,30 @@ KEEP_LINES = 24
 
 
 def line_count(rows: Sequence) -> int:
-    """The lines a run of rows takes when displayed (a rule set below its row takes one more);
+    """The lines a run of rows takes when displayed (a line of a rule set below a row is one);
     an item that is not a Row (a line of "given" values) takes one."""
-    return sum(len(row.lines) + len(row.below) if isinstance(row, Row) else 1 for row in rows)
+    return sum(row.height if isinstance(row, Row) else 1 for row in rows)
 
 
 def tall(rows: Sequence, limit: int = KEEP_LINES) -> bool:
     """Whether a display is too long to keep on one page (it may then break between rows)."""
     return line_count(rows) > limit
+
+
+def even(items: Sequence, most: int) -> list[list]:
+    """``items`` in as few runs of at most ``most`` as can hold them, of about equal length (a
+    list too long for one slide goes on two of half its length, never a full one and a stub).
+
+    Examples:
+        >>> [len(run) for run in even(range(14), 10)], [len(run) for run in even(range(3), 10)]
+        ([7, 7], [3])
+        >>> even([], 10)
+        []
+    """
+    items = list(items)
+    parts = -(-len(items) // max(most, 1))
+    size = -(-len(items) // max(parts, 1))
+    return [items[start : start + size] for start in range(0, len(items), size or 1)]
 
 
 def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
@@ -333,12 +387,12 @@ def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
     used = 0
     lhs = None
     for row in rows:
-        if result[-1] and used + len(row.lines) > max_lines:
+        if result[-1] and used + row.height > max_lines:
             result.append([])
             used = 0
             if row.lhs is None:  # a page that continues a row names its left-hand side again
                 row = replace(row, lhs=lhs)
         result[-1].append(row)
-        used += len(row.lines)
+        used += row.height
         lhs = row.lhs if row.lhs is not None else lhs
     return result if result[-1] else []

@@ -35,6 +35,9 @@ RULE_MATH = {
     RULES["jacobian_softmax"]: r"\text{Jacobian of softmax: } \operatorname{diag}(s) - s s" + _T,
     RULES["jacobian_weights"]: r"\partial z_i/\partial w_{jk} = [i = j] \, a_k",
     RULES["kronecker_sum"]: r"\text{the bracket } [i = j] \text{ picks one term of the sum}",
+    RULES["kronecker_sum_outputs"]: (
+        r"\text{the bracket } [j = k] \text{ picks the term } k = j \text{ of the sum}"
+    ),
     RULES["outer_product"]: (
         r"\partial L/\partial w_{jk} = \delta_j a_k \text{ for all } j, k"
         r"\text{ is the outer product } \delta a" + _T

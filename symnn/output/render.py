@@ -6,7 +6,8 @@ Templates only lay out. Delimiters are chosen so LaTeX braces and Markdown never
 
 Filters: ``tex`` (a SymPy expression as LaTeX, in the document's notation), ``e`` (prose escaped
 for LaTeX), ``md`` (prose escaped for Markdown), ``num`` (a number to a chosen number of
-significant digits), ``pages`` (rows split into slides of a few lines), ``rule`` (a rule's words
+significant digits), ``pages`` (rows split into slides of a few lines), ``even`` (a list split
+into runs of about equal length, one per slide), ``rule`` (a rule's words
 as maths that pdflatex, KaTeX and MathJax 3 all read). Templates are looked up
 in the user's folder first, then in the source tree's ``templates/``, then in the copy installed
 inside the package.
@@ -25,7 +26,7 @@ import sympy as sp
 from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 from symnn.output.escape import escape_latex, escape_markdown
-from symnn.output.layout import line_count, pages, tall
+from symnn.output.layout import even, line_count, pages, tall
 from symnn.output.prose import rule_inline, rule_math
 from symnn.output.sandbox import TemplateSandbox, bounded
 from symnn.printing.latex import SymnnLatexPrinter
@@ -50,6 +51,7 @@ FILTERS.add("e", escape_latex)
 FILTERS.add("md", escape_markdown)
 FILTERS.add("num", format_number)
 FILTERS.add("pages", pages)
+FILTERS.add("even", even)
 FILTERS.add("tall", tall)
 FILTERS.add("line_count", line_count)
 FILTERS.add("rule", rule_math)

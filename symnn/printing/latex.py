@@ -150,6 +150,9 @@ class SymnnLatexPrinter(LatexPrinter):
         rest = [arg for arg in expr.args if arg not in scalars]
         matrices = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
         coefficient = sp.Mul(*scalars)
+        if coefficient == 1:  # a rule's 2/N with N = 2: "1 A" states nothing
+            body = self._print(matrices)
+            return rf"\left({body}\right)" if isinstance(matrices, sp.MatAdd) else body
         if coefficient == -1:
             body = self._print(matrices)
             return rf"- \left({body}\right)" if isinstance(matrices, sp.MatAdd) else f"- {body}"

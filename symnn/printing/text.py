@@ -47,6 +47,14 @@ class TextPrinter(StrPrinter):
     def _print_HadamardProduct(self, expr) -> str:
         return " ⊙ ".join(self.parenthesize(arg, 45) for arg in expr.args)
 
+    def _print_MatMul(self, expr) -> str:
+        # A rule's 2/N with N = 2 leaves a factor 1 in front: "1*A" states nothing.
+        if len(expr.args) > 1 and expr.args[0] == 1:
+            rest = expr.args[1:]
+            body = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
+            return self.parenthesize(body, 50) if isinstance(body, sp.MatAdd) else self._print(body)
+        return super()._print_MatMul(expr)
+
     def _print_Exp1(self, expr) -> str:
         return "e"  # SymPy's str is "E", which reads as a variable
 
