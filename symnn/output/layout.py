@@ -8,8 +8,8 @@ factors (never reordered), so no line runs off the page; templates print the lin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import sympy as sp

@@ -295,9 +295,9 @@ def _notes(ctx: dict[str, Any]) -> list[str]:
     if kind == "dot_product":
         notes.append(f"Step activation: {ctx['convention']}.")
         reading = {
-            "aligned": "w and x form an acute angle (under 90 degrees), so their dot product is positive",
-            "opposed": "w and x form an obtuse angle (over 90 degrees), so their dot product is negative",
-            "orthogonal": "w and x are orthogonal (90 degrees), so their dot product is 0",
+            "aligned": "w and x form an acute angle (under 90 degrees), so w·x is positive",
+            "opposed": "w and x form an obtuse angle (over 90 degrees), so w·x is negative",
+            "orthogonal": "w and x are orthogonal (90 degrees), so w·x is 0",
         }
         notes.append(f"Angle view: {reading[ctx['values']['alignment']]}.")
     return notes
