@@ -140,6 +140,8 @@ def rendered_rows(document: str) -> list[RenderedRow]:
             if not line.strip():
                 continue
             cells = [c.strip() for c in _cells(line)]
+            if not any(cells):  # a Beamer note's own line below its row: "& \tag*{…}"
+                continue
             # "lhs & rhs && rule": the rule follows an empty cell; a grid has none.
             empty = [i for i in range(2, len(cells), 2) if not cells[i]]
             cells = cells[: empty[0]] if empty else cells

@@ -33,9 +33,9 @@ def test_a_one_element_gradient_prints_as_a_point_not_a_python_tuple(fmt):
     out = render_refresher(gradient("x**2 + 2*x", at="3"), fmt)
     assert ",)" not in out and r",\right)" not in out
     expected = {
-        "text": "∇f = (2 + 2*x)",
-        "md": r"\left( 2 + 2 x\right)",
-        "tex": r"\left( 2 + 2 x\right)",
+        "text": "∇f = (2*x + 2)",
+        "md": r"\left( 2 x + 2\right)",
+        "tex": r"\left( 2 x + 2\right)",
     }
     assert expected[fmt] in out
 

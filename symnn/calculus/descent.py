@@ -276,10 +276,28 @@ def detailed_steps(steps: int, detail: str = "auto") -> list[int]:
     return [*range(1, DETAIL_HEAD + 1), *range(steps - DETAIL_TAIL + 1, steps + 1)]
 
 
+SHORT_PLACES = 6  # decimals of a coordinate still worked in stages (4.74126, not 3.0008141617…)
+
+
+def _short_decimal(value: sp.Basic) -> bool:
+    """Whether ``value`` is a decimal that ends within ``SHORT_PLACES`` places."""
+    if not value.is_Rational:
+        return False
+    q, places = int(value.q), 0
+    while q % 10 == 0 or q % 2 == 0 or q % 5 == 0:
+        q, places = (q // 10, places + 1) if q % 10 == 0 else (q * (5 if q % 2 == 0 else 2), places)
+    return q == 1 and places <= SHORT_PLACES
+
+
 def _worked_value(lhs: sp.Basic, expr: sp.Expr, at: dict, result: Any, exact: bool) -> list:
     """``lhs`` = expr at the point, the arithmetic in stages for an exact run (a float run shows
     the substitution, then its own computed value, so no digit is recomputed differently)."""
     shown = stages(expr, at)
+    # Stages only while the point's coordinates are short fractions (0.6, −0.4): at step 24 of a
+    # run each is a cut 12-digit decimal, and three of them squared run off the page
+    short = all(_short_decimal(sp.sympify(v)) for v in at.values())
+    if exact and not short:  # even the substitution would: the value alone
+        return [Step(lhs, _shown(result), "evaluate_at_point")]
     middle = shown[1:-1] if exact else []
     return [
         Step(lhs, shown[0], "substitute_point"),

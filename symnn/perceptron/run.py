@@ -295,7 +295,9 @@ class PerceptronRun:
             raise SymnnError(f"table {table!r}; known: compact, wide")
         widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
         bias_x, bias_w = self.bias_names
-        where = f"as the weight {bias_w} on the constant input {bias_x} = {num(self.bias_input)}"
+        constant = num(self.bias_input)
+        named = "" if bias_x == constant else f" {bias_x} ="  # x₀ = 1, not "1 = 1"
+        where = f"as the weight {bias_w} on the constant input{named} {constant}"
         lines = [
             f"Perceptron (Rosenblatt rule w ← w + η (y − ŷ) x, bias {where})",
             f"{self.convention_text(decimals)}; η = {num(self.learning_rate)}; start w = "
