@@ -22,31 +22,31 @@ def _erf(x):
     return found(x)
 
 
-def _expit(z):
+def _expit(z, out=None):
     """SciPy's logistic ufunc, looked up on first use; without SciPy, exp(−log(1 + e^{−z}))."""
     global _expit
     try:  # C, one pass, stable at both ends, and 4-6x faster than the NumPy form below
         from scipy.special import expit as found
     except ImportError:  # pragma: no cover - exercised only without SciPy
 
-        def found(z):
-            return np.exp(-np.logaddexp(0.0, -z))
+        def found(z, out=None):
+            return np.exp(-np.logaddexp(0.0, -z), out=out)
 
     _expit = found
-    return found(z)
+    return found(z, out=out)
 
 
-def sigmoid(z):
-    """σ(z) = 1/(1 + e^{−z}), stable at both ends (never overflows, no warnings)."""
-    return _expit(z)
+def sigmoid(z, out=None):
+    """σ(z) = 1/(1 + e^{−z}), stable at both ends (never overflows, no warnings); into ``out``."""
+    return _expit(z, out=out)
 
 
 def softplus(z):
     return np.logaddexp(0.0, z)
 
 
-def relu(z):
-    return np.maximum(z, 0.0)
+def relu(z, out=None):
+    return np.maximum(z, 0.0, out=out)
 
 
 def indicator(u):
@@ -86,6 +86,21 @@ def normal_cdf(z):
 
 def gelu(z):
     return z * normal_cdf(z)
+
+
+def kept(work, name, shape):
+    """The array to write the intermediate ``name`` into: None (a fresh one) when ``work`` is None,
+    else the one kept in the dict ``work`` under that name, made anew only when its shape changed.
+
+    Generated matrix code passes it as ``out=``: a training loop's steps then reuse one set of
+    arrays instead of asking the allocator for fresh megabytes (and page-faulting them in) each call.
+    """
+    if work is None:
+        return None
+    array = work.get(name)
+    if array is None or array.shape != shape:
+        array = work[name] = np.empty(shape)
+    return array
 
 
 def _stacked(zs):

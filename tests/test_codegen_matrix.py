@@ -1,15 +1,19 @@
 """Vectorised generated code: agrees with the element-level code and finite differences."""
 
 import ast
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from symnn.codegen.element import compile_gradients
 from symnn.codegen.matrix import compile_matrix_gradients, matrix_source
+from symnn.core.errors import SymnnError
 from symnn.layers.base import is_fresh
+from symnn.numerics import kept
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.losses import LOSSES
 from symnn.spec.network import Dense, Network
@@ -76,7 +80,10 @@ def networks(draw, max_depth=4, max_width=5):
         units = draw(st.integers(smallest, max_width))
         bias = draw(st.sampled_from([True, True, False]))
         layers.append(Dense(units, activation, bias, None, draw(st.booleans())))
-    return Network(draw(st.integers(1, max_width)), layers, loss)
+    try:
+        return Network(draw(st.integers(1, max_width)), layers, loss)
+    except SymnnError:  # e.g. one output for a softmax loss: not a network, draw another
+        reject()
 
 
 @given(networks(), st.integers(1, 6), st.integers(0, 2**16))
@@ -89,9 +96,12 @@ def test_source_is_vectorised_and_readable():
     source = compile_matrix_gradients(net).source
     ast.parse(source)
     body = source[source.index("# forward") :]
-    assert "Z1 = X @ W1.T + b1" in body
-    # ReLU′ as a boolean mask, scaling the fresh product in place (no second temporary)
-    assert "Delta1 = Delta2 @ W2\n    Delta1 *= (Z1 > 0)\n" in body
+    kept = 'numpy.matmul(X, W1.T, out=kept(work, "Z1", (N, 128)))\n    Z1 += b1\n'
+    assert f"Z1 = {kept}" in body  # into an array the caller may keep, the bias added in place
+    assert 'A1 = relu(Z1, out=kept(work, "A1", (N, 128)))' in body
+    # ReLU′ as a boolean mask, scaling the product in place (no second temporary)
+    delta = 'Delta1 = numpy.matmul(Delta2, W2, out=kept(work, "Delta1", (N, 128)))\n'
+    assert f"{delta}    Delta1 *= (Z1 > 0)\n" in body
     # the loss summed in one pass from the same exponential, no per-sample array and mean
     assert "L = LSE2.sum() - numpy.vdot(A2, Y)\n" in body
     assert "return float(L) / N, grads" in body
@@ -101,7 +111,7 @@ def test_source_is_vectorised_and_readable():
     assert "/ N" not in backward
     assert "S2, LSE2 = softmax_logsumexp_rows(A2)" in body
     assert "[" not in body.replace('grads["', "")  # no per-unit indexing anywhere
-    assert len(body.splitlines()) < 20  # the same code for any widths
+    assert len(body.splitlines()) < 22  # the same code for any widths
 
 
 def test_squared_loss_shares_its_residual_with_the_output_gradient():
@@ -170,3 +180,67 @@ def test_hyperparameters_reach_the_generated_code():
     )
     f, *_ = _agree(net, n=9)
     assert "leaky_relu(Z1, 0.2)" in f.source and "0.5" in f.source and "0.3" in f.source
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(), st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**16))
+def test_kept_arrays_give_the_fresh_arrays_results_and_never_alias(net, n, m, seed):
+    rng = np.random.default_rng(seed)
+    params = random_params(net, rng)
+    batches = [random_batch(net, rng, size) for size in (n, m, n)]
+    compiled = compile_matrix_gradients(net)
+    work: dict = {}
+    kept = [compiled.function(params, X, Y, work=work) for X, Y in batches]
+    fresh = [compiled.function(params, X, Y) for X, Y in batches]
+    snapshot = {name: g.copy() for name, g in kept[0][1].items()}
+    for (loss, grads), (ref_loss, ref_grads) in zip(kept, fresh, strict=True):
+        assert loss == ref_loss
+        assert all(np.array_equal(grads[k], ref_grads[k]) for k in ref_grads)
+    # the first call's gradients survive the later calls: they are never a kept array
+    assert all(np.array_equal(kept[0][1][k], snapshot[k]) for k in snapshot)
+    assert compiled(params, *batches[0])[0] == kept[0][0]
+
+
+def test_a_second_call_allocates_only_its_gradients():
+    # 512 samples × 64 units: each Z, A, Δ is 256 KiB. Fresh, a call holds several at once; kept
+    # in `work`, a call after the first allocates only the gradients and N × 4 or boolean arrays.
+    # (A derivative written as an expression, tanh's 1 − A², still makes its temporaries.)
+    net = Network(32, [Dense(64, "relu"), Dense(64, "relu"), Dense(4)], "softmax_cross_entropy")
+    compiled = compile_matrix_gradients(net)
+    rng = np.random.default_rng(0)
+    params, (X, Y) = random_params(net, rng), random_batch(net, rng, 512)
+    work: dict = {}
+    compiled.function(params, X, Y, work=work)
+
+    def peak(call) -> int:
+        tracemalloc.start()
+        call()
+        found = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return found
+
+    one_array = 512 * 64 * 8
+    assert peak(lambda: compiled.function(params, X, Y)) > 3 * one_array
+    assert peak(lambda: compiled.function(params, X, Y, work=work)) < one_array
+    assert sorted(work) == ["A1", "A2", "Delta1", "Delta2", "Z1", "Z2", "Z3"]
+
+
+def test_each_thread_keeps_its_own_arrays():
+    net = Network(3, [Dense(4, "sigmoid"), Dense(2)], "mse")
+    compiled = compile_matrix_gradients(net)
+    rng = np.random.default_rng(1)
+    params = random_params(net, rng)
+    batches = [random_batch(net, rng, 5 + k) for k in range(4)]
+    expected = [compiled.function(params, X, Y) for X, Y in batches]
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda b: [compiled(params, *b) for _ in range(50)][-1], batches))
+    for (loss, grads), (ref_loss, ref_grads) in zip(found, expected, strict=True):
+        assert loss == ref_loss and all(np.array_equal(grads[k], ref_grads[k]) for k in grads)
+
+
+def test_kept_makes_an_array_once_per_shape():
+    assert kept(None, "Z1", (2, 3)) is None
+    work: dict = {}
+    first = kept(work, "Z1", (2, 3))
+    assert first.shape == (2, 3) and kept(work, "Z1", (2, 3)) is first
+    assert kept(work, "Z1", (5, 3)).shape == (5, 3) and work["Z1"] is not first

@@ -201,7 +201,7 @@ def _body(net: Network) -> tuple[list[str], set[str]]:
     It returns the mean loss (an array, not a Python float, so it traces), the gradients and
     ∂L/∂X = Δ⁽¹⁾ W⁽¹⁾ (Δ carries the mean's 1/N).
     """
-    source = matrix_source(net)
+    source = matrix_source(net, keep_arrays=False)
     imports = re.search(r"^from symnn\.numerics import (.*)$", source, re.M)
     calls = set(imports.group(1).split(", ")) if imports else set()
     start = source.index(f"def {FUNCTION_NAME}(")
@@ -229,20 +229,24 @@ def _helper_source(calls: set[str]) -> str:
     return "\n\n\n".join(b for n, b in by_name.items() if n in needed)
 
 
+# symnn.numerics' functions that generated code may call beside the rules of NAMESPACE.
+NOT_RULES = ["_stacked", "kept"]
+
+
 def _numpy_helpers(calls: set[str]) -> str:
     """symnn.numerics' own source for the called helpers and their dependencies."""
     names = set(calls)
     while True:
         more = {
             n
-            for n in list(numerics.NAMESPACE) + ["_stacked"]
+            for n in list(numerics.NAMESPACE) + NOT_RULES
             for c in names
             if n != c and re.search(rf"\b{n}\(", inspect.getsource(getattr(numerics, c)))
         }
         if more <= names:
             break
         names |= more
-    order = [n for n in [*numerics.NAMESPACE, "_stacked"] if n in names]
+    order = [n for n in [*numerics.NAMESPACE, *NOT_RULES] if n in names]
     order.sort(key=lambda n: inspect.getsourcelines(getattr(numerics, n))[1])
     blocks = [inspect.getsource(getattr(numerics, n)).rstrip() for n in order]
     text = "\n\n\n".join(blocks)
@@ -305,8 +309,8 @@ def export_numpy(net: Network) -> str:
             "    from scipy.special import expit as _expit",
             "except ImportError:",
             "",
-            "    def _expit(z):",
-            "        return numpy.exp(-numpy.logaddexp(0.0, -z))",
+            "    def _expit(z, out=None):",
+            "        return numpy.exp(-numpy.logaddexp(0.0, -z), out=out)",
             "",
         ]
     lines += ["", *_header(net, "numpy"), ""]

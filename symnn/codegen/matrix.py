@@ -3,7 +3,9 @@
 Samples are the rows of X and Y. The function is assembled from each layer's NumPy rule
 (``numpy_forward``/``numpy_backward`` in ``symnn/layers``): forward block by block, then backward
 from the loss, each block's gradient the sum of what the layers reading it send back, and each
-parameter's gradient the sum over its uses. For dense layers: Z = A_prev Wᵀ + b, A = f(Z),
+parameter's gradient the sum over its uses. A dense layer writes its Z, A and Δ into arrays the
+caller may keep between calls (``work``): at a large batch, fresh megabytes each call cost more
+in page faults than the arithmetic they hold (benchmarks/README.md). For dense layers: Z = A_prev Wᵀ + b, A = f(Z),
 Δ^{(l)} = (Σ_readers ∂L/∂A^{(l)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev, ∂L/∂b = Σ_rows Δ;
 the batch mean's 1/N is applied once, to the output's gradient, and reaches every Δ from there.
 Elementwise rules (f, f', ∂L/∂ŷ) are the element-level SymPy rules of one representative unit
@@ -28,6 +30,11 @@ from symnn.rules.unit import loss_parts
 from symnn.spec.network import Network
 
 FUNCTION_NAME = "loss_and_gradients"
+KEPT_DOC = """
+
+work: None, or a dict kept between calls: the intermediates (Z, A, Δ) are then written into
+arrays kept there and reused while the batch size stays the same; the gradients are always
+fresh arrays."""
 
 
 def _array(block: int) -> str:
@@ -95,7 +102,8 @@ def _square(parts) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
         return None
     if slope < 0:
         u = sp.expand(-u)
-    k = sp.simplify(parts.term_gradient / u)
+    # A ratio of polynomials: cancel suffices (simplify imports sympy.physics on first use, 1 s).
+    k = sp.cancel(parts.term_gradient / u)
     return (c, u, k) if k.is_number and k != 0 else None
 
 
@@ -174,32 +182,39 @@ def _gradients(net: Network, grads: dict[str, list[str]], src: ArrayCode) -> Non
         if name in grads:
             terms = grads[name]
             total = terms[0] if len(terms) == 1 else f"({' + '.join(terms)})"
+            if total in src.kept_names:  # the next call overwrites it: hand out a copy
+                total = f"{total}.copy()"
             src.emit(f'grads["{name}"] = {total}')
 
 
-def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
+def matrix_source(net: Network, name: str = FUNCTION_NAME, keep_arrays: bool = True) -> str:
     """The source of the vectorised gradient function (readable, runnable on its own).
+
+    With ``keep_arrays`` (NumPy's way) dense layers write into arrays a ``work`` dict keeps;
+    without it (the JAX and PyTorch exports' body) every array is a fresh result.
 
     Examples:
         >>> from symnn.spec.network import Network, Dense
         >>> src = matrix_source(Network(2, [Dense(3, "relu"), Dense(2)], "squared_error"))
         >>> body = src[src.index("    Z1") : src.index("    # gradients")].splitlines()
         >>> print(*(line.strip() for line in body), sep=chr(10))
-        Z1 = X @ W1.T + b1
-        A1 = relu(Z1)
-        Z2 = A1 @ W2.T + b2
+        Z1 = numpy.matmul(X, W1.T, out=kept(work, "Z1", (N, 3)))
+        Z1 += b1
+        A1 = relu(Z1, out=kept(work, "A1", (N, 3)))
+        Z2 = numpy.matmul(A1, W2.T, out=kept(work, "Z2", (N, 2)))
+        Z2 += b2
         A2 = Z2
         # loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row
         E2 = A2 - Y
         L = (1/2)*numpy.vdot(E2, E2)
         Delta2 = E2 / N
-        Delta1 = Delta2 @ W2
+        Delta1 = numpy.matmul(Delta2, W2, out=kept(work, "Delta1", (N, 3)))
         Delta1 *= (Z1 > 0)
     """
     missing = without_matrix_rule(net)
     if missing:
         raise SymnnError(missing)
-    src = ArrayCode(net)
+    src = ArrayCode(net, keep_arrays)
     src.emit("# forward: Z = A_prev Wᵀ + b, A = f(Z), one sample per row")
     _forward(net, src)
     src.emit("# loss summed over the batch, then backward: Δ = ∂(mean L)/∂Z, one sample per row")
@@ -207,13 +222,17 @@ def matrix_source(net: Network, name: str = FUNCTION_NAME) -> str:
     src.emit("# gradients of the mean loss: the 1/N is in Δ already")
     _gradients(net, grads, src)
     src.emit("return float(L) / N, grads")
+    doc = f"Mean loss and gradients for widths {net.widths}; rows are samples."
+    if src.kept_names:
+        doc += KEPT_DOC
     header = function_header(
         name,
         [p for p, _ in net.parameter_shapes()],
         origin="matrix-level derivation",
-        doc=f"Mean loss and gradients for widths {net.widths}; rows are samples.",
+        doc=doc,
         calls=src.calls,
         preamble=["N = X.shape[0]"],
+        options=["work=None"] if src.kept_names else [],
     )
     return "\n".join([*header, *src.lines, ""])
 
@@ -230,4 +249,5 @@ def compile_matrix_gradients(net: Network) -> CompiledGradients:
     """
     source = matrix_source(net)
     names = tuple(name for name, _ in net.parameter_shapes() if net.trainable(name))
-    return CompiledGradients(load_function(source, FUNCTION_NAME), source, names)
+    keeps = "work=None" in source.partition(f"def {FUNCTION_NAME}(")[2].partition(")")[0]
+    return CompiledGradients(load_function(source, FUNCTION_NAME), source, names, keeps)

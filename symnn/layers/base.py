@@ -343,10 +343,12 @@ class ArrayCode:
     the code of ∂L/∂(each input) and the per-sample-summed gradient term of each parameter.
     """
 
-    def __init__(self, network: Any = None) -> None:
+    def __init__(self, network: Any = None, keep_arrays: bool = False) -> None:
         self.network = network
+        self.keep_arrays = keep_arrays  # NumPy writes into ``work``; JAX and PyTorch cannot
         self.lines: list[str] = []
         self.calls: set[str] = set()
+        self.kept_names: set[str] = set()
 
     def emit(self, line: str) -> None:
         self.lines.append(f"    {line}")
@@ -360,6 +362,25 @@ class ArrayCode:
     def call(self, name: str, *args: str) -> str:
         self.calls.add(name)
         return f"{name}({', '.join(args)})"
+
+    def kept(self, name: str, width: int) -> str:
+        """The code of the array an N × width intermediate is written into (``out=``): kept in the
+        caller's ``work`` dict between calls, or fresh when there is none (``numerics.kept``)."""
+        self.calls.add("kept")
+        self.kept_names.add(name)
+        return f'kept(work, "{name}", (N, {width}))'
+
+    def product(self, left: str, right: str, name: str, width: int) -> str:
+        """The code of ``left @ right``, written into the kept array ``name`` when arrays are kept."""
+        if not self.keep_arrays:
+            return f"{left} @ {right}"
+        return f"numpy.matmul({left}, {right}, out={self.kept(name, width)})"
+
+    def into(self, call: str, name: str, width: int) -> str:
+        """A one-argument call ``f(Z)`` given ``out=`` the kept array ``name`` (when kept)."""
+        if not self.keep_arrays:
+            return call
+        return f"{call[:-1]}, out={self.kept(name, width)})"
 
     def named(self, text: str, name: str) -> str:
         """``text`` if it is a bare name, else a new line ``name = text`` and ``name``."""
@@ -380,6 +401,23 @@ def is_call(text: str) -> bool:
         if depth == 0:
             return position == len(text) - 1
     return False
+
+
+def single_product(text: str) -> tuple[str, str] | None:
+    """``("P", "Q")`` when the code ``text`` is one matrix product ``P @ Q`` of names, else None."""
+    import ast
+
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)):
+        return None
+    operands = (node.left, node.right)
+    if not all(isinstance(n, ast.Name | ast.Attribute) for n in operands):
+        return None
+    left, right = (ast.unparse(n) for n in operands)
+    return left, right
 
 
 def is_fresh(text: str) -> bool:

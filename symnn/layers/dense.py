@@ -41,6 +41,7 @@ from symnn.layers.base import (
     parenthesised,
     positive_int,
     product,
+    single_product,
     vector,
 )
 from symnn.layers.base import Pullback as Pullback
@@ -49,6 +50,10 @@ from symnn.printing.code import CodePrinter
 from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.unit import hyperparameters as activation_hyperparameters
 from symnn.rules.unit import unit_activation, unit_derivative
+
+
+# Activations printed as one call that can write into a given array (``out=``).
+WRITE_INTO = ("relu", "sigmoid", "numpy.tanh")
 
 
 def unit_printer(layer: int, extra: dict | None = None) -> CodePrinter:
@@ -256,14 +261,20 @@ class Dense:
         l = block
         W = self.weight_name(l, c.network.blocks)
         # A shared Wᵀ (z = Wᵀ a) reads Z = A W; the layer's own W reads Z = A Wᵀ.
-        product = f"{previous} @ {W}" if self.transpose else f"{previous} @ {W}.T"
-        bias = f" + b{l}" if self.has_bias else ""
-        c.emit(f"Z{l} = {product}{bias}")
+        width = c.network.widths[l]
+        product = c.product(previous, W if self.transpose else f"{W}.T", f"Z{l}", width)
+        if self.has_bias and c.keep_arrays:  # the bias added in place, no second array
+            c.emit(f"Z{l} = {product}")
+            c.emit(f"Z{l} += b{l}")
+        else:
+            c.emit(f"Z{l} = {product}{f' + b{l}' if self.has_bias else ''}")
         if not ACTIVATIONS[self.activation].elementwise:
             c.emit(f"A{l} = {c.call('softmax_rows', f'Z{l}')}")
         else:
-            rule = unit_activation(self, nt.z(l, 1))
-            c.emit(f"A{l} = {c.expr(unit_printer(l), rule)}")
+            rule = c.expr(unit_printer(l), unit_activation(self, nt.z(l, 1)))
+            if rule in (f"{f}(Z{l})" for f in WRITE_INTO):
+                rule = c.into(rule, f"A{l}", width)
+            c.emit(f"A{l} = {rule}")
 
     def numpy_backward(self, c: ArrayCode, block: int, gradient: str | None, ins: list[str]):
         """Δ = ∂L/∂Z from ∂L/∂A; ∂L/∂A_prev = Δ W; ∂L/∂W gains Δᵀ A_prev, ∂L/∂b gains Σ Δ."""
@@ -282,18 +293,23 @@ class Dense:
 
     def _through_activation(self, c: ArrayCode, l: int, gradient: str) -> None:
         """Δ^{(l)} from the gradient with respect to A^{(l)}: ⊙ f'(Z), or the softmax rule."""
+        elementwise = ACTIVATIONS[self.activation].elementwise
+        derivative = unit_derivative(self, nt.z(l, 1), nt.a(l, 1)) if elementwise else None
+        if derivative == 0:  # the step: f' = 0, nothing flows back through this layer
+            c.emit(f"Delta{l} = numpy.zeros_like(Z{l})")
+            return
+        factors = single_product(gradient) if elementwise and c.keep_arrays else None
+        if factors is not None:
+            # The next layer's Δ W, written into an array kept between calls, then scaled there.
+            gradient = c.product(*factors, f"Delta{l}", c.network.widths[l])
         if self.activation == "identity":
             c.emit(f"Delta{l} = {gradient}")
-        elif ACTIVATIONS[self.activation].elementwise:
-            derivative = unit_derivative(self, nt.z(l, 1), nt.a(l, 1))
-            if derivative == 0:  # the step: f' = 0, nothing flows back through this layer
-                c.emit(f"Delta{l} = numpy.zeros_like(Z{l})")
-                return
+        elif elementwise:
             if isinstance(derivative, Indicator) and derivative.args[0] == nt.z(l, 1):
                 text = f"(Z{l} > 0)"  # ReLU′ as a boolean mask: one comparison, no float copy
             else:
                 text = c.expr(unit_printer(l), derivative)
-            if is_fresh(gradient):  # a new array: scale it in place, no second temporary
+            if is_fresh(gradient) or factors is not None:  # ours alone: scale it in place
                 c.emit(f"Delta{l} = {gradient}")
                 c.emit(f"Delta{l} *= {text}")
             else:
