@@ -5,7 +5,8 @@ Samples are the rows of X and Y. The function is assembled from each layer's Num
 from the loss, each block's gradient the sum of what the layers reading it send back, and each
 parameter's gradient the sum over its uses. A dense layer writes its Z, A and Δ into arrays the
 caller may keep between calls (``work``): at a large batch, fresh megabytes each call cost more
-in page faults than the arithmetic they hold (benchmarks/README.md). For dense layers: Z = A_prev Wᵀ + b, A = f(Z),
+in page faults than the arithmetic they hold (benchmarks/README.md).
+For dense layers: Z = A_prev Wᵀ + b, A = f(Z),
 Δ^{(l)} = (Σ_readers ∂L/∂A^{(l)}) ⊙ f'(Z^{(l)}), ∂L/∂W = Δᵀ A_prev, ∂L/∂b = Σ_rows Δ;
 the batch mean's 1/N is applied once, to the output's gradient, and reaches every Δ from there.
 Elementwise rules (f, f', ∂L/∂ŷ) are the element-level SymPy rules of one representative unit

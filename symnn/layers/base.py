@@ -371,7 +371,7 @@ class ArrayCode:
         return f'kept(work, "{name}", (N, {width}))'
 
     def product(self, left: str, right: str, name: str, width: int) -> str:
-        """The code of ``left @ right``, written into the kept array ``name`` when arrays are kept."""
+        """The code of ``left @ right``, written into the kept array ``name`` if arrays are kept."""
         if not self.keep_arrays:
             return f"{left} @ {right}"
         return f"numpy.matmul({left}, {right}, out={self.kept(name, width)})"

@@ -51,7 +51,6 @@ from symnn.rules.activations import ACTIVATIONS
 from symnn.rules.unit import hyperparameters as activation_hyperparameters
 from symnn.rules.unit import unit_activation, unit_derivative
 
-
 # Activations printed as one call that can write into a given array (``out=``).
 WRITE_INTO = ("relu", "sigmoid", "numpy.tanh")
 
