@@ -93,7 +93,7 @@ def kept(work, name, shape):
     else the one kept in the dict ``work`` under that name, made anew only when its shape changed.
 
     Generated matrix code passes it as ``out=``: a training loop's steps then reuse one set of
-    arrays instead of asking the allocator for fresh megabytes (and page-faulting them in) each call.
+    arrays instead of asking the allocator for fresh megabytes (page-faulted in) each call.
     """
     if work is None:
         return None
