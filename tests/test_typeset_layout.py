@@ -16,7 +16,8 @@ import sympy as sp
 
 from symnn.calculus.calculus import derivative, gradient
 from symnn.calculus.descent import gradient_descent
-from symnn.output.layout import Piece, break_row, visible_width, wrap_words
+from symnn.output.layout import Piece, break_row, visible_width
+from symnn.output.notes import formula_lines, wrap_words
 from symnn.output.prose import rule_inline
 from symnn.output.refresher import cut_decimal, render_refresher
 from symnn.printing.latex import SymnnLatexPrinter
@@ -62,6 +63,22 @@ def test_long_rules_wrap_between_words_and_read_as_prose():
     inline = rule_inline(words)
     assert inline.startswith("a kernel weight's gradient") and "$\\delta$" in inline
     assert rule_inline("σ² reaches L") == r"$\sigma^{2}$ reaches L"
+
+
+def test_long_rules_break_at_phrases_never_inside_a_noun_phrase_or_a_formula():
+    # The layernorm matrix note broke evenly into "… through the normalised / x, σ² and μ: …".
+    words = "x reaches L through the normalised x, σ² and μ: the three paths add"
+    assert wrap_words(words, 50) == (
+        "x reaches L through the normalised x,",
+        "σ² and μ: the three paths add",
+    )
+    lines = wrap_words("derivative of the cell update f ⊙ (previous c) + i ⊙ g (product rule)", 50)
+    assert lines[1].startswith("f ⊙ (previous c)"), lines
+    tex = r"\delta_j a_k \text{ for all } j, k\text{ is the outer product } x"
+    assert formula_lines(tex, 20) == (
+        r"\delta_j a_k \text{ for all } j, k",
+        r"\text{ is the outer product } x",
+    )
 
 
 def _substituted(derivation) -> list[sp.Basic]:

@@ -55,6 +55,7 @@ class Row:
     wide: bool = False  # some single term is wider than the page on its own
     rule_below: bool = False  # the rule is too long to sit beside the maths: a line of its own
     rule_lines: tuple[str, ...] = ()  # a rule below, in lines that fit (the rule when empty)
+    rule_tex: bool = False  # the lines are a formula rule's LaTeX broken, not its words
     span: float = 0.0  # about how many characters the widest line of the right-hand side takes
     extra: int = 0  # lines beyond one each that its tall lines (a stacked vector) take
 
@@ -281,33 +282,6 @@ def _pack(atoms: list[Piece], measure: Callable[[sp.Basic], float], width: float
         Line(tuple(pieces), continued=i > 0 and pieces[0].joiner != "=")
         for i, pieces in enumerate(_brackets(lines))
     ]
-
-
-def wrap_words(words: str, width: float) -> tuple[str, ...]:
-    """Words broken at spaces into lines of at most about ``width`` characters.
-
-    Examples:
-        >>> wrap_words("one two three four", 9)
-        ('one two', 'three', 'four')
-        >>> wrap_words("one two three four five", 20)
-        ('one two three', 'four five')
-    """
-
-    def greedy(limit: float) -> list[str]:
-        lines: list[str] = []
-        for word in words.split():
-            if lines and len(lines[-1]) + 1 + len(word) <= limit:
-                lines[-1] += " " + word
-            else:
-                lines.append(word)
-        return lines
-
-    lines = greedy(width)
-    # As many lines as needed, of about even length: no last line of one short word.
-    even = len(words) / len(lines) if lines else width
-    while even < width and len(balanced := greedy(even)) > len(lines):
-        even += 1
-    return tuple(balanced if even < width else lines)
 
 
 def break_row(
