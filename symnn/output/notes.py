@@ -12,90 +12,21 @@ from functools import cache
 
 from symnn.output.layout import visible_width
 
+_ARTICLES = frozenset(("a", "an", "the", "each", "every", "its", "their"))
+_PREPOSITIONS = frozenset(
+    ("of", "to", "in", "on", "at", "by", "for", "from", "with", "through", "into", "over")
+    + ("under", "per", "via", "as")
+)
+_CONJUNCTIONS = frozenset(("and", "or", "but", "so", "because", "which", "where", "while"))
 # A line should not end on these: the phrase they open goes on with the next word.
-_OPENERS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "each",
-        "every",
-        "its",
-        "their",
-        "this",
-        "these",
-        "that",
-        "all",
-        "any",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "with",
-        "through",
-        "into",
-        "over",
-        "under",
-        "per",
-        "via",
-        "as",
-        "and",
-        "or",
-        "but",
-        "so",
-        "because",
-        "which",
-        "where",
-        "while",
-        "whose",
-        "is",
-        "are",
-        "times",
-    ]
+_OPENERS = (
+    _ARTICLES
+    | _PREPOSITIONS
+    | _CONJUNCTIONS
+    | {"this", "these", "that", "all", "any", "whose", "is", "are", "times"}
 )
 # A new line reads well starting with these: a clause or a phrase begins there.
-_STARTS = frozenset(
-    [
-        "so",
-        "and",
-        "or",
-        "but",
-        "because",
-        "which",
-        "where",
-        "while",
-        "since",
-        "then",
-        "with",
-        "through",
-        "of",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "from",
-        "to",
-        "into",
-        "over",
-        "under",
-        "per",
-        "via",
-        "as",
-        "the",
-        "a",
-        "an",
-        "each",
-        "every",
-        "its",
-        "their",
-        "times",
-    ]
-)
+_STARTS = _ARTICLES | _PREPOSITIONS | _CONJUNCTIONS | {"since", "then", "times"}
 # Parts of a formula written in the words: a break beside them cuts the formula.
 _OPERATORS = frozenset(["=", "+", "−", "-", "·", "⊙", "×", "/", "≈", "≤", "≥", "<", ">", "→"])
 
