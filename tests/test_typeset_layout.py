@@ -16,12 +16,14 @@ import sympy as sp
 
 from symnn.calculus.calculus import derivative, gradient
 from symnn.calculus.descent import gradient_descent
+from symnn.cli.main import main
 from symnn.output.layout import Piece, break_row, visible_width
 from symnn.output.notes import formula_lines, wrap_words
 from symnn.output.prose import rule_inline
 from symnn.output.refresher import cut_decimal, render_refresher
 from symnn.printing.latex import SymnnLatexPrinter
 from tests.latex_readback import same_order
+from tests.render_cases import ROOT
 
 printer = SymnnLatexPrinter()
 
@@ -164,3 +166,12 @@ def test_a_coefficient_one_is_not_printed():
     bracketed = sp.MatMul(sp.Integer(1), sp.MatAdd(A, B), B, evaluate=False)
     assert printer.doprint(bracketed) == r"\left(A + B\right) B"
     assert text(bracketed) == "(A + B)*B"
+
+
+def test_slide_notes_count_at_their_size_so_step_frames_fill_up(tmp_path):
+    # A GRU's BPTT notes below their rows counted as full lines of fractions: 24 "Steps" frames,
+    # some holding one or two rows (now 20; that none overflows is test_beamer_slides_fit's).
+    path = tmp_path / "gru.tex"
+    argv = ["derive", str(ROOT / "examples" / "gru.toml"), "--format", "beamer", "--level"]
+    assert main([*argv, "matrix", "-o", str(path)]) == 0
+    assert path.read_text().count("\\begin{frame}{Steps") <= 20

@@ -52,6 +52,9 @@ RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned
 # Rules set as tags at the right margin (Beamer): one footnotesize character is about this many
 # of a line's characters. A rule that does not fit beside its row goes below it, in lines.
 TAG_WIDTHS = {"beamer": 0.46}
+# A line of such a rule below its row is a footnotesize tag with no fractions: about this much of
+# a displayed line of the derivation (a row of fractions), as the frame splitter counts them.
+TAG_LINE = 0.6
 SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
 # --figures: none; inline (TikZ in the LaTeX itself; in Markdown, which cannot hold TikZ, the
 # picture's SVG as a data URI: symnn.output.figures.tikz.svg_data_uri says why); separate (the
@@ -184,7 +187,7 @@ class _Builder:
             return row
         room = (self.width - 2) / self.tag_width
         lines = () if row.rule in RULE_MATH else wrap_words(row.rule, room)
-        return replace(row, rule_below=True, rule_lines=lines)
+        return replace(row, rule_below=True, rule_lines=lines, note_size=TAG_LINE)
 
     def steps(self, steps: Sequence[Step]) -> tuple[Row, ...]:
         entries, previous = [], None
