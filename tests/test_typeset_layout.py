@@ -16,11 +16,14 @@ import sympy as sp
 
 from symnn.calculus.calculus import derivative, gradient
 from symnn.calculus.descent import gradient_descent
-from symnn.output.layout import Piece, break_row, visible_width, wrap_words
+from symnn.cli.main import main
+from symnn.output.layout import Piece, break_row, visible_width
+from symnn.output.notes import formula_lines, wrap_words
 from symnn.output.prose import rule_inline
 from symnn.output.refresher import cut_decimal, render_refresher
 from symnn.printing.latex import SymnnLatexPrinter
 from tests.latex_readback import same_order
+from tests.render_cases import ROOT
 
 printer = SymnnLatexPrinter()
 
@@ -62,6 +65,22 @@ def test_long_rules_wrap_between_words_and_read_as_prose():
     inline = rule_inline(words)
     assert inline.startswith("a kernel weight's gradient") and "$\\delta$" in inline
     assert rule_inline("σ² reaches L") == r"$\sigma^{2}$ reaches L"
+
+
+def test_long_rules_break_at_phrases_never_inside_a_noun_phrase_or_a_formula():
+    # The layernorm matrix note broke evenly into "… through the normalised / x, σ² and μ: …".
+    words = "x reaches L through the normalised x, σ² and μ: the three paths add"
+    assert wrap_words(words, 50) == (
+        "x reaches L through the normalised x,",
+        "σ² and μ: the three paths add",
+    )
+    lines = wrap_words("derivative of the cell update f ⊙ (previous c) + i ⊙ g (product rule)", 50)
+    assert lines[1].startswith("f ⊙ (previous c)"), lines
+    tex = r"\delta_j a_k \text{ for all } j, k\text{ is the outer product } x"
+    assert formula_lines(tex, 20) == (
+        r"\delta_j a_k \text{ for all } j, k",
+        r"\text{ is the outer product } x",
+    )
 
 
 def _substituted(derivation) -> list[sp.Basic]:
@@ -147,3 +166,12 @@ def test_a_coefficient_one_is_not_printed():
     bracketed = sp.MatMul(sp.Integer(1), sp.MatAdd(A, B), B, evaluate=False)
     assert printer.doprint(bracketed) == r"\left(A + B\right) B"
     assert text(bracketed) == "(A + B)*B"
+
+
+def test_slide_notes_count_at_their_size_so_step_frames_fill_up(tmp_path):
+    # A GRU's BPTT notes below their rows counted as full lines of fractions: 24 "Steps" frames,
+    # some holding one or two rows (now 20; that none overflows is test_beamer_slides_fit's).
+    path = tmp_path / "gru.tex"
+    argv = ["derive", str(ROOT / "examples" / "gru.toml"), "--format", "beamer", "--level"]
+    assert main([*argv, "matrix", "-o", str(path)]) == 0
+    assert path.read_text().count("\\begin{frame}{Steps") <= 20

@@ -28,7 +28,8 @@ from symnn.engine.jacobian import Jacobian, derivation_jacobians
 from symnn.engine.shapes import check_shapes, shape_lines
 from symnn.engine.stable import stable_output
 from symnn.engine.values import WorkedNumbers, worked_numbers
-from symnn.output.layout import PAPERS, Piece, Row, break_row, visible_width, wrap_words
+from symnn.output.layout import PAPERS, Piece, Row, break_row, visible_width
+from symnn.output.notes import formula_lines, wrap_words
 from symnn.output.numbers import Worked
 from symnn.output.prose import RULE_MATH
 from symnn.output.render import render
@@ -51,6 +52,9 @@ RULE_WIDTHS = {"tex": 0.75, "article": 0.75, "beamer": 0.0, "md": 0.75, "aligned
 # Rules set as tags at the right margin (Beamer): one footnotesize character is about this many
 # of a line's characters. A rule that does not fit beside its row goes below it, in lines.
 TAG_WIDTHS = {"beamer": 0.46}
+# A line of such a rule below its row is a footnotesize tag with no fractions: about this much of
+# a displayed line of the derivation (a row of fractions), as the frame splitter counts them.
+TAG_LINE = 0.6
 SHAPES_PER_LINE = {"tex": 5, "article": 5, "beamer": 3, "md": 6, "aligned": 6}
 # --figures: none; inline (TikZ in the LaTeX itself; in Markdown, which cannot hold TikZ, the
 # picture's SVG as a data URI: symnn.output.figures.tikz.svg_data_uri says why); separate (the
@@ -143,19 +147,37 @@ class _Builder:
         beside: int,
     ) -> tuple[Row, ...]:
         """The rows broken to ``budget``; a rule longer than ``beside`` goes below its row."""
-        rows = []
-        for lhs, pieces, rule in entries:
-            row = break_row(lhs, pieces, self.printer.doprint, budget, rule)
-            if len(rule) > beside:
+        rows = [
+            break_row(lhs, pieces, self.printer.doprint, budget, rule)
+            for lhs, pieces, rule in entries
+        ]
+        room = self._room_below(rows, lhs_width, beside)
+        for number, row in enumerate(rows):
+            if len(row.rule) > beside:
                 # Below its row the rule has the line from the right-hand side column on; one too
-                # long for that is broken between words (a rule that is a formula stays whole).
-                room = (self.width - lhs_width - 3) / max(self.rule_width, 0.5)
-                lines = () if rule in RULE_MATH else wrap_words(rule, max(room, 24))
-                row = replace(row, rule_below=True, rule_lines=lines)
-            elif rule and self.tag_width:
-                row = self._tagged(row, lhs_width)
-            rows.append(row)
+                # long for that is broken between phrases (a formula only before its words).
+                room = max(room, 24)
+                if row.rule in RULE_MATH:
+                    tex = formula_lines(RULE_MATH[row.rule], room * max(self.rule_width, 0.5))
+                    row = replace(row, rule_lines=tex, rule_tex=bool(tex))
+                else:
+                    row = replace(row, rule_lines=wrap_words(row.rule, room))
+                rows[number] = replace(row, rule_below=True)
+            elif row.rule and self.tag_width:
+                rows[number] = self._tagged(row, lhs_width)
         return tuple(rows)
+
+    def _room_below(self, rows: Sequence[Row], lhs_width: float, beside: int) -> float:
+        """How many characters of words a rule set below its row has: from its right-hand side
+        column (after a \\qquad) to the margin. The display is centred by its own width, which a
+        rule in an \\rlap does not widen, so a narrow display starts the column far right (its
+        notes ran up to 75pt past the margin when given the line from a full display's column)."""
+        rules = [len(row.rule) for row in rows if 0 < len(row.rule) <= beside]
+        shown = lhs_width + max((row.span for row in rows), default=0.0)
+        if rules:
+            shown += 2 + self.rule_width * max(rules)
+        indent = max(self.width - shown, 0.0) / 2
+        return (self.width - indent - lhs_width - 3) / max(self.rule_width, 0.5)
 
     def _tagged(self, row: Row, lhs_width: float) -> Row:
         """A row whose rule is a tag: below it, broken between words, unless it fits beside.
@@ -165,7 +187,7 @@ class _Builder:
             return row
         room = (self.width - 2) / self.tag_width
         lines = () if row.rule in RULE_MATH else wrap_words(row.rule, room)
-        return replace(row, rule_below=True, rule_lines=lines)
+        return replace(row, rule_below=True, rule_lines=lines, note_size=TAG_LINE)
 
     def steps(self, steps: Sequence[Step]) -> tuple[Row, ...]:
         entries, previous = [], None

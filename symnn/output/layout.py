@@ -55,14 +55,17 @@ class Row:
     wide: bool = False  # some single term is wider than the page on its own
     rule_below: bool = False  # the rule is too long to sit beside the maths: a line of its own
     rule_lines: tuple[str, ...] = ()  # a rule below, in lines that fit (the rule when empty)
+    rule_tex: bool = False  # the lines are a formula rule's LaTeX broken, not its words
+    note_size: float = 1.0  # the height of one line of a rule below, in displayed lines
     span: float = 0.0  # about how many characters the widest line of the right-hand side takes
     extra: int = 0  # lines beyond one each that its tall lines (a stacked vector) take
 
     @property
-    def height(self) -> int:
+    def height(self) -> float:
         """About how many lines the row takes displayed: its own, tall ones counted as several,
-        and a rule set below it (slides are split by this, so it must not be undercounted)."""
-        return len(self.lines) + self.extra + len(self.below)
+        and a rule set below it at its own size (slides are split by this, so it must not be
+        undercounted, nor a small note counted as a line of fractions: frames held 1 or 2 rows)."""
+        return len(self.lines) + self.extra + self.note_size * len(self.below)
 
     @property
     def below(self) -> tuple[str, ...]:
@@ -283,33 +286,6 @@ def _pack(atoms: list[Piece], measure: Callable[[sp.Basic], float], width: float
     ]
 
 
-def wrap_words(words: str, width: float) -> tuple[str, ...]:
-    """Words broken at spaces into lines of at most about ``width`` characters.
-
-    Examples:
-        >>> wrap_words("one two three four", 9)
-        ('one two', 'three', 'four')
-        >>> wrap_words("one two three four five", 20)
-        ('one two three', 'four five')
-    """
-
-    def greedy(limit: float) -> list[str]:
-        lines: list[str] = []
-        for word in words.split():
-            if lines and len(lines[-1]) + 1 + len(word) <= limit:
-                lines[-1] += " " + word
-            else:
-                lines.append(word)
-        return lines
-
-    lines = greedy(width)
-    # As many lines as needed, of about even length: no last line of one short word.
-    even = len(words) / len(lines) if lines else width
-    while even < width and len(balanced := greedy(even)) > len(lines):
-        even += 1
-    return tuple(balanced if even < width else lines)
-
-
 def break_row(
     lhs: sp.Basic | None,
     rhs: Sequence[Piece],
@@ -343,7 +319,7 @@ def break_row(
 KEEP_LINES = 24
 
 
-def line_count(rows: Sequence) -> int:
+def line_count(rows: Sequence) -> float:
     """The lines a run of rows takes when displayed (a line of a rule set below a row is one);
     an item that is not a Row (a line of "given" values) takes one."""
     return sum(row.height if isinstance(row, Row) else 1 for row in rows)
@@ -384,15 +360,32 @@ def pages(rows: Sequence[Row], max_lines: int = 8) -> list[list[Row]]:
         [x, x]
     """
     result: list[list[Row]] = [[]]
-    used = 0
+    used = 0.0
     lhs = None
     for row in rows:
         if result[-1] and used + row.height > max_lines:
             result.append([])
-            used = 0
+            used = 0.0
             if row.lhs is None:  # a page that continues a row names its left-hand side again
                 row = replace(row, lhs=lhs)
         result[-1].append(row)
         used += row.height
         lhs = row.lhs if row.lhs is not None else lhs
     return result if result[-1] else []
+
+
+def balanced(rows: Sequence[Row], most: float) -> list[list[Row]]:
+    """Rows on the fewest pages of at most ``most`` lines that hold them, as even as rows kept
+    whole allow (a bound of total/pages, rounded up, split rows of 1.6 lines onto a third page).
+
+    Examples:
+        >>> row = Row(None, (Line((), False),))
+        >>> noted = replace(row, rule="r", rule_below=True, note_size=0.6)
+        >>> [len(page) for page in balanced([row, noted, row, noted, noted, row], 5)]
+        [3, 3]
+    """
+    fewest = len(pages(rows, most))
+    limit = line_count(rows) / max(fewest, 1)
+    while len(pages(rows, limit)) > fewest:
+        limit += 0.1
+    return pages(rows, limit)

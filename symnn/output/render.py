@@ -26,7 +26,7 @@ import sympy as sp
 from symnn.core.errors import SymnnError
 from symnn.core.registry import Registry
 from symnn.output.escape import escape_latex, escape_markdown
-from symnn.output.layout import even, line_count, pages, tall
+from symnn.output.layout import balanced, even, line_count, pages, tall
 from symnn.output.prose import rule_inline, rule_math
 from symnn.output.sandbox import TemplateSandbox, bounded
 from symnn.printing.latex import SymnnLatexPrinter
@@ -54,6 +54,7 @@ FILTERS.add("pages", pages)
 FILTERS.add("even", even)
 FILTERS.add("tall", tall)
 FILTERS.add("line_count", line_count)
+FILTERS.add("balanced", balanced)
 FILTERS.add("rule", rule_math)
 FILTERS.add("rule_inline", rule_inline)
 
