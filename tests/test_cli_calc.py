@@ -63,8 +63,22 @@ def test_gradient_worked_example_json():
 def test_directional_text(cli):
     result = cli("calc", "directional", "x**2 + 3*x*y + y**2", "--at", "1,1", "--direction", "1,1")
     assert result.returncode == 0, result.stderr
-    assert "5*sqrt(2) ≈ 7.071067812" in result.stdout
+    assert "5√2 ≈ 7.071067812" in result.stdout
     assert "normalised" in result.stdout
+
+
+def test_terminal_text_is_unicode_maths_in_the_users_form(cli):
+    """The terminal reads like a textbook (3x², √, 2·1), never SymPy's input syntax."""
+    out = cli("calc", "derivative", "2*(x - 3)**2 + sqrt(x)", "--at", "1").stdout
+    assert "d(2(x - 3)²" in out and "√x" in out and "2(1 - 3)²" in out
+    assert "**" not in out and "*" not in out.replace("×", "") and "sqrt" not in out
+    grad = cli("calc", "gradient", "x**2 + 4*y**2", "--at", "1,1").stdout
+    assert "= 1² + 4·1²" in grad and "∇f = (2x, 8y)" in grad and "2√17 ≈ 8.246211251" in grad
+    hessian = cli("calc", "hessian", "x**2*y", "--at", "1,2").stdout
+    assert "∂²f/∂x∂y = 2x" in hessian and "∂^2" not in hessian
+    # The documents keep their own printers: LaTeX and Markdown maths are untouched.
+    tex = cli("calc", "derivative", "2*(x - 3)**2", "--at", "1", "--format", "tex").stdout
+    assert "²" not in tex and "·" not in tex
 
 
 def test_tangent_lines(cli):

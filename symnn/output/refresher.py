@@ -37,7 +37,7 @@ from symnn.perceptron.run import DECIMAL_DIGITS, PerceptronRun, boundary
 from symnn.perceptron.view import run_derivation
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
-from symnn.printing.text import TextPrinter
+from symnn.printing.text import UnicodeTextPrinter
 
 FORMATS = ("text", "tex", "md", "beamer")
 
@@ -67,8 +67,8 @@ def _reading_order(expr: sp.Add) -> sp.Add:
     return expr if terms == expr.args else sp.Add(*terms, evaluate=False)
 
 
-class _Text(TextPrinter):
-    """Plain text with floats as written (0.06, not 0.0600000000000000)."""
+class _Text(UnicodeTextPrinter):
+    """Plain text maths with floats as written (0.06, not 0.0600000000000000)."""
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         return super()._print_Add(_reading_order(expr), order=order)
