@@ -286,3 +286,25 @@ def test_point_labels_keep_the_users_decimals(cli, args):
     out = r.stdout
     assert r.returncode == 0, r.stderr
     assert "(x=0.5, y=1.5)" in out and "x=1/2" not in out and "y=3/2" not in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "tex"])
+def test_one_variable_gradient_is_the_derivative(cli, fmt):
+    """For one variable the gradient is f′(a): no |∇f|, no 1-vector, no Hessian quadratic form."""
+    out = cli("calc", "gradient", "x**3 - 2*x", "--at", "1", "--format", fmt).stdout
+    assert "∇f" not in out and "nabla" not in out and "magnitude" not in out
+    assert "gradient is the derivative f" in out and "(one slope, no length)" in out
+    linear = cli("calc", "linear", "x**3 - 2*x", "--at", "1", "--step", "0.1", "--format", fmt)
+    assert "ΔxᵀHΔx" not in linear.stdout and "mathsf{T}" not in linear.stdout
+    assert "∇f" not in linear.stdout and "(3x² - 2)" not in linear.stdout
+    assert ("½f″(a)Δx²" if fmt == "text" else r"f''(a) \, \Delta x^{2}") in linear.stdout
+    assert r"\mathbf{x}" not in linear.stdout
+    # Several variables keep the gradient's vector and the Hessian's quadratic form.
+    several = cli("calc", "linear", "x**2 + 4*y**2", "--at", "1,1", "--step", "0.01,0.005")
+    assert "½ΔxᵀHΔx = " in several.stdout and "|∇f| at (x=1, y=1) = 2√17" in several.stdout
+
+
+def test_one_variable_directional_points_to_the_derivative(cli):
+    result = cli("calc", "directional", "x**3", "--at", "1", "--direction", "1")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "one variable" in result.stderr and "use derivative" in result.stderr
