@@ -105,6 +105,7 @@ RULES.update(
         "descent_update": "gradient-descent update: x ← x − η ∇f",
         "momentum_update": "momentum: v ← μ v − η ∇f, then x ← x + v",
         "dot_product": "dot product w · x + b",
+        "weighted_sum": "weighted sum of the inputs, the bias's constant input among them",
         "angle": "angle between w and x: its cosine is w·x / (|w| |x|)",
         "hyperplane": "hyperplane w · x + b = 0",
         "bias_angle": "the bias moves the firing angle",
