@@ -308,3 +308,19 @@ def test_one_variable_directional_points_to_the_derivative(cli):
     result = cli("calc", "directional", "x**3", "--at", "1", "--direction", "1")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "one variable" in result.stderr and "use derivative" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "tex", "beamer"])
+def test_one_variable_descent_speaks_of_f_prime_and_numbers(cli, fmt):
+    out = cli("calc", "descent", "x**2 - 2*x + 6", "--from", "0", "--steps", "2", "--lr", "0.1",
+              "--format", fmt).stdout  # fmt: skip
+    assert "∇f" not in out and "nabla" not in out
+    assert "x ← x − 0.1·f′(x)" in out or fmt in ("tex", "beamer")
+    if fmt == "text":
+        assert "f′ at the previous point" in out and "1  -2                        0.2" in out
+    if fmt == "md":
+        assert "| 1 | $-2$ | $0.2$ | $0.2$ | $5.64$ |" in out and "## $x_{1}$" in out
+    several = cli(
+        "calc", "descent", "x**2 + y**2", "--from", "1,1", "--steps", "1", "--format", fmt
+    )
+    assert ("∇f" in several.stdout) or ("nabla" in several.stdout)

@@ -104,6 +104,8 @@ RULES.update(
         "taylor": "Taylor polynomial (sum of the terms)",
         "descent_update": "gradient-descent update: x ← x − η ∇f",
         "momentum_update": "momentum: v ← μ v − η ∇f, then x ← x + v",
+        "descent_update_1d": "gradient-descent update: x ← x − η f′(x)",
+        "momentum_update_1d": "momentum: v ← μ v − η f′(x), then x ← x + v",
         "dot_product": "dot product w · x + b",
         "weighted_sum": "weighted sum of the inputs, the bias's constant input among them",
         "angle": "angle between w and x: its cosine is w·x / (|w| |x|)",

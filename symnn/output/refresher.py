@@ -330,9 +330,16 @@ def _cut(row: dict) -> bool:
 def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
     derivation = run.derivation(detail)
     # "change", not "update": Jinja would find dict.update before the key.
+    one = len(run.variables) == 1  # f′ and numbers in the table, not ∇f and 1-vectors
+
+    def cell(vector: Any) -> Any:
+        shown = _display(vector)
+        return shown[0] if one and isinstance(shown, sp.Tuple) else shown
+
     rows = [
-        {key: _display(row[key]) for key in ("gradient", "point", "value")}
-        | {"k": row["k"], "change": _display(row["update"]), "coordinates": ()}
+        {key: cell(row[key]) for key in ("gradient", "point", "value")}
+        | {"k": row["k"], "change": cell(row["update"]), "coordinates": ()}
+        | {"coords": _display(row["point"])}
         for row in run.table()
     ]
     # A row of ∇f, update, point and f as text: past about a page's width, the LaTeX table
@@ -345,7 +352,7 @@ def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
     rounded = False
     if compact:
         for row in rows:
-            cells = [_cell(c) for c in row["point"]] + [_cell(row["value"])]
+            cells = [_cell(c) for c in row["coords"]] + [_cell(row["value"])]
             rounded = rounded or any(isinstance(c, Shown) for c in cells)
             row["coordinates"], row["f"] = tuple(cells[:-1]), cells[-1]
     return {
@@ -353,7 +360,8 @@ def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
         "function": run.function,
         "variables": run.variables,
         "f_name": run.f_name,
-        "point_symbol": sp.Tuple(*run.variables),
+        "point_symbol": run.variables[0] if one else sp.Tuple(*run.variables),
+        "slope_latex": f"{run.f_name}'" if one else rf"\nabla {run.f_name}",
         "rule": run.context["rule"],
         "arithmetic": "exact (rationals)" if run.exact else "floating point",
         "rows": rows,
