@@ -143,3 +143,11 @@ def test_a_rule_note_names_the_indices_of_the_bracket_beside_it(net):
             assert frozenset(named.groups()) in brackets, (RULES[step.rule], brackets)
             checked += 1
     assert checked >= 2  # BP1's sum over the outputs and a weight gradient's sum over units
+
+
+def test_a_jacobian_title_reads_as_maths_not_as_code():
+    from symnn.calculus.taylor import jacobian_of
+
+    for out in _all_formats(jacobian_of(["x**2", "sin(x)"], at="1")).values():
+        assert "**" not in out.splitlines()[0] and "x\\*\\*2" not in out
+        assert "(x², sin(x))" in out or "x\\ensuremath{^{2}}" in out

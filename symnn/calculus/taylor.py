@@ -295,5 +295,5 @@ def _jacobian(exprs, symbols, point, f_name) -> Derivation:
         values.update(point=where, jacobian=at_matrix)
     context = _context("jacobian", sp.Tuple(*exprs), symbols, f_name, values, numbers)
     return CalculusDerivation(
-        f"Jacobian of ({', '.join(map(str, exprs))})", tuple(sections), tuple(results), context
+        f"Jacobian of {prose(tuple(exprs))}", tuple(sections), tuple(results), context
     )
