@@ -299,6 +299,8 @@ def test_one_variable_gradient_is_the_derivative(cli, fmt):
     assert "∇f" not in linear.stdout and "(3x² - 2)" not in linear.stdout
     assert ("½f″(a)Δx²" if fmt == "text" else r"f''(a) \, \Delta x^{2}") in linear.stdout
     assert r"\mathbf{x}" not in linear.stdout
+    if fmt == "tex":  # f″ in the words is LaTeX too (pdflatex stops at a bare U+2033)
+        assert "″" not in linear.stdout and "f\\ensuremath{''}" in linear.stdout
     # Several variables keep the gradient's vector and the Hessian's quadratic form.
     several = cli("calc", "linear", "x**2 + 4*y**2", "--at", "1,1", "--step", "0.01,0.005")
     assert "½ΔxᵀHΔx = " in several.stdout and "|∇f| at (x=1, y=1) = 2√17" in several.stdout
