@@ -222,3 +222,14 @@ def test_the_plotted_line_of_a_cornell_run_is_its_boundary_and_names_w3():
     line = axes.lines[0]
     assert np.allclose(line.get_ydata(), 1 - line.get_xdata())  # ½x1 + ½x2 − ½ = 0
     assert line.get_label() == "w·x − w3 = 0" and "w3 = 0.5" in axes.get_title()
+
+
+def test_the_figure_note_names_the_threshold_the_line_is_drawn_at():
+    """Wikipedia's NAND (θ = 0.5): the panels draw w·x + w0 = θ, and the note says so."""
+    from symnn.output.refresher import render_refresher
+
+    run = train_perceptron(
+        *gate("nand"), learning_rate="0.1", theta="0.5", fires="gt", bias_column="first"
+    )
+    tex = render_refresher(run, "tex", figures="inline")
+    assert r"The line $\mathbf{w}\cdot\mathbf{x} + w_{0} = 0.5$" in tex

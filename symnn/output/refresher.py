@@ -453,6 +453,7 @@ def _perceptron_context(
         "wide": _wide_context(run, shown) if table == "wide" else None,
         "bias_phrase": _bias_phrase(run),
         "sum_latex": _sum_latex(run.bias_input, sp.latex(sp.Symbol(run.bias_names[1]))),
+        "theta": _display(run.theta),  # the drawn line is where the sum reaches θ
         "summary": run.summary(decimals),
         "criterion": run.criterion_text(decimals),
         "boundary": boundary(run.weights, run.offset, run.names),
