@@ -326,3 +326,12 @@ def test_one_variable_descent_speaks_of_f_prime_and_numbers(cli, fmt):
         "calc", "descent", "x**2 + y**2", "--from", "1,1", "--steps", "1", "--format", fmt
     )
     assert ("∇f" in several.stdout) or ("nabla" in several.stdout)
+
+
+def test_one_variable_descent_with_long_exact_points_names_f_of_x_k(cli):
+    """Past short decimals a worked f is written f(x₂₀): the point's name, not a tuple."""
+    out = cli(
+        "calc", "descent", "x**2/3", "--from", "1", "--steps", "20", "--exact", "--format", "md"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "f{\\left(x_{20} \\right)}" in out.stdout

@@ -346,7 +346,8 @@ def _derivation(run: Descent, detail: str = "auto") -> Derivation:
         numbers.append(number_row(f"f after step {k}", sp.sympify(after.value)))
         if k not in worked:
             continue
-        new = vec([sp.Symbol(f"{x}_{k}") for x in symbols])
+        names = [sp.Symbol(f"{x}_{k}") for x in symbols]
+        new = vec(names)
         at = dict(zip(symbols, before.point, strict=True))
         if not run.exact:
             at = {x: _shown(v) for x, v in at.items()}
@@ -376,7 +377,7 @@ def _derivation(run: Descent, detail: str = "auto") -> Derivation:
         # f(0.6, −0.4) when the coordinates are short, else f(x₁₉, y₁₉): a long fraction twice
         # on one line leaves no room for the arithmetic.
         short = all(len(_number_text(c)) <= 10 for c in after.point)
-        f_new = sp.Function(run.f_name)(*(map(_shown, after.point) if short else new))
+        f_new = sp.Function(run.f_name)(*(map(_shown, after.point) if short else names))
         steps += _worked_value(f_new, run.function, moved, after.value, run.exact)
         sections.append(Section(new, tuple(steps)))
     left_out = sorted(set(range(1, len(run.iterates))) - worked)
