@@ -63,8 +63,22 @@ def test_gradient_worked_example_json():
 def test_directional_text(cli):
     result = cli("calc", "directional", "x**2 + 3*x*y + y**2", "--at", "1,1", "--direction", "1,1")
     assert result.returncode == 0, result.stderr
-    assert "5*sqrt(2) ≈ 7.071067812" in result.stdout
+    assert "5√2 ≈ 7.071067812" in result.stdout
     assert "normalised" in result.stdout
+
+
+def test_terminal_text_is_unicode_maths_in_the_users_form(cli):
+    """The terminal reads like a textbook (3x², √, 2·1), never SymPy's input syntax."""
+    out = cli("calc", "derivative", "2*(x - 3)**2 + sqrt(x)", "--at", "1").stdout
+    assert "d(2(x - 3)²" in out and "√x" in out and "2(1 - 3)²" in out
+    assert "**" not in out and "*" not in out.replace("×", "") and "sqrt" not in out
+    grad = cli("calc", "gradient", "x**2 + 4*y**2", "--at", "1,1").stdout
+    assert "= 1² + 4·1²" in grad and "∇f = (2x, 8y)" in grad and "2√17 ≈ 8.246211251" in grad
+    hessian = cli("calc", "hessian", "x**2*y", "--at", "1,2").stdout
+    assert "∂²f/∂x∂y = 2x" in hessian and "∂^2" not in hessian
+    # The documents keep their own printers: LaTeX and Markdown maths are untouched.
+    tex = cli("calc", "derivative", "2*(x - 3)**2", "--at", "1", "--format", "tex").stdout
+    assert "²" not in tex and "·" not in tex
 
 
 def test_tangent_lines(cli):
@@ -272,3 +286,52 @@ def test_point_labels_keep_the_users_decimals(cli, args):
     out = r.stdout
     assert r.returncode == 0, r.stderr
     assert "(x=0.5, y=1.5)" in out and "x=1/2" not in out and "y=3/2" not in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "tex"])
+def test_one_variable_gradient_is_the_derivative(cli, fmt):
+    """For one variable the gradient is f′(a): no |∇f|, no 1-vector, no Hessian quadratic form."""
+    out = cli("calc", "gradient", "x**3 - 2*x", "--at", "1", "--format", fmt).stdout
+    assert "∇f" not in out and "nabla" not in out and "magnitude" not in out
+    assert "gradient is the derivative f" in out and "(one slope, no length)" in out
+    linear = cli("calc", "linear", "x**3 - 2*x", "--at", "1", "--step", "0.1", "--format", fmt)
+    assert "ΔxᵀHΔx" not in linear.stdout and "mathsf{T}" not in linear.stdout
+    assert "∇f" not in linear.stdout and "(3x² - 2)" not in linear.stdout
+    assert ("½f″(a)Δx²" if fmt == "text" else r"f''(a) \, \Delta x^{2}") in linear.stdout
+    assert r"\mathbf{x}" not in linear.stdout
+    if fmt == "tex":  # f″ in the words is LaTeX too (pdflatex stops at a bare U+2033)
+        assert "″" not in linear.stdout and "f\\ensuremath{''}" in linear.stdout
+    # Several variables keep the gradient's vector and the Hessian's quadratic form.
+    several = cli("calc", "linear", "x**2 + 4*y**2", "--at", "1,1", "--step", "0.01,0.005")
+    assert "½ΔxᵀHΔx = " in several.stdout and "|∇f| at (x=1, y=1) = 2√17" in several.stdout
+
+
+def test_one_variable_directional_points_to_the_derivative(cli):
+    result = cli("calc", "directional", "x**3", "--at", "1", "--direction", "1")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "one variable" in result.stderr and "use derivative" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "tex", "beamer"])
+def test_one_variable_descent_speaks_of_f_prime_and_numbers(cli, fmt):
+    out = cli("calc", "descent", "x**2 - 2*x + 6", "--from", "0", "--steps", "2", "--lr", "0.1",
+              "--format", fmt).stdout  # fmt: skip
+    assert "∇f" not in out and "nabla" not in out
+    assert "x ← x − 0.1·f′(x)" in out or fmt in ("tex", "beamer")
+    if fmt == "text":
+        assert "f′ at the previous point" in out and "1  -2                        0.2" in out
+    if fmt == "md":
+        assert "| 1 | $-2$ | $0.2$ | $0.2$ | $5.64$ |" in out and "## $x_{1}$" in out
+    several = cli(
+        "calc", "descent", "x**2 + y**2", "--from", "1,1", "--steps", "1", "--format", fmt
+    )
+    assert ("∇f" in several.stdout) or ("nabla" in several.stdout)
+
+
+def test_one_variable_descent_with_long_exact_points_names_f_of_x_k(cli):
+    """Past short decimals a worked f is written f(x₂₀): the point's name, not a tuple."""
+    out = cli(
+        "calc", "descent", "x**2/3", "--from", "1", "--steps", "20", "--exact", "--format", "md"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "f{\\left(x_{20} \\right)}" in out.stdout

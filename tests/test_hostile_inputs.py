@@ -227,8 +227,10 @@ def test_exact_descent_whose_digits_double_each_step():
 
 
 def test_values_beyond_float_range_are_exact_never_inf():
-    text = ran(["calc", "gradient", "exp(x)", "--at", "1000"]).stdout
-    assert "magnitude |∇f|: exp(1000)" in text and "inf" not in text
+    text = ran(["calc", "gradient", "exp(x)", "--at", "1000"]).stdout  # one variable: f′(a)
+    assert "slope f′ at the point: exp(1000)" in text and "inf" not in text
+    text = ran(["calc", "gradient", "exp(x) + y", "--at", "1000,0"]).stdout
+    assert "magnitude |∇f|: √(1 + exp(2000))" in text and "inf" not in text
     data = strict_json(ran(["calc", "gradient", "exp(x)", "--at", "1000", "--json"]).stdout)
     assert data["values"]["magnitude"] is None and data["exact"]["magnitude"] == "exp(1000)"
     assert data["values"]["gradient"] == [None]

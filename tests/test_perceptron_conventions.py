@@ -184,3 +184,52 @@ def test_bias_column_names_the_bias_alike_in_steps_table_and_start():
     assert "$b = " not in md and "new $b$" not in md
     plain = render_refresher(train_perceptron(*gate("or")), "md")
     assert "- $b = " in plain and "new $b$" in plain  # without a bias column it stays b
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "tex"])
+def test_a_bias_column_leaves_no_stray_b_anywhere_in_the_document(fmt):
+    """One bias name throughout: with Cornell's w3 on x3 = −1 the convention, the sums, the
+    stopping criterion and the figure's note all say w3, never b."""
+    import re
+
+    from symnn.output.refresher import render_refresher
+
+    run = train_perceptron(*gate("or"), learning_rate="0.5", bias_input=-1, bias_column="last")
+    out = (
+        render_refresher(run, fmt, figures="inline") if fmt == "tex" else render_refresher(run, fmt)
+    )
+    words = re.sub(r"\\[A-Za-z]+", " ", out)  # LaTeX commands are not prose (\mathbf, \begin)
+    stray = [
+        line for line in words.splitlines() if re.search(r"(?<![A-Za-z_])b(?![A-Za-z_])", line)
+    ]
+    assert not stray, stray
+    if fmt != "tex":  # (LaTeX escapes the minus sign)
+        assert "w·x − w3 ≥ 0" in out and "updates w and w3" in out
+    else:
+        assert r"The line $\mathbf{w}\cdot\mathbf{x} - w_{3} = 0$" in out
+    plain = render_refresher(train_perceptron(*gate("or")), fmt)
+    assert "updates w and b" in plain  # without a bias column it stays b
+
+
+def test_the_plotted_line_of_a_cornell_run_is_its_boundary_and_names_w3():
+    """The --plot line is w·x − w3 = 0 (the bias weighs x3 = −1), not w·x + w3 = 0."""
+    import numpy as np
+
+    from symnn.training.plots.perceptron import perceptron_figure
+
+    run = train_perceptron(*gate("or"), learning_rate="0.5", bias_input=-1, bias_column="last")
+    axes = perceptron_figure(run).axes[0]
+    line = axes.lines[0]
+    assert np.allclose(line.get_ydata(), 1 - line.get_xdata())  # ½x1 + ½x2 − ½ = 0
+    assert line.get_label() == "w·x − w3 = 0" and "w3 = 0.5" in axes.get_title()
+
+
+def test_the_figure_note_names_the_threshold_the_line_is_drawn_at():
+    """Wikipedia's NAND (θ = 0.5): the panels draw w·x + w0 = θ, and the note says so."""
+    from symnn.output.refresher import render_refresher
+
+    run = train_perceptron(
+        *gate("nand"), learning_rate="0.1", theta="0.5", fires="gt", bias_column="first"
+    )
+    tex = render_refresher(run, "tex", figures="inline")
+    assert r"The line $\mathbf{w}\cdot\mathbf{x} + w_{0} = 0.5$" in tex

@@ -33,9 +33,9 @@ def test_a_one_element_gradient_prints_as_a_point_not_a_python_tuple(fmt):
     out = render_refresher(gradient("x**2 + 2*x", at="3"), fmt)
     assert ",)" not in out and r",\right)" not in out
     expected = {
-        "text": "∇f = (2*x + 2)",
-        "md": r"\left( 2 x + 2\right)",
-        "tex": r"\left( 2 x + 2\right)",
+        "text": "df/dx = 2x + 2",  # one variable: the gradient is the derivative, no brackets
+        "md": r"\frac{d f}{d x} = 2 x + 2",
+        "tex": r"\frac{d f}{d x} &= 2 x + 2",
     }
     assert expected[fmt] in out
 
@@ -43,8 +43,7 @@ def test_a_one_element_gradient_prints_as_a_point_not_a_python_tuple(fmt):
 def test_a_one_element_point_in_a_title_reads_2_not_2_comma():
     for out in _all_formats(taylor("exp(x)", "2", 2)).values():
         assert "at (2)" in out and "(2,)" not in out
-    for out in _all_formats(directional_derivative("x**2", "2", "1")).values():
-        assert "along (2)" in out and "(2,)" not in out
+    # (A directional derivative of one variable is refused: its directions are ±x.)
 
 
 def test_rule_notes_write_powers_as_scripts_not_a_raw_caret():
@@ -144,3 +143,11 @@ def test_a_rule_note_names_the_indices_of_the_bracket_beside_it(net):
             assert frozenset(named.groups()) in brackets, (RULES[step.rule], brackets)
             checked += 1
     assert checked >= 2  # BP1's sum over the outputs and a weight gradient's sum over units
+
+
+def test_a_jacobian_title_reads_as_maths_not_as_code():
+    from symnn.calculus.taylor import jacobian_of
+
+    for out in _all_formats(jacobian_of(["x**2", "sin(x)"], at="1")).values():
+        assert "**" not in out.splitlines()[0] and "x\\*\\*2" not in out
+        assert "(x², sin(x))" in out or "x\\ensuremath{^{2}}" in out

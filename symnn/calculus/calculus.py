@@ -239,6 +239,33 @@ def _one_move(st: Step) -> Step:
     return replace(st, rule=renamed.get(st.rule, st.rule))
 
 
+# One variable: the move is a number Δx (not the bold vector Δ𝐱), and the error's leading part
+# is ½ f″(a) Δx² (the Hessian of one variable is f″). Same letters in text, own LaTeX names.
+ONE_MOVE = sp.Symbol("Δx", real=True)
+
+
+def _second_order_name(f_name: str) -> str:
+    return f"½{f_name}″(a)Δx²"
+
+
+def _one_variable_second_order(sections, context: dict, f_name: str) -> tuple[tuple, dict]:
+    """A one-variable linear prediction's move and second-order term in its own notation."""
+    second = name(_second_order_name(f_name))
+    renamed = {name("Δx"): ONE_MOVE, name("½ΔxᵀHΔx"): second}
+    notes = {"the error's leading part, from the Hessian": (
+        f"the error's leading part, from the second derivative {f_name}″"
+    )}  # fmt: skip
+    sections = tuple(
+        Section(sec.subject, tuple(
+            replace(st, lhs=renamed.get(st.lhs, st.lhs), note=notes.get(st.note, st.note))
+            for st in sec.steps
+        ))
+        for sec in sections
+    )  # fmt: skip
+    latex = {ONE_MOVE: r"\Delta x", second: rf"\tfrac{{1}}{{2}} {f_name}''(a) \, \Delta x^{{2}}"}
+    return sections, {**context, "symbol_names": {**context["symbol_names"], **latex}}
+
+
 def tangent_line(x: sp.Symbol, a: sp.Expr, fa: sp.Expr, slope: sp.Expr) -> sp.Expr:
     """y = f(a) + f′(a)(x − a) as written: 12 + 14(x − 2)."""
     move = sp.Add(x, -show(a), evaluate=False) if a != 0 else x
@@ -265,7 +292,7 @@ def derivative(
             f"expression {f!s}: expected one variable, found {', '.join(map(str, symbols))}; "
             "use gradient for several"
         )
-    grad = gradient(expr, symbols, at, f_name)
+    grad = _all_partials(expr, symbols, at, f_name)
     values = dict(grad.context["values"])
     lhs = _partial_symbol(f_name, symbols[0])
     results = [Step(lhs, grad.results[0].rhs[0], "result")]
@@ -307,8 +334,48 @@ def gradient(
         >>> gradient("x**2 + 3*x*y + y**2", at="1,1").context["values"]["gradient"]
         (5, 5)
     """
+    grad = _all_partials(f, variables, at, f_name)
+    symbols = grad.context["variables"]
+    return _one_variable_gradient(grad) if len(symbols) == 1 else grad
+
+
+def _all_partials(f, variables: Variables, at: Point, f_name: str) -> Derivation:
+    """The gradient as a vector of partials, whatever the number of variables (what the
+    derivative, the directional derivative and the linear prediction are built from)."""
     expr, symbols = setup(f, variables)
     return at_optional_point(_gradient, expr, symbols, at, f_name)
+
+
+ONE_VARIABLE = "for one variable the gradient is the derivative f′ (one slope, no length)"
+
+
+def _one_variable_gradient(grad: Derivation) -> Derivation:
+    """The gradient of a function of one variable, written as what it is: the derivative f′(a),
+    with d/dx, and no |∇f| (the length of a 1-vector is |f′|, which says nothing the slope does
+    not) and no vector brackets."""
+    ctx = grad.context
+    x, f_name = ctx["variables"][0], ctx["f_name"]
+    sections, results = _one_variable(grad.sections, grad.results, x, f_name)
+    remark = ONE_VARIABLE.replace("f′", f"{f_name}′")
+    sections = tuple(
+        Section(sec.subject, tuple(
+            replace(st, note=f"{st.note}; {remark}" if st.note else remark)
+            if st.rule == "result" else st
+            for st in sec.steps
+        ))
+        for sec in sections
+    )  # fmt: skip
+    labels = {
+        "gradient": f"derivative {f_name}′",
+        f"∂{f_name}/∂{x}": f"slope {f_name}′ at the point",
+    }
+    numbers = [
+        {**row, "exact": row["exact"][0] if row["label"] == "gradient" else row["exact"],
+         "label": labels.get(row["label"], row["label"])}
+        for row in ctx["numbers"]
+        if row["label"] != "magnitude |∇f|"
+    ]  # fmt: skip
+    return CalculusDerivation(grad.title, sections, results, {**ctx, "numbers": numbers})
 
 
 def value_section(expr: sp.Expr, point: dict, f_name: str) -> Section:
@@ -405,12 +472,18 @@ def directional_derivative(
         >>> d.context["values"]["directional"]
         5*sqrt(2)
     """
-    grad = gradient(f, variables, at, f_name)
+    grad = _all_partials(f, variables, at, f_name)
     expr, symbols = grad.context["function"], grad.context["variables"]
     d = as_point(direction, len(symbols), "direction")
     length = sp.sqrt(sum(c**2 for c in d))
     if length == 0:
         raise SymnnError("direction: expected a non-zero vector, found all zeros")
+    if len(symbols) == 1:  # a line has two directions: the slope f′(a) and its negative
+        raise SymnnError(
+            f"directional: {f_name} has one variable ({symbols[0]}), so its only directions are "
+            f"+{symbols[0]} and -{symbols[0]}, along which the slope is ±{f_name}′(a); "
+            "use derivative (or add a variable with --vars)"
+        )
     u = tuple(sp.radsimp(c / length) for c in d)
     at_grad = grad.context["values"]["gradient"]
     partials = grad.results[0].rhs
@@ -493,7 +566,7 @@ def linear_approximation(
         >>> d.context["values"]["linear_change"], d.context["values"]["exact_change"]
         (3/50, 301/5000)
     """
-    grad = gradient(f, variables, at, f_name)
+    grad = _all_partials(f, variables, at, f_name)
     expr, symbols = grad.context["function"], grad.context["variables"]
     point = point_map(symbols, at)
     delta = as_point(step, len(symbols), "step")
@@ -572,15 +645,20 @@ def linear_approximation(
     }
     context = _context("linear", expr, symbols, f_name, values, numbers)
     sections = (*grad.sections, Section(name("Δf_linear"), tuple(steps)))
-    if len(symbols) == 1:  # a tangent line, d/dx, and no |∇f|
+    if len(symbols) == 1:  # a tangent line, d/dx, f′ and f″, no |∇f|, no Hessian
         sections, results = _one_variable(sections, results, symbols[0], f_name)
         sections = tuple(Section(sec.subject, tuple(map(_one_move, sec.steps))) for sec in sections)
         results = tuple(map(_one_move, results))
-        context["numbers"] = [
-            {**row, "label": "predicted value (tangent line)"}
-            if row["label"] == "predicted value (tangent)" else row
-            for row in numbers if row["label"] != "magnitude |∇f|"
-        ]  # fmt: skip
+        sections, context = _one_variable_second_order(sections, context, f_name)
+        derivative_rows = _one_variable_gradient(grad).context["numbers"]
+        labels = {
+            "predicted value (tangent)": "predicted value (tangent line)",
+            "second-order term ½ΔxᵀHΔx": f"second-order term {_second_order_name(f_name)}",
+        }
+        context["numbers"] = derivative_rows + [
+            {**row, "label": labels.get(row["label"], row["label"])}
+            for row in numbers[len(grad.context["numbers"]) :]
+        ]
     return CalculusDerivation(
         f"Linear prediction of a change in {f_name}", sections, results, context
     )

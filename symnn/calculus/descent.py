@@ -32,7 +32,7 @@ from symnn.calculus.evaluation import (
     symbol_names,
     value,
 )
-from symnn.calculus.worked import stages, substitute
+from symnn.calculus.worked import ordinary, stages, substitute
 from symnn.core import display
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_number, as_point
@@ -105,7 +105,9 @@ class Descent:
     def text(self) -> str:
         """The iterates as a plain-text table."""
         names = ", ".join(map(str, self.variables))
-        head = ["k", "∇f at the previous point", "update", f"({names})", self.f_name]
+        point = names if len(self.variables) == 1 else f"({names})"
+        slope = slope_name(self.f_name, self.variables)
+        head = ["k", f"{slope} at the previous point", "update", point, self.f_name]
         body = [
             [str(row["k"]), *(_vector_text(row[key]) for key in ("gradient", "update", "point"))]
             + [_number_text(row["value"])]
@@ -142,6 +144,9 @@ def _number_text(number: Any) -> str:
 
 
 def _vector_text(vector: tuple | None) -> str:
+    """A point or gradient as (1, 2); of one variable a plain number (0.2, not (0.2))."""
+    if vector is not None and len(vector) == 1:
+        return _number_text(vector[0])
     return "" if vector is None else "(" + ", ".join(_number_text(v) for v in vector) + ")"
 
 
@@ -239,16 +244,25 @@ def gradient_descent(
         point = moved
     context = {
         "title": f"Gradient descent on {f_name}",
-        "rule": _rule_text(_number_text(eta), _number_text(mu) if mu else ""),
-        "symbol_names": symbol_names(),
+        "rule": _rule_text(
+            _number_text(eta), _number_text(mu) if mu else "", slope_name(f_name, symbols)
+        ),
+        "symbol_names": symbol_names({sp.Symbol(f"{f_name}′"): f"{f_name}'"}),
     }
     return Descent(expr, symbols, grad, eta, mu, exact, tuple(iterates), stopped, f_name, context)
 
 
-def _rule_text(eta: Any, mu: Any) -> str:
+def _rule_text(eta: Any, mu: Any, slope: str = "∇f") -> str:
+    """The update in words; ``slope`` is ∇f, or f′ for one variable (its gradient is f′)."""
     if mu:
-        return f"update: v ← {mu}·v − {eta}·∇f(x), then x ← x + v (v starts at 0)"
-    return f"update: x ← x − {eta}·∇f(x)"
+        return f"update: v ← {mu}·v − {eta}·{slope}(x), then x ← x + v (v starts at 0)"
+    return f"update: x ← x − {eta}·{slope}(x)"
+
+
+def slope_name(f_name: str, symbols: Sequence[sp.Symbol]) -> str:
+    """∇f for several variables, f′ for one: the gradient of a function of one variable is its
+    derivative, a number, not a 1-vector."""
+    return f"{f_name}′" if len(symbols) == 1 else "∇f"
 
 
 def _shown(number: Any) -> sp.Expr:
@@ -308,14 +322,23 @@ def _worked_value(lhs: sp.Basic, expr: sp.Expr, at: dict, result: Any, exact: bo
 
 def _derivation(run: Descent, detail: str = "auto") -> Derivation:
     symbols, f_symbol = run.variables, sp.Symbol(run.f_name)
+    one = len(symbols) == 1  # f′ and numbers, not ∇f and 1-vectors
+
+    def vec(values) -> sp.Basic:
+        return values[0] if one else sp.Tuple(*values)
+
     kept = [kept_partial(run.function, x) for x in symbols]
     grad_steps = [
-        Step(sp.Derivative(f_symbol, x, evaluate=False), g, "partial_derivative")
+        Step(ordinary(sp.Derivative(f_symbol, x, evaluate=False)), g, "derivative")
+        if one
+        else Step(sp.Derivative(f_symbol, x, evaluate=False), g, "partial_derivative")
         for x, g in zip(symbols, kept, strict=True)
     ]
-    sections = [Section(sp.Symbol("∇f"), tuple(grad_steps))]
+    slope = sp.Symbol(slope_name(run.f_name, symbols))
+    sections = [Section(slope, tuple(grad_steps))]
     eta, mu = _shown(run.learning_rate), _shown(run.momentum)
     rule = "momentum_update" if run.momentum else "descent_update"
+    rule = f"{rule}_1d" if one else rule
     numbers = []
     worked = set(detailed_steps(len(run.iterates) - 1, detail))
     for before, after in zip(run.iterates, run.iterates[1:], strict=False):
@@ -323,19 +346,20 @@ def _derivation(run: Descent, detail: str = "auto") -> Derivation:
         numbers.append(number_row(f"f after step {k}", sp.sympify(after.value)))
         if k not in worked:
             continue
-        new = sp.Tuple(*(sp.Symbol(f"{x}_{k}") for x in symbols))
+        names = [sp.Symbol(f"{x}_{k}") for x in symbols]
+        new = vec(names)
         at = dict(zip(symbols, before.point, strict=True))
         if not run.exact:
             at = {x: _shown(v) for x, v in at.items()}
-        g_at = sp.Subs(sp.Symbol("∇f"), symbols, tuple(map(_shown, before.point)))
+        g_at = sp.Subs(slope, symbols, tuple(map(_shown, before.point)))
         steps = [
-            Step(g_at, sp.Tuple(*(substitute(g, at) for g in kept)), "substitute_point"),
-            Step(g_at, sp.Tuple(*map(_shown, before.gradient)), "evaluate_at_point"),
+            Step(g_at, vec([substitute(g, at) for g in kept]), "substitute_point"),
+            Step(g_at, vec(list(map(_shown, before.gradient))), "evaluate_at_point"),
         ]
         if run.momentum:
             v = sp.Symbol(f"v_{k}")
             steps.append(
-                Step(v, sp.Tuple(*map(_shown, before.velocity)), rule, run.context["rule"])
+                Step(v, vec(list(map(_shown, before.velocity))), rule, run.context["rule"])
             )
         moves = [
             sp.Add(
@@ -345,15 +369,15 @@ def _derivation(run: Descent, detail: str = "auto") -> Derivation:
             )
             for p, g, d in zip(before.point, before.gradient, before.update, strict=True)
         ]
-        steps.append(Step(new, sp.Tuple(*moves), rule, run.context["rule"]))
-        steps.append(Step(new, sp.Tuple(*map(_shown, after.point)), "evaluate_at_point"))
+        steps.append(Step(new, vec(moves), rule, run.context["rule"]))
+        steps.append(Step(new, vec(list(map(_shown, after.point))), "evaluate_at_point"))
         moved = dict(zip(symbols, after.point, strict=True))
         if not run.exact:
             moved = {x: _shown(v) for x, v in moved.items()}
         # f(0.6, −0.4) when the coordinates are short, else f(x₁₉, y₁₉): a long fraction twice
         # on one line leaves no room for the arithmetic.
         short = all(len(_number_text(c)) <= 10 for c in after.point)
-        f_new = sp.Function(run.f_name)(*(map(_shown, after.point) if short else new))
+        f_new = sp.Function(run.f_name)(*(map(_shown, after.point) if short else names))
         steps += _worked_value(f_new, run.function, moved, after.value, run.exact)
         sections.append(Section(new, tuple(steps)))
     left_out = sorted(set(range(1, len(run.iterates))) - worked)
@@ -366,8 +390,8 @@ def _derivation(run: Descent, detail: str = "auto") -> Derivation:
     final = run.final
     results = (
         Step(
-            sp.Tuple(*(sp.Symbol(f"{x}_{final.k}") for x in symbols)),
-            sp.Tuple(*map(_shown, final.point)),
+            vec([sp.Symbol(f"{x}_{final.k}") for x in symbols]),
+            vec(list(map(_shown, final.point))),
             "result",
         ),
         Step(sp.Function(run.f_name)(*map(_shown, final.point)), _shown(final.value), "result"),

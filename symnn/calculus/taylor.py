@@ -295,5 +295,15 @@ def _jacobian(exprs, symbols, point, f_name) -> Derivation:
         values.update(point=where, jacobian=at_matrix)
     context = _context("jacobian", sp.Tuple(*exprs), symbols, f_name, values, numbers)
     return CalculusDerivation(
-        f"Jacobian of ({', '.join(map(str, exprs))})", tuple(sections), tuple(results), context
+        f"Jacobian of {prose(tuple(map(_reading_order, exprs)))}",
+        tuple(sections),
+        tuple(results),
+        context,
     )
+
+
+def _reading_order(expr: sp.Expr) -> sp.Expr:
+    """A sum in the order people write it (x² + y, SymPy's printing order), for a title."""
+    if not expr.is_Add:
+        return expr
+    return sp.Add(*expr.as_ordered_terms(), evaluate=False)

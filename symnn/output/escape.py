@@ -46,6 +46,7 @@ _UNICODE_MATH |= {
     "∑": r"\sum",
     "½": r"\tfrac{1}{2}",
     "′": "'",
+    "″": "''",
     "ᵀ": r"^{\mathsf{T}}",
     "∇": r"\nabla",
     "←": r"\leftarrow",

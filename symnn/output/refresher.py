@@ -37,7 +37,7 @@ from symnn.perceptron.run import DECIMAL_DIGITS, PerceptronRun, boundary
 from symnn.perceptron.view import run_derivation
 from symnn.printing.latex import SymnnLatexPrinter
 from symnn.printing.numbers import format_number
-from symnn.printing.text import TextPrinter
+from symnn.printing.text import UnicodeTextPrinter
 
 FORMATS = ("text", "tex", "md", "beamer")
 
@@ -67,8 +67,8 @@ def _reading_order(expr: sp.Add) -> sp.Add:
     return expr if terms == expr.args else sp.Add(*terms, evaluate=False)
 
 
-class _Text(TextPrinter):
-    """Plain text with floats as written (0.06, not 0.0600000000000000)."""
+class _Text(UnicodeTextPrinter):
+    """Plain text maths with floats as written (0.06, not 0.0600000000000000)."""
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         return super()._print_Add(_reading_order(expr), order=order)
@@ -330,9 +330,16 @@ def _cut(row: dict) -> bool:
 def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
     derivation = run.derivation(detail)
     # "change", not "update": Jinja would find dict.update before the key.
+    one = len(run.variables) == 1  # f′ and numbers in the table, not ∇f and 1-vectors
+
+    def cell(vector: Any) -> Any:
+        shown = _display(vector)
+        return shown[0] if one and isinstance(shown, sp.Tuple) else shown
+
     rows = [
-        {key: _display(row[key]) for key in ("gradient", "point", "value")}
-        | {"k": row["k"], "change": _display(row["update"]), "coordinates": ()}
+        {key: cell(row[key]) for key in ("gradient", "point", "value")}
+        | {"k": row["k"], "change": cell(row["update"]), "coordinates": ()}
+        | {"coords": _display(row["point"])}
         for row in run.table()
     ]
     # A row of ∇f, update, point and f as text: past about a page's width, the LaTeX table
@@ -345,7 +352,7 @@ def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
     rounded = False
     if compact:
         for row in rows:
-            cells = [_cell(c) for c in row["point"]] + [_cell(row["value"])]
+            cells = [_cell(c) for c in row["coords"]] + [_cell(row["value"])]
             rounded = rounded or any(isinstance(c, Shown) for c in cells)
             row["coordinates"], row["f"] = tuple(cells[:-1]), cells[-1]
     return {
@@ -353,7 +360,8 @@ def _descent_context(run: Descent, detail: str = "auto") -> dict[str, Any]:
         "function": run.function,
         "variables": run.variables,
         "f_name": run.f_name,
-        "point_symbol": sp.Tuple(*run.variables),
+        "point_symbol": run.variables[0] if one else sp.Tuple(*run.variables),
+        "slope_latex": f"{run.f_name}'" if one else rf"\nabla {run.f_name}",
         "rule": run.context["rule"],
         "arithmetic": "exact (rationals)" if run.exact else "floating point",
         "rows": rows,
@@ -445,6 +453,7 @@ def _perceptron_context(
         "wide": _wide_context(run, shown) if table == "wide" else None,
         "bias_phrase": _bias_phrase(run),
         "sum_latex": _sum_latex(run.bias_input, sp.latex(sp.Symbol(run.bias_names[1]))),
+        "theta": _display(run.theta),  # the drawn line is where the sum reaches θ
         "summary": run.summary(decimals),
         "criterion": run.criterion_text(decimals),
         "boundary": boundary(run.weights, run.offset, run.names),

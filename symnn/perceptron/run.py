@@ -242,7 +242,7 @@ class PerceptronRun:
 
     def convention_text(self, decimals: bool = False) -> str:
         """The firing rule in words, numbers as decimals on request."""
-        rule = firing_rule(self.fires, self.bias_input, self.theta, decimals)
+        rule = firing_rule(self.fires, self.bias_input, self.theta, decimals, self.bias_names[1])
         return f"ŷ = 1 when {rule}, else ŷ = 0"
 
     @property
@@ -278,14 +278,16 @@ class PerceptronRun:
 
     def text(self, table: str = "compact", decimals: bool = False) -> str:
         """The table of every presentation, with the conventions and the outcome: ``compact``
-        (x, y, the sum, ŷ, the error, new w and b) or ``wide`` (the Wikipedia table's columns,
+        (x, y, the sum, ŷ, the error, new w and bias) or ``wide`` (the Wikipedia table's columns,
         the bias an input column); ``decimals`` writes 1/3 as 0.3333333333."""
         num = (lambda v: _decimal(v)) if decimals else _num  # noqa: E731
         vec = lambda values: "(" + ", ".join(num(v) for v in values) + ")"  # noqa: E731
         if table == "wide":
             head, body = self._wide_text(num)
         elif table == "compact":
-            head = ["epoch", "sample", "x", "y", "w·x+b", "ŷ", "y−ŷ", "new w", "new b"]
+            bias = self.bias_names[1]  # b, or the bias column's weight (w3): one name throughout
+            total = weighted_sum(self.bias_input, bias, decimals).replace(" ", "")
+            head = ["epoch", "sample", "x", "y", total, "ŷ", "y−ŷ", "new w", f"new {bias}"]
             body = [
                 [str(u.epoch), str(u.sample), vec(u.x), str(u.y), num(u.z), str(u.y_hat),
                  str(u.error), vec(u.weights), num(u.bias)]
@@ -339,7 +341,8 @@ class PerceptronRun:
         vec = lambda values: "(" + ", ".join(num(v) for v in values) + ")"  # noqa: E731
         mean_w, mean_b, new_w, new_b = self.batch_step()
         return (
-            "per sample: each presentation updates w and b at once by η (y − ŷ) x, as the table "
+            f"per sample: each presentation updates w and {self.bias_names[1]} at once by "
+            "η (y − ŷ) x, as the table "
             f"shows; batch mean, for comparison: from the start, the mean of (y − ŷ) x over the "
             f"{len(self.X)} samples is {vec(mean_w)} (and {num(mean_b)} for the bias), so one "
             f"batch step would give w = {vec(new_w)}, {self.bias_names[1]} = {num(new_b)}"
@@ -401,19 +404,32 @@ def _vec(values: Sequence[Any]) -> str:
     return "(" + ", ".join(_num(v) for v in values) + ")"
 
 
-def firing_rule(fires: str, bias_input: Any = 1, theta: Any = 0, decimals: bool = False) -> str:
+def weighted_sum(bias_input: Any = 1, bias: str = "b", decimals: bool = False) -> str:
+    """The weighted sum in words, the bias under its name (b, or w3 where it is a column).
+
+    Examples:
+        >>> weighted_sum(1), weighted_sum(-1, "w3"), weighted_sum(Fraction(1, 2))
+        ('w·x + b', 'w·x − w3', 'w·x + 1/2·b')
+    """
+    num = _decimal if decimals else _num
+    return (
+        f"w·x + {bias}" if bias_input == 1
+        else f"w·x − {bias}" if bias_input == -1
+        else f"w·x + {num(bias_input)}·{bias}"
+    )  # fmt: skip
+
+
+def firing_rule(
+    fires: str, bias_input: Any = 1, theta: Any = 0, decimals: bool = False, bias: str = "b"
+) -> str:
     """The firing condition in words, with the bias's input and a threshold θ when not 0.
 
     Examples:
-        >>> firing_rule("gt", 1, Fraction(1, 2)), firing_rule("ge", -1)
-        ('w·x + b > θ = 1/2', 'w·x − b ≥ 0')
+        >>> firing_rule("gt", 1, Fraction(1, 2)), firing_rule("ge", -1, bias="w3")
+        ('w·x + b > θ = 1/2', 'w·x − w3 ≥ 0')
     """
     num = _decimal if decimals else _num
-    lhs = (
-        "w·x + b" if bias_input == 1
-        else "w·x − b" if bias_input == -1
-        else f"w·x + {num(bias_input)}·b"
-    )  # fmt: skip
+    lhs = weighted_sum(bias_input, bias, decimals)
     relation = "≥" if fires == "ge" else ">"
     rhs = f"θ = {num(theta)}" if theta else "0"
     return f"{lhs} {relation} {rhs}"

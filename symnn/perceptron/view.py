@@ -19,7 +19,7 @@ from symnn.calculus.worked import Over, worked_sum
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_point
 from symnn.core.steps import Derivation, Section, Step
-from symnn.perceptron.run import CONVENTIONS, PerceptronRun, hyperplane, step
+from symnn.perceptron.run import CONVENTIONS, PerceptronRun, hyperplane, step, weighted_sum
 
 LATEX_NAMES = {
     "w·x": r"\mathbf{w} \cdot \mathbf{x}",
@@ -278,6 +278,14 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
     sections = []
     w, b = run.initial_weights, run.initial_bias
     bias = S(run.bias_names[1])  # b, or w₃ / w₀ where the source makes the bias a column
+    sum_text = weighted_sum(run.bias_input, run.bias_names[1])
+
+    def sum_step(rhs: sp.Expr) -> Step:
+        # A bias column (Cornell's w3 on x3 = −1) is named in the sum as in the table: not b.
+        if not run.bias_column:
+            return Step(S("z"), rhs, "dot_product")
+        return Step(S("z"), rhs, "weighted_sum", sum_text)
+
     for u in run.updates:
         if only_mistakes and not u.changed:
             w, b = u.weights, u.bias
@@ -291,7 +299,7 @@ def run_derivation(run: PerceptronRun, only_mistakes: bool = False) -> Derivatio
             else sp.Mul(sp.UnevaluatedExpr(c), sp.UnevaluatedExpr(bs), evaluate=False)
         )
         steps = [
-            Step(S("z"), _sum_of_products(ws, xs, bias_term), "dot_product"),
+            sum_step(_sum_of_products(ws, xs, bias_term)),
             Step(S("z"), _sym(u.z), "evaluate_at_point"),
             Step(S("ŷ"), sp.Integer(u.y_hat), "step_activation", f"{verdict}: {run.convention}"),
         ]

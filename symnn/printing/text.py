@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 # Terminal names of symnn's rules and adjoints (LaTeX has its own, from the notation).
@@ -142,6 +143,84 @@ class ProsePrinter(TextPrinter):
 
     def _print_Float(self, expr) -> str:
         return f"{float(expr):.10g}"
+
+
+_SCRIPT_CHARS = set(_SUPERSCRIPTS.values()) | set(_SUBSCRIPTS.values())
+
+
+def _letter(ch: str) -> bool:
+    return ch.isalpha() and ch not in _SCRIPT_CHARS
+
+
+def _name_char(ch: str) -> bool:
+    """A character that would run into a name written next to it (a letter, a digit, _)."""
+    return bool(ch) and (_letter(ch) or ch in "0123456789_")
+
+
+def _juxtaposed(left: str, right: str) -> bool:
+    """Whether two factors of a product are written side by side (3x², 2(x − 3), xy) rather
+    than with a dot (2·1, x·exp(x)): only where no name or number could run into the next."""
+    if not left or not right:
+        return False
+    opens = right[0] in "(√" or (_letter(right[0]) and not _name_char(right[1:2]))
+    ends = left[-1] in ")0123456789" or left[-1] in _SCRIPT_CHARS
+    # A one-letter name (x, not xy or the constant e) takes the next factor without a dot.
+    single = _letter(left[-1]) and not (left[-2:-1] and _letter(left[-2])) and left[-1] not in "eπ"
+    return opens and (ends or single)
+
+
+class UnicodeTextPrinter(TextPrinter):
+    """One line of textbook maths in Unicode for a terminal: 3x², 2(x - 3), √x, 2·1², ∂²f/∂x².
+
+    Examples:
+        >>> x, y = sp.symbols("x y")
+        >>> p = UnicodeTextPrinter()
+        >>> p.doprint(3 * x**2 * y), p.doprint(sp.sqrt(x * y)), p.doprint(x ** sp.Rational(-3, 2))
+        ('3yx²', '√(xy)', 'x^(-3/2)')
+        >>> p.doprint(sp.Mul(2, sp.UnevaluatedExpr(1), evaluate=False)), p.doprint(sp.Abs(x * y))
+        ('2·1', '|xy|')
+    """
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # Factors print with no "*" of their own (products below are done, powers are raised),
+        # so each "*" of SymPy's line joins two factors of this product.
+        pieces = super()._print_Mul(expr).split("*")
+        if len(pieces) > 1:  # 0.5·(1/√1.5)·exp(-0.5): a reciprocal among factors is bracketed
+            pieces = [f"({p})" if p.startswith("1/") else p for p in pieces]
+        out = pieces[0]
+        for piece in pieces[1:]:
+            out += piece if _juxtaposed(out, piece) else "·" + piece
+        return out
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        if exponent.is_Rational and abs(exponent) == sp.S.Half:
+            root = "√" + self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            return root if exponent.is_positive else f"1/{root}"
+        shown = super()._print_Pow(expr, rational=True)
+        if "**" not in shown:
+            return shown  # 1/x
+        lower, upper = shown.split("**")
+        raised = superscript(upper[1:-1] if upper.startswith("(") else upper)
+        return lower + raised if raised is not None else f"{lower}^{upper}"
+
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Pi(self, expr) -> str:
+        return "π"
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        order = sum(n for _, n in expr.variable_count)
+        d = "∂" + (superscript(str(order)) if order > 1 else "")
+        below = "".join(
+            f"∂{self._print(v)}" + (superscript(str(n)) if n > 1 else "")
+            for v, n in expr.variable_count
+        )
+        body = self._print(expr.expr)
+        if isinstance(expr.expr, sp.Add | sp.Mul | sp.Pow):
+            body = f"({body})"
+        return f"{d}{body}/{below}"
 
 
 def prose(expr: object) -> str:

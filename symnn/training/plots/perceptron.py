@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from symnn.core.errors import SymnnError
-from symnn.perceptron.run import PerceptronRun
+from symnn.perceptron.run import PerceptronRun, weighted_sum
 from symnn.training.plots import finite_floats, new_figure, save
 
 
@@ -25,7 +25,11 @@ def perceptron_figure(run: PerceptronRun) -> Any:
         raise SymnnError(f"perceptron plot: expected two inputs, found {len(run.names)}")
     points = finite_floats(run.X, "the points are")
     w1, w2 = finite_floats([run.weights], "the weights are")[0]
+    # The line is w·x + (bias input)·b − θ = 0, under the bias's own name (b, or Cornell's w3).
     b = finite_floats([[run.bias]], "the bias is")[0, 0]
+    offset = finite_floats([[run.offset]], "the bias is")[0, 0]
+    bias_name = run.bias_names[1]
+    line = f"{weighted_sum(run.bias_input, bias_name)} = {run.theta}"
     labels = np.array(run.Y)
     figure = new_figure(figsize=(5, 4.5))
     axes = figure.subplots()
@@ -35,15 +39,15 @@ def perceptron_figure(run: PerceptronRun) -> Any:
     low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
     xs = np.linspace(low[0], high[0], 100)
     if w2 != 0:
-        axes.plot(xs, -(w1 * xs + b) / w2, "k-", label="w·x + b = 0")
+        axes.plot(xs, -(w1 * xs + offset) / w2, "k-", label=line)
     elif w1 != 0:
-        axes.axvline(-b / w1, color="k", label="w·x + b = 0")
+        axes.axvline(-offset / w1, color="k", label=line)
     axes.set_xlim(low[0], high[0])
     axes.set_ylim(low[1], high[1])
     axes.set_xlabel(run.names[0])
     axes.set_ylabel(run.names[1])
     status = "converged" if run.converged else "not converged"
-    axes.set_title(f"Perceptron ({status}): w = ({w1:g}, {w2:g}), b = {b:g}")
+    axes.set_title(f"Perceptron ({status}): w = ({w1:g}, {w2:g}), {bias_name} = {b:g}")
     axes.legend(loc="best", fontsize=8)
     return figure
 
