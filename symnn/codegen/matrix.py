@@ -16,6 +16,7 @@ log-sum-exp use their matrix rules with the row maximum subtracted (``symnn.nume
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import sympy as sp
@@ -250,5 +251,6 @@ def compile_matrix_gradients(net: Network) -> CompiledGradients:
     """
     source = matrix_source(net)
     names = tuple(name for name, _ in net.parameter_shapes() if net.trainable(name))
-    keeps = "work=None" in source.partition(f"def {FUNCTION_NAME}(")[2].partition(")")[0]
-    return CompiledGradients(load_function(source, FUNCTION_NAME), source, names, keeps)
+    function = load_function(source, FUNCTION_NAME)
+    keeps = "work" in inspect.signature(function).parameters
+    return CompiledGradients(function, source, names, keeps)
