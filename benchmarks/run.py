@@ -2,7 +2,7 @@
 
 Run from the repository root (single-threaded BLAS, float64; several minutes in full):
 
-    python3 benchmarks/run.py             # every shape, 5 rounds, into benchmarks/results
+    python3 benchmarks/run.py             # every shape, 9 rounds, into benchmarks/results
     python3 benchmarks/run.py --quick     # 2-2-2 only, one round: a smoke test
     python3 benchmarks/run.py --shapes 8-16-4 --rounds 9 --cap 60 --out /tmp/bench
 
@@ -64,7 +64,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="2-2-2 only, one round, cap 20 s")
     parser.add_argument("--shapes", help="comma-separated widths, e.g. 2-2-2,8-16-4")
     parser.add_argument("--batches", help="comma-separated batch sizes (default 1,64,1024)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5; quick 1)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 9; quick 1)")
     parser.add_argument("--plain-rounds", type=int, default=1, help="plain-SymPy runs per shape")
     parser.add_argument("--cap", type=float, help="plain-SymPy time cap in s (default 120)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
