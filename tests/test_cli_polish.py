@@ -4,6 +4,7 @@ to stdout (refused by pdf), the same option names across commands, lr/learning_r
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +21,38 @@ def symnn_cli(*args, cwd):
     )
 
 
+@contextmanager
+def _ctrl_c_live():
+    """SIGINT at Python's default while a child starts, as in a terminal's foreground job.
+
+    A test run started in the background (``cmd &`` in a script, ``nohup``) ignores SIGINT, and a
+    child inherits an ignored signal (a handler is reset to the default on exec): its Ctrl-C would
+    never arrive, and the test would wait out its timeout. Seen once, in a background full run.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs SIGINT")
 def test_ctrl_c_during_train_stops_cleanly_with_the_partial_result(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "symnn", "train", "xor", "--steps", "100000000", "--progress"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    with _ctrl_c_live():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "symnn", "train", "xor", "--steps", "100000000", "--progress"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     assert process.stderr.read(1) == b"\r"  # the bar is drawn: training is under way
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    try:
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:  # still training: stop it here, not in the next test
+            process.kill()
+            process.communicate()
     out, err = out.decode(), err.decode()
     assert process.returncode == 130, err
     assert "Traceback" not in err and "symnn: interrupted after " in err
