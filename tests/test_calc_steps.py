@@ -12,7 +12,7 @@ from symnn.calculus.calculus import derivative, gradient
 from symnn.calculus.taylor import hessian, jacobian_of, taylor
 from symnn.calculus.worked import exact
 from symnn.cli.main import main
-from symnn.output.refresher import render_refresher, text
+from symnn.output.refresher import _printer, render_refresher, text
 
 F = "3*x**2*y + x*y"
 
@@ -95,6 +95,9 @@ def test_products_print_in_reading_order_in_every_format():
         assert r"3 x^{2} y + x y" in docs[fmt] and "3 y x^{2}" not in docs[fmt]
         assert r"3 \cdot 1^{2} \cdot 2 + 1 \cdot 2" in docs[fmt]
     assert "yx²" not in docs["text"]
+    # a product built in an order of its own (the perceptron table's x₁w₁) keeps it
+    built = sp.Mul(sp.Symbol("y"), sp.Symbol("x"), evaluate=False)
+    assert text(built) == "yx" and _printer({}).doprint(built) == "y x"
     # a worked sum of numbers keeps the order it was built in
     worked = render_refresher(gradient("(x - 3)**2 + 2*(y + 1)**2", at="0.6,-0.4"), "text")
     assert "= 5.76 + 0.72    [" in worked
@@ -132,6 +135,11 @@ def test_taylor_of_one_variable_reads_as_the_textbook_polynomial():
     assert sp.expand(T - sp.series(x**3 - 2 * x, x, 1, 3).removeO()) == 0
     # several variables keep the multi-index wording
     assert "|α| = 1" in render_refresher(taylor("exp(x)*y", at="0,1"), "text")
+    # a third derivative is named as one, not as a second
+    third = render_refresher(taylor("x**4", at="1", order=3), "text")
+    assert "f‴(x) = 24x    [higher derivative" in third
+    mixed = render_refresher(taylor("x**3*y", at="1,1", order=3), "text")
+    assert "∂³f/∂x³ = 6y    [higher partial derivative]" in mixed
 
 
 def test_a_point_by_name_in_any_order(cli):

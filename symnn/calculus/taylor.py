@@ -149,8 +149,12 @@ def _taylor_note(f_name: str, k: int, one: bool) -> str:
     return f"{marks}/{k}! · (x − a){superscript(str(k))}"
 
 
+def _partial_rule(k: int) -> str:
+    return ("partial_derivative", "second_partial")[k - 1] if k < 3 else "higher_partial"
+
+
 def _one_rule(k: int) -> str:
-    return "second_derivative" if k == 2 else "first_derivative" if k == 1 else "derivative"
+    return ("first_derivative", "second_derivative")[k - 1] if k < 3 else "higher_derivative"
 
 
 def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
@@ -173,7 +177,9 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
                 )
                 latex_names |= {s: t for s, t in ((lhs, lhs_tex), (at_name, at_tex)) if t}
             if k:
-                rule = "partial_derivative" if k == 1 else "second_partial"
+                rule = (
+                    ("partial_derivative", "second_partial")[k - 1] if k < 3 else "higher_partial"
+                )
                 steps.append(Step(lhs, partial, rule if not one else _one_rule(k)))
             more, number = at_point_steps(lhs, partial, point, at_name)
             steps += more

@@ -104,6 +104,8 @@ RULES.update(
         "taylor": "Taylor polynomial (sum of the terms)",
         "first_derivative": "derivative (one variable: nothing held fixed)",
         "second_derivative": "second derivative (the derivative of the derivative)",
+        "higher_derivative": "higher derivative (the derivative of the one before)",
+        "higher_partial": "higher partial derivative",
         "taylor_term_1d": "Taylor term (k-th derivative at the point / k!, times (x − a) to the k)",
         "descent_update": "gradient-descent update: x ← x − η ∇f",
         "momentum_update": "momentum: v ← μ v − η ∇f, then x ← x + v",

@@ -59,11 +59,13 @@ if "tex_prose" not in FILTERS:
 
 def _reading_order(expr: sp.Add | sp.Mul) -> sp.Add | sp.Mul:
     """A symbolic sum or product in the order people write it (x − 3, x² + 3xy + y², 3x²y:
-    SymPy's printing order); worked numbers (5.76 + 0.72, 14·2) keep the order they were built
-    in."""
+    SymPy's printing order); worked numbers (5.76 + 0.72, 14·2) and products built in an order
+    of their own keep it."""
     built = (sp.UnevaluatedExpr, sp.Derivative, sp.Subs, Ordinary, Over, Written)
     if expr.has(*built) or not expr.free_symbols or expr.atoms(sp.Float):
         return expr
+    if expr.is_Mul and expr.args != sp.Mul(*expr.args).args:
+        return expr  # a product built in its own order (a table's x₁w₁): as built
     parts = tuple(expr.as_ordered_terms() if expr.is_Add else ordered_factors(expr))
     return expr if parts == expr.args else expr.func(*parts, evaluate=False)
 
