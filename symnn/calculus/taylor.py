@@ -177,10 +177,7 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
                 )
                 latex_names |= {s: t for s, t in ((lhs, lhs_tex), (at_name, at_tex)) if t}
             if k:
-                rule = (
-                    ("partial_derivative", "second_partial")[k - 1] if k < 3 else "higher_partial"
-                )
-                steps.append(Step(lhs, partial, rule if not one else _one_rule(k)))
+                steps.append(Step(lhs, partial, _one_rule(k) if one else _partial_rule(k)))
             more, number = at_point_steps(lhs, partial, point, at_name)
             steps += more
             factorial = math.prod(math.factorial(a) for a in alpha)
