@@ -135,6 +135,9 @@ def test_taylor_of_one_variable_reads_as_the_textbook_polynomial():
     assert sp.expand(T - sp.series(x**3 - 2 * x, x, 1, 3).removeO()) == 0
     # several variables keep the multi-index wording
     assert "|α| = 1" in render_refresher(taylor("exp(x)*y", at="0,1"), "text")
+    # a fraction for a point is bracketed to its height
+    tall = render_refresher(taylor("exp(x)", at="1/3", order=1), "tex")
+    assert r"f'\left(\frac{1}{3}\right) &= " in tall and r"f'(\frac" not in tall
     # a third derivative is named as one, not as a second
     third = render_refresher(taylor("x**4", at="1", order=3), "text")
     assert "f‴(x) = 24x    [higher derivative" in third

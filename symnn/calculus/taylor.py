@@ -127,7 +127,9 @@ def derivative_name(f_name: str, k: int, argument: sp.Expr) -> tuple[sp.Basic, s
     marks = "′″‴"[k - 1] if k <= 3 else f"⁽{superscript(str(k))}⁾"
     tex_marks = "'" * k if k <= 3 else f"^{{({k})}}"
     words = argument.name if isinstance(argument, sp.Symbol) else number_text(argument)
-    return sp.Symbol(f"{f_name}{marks}({words})"), f"{f_name}{tex_marks}({sp.latex(shown)})"
+    tex = sp.latex(shown)
+    tex = rf"\left({tex}\right)" if r"\frac" in tex else f"({tex})"  # tall: f''\left(\frac13\right)
+    return sp.Symbol(f"{f_name}{marks}({words})"), f"{f_name}{tex_marks}{tex}"
 
 
 def _textbook_term(f_name: str, k: int, a: sp.Expr, move: sp.Expr) -> tuple[sp.Basic, str]:
