@@ -334,4 +334,4 @@ def test_one_variable_descent_with_long_exact_points_names_f_of_x_k(cli):
         "calc", "descent", "x**2/3", "--from", "1", "--steps", "20", "--exact", "--format", "md"
     )
     assert out.returncode == 0, out.stderr
-    assert "f{\\left(x_{20} \\right)}" in out.stdout
+    assert "f(x_{20})" in out.stdout

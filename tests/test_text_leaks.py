@@ -42,7 +42,9 @@ def test_a_one_element_gradient_prints_as_a_point_not_a_python_tuple(fmt):
 
 def test_a_one_element_point_in_a_title_reads_2_not_2_comma():
     for out in _all_formats(taylor("exp(x)", "2", 2)).values():
-        assert "at (2)" in out and "(2,)" not in out
+        assert "at x = 2" in out and "(2,)" not in out  # one variable: at x = 2, as textbooks
+    for out in _all_formats(taylor("exp(x)*y", "2,1", 2)).values():
+        assert "at (2, 1)" in out
     # (A directional derivative of one variable is refused: its directions are ±x.)
 
 

@@ -96,20 +96,19 @@ def test_a_substituted_point_prints_its_products_as_maths():
     tex = render_refresher(run, "tex")
     assert r"3 \cdot 2^{2} \cdot e" in tex
     assert sp.simplify(step.rhs.doit() - 12 * sp.E) == 0  # what it states is the value
-    # Powers of a substituted one are dropped: 3·e·1² is just 3e (the next step's value).
+    # The point stands in place, powers of one too (3·1²·e): the next step evaluates them.
     run = derivative("e*x**3", at="1")
-    assert [s.rhs for s in _substituted(run)] in ([], [3 * sp.E])
-    assert "1^{2}" not in render_refresher(run, "tex")
+    (step,) = _substituted(run)
+    assert r"3 \cdot 1^{2} \cdot e &&" in render_refresher(run, "tex")
+    assert sp.simplify(step.rhs.doit() - 3 * sp.E) == 0
     run = derivative("x**3*exp(x)", at="1")
     (step,) = _substituted(run)
     tex = render_refresher(run, "tex")
-    # the derivative's substituted row (f's own value at 1 is worked as 1³·e¹ = e above it)
-    (row,) = [r for r in tex.splitlines() if r"e^{1} + 3 \cdot e^{1}" in r]
-    assert "1^{" not in row
+    (row,) = [r for r in tex.splitlines() if r"1^{3} \cdot e^{1} + 3 \cdot 1^{2} \cdot e^{1}" in r]
     assert sp.simplify(step.rhs.doit() - 4 * sp.E) == 0
     run = gradient("e*x**3*y", at="1,2")
     tex = render_refresher(run, "tex")
-    assert r"&= 3 \cdot 2 \cdot e &&" in tex  # ∂f/∂x = 3e x² y at (1, 2)
+    assert r"&= 3 \cdot 1^{2} \cdot 2 \cdot e &&" in tex  # ∂f/∂x = 3e x² y at (1, 2)
     for row in re.findall(r"&= (.*?) && .*substitute the point", tex):
         assert not re.search(r"(\d|\be|\})\s+\d", row), row  # no "3 e 1^{2}", no "2 3"
 

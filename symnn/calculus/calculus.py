@@ -164,36 +164,31 @@ def partial_steps(expr: sp.Expr, x: sp.Symbol, lhs: sp.Basic, others: Sequence[s
     return steps
 
 
-def _without_powers_of_one(expr: sp.Expr) -> sp.Expr:
-    """A substituted expression with every power of a substituted one dropped (3·e·1² is 3·e),
-    rebuilt unevaluated: e¹ + 3·e¹ stays a sum (evaluating it would be the next step)."""
-    if not expr.args:
-        return expr
-    if expr.is_Pow and expr.base == sp.UnevaluatedExpr(sp.S.One):
-        return sp.S.One
-    args = [_without_powers_of_one(a) for a in expr.args]
-    if expr.is_Mul:
-        args = [a for a in args if a != 1] or [sp.S.One]
-        return args[0] if len(args) == 1 else sp.Mul(*args, evaluate=False)
-    if expr.is_Add:
-        return sp.Add(*args, evaluate=False)
-    return expr.func(*args)
-
-
-def at_point_steps(lhs: sp.Basic, expr: sp.Expr, at: dict) -> tuple[list, sp.Expr]:
+def at_point_steps(
+    lhs: sp.Basic, expr: sp.Expr, at: dict, where: sp.Basic | None = None
+) -> tuple[list, sp.Expr]:
     """Substitute the point into ``expr`` and evaluate in stages: the steps and the exact value
-    (2(0.6 − 3) = 2·(−2.4) = −4.8)."""
+    (2(0.6 − 3) = 2·(−2.4) = −4.8). ``where`` names the value (default: lhs at the point)."""
     symbols = tuple(at)
-    where = sp.Subs(lhs, symbols, tuple(show(at[s]) for s in symbols))
+    if where is None:
+        where = sp.Subs(lhs, symbols, tuple(show(at[s]) for s in symbols))
     number = defined_value(expr, at, text(lhs))
     steps = []
     if expr.has(*symbols):
         shown = stages(expr, at)
-        shown[0] = _without_powers_of_one(shown[0])
         steps.append(Step(where, shown[0], "substitute_point", where_text(at)))
         steps += [Step(where, stage, "evaluate_at_point") for stage in shown[1:-1]]
     steps.append(Step(where, show(number), "evaluate_at_point"))
-    return steps, number
+    return changing(steps), number
+
+
+def changing(steps: list[Step]) -> list[Step]:
+    """The steps without any that repeats the line above it: x at x = 1 is 1, said once."""
+    kept = steps[:1]
+    for st in steps[1:]:
+        if st.lhs != kept[-1].lhs or text(st.rhs) != text(kept[-1].rhs):
+            kept.append(st)
+    return kept
 
 
 def _partial_symbol(f_name: str, x: sp.Symbol) -> sp.Derivative:
@@ -385,17 +380,19 @@ def value_section(expr: sp.Expr, point: dict, f_name: str) -> Section:
     shown = stages(expr, point)
     steps = [Step(at, shown[0], "substitute_point", where_text(point))]
     steps += [Step(at, stage, "evaluate_at_point") for stage in shown[1:]]
-    return Section(at, tuple(steps))
+    return Section(at, tuple(changing(steps)))
 
 
 def where_text(point: dict) -> str:
     """The point in words, decimals as written: x = 0.6, y = −0.4."""
 
-    def number(v: sp.Expr) -> str:
-        shown = show(v)
-        return f"{float(shown):.15g}" if isinstance(shown, sp.Float) else sp.sstr(shown)
+    return ", ".join(f"{s} = {number_text(v)}" for s, v in point.items())
 
-    return ", ".join(f"{s} = {number(v)}" for s, v in point.items())
+
+def number_text(v: sp.Expr) -> str:
+    """A number of a point as the user wrote it: 0.6, −1, 1/3."""
+    shown = show(v)
+    return f"{float(shown):.15g}" if isinstance(shown, sp.Float) else sp.sstr(shown)
 
 
 def _gradient(expr: sp.Expr, symbols: tuple, point: dict | None, f_name: str) -> Derivation:

@@ -24,6 +24,7 @@ import sympy as sp
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_expression, as_point, resolve_variables
 from symnn.core.functions import to_elementary
+from symnn.core.program import parse_values
 from symnn.core.steps import Derivation
 
 Variables = str | Sequence[str | sp.Symbol] | None
@@ -72,8 +73,41 @@ def setup(
 
 
 def point_map(symbols: Sequence[sp.Symbol], at: Point, what: str = "point") -> dict:
-    """``{x: 1, y: 1}`` from a point given as text or numbers."""
+    """``{x: 1, y: 1}`` from a point given as text or numbers, by position (``"1,1"``) or by
+    name in any order (``"y=1, x=2"``).
+
+    Examples:
+        >>> x, y = sp.symbols("x y")
+        >>> point_map((x, y), "y=2, x=1/2")
+        {x: 1/2, y: 2}
+    """
+    if isinstance(at, str) and "=" in at:
+        return _named_point(symbols, at, what)
     return dict(zip(symbols, as_point(at, len(symbols), what), strict=True))
+
+
+def _named_point(symbols: Sequence[sp.Symbol], at: str, what: str) -> dict:
+    """A point given by name, ``x=1, y=2``: every variable once, no other name."""
+    body = at.strip()
+    if body[:1] + body[-1:] in ("()", "[]"):
+        body = body[1:-1]
+    try:
+        values = parse_values(body)
+    except SymnnError as error:
+        raise SymnnError(f"{what} {at!r}: {error}") from None
+    names = ", ".join(s.name for s in symbols)
+    unknown = [n for n in values if n not in {s.name for s in symbols}]
+    if unknown:
+        raise SymnnError(
+            f"{what} {at!r}: unknown variable {unknown[0]!r}; the variables are {names}"
+        )
+    missing = [s.name for s in symbols if s.name not in values]
+    if missing:
+        raise SymnnError(
+            f"{what} {at!r}: no value for {', '.join(missing)}; expected name=number for each of "
+            f"{names}"
+        )
+    return {s: values[s.name] for s in symbols}
 
 
 MAX_MAGNITUDE = 10_000  # decimal digits: values up to about 10**10000 are evaluated exactly

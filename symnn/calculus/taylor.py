@@ -20,7 +20,13 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.calculus.calculus import _context, at_point_steps, partial_steps
+from symnn.calculus.calculus import (
+    _context,
+    at_point_steps,
+    changing,
+    number_text,
+    partial_steps,
+)
 from symnn.calculus.evaluation import (
     CalculusDerivation,
     Point,
@@ -35,10 +41,11 @@ from symnn.calculus.evaluation import (
     tidy,
     value,
 )
+from symnn.calculus.worked import Bracketed, Over, Written, ordered_factors
 from symnn.core.errors import SymnnError
 from symnn.core.expressions import as_expression, as_point, resolve_variables
 from symnn.core.steps import Derivation, Section, Step
-from symnn.printing.text import prose
+from symnn.printing.text import prose, superscript
 
 MAX_ORDER = 8
 
@@ -60,20 +67,24 @@ def multi_indices(n: int, order: int) -> list[tuple[int, ...]]:
 
 
 def _term(coefficient: sp.Expr, factors: list[sp.Expr]) -> sp.Expr:
-    """coefficient · (x − a)^i · (y − b)^j as written, unexpanded."""
+    """coefficient · (x − a)^i · (y − b)^j as written, unexpanded: (y − 1), not 1(y − 1)."""
     if not factors:
         return coefficient
-    if coefficient == 1 and (len(factors) > 1 or not factors[0].is_Add):
-        # A lone (y − 1) keeps its coefficient 1, else a sum would swallow its parentheses.
+    if abs(coefficient) == 1 and len(factors) == 1 and factors[0].is_Add:
+        # A lone (y − 1) keeps its brackets, else the sum around it would swallow them.
+        lone = Bracketed(factors[0])
+        return lone if coefficient == 1 else sp.Mul(-1, lone, evaluate=False)
+    if coefficient == 1:
         return sp.Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0]
     return sp.Mul(coefficient, *factors, evaluate=False)
 
 
 def _flat_sum(terms: list[sp.Expr]) -> sp.Expr:
+    """The terms added in the order given (by degree, as a Taylor polynomial is written)."""
     flat = [t for term in terms for t in (term.args if term.is_Add else [term]) if t != 0]
     if not flat:
         return sp.S.Zero
-    return sp.Add(*flat, evaluate=False) if len(flat) > 1 else flat[0]
+    return Written(*flat, evaluate=False) if len(flat) > 1 else flat[0]
 
 
 def _powers(factors: list[sp.Expr]) -> list[tuple[sp.Expr, int]]:
@@ -107,23 +118,69 @@ def taylor(
         return _taylor(expr, symbols, point, order, step, f_name)
 
 
+def derivative_name(f_name: str, k: int, argument: sp.Expr) -> tuple[sp.Basic, str]:
+    """The k-th derivative of a function of one variable at ``argument`` as one display symbol,
+    f′(x), f″(1), f⁽⁴⁾(0.5), and its LaTeX (f''(1), f^{(4)}(0.5)); f(1) itself for k = 0."""
+    shown = show(argument)
+    if k == 0:  # f itself, f(1) at a point
+        return (sp.Symbol(f_name) if argument.is_Symbol else sp.Function(f_name)(shown)), ""
+    marks = "′″‴"[k - 1] if k <= 3 else f"⁽{superscript(str(k))}⁾"
+    tex_marks = "'" * k if k <= 3 else f"^{{({k})}}"
+    words = argument.name if isinstance(argument, sp.Symbol) else number_text(argument)
+    tex = sp.latex(shown)
+    tex = rf"\left({tex}\right)" if r"\frac" in tex else f"({tex})"  # tall: f''\left(\frac13\right)
+    return sp.Symbol(f"{f_name}{marks}({words})"), f"{f_name}{tex_marks}{tex}"
+
+
+def _textbook_term(f_name: str, k: int, a: sp.Expr, move: sp.Expr) -> tuple[sp.Basic, str]:
+    """t_k = f⁽ᵏ⁾(a)/k! · (x − a)ᵏ with the point's numbers, before the derivative's value."""
+    at, tex = derivative_name(f_name, k, a)
+    coefficient = Over(at, sp.Symbol(f"{k}!")) if k > 1 else at
+    if k == 0:
+        return coefficient, tex
+    power = move if k == 1 else sp.Pow(move, k, evaluate=False)
+    return sp.Mul(coefficient, power, evaluate=False), tex
+
+
+def _taylor_note(f_name: str, k: int, one: bool) -> str:
+    if not one:
+        return f"sum over |α| = {k} of ∂ᵅ{f_name}(a)/α! · (x − a)ᵅ"
+    if k < 2:
+        return f"{f_name}(a)" if k == 0 else f"{f_name}′(a)(x − a)"
+    marks = derivative_name(f_name, k, sp.Symbol("a"))[0].name
+    return f"{marks}/{k}! · (x − a){superscript(str(k))}"
+
+
+def _partial_rule(k: int) -> str:
+    return ("partial_derivative", "second_partial")[k - 1] if k < 3 else "higher_partial"
+
+
+def _one_rule(k: int) -> str:
+    return ("first_derivative", "second_derivative")[k - 1] if k < 3 else "higher_derivative"
+
+
 def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
     where = tuple(point.values())
     f_symbol = sp.Symbol(f_name)
     moves = [sp.Add(x, -point[x], evaluate=False) if point[x] else x for x in symbols]
-    sections, terms, displays = [], [], []
+    one = len(symbols) == 1  # the textbook polynomial: f(a) + f′(a)(x − a) + f″(a)/2! (x − a)²
+    sections, terms, displays, latex_names = [], [], [], {}
     for k in range(order + 1):
         steps, parts = [], []
         for alpha in multi_indices(len(symbols), k):
             partial = expr
             for x, count in zip(symbols, alpha, strict=True):
                 partial = sp.diff(partial, x, count) if count else partial
-            lhs = _derivative_of(f_symbol, symbols, alpha)
-            if k:
-                steps.append(
-                    Step(lhs, partial, "partial_derivative" if k == 1 else "second_partial")
+            lhs, at_name = _derivative_of(f_symbol, symbols, alpha), None
+            if one:
+                (lhs, lhs_tex), (at_name, at_tex) = (
+                    derivative_name(f_name, k, symbols[0]),
+                    derivative_name(f_name, k, where[0]),
                 )
-            more, number = at_point_steps(lhs, partial, point)
+                latex_names |= {s: t for s, t in ((lhs, lhs_tex), (at_name, at_tex)) if t}
+            if k:
+                steps.append(Step(lhs, partial, _one_rule(k) if one else _partial_rule(k)))
+            more, number = at_point_steps(lhs, partial, point, at_name)
             steps += more
             factorial = math.prod(math.factorial(a) for a in alpha)
             pairs = [(m, a) for m, a in zip(moves, alpha, strict=True) if a]
@@ -132,16 +189,23 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
         # Shown as coefficient × (x − a)^α, unexpanded; the sum below is the evaluated polynomial.
         shown = [_term(c, p) for c, p in parts if c]
         term = sp.Add(*(c * sp.Mul(*(m**a for m, a in _powers(p))) for c, p in parts))
-        note = f"sum over |α| = {k} of ∂ᵅ{f_name}(a)/α! · (x − a)ᵅ"
+        note = _taylor_note(f_name, k, one)
         display = _flat_sum(shown)
-        steps.append(Step(sp.Symbol(f"t_{k}"), display, "taylor_term", note))
-        sections.append(Section(sp.Symbol(f"t_{k}"), tuple(steps)))
+        t_k = sp.Symbol(f"t_{k}")
+        if one:
+            textbook, _ = _textbook_term(f_name, k, where[0], moves[0])
+            steps.append(Step(t_k, textbook, "taylor_term_1d", note))
+            steps += changing([steps[-1], Step(t_k, display, "evaluate_at_point")])[1:]
+        else:
+            steps.append(Step(t_k, display, "taylor_term", note))
+        sections.append(Section(t_k, tuple(steps)))
         terms.append(term)
         displays.append(display)
     polynomial = sp.Add(*terms)
     t_name = sp.Symbol(f"T_{order}")
+    at_words = f"{symbols[0]} = {number_text(where[0])}" if one else prose(where)
     results = [
-        Step(t_name, _flat_sum(displays), "taylor", f"order {order} at {prose(where)}"),
+        Step(t_name, _flat_sum(displays), "taylor", f"order {order} at {at_words}"),
         Step(t_name, sp.expand(polynomial), "taylor", "expanded"),
     ]
     values: dict[str, Any] = {"point": where, "order": order, "polynomial": polynomial}
@@ -167,7 +231,8 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
             )
         )
     context = _context("taylor", expr, symbols, f_name, values, numbers)
-    title = f"Taylor expansion of {f_name} to order {order} at {prose(where)}"
+    context["symbol_names"] |= latex_names
+    title = f"Taylor expansion of {f_name} to order {order} at {at_words}"
     return CalculusDerivation(title, tuple(sections), tuple(results), context)
 
 
@@ -195,7 +260,52 @@ def hessian(
         [4, 2]])
     """
     expr, symbols = setup(f, variables)
-    return at_optional_point(_hessian, expr, symbols, at, f_name)
+    build = _second_derivative if len(symbols) == 1 else _hessian
+    return at_optional_point(build, expr, symbols, at, f_name)
+
+
+# How a function of one variable curves at a point, by the sign of f″ there.
+CURVATURE = {
+    "positive definite": "positive: the graph curves upward there (a minimum where f′ = 0)",
+    "negative definite": "negative: the graph curves downward there (a maximum where f′ = 0)",
+    "positive semidefinite": "zero: the second derivative alone does not say how the graph curves",
+}
+
+
+def _second_derivative(expr, symbols, point, f_name) -> Derivation:
+    """The Hessian of a function of one variable written as what it is, the second derivative
+    f″: f′(x), then f″(x) and its value, not the 1×1 matrix H = [(6x)] or ∂²f/∂x²."""
+    x = symbols[0]
+    (first, first_tex), (second, second_tex) = (derivative_name(f_name, k, x) for k in (1, 2))
+    names = {first: first_tex, second: second_tex}
+    slope = sp.diff(expr, x)
+    curve = sp.diff(slope, x)
+    remark = f"the Hessian of a function of one variable is its second derivative {f_name}″"
+    steps = [
+        Step(first, slope, "first_derivative"),
+        Step(second, curve, "second_derivative", remark),
+    ]
+    results = [Step(second, curve, "second_derivative", remark)]
+    numbers = [number_row(f_name, expr), number_row(f"second derivative {f_name}″", curve)]
+    values: dict[str, Any] = {"matrix": sp.ImmutableMatrix([[curve]]), "symmetric": True}
+    curvature = None
+    if point is not None:
+        at, at_tex = derivative_name(f_name, 2, point[x])
+        names[at] = at_tex
+        more, number = at_point_steps(second, curve, point, at)
+        steps += more
+        kind = _definiteness(sp.Matrix([[number]]))
+        curvature = f"At the point {f_name}″ is " + CURVATURE[kind].replace("f′", f"{f_name}′")
+        results.append(Step(at, show(number), "evaluate_at_point"))
+        numbers.append(number_row(f"{f_name}″ at the point", number))
+        at_matrix = sp.ImmutableMatrix([[number]])
+        values.update(point=(point[x],), hessian=at_matrix, definiteness=kind)
+    context = _context("hessian", expr, symbols, f_name, values, numbers)
+    context["symbol_names"] |= names
+    if curvature:
+        context["curvature"] = curvature + "."
+    title = f"Hessian of {f_name}({x}): the second derivative {f_name}″"
+    return CalculusDerivation(title, (Section(second, tuple(steps)),), tuple(results), context)
 
 
 def _hessian(expr, symbols, point, f_name) -> Derivation:
@@ -303,7 +413,10 @@ def _jacobian(exprs, symbols, point, f_name) -> Derivation:
 
 
 def _reading_order(expr: sp.Expr) -> sp.Expr:
-    """A sum in the order people write it (x² + y, SymPy's printing order), for a title."""
+    """A sum or product in the order people write it (x² + y, 3x²y: SymPy's printing order),
+    for a title."""
+    if expr.is_Mul:
+        return sp.Mul(*ordered_factors(expr), evaluate=False)
     if not expr.is_Add:
         return expr
-    return sp.Add(*expr.as_ordered_terms(), evaluate=False)
+    return sp.Add(*map(_reading_order, expr.as_ordered_terms()), evaluate=False)

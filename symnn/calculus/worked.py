@@ -41,6 +41,25 @@ class Over(sp.Function):
         return top / bottom
 
 
+class Bracketed(sp.Function):
+    """A sum kept in brackets as one term of a bigger sum: + (x − 1), where a coefficient 1
+    would be written 1(x − 1) and a bare sum would merge into the one around it."""
+
+    def _latex(self, printer) -> str:
+        return rf"\left({printer._print(self.args[0])}\right)"
+
+    def _sympystr(self, printer) -> str:
+        return f"({printer._print(self.args[0])})"
+
+    def doit(self, **hints):
+        return self.args[0].doit(**hints)
+
+
+class Written(sp.Add):
+    """A sum whose terms stay in the order they were written: a Taylor polynomial by degree,
+    f(a) + f′(a)(x − a) + …, not SymPy's order (the refresher's printers keep it)."""
+
+
 def worked_sum(numbers: Sequence[sp.Expr]) -> sp.Expr:
     """Numbers added as written: 3 − 2 for 3 + (−2), each number kept whole."""
     terms = []
@@ -61,7 +80,36 @@ def substitute(expr: sp.Expr, at: dict) -> sp.Expr:
     if expr.is_Add:  # in the order the expression prints (x − 3, not −3 + x)
         terms = [substitute(a, at) for a in expr.as_ordered_terms()]
         return sp.Add(*terms[:1], *map(_subtracted, terms[1:]), evaluate=False)
+    if expr.is_Mul:  # in the order the expression prints (3x²y gives 3·1²·2), constants last
+        factors = sorted(ordered_factors(expr), key=factor_place)
+        return sp.Mul(*(substitute(a, at) for a in factors), evaluate=False)
     return _unevaluated(expr, [substitute(a, at) for a in expr.args])
+
+
+def ordered_factors(expr: sp.Mul) -> list[sp.Expr]:
+    """A product's factors in the order people write them, SymPy's printing order (3x²y, not
+    the stored 3yx²), the coefficient first and whole (−2x, not −1·2·x).
+
+    Examples:
+        >>> x, y = sp.symbols("x y")
+        >>> ordered_factors(-3 * x**2 * y)
+        [-3, x**2, y]
+    """
+    coefficient, rest = expr.as_coeff_Mul()
+    factors = rest.as_ordered_factors() if rest.is_Mul else [rest]
+    return [coefficient, *factors] if coefficient != 1 else factors
+
+
+def factor_place(factor: sp.Expr) -> int:
+    """Where a factor of a worked product goes: a coefficient first, a constant (e, π) last,
+    substituted values and worked numbers (η, an error, an input) in their order between."""
+    if isinstance(factor, sp.Rational):  # a literal (a substituted value is Unevaluated)
+        return 0
+    if isinstance(factor, sp.NumberSymbol) or (
+        factor.is_Pow and isinstance(factor.base, sp.NumberSymbol) and not factor.has(sp.Float)
+    ):
+        return 2
+    return 1
 
 
 def _unevaluated(expr: sp.Expr, args: list) -> sp.Expr:

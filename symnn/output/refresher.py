@@ -27,7 +27,7 @@ import sympy as sp
 
 from symnn.calculus.descent import Descent
 from symnn.calculus.evaluation import show
-from symnn.calculus.worked import Ordinary, Over
+from symnn.calculus.worked import Ordinary, Over, Written, factor_place, ordered_factors
 from symnn.core.errors import SymnnError
 from symnn.core.steps import Derivation
 from symnn.output.layout import PAPERS, visible_width
@@ -57,14 +57,17 @@ if "tex_prose" not in FILTERS:
     FILTERS.add("tex_prose", tex_prose)
 
 
-def _reading_order(expr: sp.Add) -> sp.Add:
-    """A symbolic sum in the order people write it (x − 3, x² + 3xy + y²: SymPy's printing
-    order); a worked sum of numbers (5.76 + 0.72) keeps the order it was built in."""
-    built = (sp.UnevaluatedExpr, sp.Derivative, sp.Subs, Ordinary, Over)  # built in order
+def _reading_order(expr: sp.Add | sp.Mul) -> sp.Add | sp.Mul:
+    """A symbolic sum or product in the order people write it (x − 3, x² + 3xy + y², 3x²y:
+    SymPy's printing order); worked numbers (5.76 + 0.72, 14·2) and products built in an order
+    of their own keep it."""
+    built = (sp.UnevaluatedExpr, sp.Derivative, sp.Subs, Ordinary, Over, Written)
     if expr.has(*built) or not expr.free_symbols or expr.atoms(sp.Float):
         return expr
-    terms = tuple(expr.as_ordered_terms())
-    return expr if terms == expr.args else sp.Add(*terms, evaluate=False)
+    if expr.is_Mul and expr.args != sp.Mul(*expr.args).args:
+        return expr  # a product built in its own order (a table's x₁w₁): as built
+    parts = tuple(expr.as_ordered_terms() if expr.is_Add else ordered_factors(expr))
+    return expr if parts == expr.args else expr.func(*parts, evaluate=False)
 
 
 class _Text(UnicodeTextPrinter):
@@ -72,6 +75,9 @@ class _Text(UnicodeTextPrinter):
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         return super()._print_Add(_reading_order(expr), order=order)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        return super()._print_Mul(_reading_order(expr))
 
     def _print_Float(self, expr: sp.Float) -> str:
         text = f"{float(expr):.12g}"
@@ -146,6 +152,15 @@ class _Latex(SymnnLatexPrinter):
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         return super()._print_Add(_reading_order(expr), order=order)
 
+    def _print_AppliedUndef(self, expr: sp.Function) -> str:
+        # f(1, 2) as written, with \left( \right) only around tall arguments (a fraction);
+        # SymPy writes f{\left(1,2 \right)}.
+        shown = [self._print(a) for a in expr.args]
+        name = self._print(sp.Symbol(expr.func.__name__))
+        if any(r"\frac" in a for a in shown):
+            return rf"{name}\left({', '.join(shown)}\right)"
+        return f"{name}({', '.join(shown)})"
+
     def _print_Rational(self, expr: sp.Rational) -> str:
         # A fraction of more digits than a line holds (late steps of a long exact descent) is
         # written by the first digits of its decimal expansion, cut (not rounded), then "…".
@@ -164,14 +179,14 @@ class _Latex(SymnnLatexPrinter):
             if factors[0] == -1:
                 sign, factors = "-", factors[1:]
             if any(f.has(sp.UnevaluatedExpr) for f in factors):  # a substituted point
-                factors = sorted(factors, key=_factor_place)
+                factors = sorted(factors, key=factor_place)
             parts = [self._print(f) for f in factors]
             parts = [
                 rf"\left({p}\right)" if p.startswith("-") or isinstance(f, sp.Add) else p
                 for p, f in zip(parts, factors, strict=True)
             ]
             return sign + r" \cdot ".join(parts)
-        return super()._print_Mul(expr)
+        return super()._print_Mul(_reading_order(expr))
 
 
 EXACT_DIGITS = 20  # digits of a numerator or denominator past which a fraction is cut short
@@ -196,18 +211,6 @@ def cut_decimal(number: sp.Rational, digits: int = CUT_DIGITS) -> str:
         return rf"{sign}{body:f}\ldots"
     mantissa = body.scaleb(-exponent)
     return rf"{sign}{mantissa:f}\ldots \cdot 10^{{{exponent}}}"
-
-
-def _factor_place(factor: sp.Expr) -> int:
-    """Where a factor of a worked product goes: a coefficient first, a constant (e, π) last,
-    substituted values and worked numbers (η, an error, an input) in their order between."""
-    if isinstance(factor, sp.Rational):  # a literal (a substituted value is Unevaluated)
-        return 0
-    if isinstance(factor, sp.NumberSymbol) or (
-        factor.is_Pow and isinstance(factor.base, sp.NumberSymbol) and not factor.has(sp.Float)
-    ):
-        return 2
-    return 1
 
 
 def _printer(names: dict) -> SymnnLatexPrinter:
@@ -290,7 +293,9 @@ def _notes(ctx: dict[str, Any]) -> list[str]:
         notes.append("The direction is normalised to a unit vector u = d/|d| before the product.")
     if kind == "jacobian":
         notes.append("Layout: row i holds the partial derivatives of output i (one column each).")
-    if kind == "hessian" and "definiteness" in ctx.get("values", {}):
+    if kind == "hessian" and "curvature" in ctx:  # one variable: the sign of f″
+        notes.append(ctx["curvature"])
+    elif kind == "hessian" and "definiteness" in ctx.get("values", {}):
         notes.append(f"At the point the Hessian is {ctx['values']['definiteness']}.")
     if kind == "dot_product":
         notes.append(f"Step activation: {ctx['convention']}.")

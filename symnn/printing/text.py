@@ -188,8 +188,10 @@ class UnicodeTextPrinter(TextPrinter):
         if len(pieces) > 1:  # 0.5·(1/√1.5)·exp(-0.5): a reciprocal among factors is bracketed
             pieces = [f"({p})" if p.startswith("1/") else p for p in pieces]
         out = pieces[0]
-        for piece in pieces[1:]:
-            out += piece if _juxtaposed(out, piece) else "·" + piece
+        for before, piece in zip(pieces, pieces[1:], strict=False):
+            # √x·y: a root's sign covers what follows it (√xy reads as √(xy))
+            joined = _juxtaposed(out, piece) and not before.startswith("√")
+            out += piece if joined else "·" + piece
         return out
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:

@@ -2,8 +2,8 @@
 
 Expressions are parsed safely (never evaluated): numbers, variables, + - * / ** ^ (^ is power),
 exp log ln sqrt sin cos tan asin acos atan sinh cosh tanh sigmoid abs, pi and e. Points are
-written "1,1" or "(1, 1/2)"; decimals are exact. A point or expression starting with a minus sign
-needs "=" (--at=-1,2) or "--" before the expressions.
+written "1,1" or "(1, 1/2)", or by name in any order, "x=1, y=1/2"; decimals are exact. A point
+or expression starting with a minus sign needs "=" (--at=-1,2) or "--" before the expressions.
 """
 
 from __future__ import annotations
@@ -81,31 +81,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p = kind("gradient", "gradient, and at a point its value and magnitude")
     p.add_argument("expr", help=EXPR_HELP)
-    p.add_argument("--at", help="point, e.g. 1,1")
+    p.add_argument("--at", help="point, e.g. 1,1 or x=1,y=1")
     _common(p)
     p = kind("directional", "directional derivative along a direction (normalised to unit length)")
     p.add_argument("expr", help=EXPR_HELP)
-    p.add_argument("--at", required=True, help="point, e.g. 1,1")
+    p.add_argument("--at", required=True, help="point, e.g. 1,1 or x=1,y=1")
     p.add_argument("--direction", required=True, help="direction, e.g. 1,1 (normalised)")
     _common(p)
     p = kind("linear", "first-order prediction of a small change against the exact change")
     p.add_argument("expr", help=EXPR_HELP)
-    p.add_argument("--at", required=True, help="point, e.g. 1,1")
+    p.add_argument("--at", required=True, help="point, e.g. 1,1 or x=1,y=1")
     p.add_argument("--step", required=True, help="the move, e.g. 0.01,0.005")
     _common(p)
     p = kind("taylor", "Taylor polynomial to a chosen order at a point")
     p.add_argument("expr", help=EXPR_HELP)
-    p.add_argument("--at", required=True, help="expansion point, e.g. 0,0")
+    p.add_argument("--at", required=True, help="expansion point, e.g. 0,0 or x=0,y=0")
     p.add_argument("--order", type=int, default=2, help="order of the polynomial (default 2)")
     p.add_argument("--step", help="also compare T and f at the point moved by this step")
     _common(p)
     p = kind("jacobian", "Jacobian of a vector-valued function (one expression per output)")
     p.add_argument("expr", nargs="+", help="one expression per output")
-    p.add_argument("--at", help="point, e.g. 1,2")
+    p.add_argument("--at", help="point, e.g. 1,2 or x=1,y=2")
     _common(p)
     p = kind("hessian", "Hessian matrix of second partial derivatives")
     p.add_argument("expr", help=EXPR_HELP)
-    p.add_argument("--at", help="point, e.g. 1,1")
+    p.add_argument("--at", help="point, e.g. 1,1 or x=1,y=1")
     _common(p)
     p = kind("descent", "gradient descent, step by step, with a table of iterates")
     p.add_argument("expr", help=EXPR_HELP)
