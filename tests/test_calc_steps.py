@@ -1,4 +1,4 @@
-"""The refresher's steps as a person writes them (session 7, calc4): the point substituted in place
+"""The refresher's steps as a person writes them: the point substituted in place
 (3·1² + 1, never a step that repeats the line above), factors in reading order (3x²y), one
 variable in its own notation (f″, the textbook Taylor polynomial), points by name, f(1, 2)."""
 
