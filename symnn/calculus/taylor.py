@@ -209,7 +209,7 @@ def _taylor(expr, symbols, point, order, step, f_name) -> Derivation:
         Step(t_name, sp.expand(polynomial), "taylor", "expanded"),
     ]
     values: dict[str, Any] = {"point": where, "order": order, "polynomial": polynomial}
-    polynomial_row = number_row(f"Taylor polynomial T{_sub(order)}", polynomial)
+    polynomial_row = number_row(f"Taylor polynomial T{_sub(order)}", sp.expand(polynomial))
     numbers = [number_row(f_name, expr), polynomial_row]
     if step is not None:
         delta = as_point(step, len(symbols), "step")
