@@ -126,7 +126,7 @@ def test_taylor_of_one_variable_reads_as_the_textbook_polynomial():
     assert "t_1 = f′(1)(x - 1)" in plain and "t_1 = (x - 1)" in plain
     assert "1(x - 1)" not in plain
     assert "t_2 = f″(1)/2!·(x - 1)²" in plain and "T_2 = -1 + (x - 1) + 3(x - 1)²" in plain
-    # the table of numbers gives the polynomial expanded, not SymPy's half-collected x + 3(x − 1)² − 2
+    # the numbers table gives the polynomial expanded, not SymPy's half-collected x + 3(x − 1)² − 2
     assert "Taylor polynomial T₂: 3x² - 5x + 1" in plain
     assert r"t_{1} &= \left(x - 1\right) &&" in docs["tex"]
     assert r"t_{2} &= \frac{f''(1)}{2!} \left(x - 1\right)^{2}" in docs["tex"]
