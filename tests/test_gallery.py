@@ -101,7 +101,7 @@ def _failing(paths: list[Path], tikz: bool) -> list[str]:
 def test_gallery_latex_compiles(tikz):
     """Each fragment compiles inside the smallest document its header asks for: amsmath and
     amssymb, and TikZ where the header says "% requires: tikz" (a circuit, a network diagram).
-    The fragments of one preamble are compiled as one document (a pdflatex run each cost 45 s of
+    The fragments of one preamble are compiled as one document (a pdflatex run each cost 42 s of
     CPU for the gallery); only if that fails is each compiled alone, to name the ones at fault."""
     paths = [p for p in GALLERY_TEX if ("% requires: tikz" in p.read_text()[:400]) == tikz]
     assert paths or not tikz, "the gallery has no TikZ figure: expected the network diagrams"
