@@ -75,8 +75,8 @@ GALLERY_TEX = sorted((ROOT / "derivations").rglob("*.tex"))
 
 def _smallest_document(fragments: list[str], tikz: bool) -> str:
     """The fragments inside the smallest document their headers ask for, each in a group of its
-    own, as a Beamer frame holds one (a local macro is gone before the next fragment, a global
-    one stays: two circuits in one document must not clash), and on its own page."""
+    own, as {\\small\\input{...}} holds one (a local macro is gone before the next fragment, a
+    global one stays: two circuits in one document must not clash), and on its own page."""
     body = "".join(f"\\begingroup\n{text}\n\\endgroup\\clearpage\n" for text in fragments)
     return (
         "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
